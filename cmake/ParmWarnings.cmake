@@ -1,0 +1,9 @@
+# parm_warnings: an INTERFACE target every in-house target links PRIVATE (third-party code does not).
+add_library(parm_warnings INTERFACE)
+target_compile_options(parm_warnings INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor>)
+if(PARM_WARNINGS_AS_ERRORS)
+  target_compile_options(parm_warnings INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-Werror>
+    $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings>)
+endif()

@@ -1,0 +1,96 @@
+// `parm check CONFIG [--json]`: validate a configuration and print its derived sizes and collective volumes.
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "engine/cli/commands.h"
+#include "engine/config_json.h"
+#include "engine/sizes.h"
+#include "engine/volumes.h"
+
+namespace parm::cli {
+namespace {
+
+nlohmann::json sizes_json(const DerivedSizes& d) {
+  return {{"S", d.S},
+          {"N_MP", d.N},
+          {"N_EP", d.n_ep},
+          {"N_ESP", d.n_esp},
+          {"E_loc", d.local_experts},
+          {"H_shard", d.h_shard},
+          {"nodes", d.nodes},
+          {"C0", d.C0},
+          {"C1", d.C1},
+          {"C2", d.C2},
+          {"D0", d.D0},
+          {"D1", d.D1},
+          {"D2", d.D2},
+          {"bytes_per_element", d.bytes_per_element},
+          {"dynamic_capacity", d.dynamic_capacity}};
+}
+
+nlohmann::json volume_json(const CollectiveVolume& v) {
+  return {
+      {"pass", to_string(v.pass)},   {"purpose", v.purpose},       {"collective", to_string(v.collective)},
+      {"group", to_string(v.group)}, {"group_size", v.group_size}, {"fused", v.fused},
+      {"elements", v.elements},      {"bytes", v.bytes},           {"wire_bytes", v.wire_bytes}};
+}
+
+void print_text(const Config& c, const DerivedSizes& d) {
+  std::printf(
+      "config %s: %lld ranks = %lld nodes x %lld, N_MP=%lld N_ESP=%lld N_EP=%lld, E_loc=%lld, %s (b=%d)\n",
+      c.name.c_str(), (long long)c.parallel.ranks, (long long)d.nodes, (long long)c.parallel.gpus_per_node,
+      (long long)d.N, (long long)d.n_esp, (long long)d.n_ep, (long long)d.local_experts,
+      std::string(to_string(c.layer.dtype)).c_str(), d.bytes_per_element);
+  std::printf("\n# derived sizes%s\n", d.dynamic_capacity
+                                           ? " (drop_tokens=false: capacity = largest load at run time; "
+                                             "values below follow the capacity rule)"
+                                           : "");
+  std::printf("  %-4s %14lld  tokens per MP group (B*L)\n", "S", (long long)d.S);
+  std::printf("  %-4s %14lld  capacity of S tokens\n", "C0", (long long)d.C0);
+  std::printf("  %-4s %14lld  capacity of S/N_MP tokens (S1)\n", "C1", (long long)d.C1);
+  std::printf("  %-4s %14lld  C0 rounded up to a multiple of N_MP\n", "C2", (long long)d.C2);
+  std::printf("  %-4s %14lld  elements E*C0*M\n", "D0", (long long)d.D0);
+  std::printf("  %-4s %14lld  elements E*C1*M\n", "D1", (long long)d.D1);
+  std::printf("  %-4s %14lld  elements E*C2*M\n", "D2", (long long)d.D2);
+  std::printf(
+      "\n# per-GPU collective volumes (size: AlltoAll send, AllGather out, ReduceScatter in, AllReduce "
+      "buffer)\n");
+  std::printf("%-6s %-4s %-14s %-13s %-5s %-5s %14s %14s %14s\n", "sched", "pass", "purpose", "collective",
+              "group", "fused", "elements", "bytes", "wire bytes");
+  for (ScheduleKind s : c.run.schedules)
+    for (const auto& v : schedule_volumes(c, d, s))
+      std::printf("%-6s %-4s %-14s %-13s %-5s %-5s %14lld %14lld %14.0f\n", std::string(to_string(s)).c_str(),
+                  std::string(to_string(v.pass)).c_str(), v.purpose.c_str(),
+                  std::string(to_string(v.collective)).c_str(), std::string(to_string(v.group)).c_str(),
+                  v.fused.empty() ? "-" : v.fused.c_str(), (long long)v.elements, (long long)v.bytes,
+                  v.wire_bytes);
+}
+
+}  // namespace
+
+void add_check_command(CLI::App& app) {
+  auto* cmd =
+      app.add_subcommand("check", "Validate a configuration; print derived sizes and collective volumes");
+  auto path = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("config", *path,
+                  "configuration JSON file or embedded preset name (default: embedded default)");
+  cmd->add_flag("--json", *json, "machine-readable output");
+  cmd->callback([path, json] {
+    const Config c = load_config_or_exit(*path);
+    const DerivedSizes d = derive_sizes(c);
+    if (!*json) return print_text(c, d);
+    nlohmann::json out{{"config", config_to_json(c)}, {"valid", true}, {"sizes", sizes_json(d)}};
+    nlohmann::json schedules = nlohmann::json::object();
+    for (ScheduleKind s : c.run.schedules) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& v : schedule_volumes(c, d, s)) list.push_back(volume_json(v));
+      schedules[std::string(to_string(s))] = list;
+    }
+    out["collectives"] = schedules;
+    std::cout << out.dump(2) << '\n';
+  });
+}
+
+}  // namespace parm::cli

@@ -1,0 +1,20 @@
+// Subcommands of `parm`: each file adds one to the CLI11 app. Errors leave through CLI::RuntimeError(exit
+// code) after a one-line message on stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "engine/config.h"
+
+namespace parm::cli {
+
+void add_check_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+
+// Loads and validates CONFIG (the embedded default preset when `path` is empty). Prints warnings to stderr;
+// on any error prints one line per violated rule to stderr and throws CLI::RuntimeError(2).
+Config load_config_or_exit(const std::string& path);
+
+}  // namespace parm::cli

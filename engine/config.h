@@ -1,0 +1,80 @@
+// The user's description of one MoE layer, its parallel layout and how to run it (spec parm.md section 1).
+// Plain values: validation lives in validation.h, JSON in config_json.h, derived sizes in sizes.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parm {
+
+enum class Activation { Gelu, Swiglu };
+enum class DType { Fp32, Fp64, Bf16, Fp16 };
+enum class Backend { Cpu, Cuda, CudaMpi };
+
+// The schedules of spec section 4, in the order tables and reports list them.
+enum class ScheduleKind { B_DS, B_DS2, B0, S1, S1F, S2, S2F };
+inline constexpr ScheduleKind kAllSchedules[] = {ScheduleKind::B_DS, ScheduleKind::B_DS2, ScheduleKind::B0,
+                                                 ScheduleKind::S1,   ScheduleKind::S1F,   ScheduleKind::S2,
+                                                 ScheduleKind::S2F};
+
+struct LayerConfig {
+  std::int64_t batch = 4;         // B
+  std::int64_t seq_len = 64;      // L
+  std::int64_t hidden = 128;      // M
+  std::int64_t ffn_hidden = 512;  // H
+  std::int64_t num_experts = 8;   // E
+  std::int64_t top_k = 2;         // k
+  double capacity_factor = 1.2;   // f
+  std::int64_t min_capacity = 8;
+  bool drop_tokens = true;
+  Activation activation = Activation::Gelu;
+  bool bias = true;
+  DType dtype = DType::Fp32;
+
+  // S = B*L: tokens entering the layer per MP group (replicated on its N_MP ranks).
+  std::int64_t tokens() const { return batch * seq_len; }
+};
+
+struct ParallelConfig {
+  std::int64_t ranks = 4;          // P
+  std::int64_t gpus_per_node = 2;  // G
+  std::int64_t mp = 2;             // N_MP
+  std::int64_t esp = 2;            // N_ESP, 1 or N_MP
+
+  std::int64_t ep() const { return mp > 0 ? ranks / mp : 0; }  // N_EP = P / N_MP
+  std::int64_t mp_groups() const { return ep(); }              // one EP rank per MP group
+  std::int64_t nodes() const { return gpus_per_node > 0 ? ranks / gpus_per_node : 0; }
+};
+
+struct RunOptions {
+  std::vector<ScheduleKind> schedules{std::begin(kAllSchedules), std::end(kAllSchedules)};
+  std::int64_t warmup = 2;
+  std::int64_t iterations = 5;
+  std::uint64_t seed = 1234;
+  Backend backend = Backend::Cpu;
+};
+
+struct Config {
+  std::string name = "default";
+  LayerConfig layer;
+  ParallelConfig parallel;
+  RunOptions run;
+};
+
+// Bytes per element of the activations and weights moved between ranks (b in the spec).
+int bytes_per_element(DType dtype);
+
+std::string_view to_string(Activation a);
+std::string_view to_string(DType d);
+std::string_view to_string(Backend b);
+std::string_view to_string(ScheduleKind s);
+
+std::optional<Activation> parse_activation(std::string_view s);
+std::optional<DType> parse_dtype(std::string_view s);
+std::optional<Backend> parse_backend(std::string_view s);
+std::optional<ScheduleKind> parse_schedule(std::string_view s);
+
+}  // namespace parm

@@ -1,0 +1,105 @@
+#include "engine/validation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace parm {
+namespace {
+
+std::string str(std::int64_t v) {
+  return std::to_string(v);
+}
+
+bool uses(const RunOptions& run, ScheduleKind s) {
+  return std::find(run.schedules.begin(), run.schedules.end(), s) != run.schedules.end();
+}
+
+void require_positive(ConfigIssues& issues, const char* field, std::int64_t value, const char* symbol) {
+  if (value < 1)
+    issues.error(field, str(value), std::string("must be a positive integer (") + symbol + " >= 1)");
+}
+
+void validate_layer(const LayerConfig& l, const RunOptions& run, ConfigIssues& issues) {
+  require_positive(issues, "layer.batch", l.batch, "B");
+  require_positive(issues, "layer.seq_len", l.seq_len, "L");
+  require_positive(issues, "layer.hidden", l.hidden, "M");
+  require_positive(issues, "layer.ffn_hidden", l.ffn_hidden, "H");
+  require_positive(issues, "layer.num_experts", l.num_experts, "E");
+  require_positive(issues, "layer.top_k", l.top_k, "k");
+  if (l.top_k >= 1 && l.num_experts >= 1 && l.top_k > l.num_experts)
+    issues.error("layer.top_k", str(l.top_k),
+                 "must not exceed num_experts (" + str(l.num_experts) + ") (k <= E)");
+  if (!(l.capacity_factor > 0.0) || !std::isfinite(l.capacity_factor))
+    issues.error("layer.capacity_factor", std::to_string(l.capacity_factor),
+                 "must be a finite number > 0 (f > 0)");
+  if (l.min_capacity < 0) issues.error("layer.min_capacity", str(l.min_capacity), "must be >= 0");
+  if (run.backend == Backend::Cpu && (l.dtype == DType::Bf16 || l.dtype == DType::Fp16))
+    issues.error("layer.dtype", std::string(to_string(l.dtype)),
+                 "the cpu backend computes in fp32 or fp64 only; use fp32/fp64 or backend cuda");
+}
+
+void validate_parallel(const Config& c, ConfigIssues& issues) {
+  const ParallelConfig& p = c.parallel;
+  require_positive(issues, "parallel.ranks", p.ranks, "P");
+  require_positive(issues, "parallel.gpus_per_node", p.gpus_per_node, "G");
+  require_positive(issues, "parallel.mp", p.mp, "N_MP");
+  require_positive(issues, "parallel.esp", p.esp, "N_ESP");
+  if (p.ranks < 1 || p.gpus_per_node < 1 || p.mp < 1 || p.esp < 1) return;  // the ratios below need positives
+
+  if (p.ranks % p.gpus_per_node != 0)
+    issues.error("parallel.gpus_per_node", str(p.gpus_per_node),
+                 "ranks (" + str(p.ranks) + ") must fill whole nodes (P % G == 0)");
+  if (p.ranks % p.mp != 0) {
+    issues.error("parallel.mp", str(p.mp),
+                 "ranks (" + str(p.ranks) + ") must be divisible by mp (P % N_MP == 0)");
+    return;  // N_EP is undefined
+  }
+  if (p.esp != 1 && p.esp != p.mp)
+    issues.error("parallel.esp", str(p.esp),
+                 "must be 1 or equal to mp (" + str(p.mp) + ") (N_ESP in {1, N_MP})");
+
+  const LayerConfig& l = c.layer;
+  const std::int64_t ep = p.ep();
+  if (l.num_experts >= 1 && l.num_experts % ep != 0)
+    issues.error(
+        "layer.num_experts", str(l.num_experts),
+        "must be divisible by the expert-parallel degree N_EP = ranks/mp = " + str(ep) + " (E % N_EP == 0)");
+  if (l.ffn_hidden >= 1 && (p.esp == 1 || p.esp == p.mp) && l.ffn_hidden % p.esp != 0)
+    issues.error(
+        "layer.ffn_hidden", str(l.ffn_hidden),
+        "must be divisible by esp (" + str(p.esp) + ") to shard each expert along H (H % N_ESP == 0)");
+  const bool s1 = uses(c.run, ScheduleKind::S1) || uses(c.run, ScheduleKind::S1F);
+  if (s1 && l.batch >= 1 && l.seq_len >= 1 && l.tokens() % p.mp != 0)
+    issues.error("layer.seq_len", str(l.seq_len),
+                 "tokens S = batch*seq_len = " + str(l.tokens()) + " must be divisible by mp (" + str(p.mp) +
+                     ") when S1/S1F run (S % N_MP == 0)");
+
+  if (p.ranks % p.gpus_per_node == 0 && (p.gpus_per_node % p.mp != 0))
+    issues.warning("parallel.mp", str(p.mp),
+                   "MP groups cross node boundaries (gpus_per_node " + str(p.gpus_per_node) +
+                       " is not a multiple of mp): intra-node collectives of the MP group become inter-node");
+}
+
+void validate_run(const RunOptions& run, ConfigIssues& issues) {
+  if (run.schedules.empty()) issues.error("run.schedules", "[]", "must name at least one schedule");
+  for (std::size_t i = 0; i < run.schedules.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (run.schedules[i] == run.schedules[j])
+        issues.error("run.schedules", std::string(to_string(run.schedules[i])),
+                     "each schedule may appear once");
+  if (run.warmup < 0) issues.error("run.warmup", str(run.warmup), "must be >= 0");
+  if (run.iterations < 1) issues.error("run.iterations", str(run.iterations), "must be >= 1");
+}
+
+}  // namespace
+
+ConfigIssues validate(const Config& config) {
+  ConfigIssues issues;
+  validate_layer(config.layer, config.run, issues);
+  validate_parallel(config, issues);
+  validate_run(config.run, issues);
+  return issues;
+}
+
+}  // namespace parm

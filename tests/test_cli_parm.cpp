@@ -1,0 +1,108 @@
+// The `parm` executable as users call it: exit codes, one-line errors, JSON output.
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  QByteArray out;
+  QByteArray err;
+};
+
+Result run_parm(const QStringList& args) {
+  QProcess p;
+  p.setWorkingDirectory(PARM_SOURCE_DIR);
+  p.start(PARM_EXE, args);
+  if (!p.waitForFinished(120000)) {
+    p.kill();
+    qFatal("parm %s did not finish", qPrintable(args.join(' ')));
+  }
+  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+          p.readAllStandardError()};
+}
+
+QJsonObject json_of(const Result& r) {
+  QJsonParseError error{};
+  const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
+  if (error.error != QJsonParseError::NoError)
+    qFatal("not JSON: %s\n%s", qPrintable(error.errorString()), r.out.constData());
+  return doc.object();
+}
+
+qint64 bytes_of(const QJsonObject& root, const char* schedule, const char* collective, const char* purpose) {
+  for (const auto& v : root["collectives"].toObject()[schedule].toArray()) {
+    const QJsonObject o = v.toObject();
+    if (o["collective"].toString() == collective && o["purpose"].toString() == purpose && o["pass"] == "fwd")
+      return o["bytes"].toInteger();
+  }
+  return -1;
+}
+
+}  // namespace
+
+class TestCliParm : public QObject {
+  Q_OBJECT
+ private slots:
+  void checkTc1Json() {
+    const Result r = run_parm({"check", "resources/presets/tc1.json", "--json"});
+    QCOMPARE(r.exit_code, 0);
+    const QJsonObject root = json_of(r);
+    const QJsonObject sizes = root["sizes"].toObject();
+    QCOMPARE(sizes["C0"].toInteger(), 1229);
+    QCOMPARE(sizes["C1"].toInteger(), 308);
+    QCOMPARE(sizes["C2"].toInteger(), 1232);
+    QCOMPARE(sizes["D0"].toInteger(), 10067968);
+    QCOMPARE(sizes["D1"].toInteger(), 2523136);
+    QCOMPARE(sizes["D2"].toInteger(), 10092544);
+    QCOMPARE(bytes_of(root, "B_DS", "AlltoAll", "dispatch"), 20135936);
+    QCOMPARE(bytes_of(root, "B0", "AllGather", "expert input"), 80543744);
+    QCOMPARE(bytes_of(root, "S1", "AlltoAll", "dispatch"), 5046272);
+    QCOMPARE(bytes_of(root, "S1", "AllGather", "expert input"), 20185088);
+    QCOMPARE(bytes_of(root, "S1", "AllGather", "tokens"), 8388608);
+    QCOMPARE(bytes_of(root, "S2", "AlltoAll", "dispatch"), 5046272);
+    QCOMPARE(bytes_of(root, "S2", "AllGather", "dispatch"), 20185088);
+  }
+
+  void checkTextNamesEverySchedule() {
+    const Result r = run_parm({"check"});  // embedded default
+    QCOMPARE(r.exit_code, 0);
+    for (const char* s : {"B_DS ", "B_DS2", "B0 ", "S1 ", "S1F", "S2 ", "S2F"})
+      QVERIFY2(r.out.contains(s), s);
+  }
+
+  void badConfigExitsTwoWithOneLinePerError() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("bad.json");
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"layer": {"num_experts": 6, "top_k": 7}, "parallel": {"ranks": 4, "mp": 3}})");
+    f.close();
+    const Result r = run_parm({"check", path});
+    QCOMPARE(r.exit_code, 2);
+    QVERIFY(r.out.isEmpty());
+    const QList<QByteArray> lines = r.err.trimmed().split('\n');
+    QVERIFY2(lines.size() >= 2, r.err.constData());
+    for (const auto& line : lines) QVERIFY2(line.contains(": error: "), line.constData());
+    QVERIFY(r.err.contains("layer.top_k"));
+    QVERIFY(r.err.contains("parallel.mp"));
+  }
+
+  void missingFileIsRefused() {
+    const Result r = run_parm({"check", "/nonexistent/x.json"});
+    QCOMPARE(r.exit_code, 2);
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+  }
+
+  void unknownSubcommandFails() {
+    const Result r = run_parm({"frobnicate"});
+    QVERIFY(r.exit_code != 0);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliParm)
+#include "test_cli_parm.moc"
