@@ -1,17 +1,29 @@
-// `parm run [CONFIG] --ranks N [--json]`: run the layer forward and backward and report per-phase medians.
-// One rank runs the single-process reference layer (spec section 8); more ranks need the distributed engine.
+// `parm run [CONFIG] --ranks N [--json]`: run the layer forward and backward and report times.
+// One rank (and no other layout option) times the single-process reference layer per phase (spec section 8);
+// more ranks start `parm worker` under mpirun and report every schedule's fwd/bwd/total and speedup vs B_DS.
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "engine/cli/commands.h"
+#include "engine/config_json.h"
+#include "engine/launcher.h"
 #include "engine/reference_layer.h"
+#include "engine/run_result.h"
+#include "engine/validation.h"
 #include "profiler/phase_timer.h"
+#include "resources/presets.h"
 
 namespace parm::cli {
 namespace {
@@ -152,43 +164,279 @@ nlohmann::json to_json(const Config& c, const RunReport& r) {
           {"dropped_tokens", r.dropped_tokens}};
 }
 
+struct RunArgs {
+  std::string path;
+  std::int64_t ranks = 0;          // 0: config.parallel.ranks
+  std::int64_t gpus_per_node = 0;  // 0: config.parallel.gpus_per_node
+  std::vector<std::string> schedules;
+  std::string hostfile;
+  bool dry_run = false;
+  bool json = false;
+  bool verify = false;
+  std::int64_t timeout_ms = 0;  // 0: the worker's default
+  int die_on_rank = -1;
+
+  // Anything beyond a rank count asks for the distributed engine, even on one rank.
+  bool layout_given() const {
+    return gpus_per_node > 0 || !schedules.empty() || !hostfile.empty() || dry_run || verify ||
+           die_on_rank >= 0 || timeout_ms > 0;
+  }
+};
+
+// The configuration as written (file or embedded preset), before validation, so overrides apply first.
+ConfigLoad load_unvalidated(const std::string& path, std::string& source) {
+  source = path;
+  if (path.empty()) {
+    source = "embedded preset 'default'";
+    return config_from_json_text(*resources::embedded_preset("default"));
+  }
+  if (auto preset = resources::embedded_preset(path); preset && !std::filesystem::exists(path)) {
+    source = "embedded preset '" + path + "'";
+    return config_from_json_text(*preset);
+  }
+  return load_config_file(path);
+}
+
+[[noreturn]] void refuse(const std::string& line, int code = 2) {
+  std::cerr << line << '\n';
+  throw CLI::RuntimeError(code);
+}
+
+// Applies the command-line layout to the configuration and validates the result; nothing runs on errors.
+Config effective_config(const RunArgs& a) {
+  std::string source;
+  ConfigLoad load = load_unvalidated(a.path, source);
+  if (!load.config) {
+    for (const auto& issue : load.issues.items) std::cerr << source << ": " << issue.line() << '\n';
+    throw CLI::RuntimeError(2);
+  }
+  Config c = *load.config;
+  if (a.ranks > 0) c.parallel.ranks = a.ranks;
+  if (a.gpus_per_node > 0) c.parallel.gpus_per_node = a.gpus_per_node;
+  if (!a.schedules.empty()) {
+    c.run.schedules.clear();
+    for (const std::string& name : a.schedules) {
+      const auto kind = parse_schedule(name);
+      if (!kind)
+        refuse("parm run: --schedules: unknown schedule '" + name + "' (one of B_DS,B_DS2,B0,S1,S1F,S2,S2F)");
+      c.run.schedules.push_back(*kind);
+    }
+  }
+  const ConfigIssues issues = validate(c);
+  for (const auto& issue : issues.items) std::cerr << source << ": " << issue.line() << '\n';
+  if (issues.has_errors()) throw CLI::RuntimeError(2);
+  if (a.die_on_rank >= c.parallel.ranks)
+    refuse("parm run: --die-on-rank " + std::to_string(a.die_on_rank) + ": must be below ranks (" +
+           std::to_string(c.parallel.ranks) + ")");
+  if (!a.hostfile.empty() && !std::filesystem::exists(a.hostfile))
+    refuse("parm run: --hostfile " + a.hostfile + ": no such file");
+  return c;
+}
+
+bool unchanged_file(const std::string& path, const Config& effective) {
+  if (path.empty() || !std::filesystem::is_regular_file(path)) return false;
+  const ConfigLoad load = load_config_file(path);
+  return load.config && config_to_json(*load.config) == config_to_json(effective);
+}
+
+// A private directory for the effective config and the result; removed on every way out unless kept.
+class RunDir {
+ public:
+  explicit RunDir(const std::filesystem::path& parent) {
+    std::string pattern = (parent / "parm-run-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) refuse("parm run: cannot create a directory under " + parent.string());
+    path_ = std::filesystem::absolute(pattern);
+  }
+  ~RunDir() {
+    std::error_code ec;
+    if (!keep_) std::filesystem::remove_all(path_, ec);
+  }
+  RunDir(const RunDir&) = delete;
+  RunDir& operator=(const RunDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  void keep() { keep_ = true; }
+
+ private:
+  std::filesystem::path path_;
+  bool keep_ = false;
+};
+
+std::string fmt_speedup(const std::optional<double>& s) {
+  if (!s) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fx", *s);
+  return buf;
+}
+
+void print_distributed_text(const RunResult& result, const std::vector<ScheduleSummary>& rows) {
+  const Config& c = result.config;
+  const ParallelConfig& p = c.parallel;
+  std::printf("parm run: config %s, %lld ranks (%lld node%s x %lld), backend %s, mp %lld esp %lld ep %lld\n",
+              c.name.c_str(), (long long)p.ranks, (long long)p.nodes(), p.nodes() == 1 ? "" : "s",
+              (long long)p.gpus_per_node, result.backend.c_str(), (long long)p.mp, (long long)p.esp,
+              (long long)p.ep());
+  std::printf(
+      "%lld warm-up + %lld measured iterations; per iteration the slowest rank, median over iterations\n\n",
+      (long long)c.run.warmup, (long long)c.run.iterations);
+  std::printf("%-8s %10s %10s %10s %8s %10s %10s\n", "schedule", "fwd ms", "bwd ms", "total ms", "vs B_DS",
+              "intra MB", "inter MB");
+  for (const ScheduleSummary& r : rows)
+    std::printf("%-8s %10.3f %10.3f %10.3f %8s %10.3f %10.3f\n", std::string(to_string(r.kind)).c_str(),
+                r.forward_ms, r.backward_ms, r.total_ms, fmt_speedup(r.speedup_vs_bds).c_str(),
+                double(r.intra_bytes) / 1e6, double(r.inter_bytes) / 1e6);
+}
+
+nlohmann::json distributed_json(const RunResult& result, const std::vector<ScheduleSummary>& rows) {
+  const Config& c = result.config;
+  nlohmann::json schedules = nlohmann::json::array();
+  for (const ScheduleSummary& r : rows)
+    schedules.push_back({{"schedule", to_string(r.kind)},
+                         {"forward_ms", r.forward_ms},
+                         {"backward_ms", r.backward_ms},
+                         {"total_ms", r.total_ms},
+                         {"speedup_vs_bds", r.speedup_vs_bds ? nlohmann::json(*r.speedup_vs_bds) : nullptr},
+                         {"intra_bytes", r.intra_bytes},
+                         {"inter_bytes", r.inter_bytes}});
+  return {{"config", c.name},
+          {"ranks", c.parallel.ranks},
+          {"nodes", c.parallel.nodes()},
+          {"gpus_per_node", c.parallel.gpus_per_node},
+          {"engine", "distributed"},
+          {"backend", result.backend},
+          {"warmup", c.run.warmup},
+          {"iterations", c.run.iterations},
+          {"summary", schedules},
+          {"raw", to_json(result)}};
+}
+
+// Bounds the whole run even if every collective keeps making progress too slowly to time out.
+std::chrono::milliseconds overall_deadline(const Config& c, std::int64_t timeout_ms) {
+  const std::int64_t per_wait = timeout_ms > 0 ? timeout_ms : 60'000;
+  const std::int64_t steps =
+      std::max<std::int64_t>(0, c.run.warmup) + std::max<std::int64_t>(1, c.run.iterations) + 2;
+  const std::int64_t schedules = std::max<std::size_t>(1, c.run.schedules.size());
+  return std::chrono::milliseconds(std::max<std::int64_t>(60'000, per_wait * steps * schedules));
+}
+
+void run_distributed(const RunArgs& a) {
+  const Config c = effective_config(a);
+  const EnvLookup env = process_env();
+  // Multi-node runs need the files on a shared filesystem: the working directory usually is, /tmp is not.
+  RunDir dir(a.hostfile.empty() ? std::filesystem::temp_directory_path() : std::filesystem::current_path());
+  std::string config_path = (dir.path() / "config.json").string();
+  // A dry run's line is run later by hand: its result goes to the working directory, not our temp dir.
+  const std::string result_path = a.dry_run
+                                      ? (std::filesystem::current_path() / (c.name + ".result.json")).string()
+                                      : (dir.path() / "result.json").string();
+  // A dry run names the user's own file when the command line changed nothing, so nothing is left behind.
+  const bool reuse_file = a.dry_run && unchanged_file(a.path, c);
+  if (reuse_file)
+    config_path = std::filesystem::absolute(a.path).string();
+  else
+    save_config_file(c, config_path);
+
+  LaunchOptions o;
+  o.ranks = static_cast<int>(c.parallel.ranks);
+  o.hostfile = a.hostfile.empty() ? "" : std::filesystem::absolute(a.hostfile).string();
+  o.mpiexec = find_mpiexec(env);
+  o.parm_exe = self_executable();
+  o.config_path = config_path;
+  o.result_path = result_path;
+  if (!a.schedules.empty()) o.schedules = c.run.schedules;
+  o.timeout_ms = a.timeout_ms;
+  o.verify = a.verify;
+  o.die_on_rank = a.die_on_rank;
+  const LaunchCommand command = build_launch_command(o, env, ::geteuid() == 0);
+  if (a.dry_run) {
+    std::cout << shell_line(command) << '\n';
+    if (!reuse_file) {
+      dir.keep();  // the printed line names the config written there
+      std::cerr << "parm run: dry run; effective config kept at " << config_path << '\n';
+    }
+    return;
+  }
+  if (o.mpiexec.empty()) refuse("parm run: mpirun not found: set MPIEXEC or put mpirun on PATH");
+
+  std::cerr << "parm run: starting " << c.parallel.ranks << " ranks (" << c.parallel.nodes() << " x "
+            << c.parallel.gpus_per_node << ") with " << command.argv.front() << '\n';
+  const LaunchOutcome outcome = run_launch(command, overall_deadline(c, a.timeout_ms));
+  if (outcome.exit_code != 0 || outcome.timed_out) refuse(failure_line(outcome), 1);
+
+  std::ifstream in(result_path);
+  if (!in) refuse("parm run: the worker exited 0 but wrote no result at " + result_path, 1);
+  RunResult result;
+  try {
+    result = run_result_from_json(nlohmann::json::parse(in));
+  } catch (const std::exception& e) {
+    refuse(std::string("parm run: ") + e.what(), 1);
+  }
+  const std::vector<ScheduleSummary> rows = summarize(result);
+  if (a.json)
+    std::cout << distributed_json(result, rows).dump(2) << '\n';
+  else
+    print_distributed_text(result, rows);
+}
+
+void run_reference(const RunArgs& a) {
+  const Config c = load_config_or_exit(a.path);
+  // One rank holds one MP group's S tokens.
+  RunReport report;
+  switch (c.layer.dtype) {
+    case DType::Fp32:
+      report = time_reference_layer<float>(c, 1);
+      break;
+    case DType::Fp64:
+      report = time_reference_layer<double>(c, 1);
+      break;
+    default:
+      std::cerr << "parm run: dtype " << to_string(c.layer.dtype)
+                << " is not supported by the cpu reference\n";
+      throw CLI::RuntimeError(2);
+  }
+  if (a.json)
+    std::cout << to_json(c, report).dump(2) << '\n';
+  else
+    print_text(c, report);
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app) {
-  auto* cmd =
-      app.add_subcommand("run", "Run the MoE layer forward and backward; print per-phase median times");
-  auto path = std::make_shared<std::string>();
-  auto ranks = std::make_shared<std::int64_t>(1);
-  auto json = std::make_shared<bool>(false);
-  cmd->add_option("config", *path,
+  auto* cmd = app.add_subcommand(
+      "run",
+      "Run the MoE layer forward and backward. --ranks 1: the single-process reference, per-phase medians. "
+      "More ranks: every schedule through mpirun, fwd/bwd/total per iteration and speedup vs B_DS");
+  auto a = std::make_shared<RunArgs>();
+  cmd->add_option("config", a->path,
                   "configuration JSON file or embedded preset name (default: embedded default)");
-  cmd->add_option("--ranks", *ranks, "number of ranks (1: single-process reference layer)")
+  cmd->add_option("--ranks", a->ranks, "number of ranks (default: parallel.ranks; 1: reference layer)")
       ->check(CLI::PositiveNumber);
-  cmd->add_flag("--json", *json, "machine-readable output");
-  cmd->callback([path, ranks, json] {
-    const Config c = load_config_or_exit(*path);
-    if (*ranks > 1) {
-      std::cerr << "parm run: --ranks " << *ranks << " > 1 needs the distributed engine (not built yet)\n";
-      throw CLI::RuntimeError(2);
+  cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--schedules", a->schedules, "comma-separated schedules (default: run.schedules)")
+      ->delimiter(',');
+  cmd->add_option("--hostfile", a->hostfile,
+                  "mpirun hostfile for multi-node runs (files go in the working dir)");
+  cmd->add_flag("--dry-run", a->dry_run,
+                "print the mpirun command line and exit (for clusters; or use srun "
+                "-n P parm worker --config FILE --result FILE)");
+  cmd->add_flag("--json", a->json, "machine-readable output");
+  cmd->add_flag("--verify", a->verify, "check every schedule against the single-process reference");
+  cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--die-on-rank", a->die_on_rank, "test hook: rank R aborts in the middle of the run")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([a] {
+    std::int64_t ranks = a->ranks;
+    if (ranks == 0 && !a->layout_given()) {
+      std::string source;
+      const ConfigLoad load = load_unvalidated(a->path, source);
+      ranks = load.config ? load.config->parallel.ranks : 1;  // unreadable: the reference path reports why
     }
-    // One rank holds one MP group's S tokens.
-    RunReport report;
-    switch (c.layer.dtype) {
-      case DType::Fp32:
-        report = time_reference_layer<float>(c, 1);
-        break;
-      case DType::Fp64:
-        report = time_reference_layer<double>(c, 1);
-        break;
-      default:
-        std::cerr << "parm run: dtype " << to_string(c.layer.dtype)
-                  << " is not supported by the cpu reference\n";
-        throw CLI::RuntimeError(2);
-    }
-    if (*json)
-      std::cout << to_json(c, report).dump(2) << '\n';
+    if (ranks == 1 && !a->layout_given())
+      run_reference(*a);
     else
-      print_text(c, report);
+      run_distributed(*a);
   });
 }
 

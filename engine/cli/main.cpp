@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   parm::cli::add_check_command(app);
   parm::cli::add_run_command(app);
   parm::cli::add_bench_command(app);
+  parm::cli::add_worker_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

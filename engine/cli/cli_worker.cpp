@@ -1,0 +1,194 @@
+// `parm worker --config FILE --result FILE ...`: one rank of a distributed run. `parm run` starts it through
+// mpirun; on SLURM clusters start it directly with `srun -n P parm worker ...` (the rank comes from MPI).
+// Rank 0 gathers every rank's measurements and writes one RunResult JSON file.
+#include <mpi.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/cli/commands.h"
+#include "engine/comm/comm_mpi.h"
+#include "engine/config_json.h"
+#include "engine/rank_layout.h"
+#include "engine/run_result.h"
+#include "engine/validation.h"
+#include "engine/worker.h"
+
+namespace parm::cli {
+namespace {
+
+struct WorkerArgs {
+  std::string config_path;
+  std::string result_path;
+  std::vector<std::string> schedules;
+  std::int64_t timeout_ms = 60'000;
+  bool verify = false;
+  int die_on_rank = -1;
+};
+
+// Loads and checks the configuration on this rank; returns the lines to print when it cannot run.
+std::vector<std::string> load_on_rank(const WorkerArgs& args, int world, WorkerOptions& options,
+                                      Config& config) {
+  std::vector<std::string> problems;
+  ConfigLoad load = load_config_file(args.config_path);
+  if (!load.config) {
+    for (const auto& issue : load.issues.errors()) problems.push_back(args.config_path + ": " + issue.line());
+    if (problems.empty()) problems.push_back(args.config_path + ": unreadable");
+    return problems;
+  }
+  config = *load.config;
+  for (const std::string& name : args.schedules) {
+    const auto kind = parse_schedule(name);
+    if (!kind) {
+      problems.push_back("--schedules: unknown schedule '" + name + "' (one of B_DS,B_DS2,B0,S1,S1F,S2,S2F)");
+      continue;
+    }
+    options.schedules.push_back(*kind);
+  }
+  if (!options.schedules.empty()) config.run.schedules = options.schedules;
+  for (const auto& issue : validate(config).errors())
+    problems.push_back(args.config_path + ": " + issue.line());
+  if (config.parallel.ranks != world)
+    problems.push_back(args.config_path +
+                       ": error: parallel.ranks = " + std::to_string(config.parallel.ranks) +
+                       ": must equal the MPI world size (" + std::to_string(world) + ")");
+  return problems;
+}
+
+std::string host_name() {
+  std::array<char, 256> buf{};
+  if (::gethostname(buf.data(), buf.size() - 1) != 0) return "unknown";
+  return buf.data();
+}
+
+// Every rank's RankRunResult as JSON text, concatenated on rank 0 (sizes first, then the bytes).
+std::vector<std::string> gather_to_root(const std::string& mine, int rank, int world) {
+  const int size = static_cast<int>(mine.size());
+  std::vector<int> sizes(rank == 0 ? world : 0);
+  MPI_Gather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+  std::vector<int> displs(sizes.size(), 0);
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    displs[i] = static_cast<int>(total);
+    total += sizes[i];
+  }
+  std::vector<char> all(static_cast<std::size_t>(total));
+  MPI_Gatherv(mine.data(), size, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, 0,
+              MPI_COMM_WORLD);
+  std::vector<std::string> parts;
+  for (std::size_t i = 0; i < sizes.size(); ++i) parts.emplace_back(all.data() + displs[i], sizes[i]);
+  return parts;
+}
+
+// Temporary file + rename: `parm run` never reads a half-written result.
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + ec.message());
+}
+
+void finalize_mpi() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+void run_worker(const WorkerArgs& args) {
+  static char program[] = "parm";
+  static char* program_argv[] = {program, nullptr};
+  int argc = 1;
+  char** argv = program_argv;
+  comm::ensure_mpi_initialized(&argc, &argv);
+  int rank = 0, world = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &world);
+
+  WorkerOptions options;
+  options.timeout = std::chrono::milliseconds(args.timeout_ms);
+  options.verify = args.verify;
+  options.die_on_rank = args.die_on_rank;
+  Config config;
+  std::vector<std::string> problems;
+  try {
+    problems = load_on_rank(args, world, options, config);
+  } catch (const std::exception& e) {
+    problems.push_back(e.what());
+  }
+  // Ranks agree on whether to run (a file missing on one node must not leave the others waiting); the first
+  // failing rank speaks for all of them.
+  const int mine = problems.empty() ? world : rank;
+  int first_failing = world;
+  MPI_Allreduce(&mine, &first_failing, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (first_failing < world) {
+    if (rank == first_failing)
+      for (const auto& line : problems) std::cerr << "parm worker: rank " << rank << ": " << line << '\n';
+    finalize_mpi();
+    throw CLI::RuntimeError(2);
+  }
+
+  try {
+    const RankLayout layout = make_rank_layout(config, rank);
+    std::string result_text;
+    {
+      comm::CommGroups groups = comm::make_mpi_groups(layout, options.timeout);
+      RankRunResult mine_result = run_worker_rank(config, options, layout, groups);
+      mine_result.rank = rank;
+      if (mine_result.host.empty()) mine_result.host = host_name();
+      result_text = to_json(mine_result).dump();
+    }  // groups freed before MPI_Finalize
+    const std::vector<std::string> parts = gather_to_root(result_text, rank, world);
+    if (rank == 0) {
+      RunResult result;
+      result.config = config;
+      result.backend = std::string(to_string(config.run.backend));
+      for (const std::string& part : parts)
+        result.ranks.push_back(rank_run_result_from_json(nlohmann::json::parse(part)));
+      write_atomically(args.result_path, to_json(result).dump(1) + "\n");
+    }
+  } catch (const std::exception& e) {
+    // One line naming the rank, then take the whole job down so no peer waits on a collective forever.
+    std::cerr << "parm worker: rank " << rank << ": " << e.what() << std::endl;
+    MPI_Abort(MPI_COMM_WORLD, 3);
+  }
+  finalize_mpi();
+}
+
+}  // namespace
+
+void add_worker_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("worker",
+                                 "One rank of a distributed run; `parm run` starts it with mpirun. On SLURM: "
+                                 "srun -n P parm worker --config FILE --result FILE");
+  cmd->group("Cluster");
+  auto args = std::make_shared<WorkerArgs>();
+  cmd->add_option("--config", args->config_path, "configuration JSON file (parallel.ranks = world size)")
+      ->required();
+  cmd->add_option("--result", args->result_path, "where rank 0 writes the gathered RunResult JSON")
+      ->required();
+  cmd->add_option("--schedules", args->schedules,
+                  "comma-separated schedules (default: the config's run.schedules)")
+      ->delimiter(',');
+  cmd->add_option("--timeout-ms", args->timeout_ms, "bound on every collective wait, in ms")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--verify", args->verify, "compare with the single-process reference after timing");
+  cmd->add_option("--die-on-rank", args->die_on_rank, "test hook: this rank aborts in the middle of the run");
+  cmd->callback([args] { run_worker(*args); });
+}
+
+}  // namespace parm::cli

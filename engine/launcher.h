@@ -1,0 +1,71 @@
+// How `parm run` starts the MPI worker: the mpirun command line (a pure function, so `--dry-run` prints
+// exactly what would run and tests check it), and a supervisor that runs it under a deadline and names a dead
+// rank.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/config.h"
+
+namespace parm {
+
+struct LaunchOptions {
+  int ranks = 1;
+  std::string hostfile;                 // empty: every rank on this machine
+  std::string mpiexec;                  // the launcher binary (see find_mpiexec)
+  std::string parm_exe;                 // absolute path of `parm` (see self_executable)
+  std::string config_path;              // the worker's --config
+  std::string result_path;              // the worker's --result
+  std::vector<ScheduleKind> schedules;  // empty: the config's list
+  std::int64_t timeout_ms = 0;          // 0: the worker's default collective timeout
+  bool verify = false;
+  int die_on_rank = -1;  // test hook passed through to the worker
+};
+
+// Environment of the launcher process: assignments added to ours (only for variables not already set).
+struct LaunchCommand {
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::string> argv;
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+EnvLookup process_env();
+
+// `MPIEXEC` when set, else `mpirun` found on PATH (empty when neither exists).
+std::string find_mpiexec(const EnvLookup& env);
+// The running executable (/proc/self/exe), so ranks run the same build as `parm run`.
+std::string self_executable();
+
+LaunchCommand build_launch_command(const LaunchOptions& options, const EnvLookup& env, bool running_as_root);
+
+// POSIX shell quoting: bare when safe, else single quotes.
+std::string shell_quote(std::string_view word);
+// "NAME=value ... mpirun -np N ... parm worker ...", every word quoted for a POSIX shell.
+std::string shell_line(const LaunchCommand& command);
+
+// The rank a failed run's output blames: our worker's "parm worker: rank R: ..." lines first, then Open MPI's
+// "MPI_ABORT was invoked on rank R" and "process rank R ... exited on signal ...". `reason` gets that line.
+std::optional<int> find_failed_rank(const std::vector<std::string>& lines, std::string* reason = nullptr);
+
+struct LaunchOutcome {
+  int exit_code = 0;  // the launcher's exit status; 128 + signal when killed
+  bool timed_out = false;
+  std::chrono::milliseconds deadline{0};
+  std::vector<std::string> tail;  // last lines of the launcher's output
+};
+
+// Starts the command in its own process group, copies its stdout and stderr to our stderr while keeping the
+// last lines, and kills the whole group once `deadline` passes. SIGINT/SIGTERM to us are forwarded to it.
+LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds deadline);
+
+// The one-line verdict on a failed outcome: "parm run: rank R died (...)" or "parm run: worker failed ...".
+std::string failure_line(const LaunchOutcome& outcome);
+
+}  // namespace parm

@@ -1,0 +1,27 @@
+// The MPI worker: what each rank of `parm run` executes (launched by mpirun or srun as `parm worker ...`).
+#pragma once
+
+#include <chrono>
+#include <vector>
+
+#include "engine/comm/communicator.h"
+#include "engine/config.h"
+#include "engine/rank_layout.h"
+#include "engine/run_result.h"
+
+namespace parm {
+
+struct WorkerOptions {
+  std::vector<ScheduleKind> schedules;        // empty: config.run.schedules
+  std::chrono::milliseconds timeout{60'000};  // bound on every collective wait
+  bool verify = false;                        // compare with the single-process reference after timing
+  int die_on_rank = -1;                       // test hook: this rank aborts in the middle of the run
+};
+
+// Runs warm-up + measured iterations of every schedule, forward and backward, on this rank. Collective over
+// the world: every rank must call it with the same configuration and options. Throws comm::CommError on a
+// timed-out collective and std::runtime_error when verification fails.
+RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options, const RankLayout& layout,
+                              comm::CommGroups& groups);
+
+}  // namespace parm

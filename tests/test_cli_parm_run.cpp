@@ -1,0 +1,135 @@
+// `parm run` on several ranks as users call it: the dry-run launch line, refusal of bad layouts before any
+// process starts, the schedule table, and a dead rank turning into a prompt non-zero exit naming it.
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  QByteArray out;
+  QByteArray err;
+  qint64 elapsed_ms = 0;
+};
+
+Result run_parm(const QStringList& args, int timeout_ms = 120000) {
+  QProcess p;
+  p.setWorkingDirectory(PARM_SOURCE_DIR);
+  QElapsedTimer t;
+  t.start();
+  p.start(PARM_EXE, args);
+  if (!p.waitForFinished(timeout_ms)) {
+    p.kill();
+    p.waitForFinished();
+    qWarning("parm %s did not finish in %d ms", qPrintable(args.join(' ')), timeout_ms);
+    return {-2, p.readAllStandardOutput(), p.readAllStandardError(), t.elapsed()};
+  }
+  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+          p.readAllStandardError(), t.elapsed()};
+}
+
+// The tiny layer of the issue: seconds to run on 2 local ranks.
+QString write_tiny(const QTemporaryDir& dir, int mp) {
+  const QString path = dir.filePath(QString("tiny-mp%1.json").arg(mp));
+  QFile f(path);
+  if (!f.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
+  f.write(QString(R"({"name": "tiny",
+    "layer": {"batch": 2, "seq_len": 8, "hidden": 8, "ffn_hidden": 16, "num_experts": 4, "top_k": 2},
+    "parallel": {"ranks": 2, "gpus_per_node": 2, "mp": %1, "esp": %1},
+    "run": {"warmup": 1, "iterations": 2}})")
+              .arg(mp)
+              .toUtf8());
+  return path;
+}
+
+const char* kSchedules[] = {"B_DS", "B_DS2", "B0", "S1", "S1F", "S2", "S2F"};
+
+}  // namespace
+
+class TestCliParmRun : public QObject {
+  Q_OBJECT
+ private slots:
+  void dryRunPrintsTheMpirunLine() {
+    QTemporaryDir dir;
+    const Result r = run_parm({"run", write_tiny(dir, 2), "--ranks", "2", "--dry-run"});
+    QCOMPARE(r.exit_code, 0);
+    const QByteArray line = r.out.trimmed();
+    QCOMPARE(line.count('\n'), 0);
+    QVERIFY2(line.contains("mpirun") || line.contains("mpiexec"), line.constData());
+    QVERIFY2(line.contains(" -np 2 "), line.constData());
+    QVERIFY2(line.contains(" worker --config "), line.constData());
+    QVERIFY2(line.contains("OPENBLAS_NUM_THREADS=1"), line.constData());
+  }
+
+  void invalidLayoutIsRefusedBeforeStarting() {
+    QTemporaryDir dir;
+    const Result r = run_parm({"run", write_tiny(dir, 2), "--ranks", "3"});
+    QCOMPARE(r.exit_code, 2);
+    QVERIFY2(r.elapsed_ms < 2000, qPrintable(QString::number(r.elapsed_ms)));
+    QVERIFY(r.out.isEmpty());
+    QVERIFY2(r.err.contains("parallel.mp") || r.err.contains("parallel.ranks"), r.err.constData());
+    QVERIFY2(!r.err.contains("starting"), r.err.constData());  // no mpirun was started
+  }
+
+  void unknownScheduleIsRefused() {
+    QTemporaryDir dir;
+    const Result r = run_parm({"run", write_tiny(dir, 2), "--ranks", "2", "--schedules", "B_DS,S9"});
+    QCOMPARE(r.exit_code, 2);
+    QVERIFY2(r.err.contains("--schedules") && r.err.contains("S9"), r.err.constData());
+  }
+
+  void twoRanksPrintEverySchedule_data() {
+    QTest::addColumn<int>("mp");
+    QTest::newRow("mp 2 (one EP rank)") << 2;
+    QTest::newRow("mp 1 (two EP ranks)") << 1;
+  }
+
+  void twoRanksPrintEverySchedule() {
+    QFETCH(int, mp);
+    QTemporaryDir dir;
+    const Result r = run_parm({"run", write_tiny(dir, mp), "--ranks", "2"});
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    QVERIFY2(r.out.contains("vs B_DS"), r.out.constData());
+    for (const char* s : kSchedules) {
+      bool found = false;
+      for (const QByteArray& line : r.out.split('\n'))
+        if (line.startsWith(QByteArray(s) + ' ') && line.contains('x')) found = true;  // "1.23x" speedup
+      QVERIFY2(found, s);
+    }
+  }
+
+  void jsonSummaryHasSpeedups() {
+    QTemporaryDir dir;
+    const Result r =
+        run_parm({"run", write_tiny(dir, 2), "--ranks", "2", "--json", "--schedules", "B_DS,S1,S2"});
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    QJsonParseError error{};
+    const QJsonObject root = QJsonDocument::fromJson(r.out, &error).object();
+    QVERIFY2(error.error == QJsonParseError::NoError, r.out.constData());
+    QCOMPARE(root["ranks"].toInt(), 2);
+    const QJsonArray rows = root["summary"].toArray();
+    QCOMPARE(rows.size(), 3);
+    QCOMPARE(rows[0].toObject()["schedule"].toString(), QString("B_DS"));
+    QCOMPARE(rows[0].toObject()["speedup_vs_bds"].toDouble(), 1.0);
+    for (const auto& v : rows) QVERIFY(v.toObject()["total_ms"].toDouble() > 0);
+    QCOMPARE(root["raw"].toObject()["ranks"].toArray().size(), 2);
+  }
+
+  void deadRankFailsPromptlyNamingIt() {
+    QTemporaryDir dir;
+    const Result r = run_parm({"run", write_tiny(dir, 2), "--ranks", "2", "--die-on-rank", "1"}, 60000);
+    QVERIFY2(r.exit_code != 0, r.out.constData());
+    QVERIFY2(r.exit_code != -2, "hung");
+    QVERIFY2(r.elapsed_ms < 30000, qPrintable(QString::number(r.elapsed_ms)));
+    const QList<QByteArray> lines = r.err.trimmed().split('\n');
+    QVERIFY2(lines.last().startsWith("parm run: rank 1 died"), r.err.constData());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliParmRun)
+#include "test_cli_parm_run.moc"

@@ -1,0 +1,204 @@
+// The mpirun command line `parm run` builds, its dry-run text, and the supervisor that runs it.
+#include <QElapsedTimer>
+#include <QtTest>
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include "engine/launcher.h"
+
+using namespace parm;
+
+namespace {
+
+EnvLookup fake_env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+LaunchOptions options() {
+  LaunchOptions o;
+  o.ranks = 4;
+  o.mpiexec = "/usr/bin/mpirun";
+  o.parm_exe = "/opt/parm/bin/parm";
+  o.config_path = "/tmp/run/config.json";
+  o.result_path = "/tmp/run/result.json";
+  return o;
+}
+
+// Index of `word` in argv, -1 when absent.
+int index_of(const std::vector<std::string>& argv, const std::string& word) {
+  const auto it = std::find(argv.begin(), argv.end(), word);
+  return it == argv.end() ? -1 : int(it - argv.begin());
+}
+
+std::optional<std::string> env_value(const LaunchCommand& c, const std::string& name) {
+  for (const auto& [n, v] : c.env)
+    if (n == name) return v;
+  return std::nullopt;
+}
+
+}  // namespace
+
+class TestLauncher : public QObject {
+  Q_OBJECT
+ private slots:
+  void localRunArgv() {
+    const LaunchCommand c = build_launch_command(options(), fake_env({}), false);
+    const std::vector<std::string> expected = {"/usr/bin/mpirun",
+                                               "-np",
+                                               "4",
+                                               "-x",
+                                               "OPENBLAS_NUM_THREADS",
+                                               "/opt/parm/bin/parm",
+                                               "worker",
+                                               "--config",
+                                               "/tmp/run/config.json",
+                                               "--result",
+                                               "/tmp/run/result.json"};
+    QCOMPARE(c.argv, expected);
+    QCOMPARE(env_value(c, "OPENBLAS_NUM_THREADS"), std::optional<std::string>("1"));
+    QCOMPARE(env_value(c, "OMPI_MCA_rmaps_base_oversubscribe"), std::optional<std::string>("1"));
+    QCOMPARE(env_value(c, "OMPI_MCA_pml"), std::optional<std::string>("ob1"));
+    QCOMPARE(env_value(c, "OMPI_MCA_btl"), std::optional<std::string>("self,vader"));
+    QVERIFY(!env_value(c, "OMPI_ALLOW_RUN_AS_ROOT"));  // not root
+  }
+
+  void rootGetsTheOpenMpiConsent() {
+    const LaunchCommand c = build_launch_command(options(), fake_env({}), true);
+    QCOMPARE(env_value(c, "OMPI_ALLOW_RUN_AS_ROOT"), std::optional<std::string>("1"));
+    QCOMPARE(env_value(c, "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"), std::optional<std::string>("1"));
+  }
+
+  void userEnvironmentWins() {
+    const LaunchCommand c = build_launch_command(
+        options(), fake_env({{"OPENBLAS_NUM_THREADS", "4"}, {"OMPI_MCA_btl", "self,tcp"}}), true);
+    QVERIFY(!env_value(c, "OPENBLAS_NUM_THREADS"));
+    QVERIFY(!env_value(c, "OMPI_MCA_btl"));
+    QVERIFY(index_of(c.argv, "OPENBLAS_NUM_THREADS") > 0);  // still forwarded with -x
+  }
+
+  void hostfileRunLeavesTransportToTheCluster() {
+    LaunchOptions o = options();
+    o.hostfile = "/home/me/hosts";
+    const LaunchCommand c = build_launch_command(o, fake_env({}), false);
+    const int h = index_of(c.argv, "--hostfile");
+    QVERIFY(h > 0);
+    QCOMPARE(c.argv[h + 1], std::string("/home/me/hosts"));
+    QVERIFY(h < index_of(c.argv, "worker"));
+    QVERIFY(!env_value(c, "OMPI_MCA_btl"));
+    QVERIFY(!env_value(c, "OMPI_MCA_pml"));
+    QVERIFY(!env_value(c, "OMPI_MCA_rmaps_base_oversubscribe"));
+  }
+
+  void workerOptionsPassThrough() {
+    LaunchOptions o = options();
+    o.schedules = {ScheduleKind::B_DS, ScheduleKind::S1F};
+    o.timeout_ms = 500;
+    o.verify = true;
+    o.die_on_rank = 1;
+    const LaunchCommand c = build_launch_command(o, fake_env({}), false);
+    const std::vector<std::string> tail(c.argv.begin() + index_of(c.argv, "worker"), c.argv.end());
+    const std::vector<std::string> expected = {
+        "worker",        "--config", "/tmp/run/config.json", "--result", "/tmp/run/result.json",
+        "--schedules",   "B_DS,S1F", "--timeout-ms",         "500",      "--verify",
+        "--die-on-rank", "1"};
+    QCOMPARE(tail, expected);
+  }
+
+  void mpiexecFromEnvironmentOrPath() {
+    QCOMPARE(find_mpiexec(fake_env({{"MPIEXEC", "/site/bin/mpiexec"}, {"PATH", "/usr/bin"}})),
+             std::string("/site/bin/mpiexec"));
+    QCOMPARE(find_mpiexec(fake_env({{"PATH", "/nonexistent"}})), std::string());
+  }
+
+  void dryRunTextQuotes() {
+    QCOMPARE(shell_quote("plain/path-1.json"), std::string("plain/path-1.json"));
+    QCOMPARE(shell_quote(""), std::string("''"));
+    QCOMPARE(shell_quote("my dir/c.json"), std::string("'my dir/c.json'"));
+    QCOMPARE(shell_quote("it's"), std::string("'it'\\''s'"));
+
+    LaunchOptions o = options();
+    o.config_path = "/tmp/my runs/config.json";
+    const std::string line = shell_line(build_launch_command(o, fake_env({}), true));
+    QVERIFY2(line.rfind("OPENBLAS_NUM_THREADS=1 ", 0) == 0, line.c_str());  // assignments first
+    QVERIFY2(line.find("OMPI_MCA_btl=self,vader ") != std::string::npos, line.c_str());
+    QVERIFY2(line.find(" /usr/bin/mpirun -np 4 ") != std::string::npos, line.c_str());
+    QVERIFY2(line.find(" --config '/tmp/my runs/config.json' ") != std::string::npos, line.c_str());
+  }
+
+  void failedRankFromOutput_data() {
+    QTest::addColumn<QString>("output");
+    QTest::addColumn<int>("rank");
+    QTest::newRow("worker line") << "noise\nparm worker: rank 2: collective timed out\n" << 2;
+    QTest::newRow("open mpi signal")
+        << "mpirun noticed that process rank 1 with PID 4242 on node n01 exited on signal 9 (Killed).\n"
+        << 1;
+    QTest::newRow("signal beats a peer's complaint")
+        << "parm worker: rank 0: AlltoAll on EP timed out\n"
+           "mpirun noticed that process rank 3 with PID 7 on node n02 exited on signal 6 (Aborted).\n"
+        << 3;
+    QTest::newRow("mpi abort") << "MPI_ABORT was invoked on rank 5 in communicator MPI_COMM_WORLD\n" << 5;
+    QTest::newRow("exit status") << "Process name: [[4711,1],1]\n  Exit code:    2\n" << 1;
+    QTest::newRow("none") << "something else went wrong\n" << -1;
+  }
+
+  void failedRankFromOutput() {
+    QFETCH(QString, output);
+    QFETCH(int, rank);
+    std::vector<std::string> lines;
+    for (const QString& l : output.split('\n')) lines.push_back(l.toStdString());
+    const auto found = find_failed_rank(lines);
+    QCOMPARE(found.value_or(-1), rank);
+  }
+
+  void runReportsExitCodeAndRank() {
+    LaunchCommand c;
+    c.env = {{"PARM_TEST_VALUE", "seen"}};
+    c.argv = {"/bin/sh", "-c",
+              "test \"$PARM_TEST_VALUE\" = seen || exit 9; "
+              "echo 'parm worker: rank 3: boom.' >&2; exit 3"};
+    const LaunchOutcome out = run_launch(c, std::chrono::seconds(20));
+    QCOMPARE(out.exit_code, 3);
+    QVERIFY(!out.timed_out);
+    QVERIFY(!out.tail.empty());
+    const std::string line = failure_line(out);
+    QVERIFY2(line.rfind("parm run: rank 3 died (boom", 0) == 0, line.c_str());
+
+    c.argv = {"/bin/sh", "-c", "exit 4"};
+    QCOMPARE(failure_line(run_launch(c, std::chrono::seconds(20))),
+             std::string("parm run: worker failed with exit code 4"));
+    c.argv = {"/bin/sh", "-c", "exit 0"};
+    QCOMPARE(run_launch(c, std::chrono::seconds(20)).exit_code, 0);
+  }
+
+  void deadlineKillsTheGroup() {
+    LaunchCommand c;
+    c.argv = {"/bin/sh", "-c", "sleep 30 & sleep 30; wait"};  // a grandchild too
+    QElapsedTimer t;
+    t.start();
+    const LaunchOutcome out = run_launch(c, std::chrono::milliseconds(300));
+    QVERIFY(out.timed_out);
+    QVERIFY(out.exit_code != 0);
+    QVERIFY2(t.elapsed() < 10'000, qPrintable(QString::number(t.elapsed())));
+    QVERIFY(failure_line(out).find("deadline") != std::string::npos);
+  }
+
+  void missingLauncherThrows() {
+    LaunchCommand c;
+    c.argv = {"/nonexistent/mpirun", "-np", "2"};
+    bool threw = false;
+    try {
+      run_launch(c, std::chrono::seconds(5));
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+    QVERIFY(threw);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestLauncher)
+#include "test_engine_launcher.moc"
