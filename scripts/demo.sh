@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 scripts/build.sh
 build/engine/parm check
 echo
-build/engine/parm run --ranks 1
+build/engine/parm run   # every schedule of the default preset on 4 local MPI ranks (2 virtual nodes x 2)

@@ -236,16 +236,25 @@ class MpiCommunicator final : public Communicator {
                       " failed: " + mpi_error_string(rc));
   }
 
-  // Polls until every request completes or the deadline passes; the sleep grows from ~10 us to 1 ms so short
-  // collectives finish with low latency and long waits cost little CPU.
+  // Polls until every request completes or the deadline passes. MPI progresses a transfer only inside MPI calls,
+  // so the first milliseconds poll with a yield (large messages move in many fragments and must not wait on a
+  // sleep between them; yielding lets oversubscribed peer ranks run); after that the sleep grows to 1 ms so a long
+  // wait for a slow peer costs little CPU.
   void wait(std::vector<MPI_Request> reqs, const char* op) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + timeout_;
+    const auto busy_until = start + std::chrono::milliseconds(5);
     auto pause = std::chrono::microseconds(10);
     for (;;) {
       int flag = 0;
       check(MPI_Testall(static_cast<int>(reqs.size()), reqs.data(), &flag, MPI_STATUSES_IGNORE), op);
       if (flag) return;
-      if (std::chrono::steady_clock::now() >= deadline) break;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      if (now < busy_until) {
+        std::this_thread::yield();
+        continue;
+      }
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::microseconds(1000));
     }
