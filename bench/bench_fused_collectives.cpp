@@ -1,7 +1,8 @@
-// Fused SAA / RSA pipelines against their sequential collectives, measured alternately in one run so the ratio
-// is not skewed by machine drift. Run under mpirun, e.g. (W = N_EP = P / mp, N = mp):
+// Fused SAA / RSA pipelines against their sequential collectives, measured alternately in one run so the
+// ratio is not skewed by machine drift. Run under mpirun, e.g. (W = N_EP = P / mp, N = mp):
 //   mpirun -np 4 build/bench/parm_bench_fused --mp 2 --sizes 16K,256K,4M --iterations 20
-// Prints, per size of the per-rank AlltoAll send buffer: median ms of each variant (slowest rank) and fused/plain.
+// Prints, per size of the per-rank AlltoAll send buffer: median ms of each variant (slowest rank) and
+// fused/plain.
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
@@ -60,10 +61,12 @@ int main(int argc, char** argv) {
     comm::CommGroups groups = comm::make_mpi_groups(layout, std::chrono::milliseconds(60'000));
     const std::int64_t W = layout.ep_size, N = layout.mp_size;
     if (rank == 0) {
-      std::printf("# %d ranks: W = N_EP = %lld, N = N_MP = %lld; fp32; %d warm-up + %d measured, slowest rank, median\n",
-                  world_size, (long long)W, (long long)N, warmup, iterations);
-      std::printf("#%13s %12s %12s %8s %12s %12s %8s\n", "send bytes", "A2A+AG ms", "SAA ms", "ratio", "RS+A2A ms",
-                  "RSA ms", "ratio");
+      std::printf(
+          "# %d ranks: W = N_EP = %lld, N = N_MP = %lld; fp32; %d warm-up + %d measured, slowest rank, "
+          "median\n",
+          world_size, (long long)W, (long long)N, warmup, iterations);
+      std::printf("#%13s %12s %12s %8s %12s %12s %8s\n", "send bytes", "A2A+AG ms", "SAA ms", "ratio",
+                  "RS+A2A ms", "RSA ms", "ratio");
     }
     using namespace ops;
     const Op a2a = collective(OpKind::AlltoAll, Group::EP, Dim::None, "bench");
@@ -81,14 +84,17 @@ int main(int argc, char** argv) {
       const std::int64_t rows = std::max<std::int64_t>(W * N, bytes / (256 * 4) / (W * N) * (W * N));
       std::vector<float> x(static_cast<std::size_t>(rows * 256));
       fill(x.data(), rows * 256, 1, TensorId::Input, static_cast<std::uint64_t>(rank) * x.size(), 1.0);
-      LayerExecutor<float> plain_ag(c, layout, groups,
-                                    schedule({a2a, collective(OpKind::AllGather, Group::MP, Dim::Peer, "bench")}));
-      LayerExecutor<float> saa(c, layout, groups,
-                               schedule({pipeline({a2a_stage, {OpKind::AllGather, Group::MP, Dim::Peer}}, "bench")}));
+      LayerExecutor<float> plain_ag(
+          c, layout, groups, schedule({a2a, collective(OpKind::AllGather, Group::MP, Dim::Peer, "bench")}));
+      LayerExecutor<float> saa(
+          c, layout, groups,
+          schedule({pipeline({a2a_stage, {OpKind::AllGather, Group::MP, Dim::Peer}}, "bench")}));
       LayerExecutor<float> plain_rs(
-          c, layout, groups, schedule({collective(OpKind::ReduceScatter, Group::MP, Dim::Peer, "bench"), a2a}));
+          c, layout, groups,
+          schedule({collective(OpKind::ReduceScatter, Group::MP, Dim::Peer, "bench"), a2a}));
       LayerExecutor<float> rsa(
-          c, layout, groups, schedule({pipeline({{OpKind::ReduceScatter, Group::MP, Dim::Peer}, a2a_stage}, "bench")}));
+          c, layout, groups,
+          schedule({pipeline({{OpKind::ReduceScatter, Group::MP, Dim::Peer}, a2a_stage}, "bench")}));
       std::vector<double> t[4];
       for (int it = 0; it < warmup + iterations; ++it) {
         LayerExecutor<float>* variants[4] = {&plain_ag, &saa, &plain_rs, &rsa};
@@ -100,8 +106,8 @@ int main(int argc, char** argv) {
       if (rank == 0) {
         double m[4];
         for (int v = 0; v < 4; ++v) m[v] = profiler::median(t[v]);
-        std::printf("%14lld %12.3f %12.3f %8.3f %12.3f %12.3f %8.3f\n", (long long)(rows * 256 * 4), m[0], m[1],
-                    m[1] / m[0], m[2], m[3], m[3] / m[2]);
+        std::printf("%14lld %12.3f %12.3f %8.3f %12.3f %12.3f %8.3f\n", (long long)(rows * 256 * 4), m[0],
+                    m[1], m[1] / m[0], m[2], m[3], m[3] / m[2]);
       }
     }
   }

@@ -55,20 +55,84 @@ void LayerExecutor<T>::backward(const std::vector<T>& dout) {
 }
 
 template <typename T>
+void LayerExecutor<T>::set_trace(profiler::OpTracer* tracer, std::int32_t iteration) {
+  tracer_ = tracer;
+  trace_iteration_ = iteration;
+  if (!tracer_ || !trace_ids_[0].empty()) return;
+  trace_schedule_ = tracer_->intern(to_string(schedule_.kind));
+  const std::vector<Op>* lists[2] = {&schedule_.forward, &schedule_.backward};
+  for (int d = 0; d < 2; ++d) {
+    for (const Op& op : *lists[d]) {
+      std::vector<TraceIds> ids;
+      auto name_of = [](const Op& o) { return o.communicates() ? std::string(to_string(o.kind)) : o.name(); };
+      if (op.kind == OpKind::Pipeline) {
+        for (const Stage& st : op.stages)
+          ids.push_back({tracer_->intern(op.name() + ":" + std::string(to_string(st.kind))),
+                         tracer_->intern(to_string(st.group)), tracer_->intern(op.label)});
+      } else {
+        ids.push_back(
+            {tracer_->intern(name_of(op)), tracer_->intern(to_string(op.group)), tracer_->intern(op.label)});
+      }
+      trace_ids_[d].push_back(std::move(ids));
+    }
+  }
+}
+
+template <typename T>
+const typename LayerExecutor<T>::TraceIds& LayerExecutor<T>::ids_of(std::size_t op_index,
+                                                                    std::size_t stage) const {
+  return trace_ids_[direction_ == Direction::Forward ? 0 : 1][op_index][stage];
+}
+
+// Wraps a lane task so it records its own interval: the lane thread takes both timestamps, so per lane the
+// recorded intervals never overlap.
+template <typename T>
+std::function<void()> LayerExecutor<T>::traced(std::function<void()> work, const TraceIds& ids, Lane lane,
+                                               Group group, std::int64_t seq, std::int32_t chunk,
+                                               std::int64_t fixed_bytes) {
+  if (!tracer_) return work;
+  profiler::TraceEvent e;
+  e.lane = static_cast<std::int32_t>(lane);
+  e.schedule = trace_schedule_;
+  e.op = ids.op;
+  e.group = ids.group;
+  e.purpose = ids.purpose;
+  e.comm = group == Group::None ? -1 : (group == Group::EP ? layout_.mp_index : layout_.mp_group);
+  e.chunk = chunk;
+  e.seq = seq;
+  e.iteration = trace_iteration_;
+  e.phase = direction_ == Direction::Forward ? 0 : 1;
+  // Pipeline steps run on two lanes at once and pass their size; chain ops report theirs through op_bytes_.
+  return [this, work = std::move(work), e, fixed_bytes]() mutable {
+    if (fixed_bytes < 0) op_bytes_ = 0;
+    e.start_ns = profiler::now_ns();
+    work();
+    e.end_ns = profiler::now_ns();
+    e.bytes = fixed_bytes < 0 ? op_bytes_ : fixed_bytes;
+    tracer_->record(e);
+  };
+}
+
+template <typename T>
 void LayerExecutor<T>::run(const std::vector<Op>& ops, Direction direction) {
   direction_ = direction;
+  seq_mp_ = seq_ep_ = 0;
   EventPtr previous;
-  for (const Op& op : ops) {
+  for (std::size_t k = 0; k < ops.size(); ++k) {
+    const Op& op = ops[k];
     if (op.kind == OpKind::Pipeline) {
       lanes_->synchronize();  // the pipeline's buffers are shaped by its input, which must exist first
-      run_pipeline(op);
+      run_pipeline(op, k);
       previous.reset();
       continue;
     }
     std::vector<EventPtr> waits;
     if (previous) waits.push_back(previous);
-    previous = lanes_->submit(
-        lane_of(op), [this, &op] { apply(op); }, std::move(waits));
+    const Lane lane = lane_of(op);
+    const std::int64_t seq = op.communicates() ? next_seq(op.group) : -1;
+    auto work = [this, &op] { apply(op); };
+    previous = lanes_->submit(lane, tracer_ ? traced(work, ids_of(k, 0), lane, op.group, seq, -1) : work,
+                              std::move(waits));
   }
   lanes_->synchronize();
 }
@@ -281,6 +345,7 @@ void LayerExecutor<T>::count(const Op& op, OpKind kind, Group group, std::int64_
   const std::string name(to_string(kind == OpKind::GradAllReduce ? OpKind::AllReduce : kind));
   const std::string grp(to_string(group));
   const std::int64_t bytes = elements * static_cast<std::int64_t>(sizeof(T));
+  op_bytes_ += bytes;
   for (auto& c : counters_) {
     if (c.pass == pass && c.op == name && c.group == grp && c.purpose == op.label && c.fused == fused) {
       c.bytes += bytes;
@@ -409,7 +474,7 @@ void LayerExecutor<T>::all_to_all(const Op& op) {
 // for stage s-1 of step i only, so the AlltoAll of step i+1 (inter lane) overlaps the gather/scatter of step
 // i (intra lane).
 template <typename T>
-void LayerExecutor<T>::run_pipeline(const Op& op) {
+void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
   comm::Communicator& ep = comm_for(Group::EP, true);
   comm::Communicator& mp = comm_for(Group::MP, true);
   const std::int64_t W = ep.size(), q = ep.rank(), N = mp.size();
@@ -484,7 +549,15 @@ void LayerExecutor<T>::run_pipeline(const Op& op) {
       std::vector<EventPtr> waits;
       if (s > 0) waits.push_back(done[static_cast<std::size_t>(i)][s - 1]);
       const Lane lane = op.stages[s].group == Group::EP ? Lane::Inter : Lane::Intra;
-      done[static_cast<std::size_t>(i)][s] = lanes_->submit(lane, stage_task(s, i), std::move(waits));
+      std::function<void()> task = stage_task(s, i);
+      if (tracer_) {  // each step is its own collective call: its own event, chunk = step, own sequence
+                      // number
+        const std::int64_t step_bytes =
+            (op.stages[s].kind == OpKind::AlltoAll ? 1 : N) * blk * std::int64_t(sizeof(T));
+        task = traced(std::move(task), ids_of(index, s), lane, op.stages[s].group,
+                      next_seq(op.stages[s].group), static_cast<std::int32_t>(i), step_bytes);
+      }
+      done[static_cast<std::size_t>(i)][s] = lanes_->submit(lane, std::move(task), std::move(waits));
     }
   }
   lanes_->synchronize();

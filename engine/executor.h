@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "engine/schedule_ir.h"
 #include "kernels/cpu/expert_ffn.h"
 #include "kernels/cpu/routing.h"
+#include "profiler/op_tracer.h"
 
 namespace parm {
 
@@ -41,15 +43,27 @@ class LayerExecutor {
   const std::vector<CommCounter>& counters() const { return counters_; }
   void reset_counters() { counters_.clear(); }
 
+  // Records every op (and every pipeline step) of the following forward/backward calls into `tracer`, tagged
+  // with `iteration`; nullptr stops tracing. Names are interned here, not on the hot path.
+  void set_trace(profiler::OpTracer* tracer, std::int32_t iteration);
+
  private:
   struct ExpertState {     // per local expert, forward -> backward
     std::vector<T> input;  // packed rows (rows, M)
     kernels::cpu::ExpertFfnSaved<T> saved;
   };
 
+  struct TraceIds {  // interned names of one op (or one pipeline stage)
+    std::int32_t op = 0, group = 0, purpose = 0;
+  };
+
   void run(const std::vector<Op>& ops, Direction direction);
   void apply(const Op& op);
-  void run_pipeline(const Op& op);
+  void run_pipeline(const Op& op, std::size_t index);
+  std::function<void()> traced(std::function<void()> work, const TraceIds& ids, Lane lane, Group group,
+                               std::int64_t seq, std::int32_t chunk, std::int64_t fixed_bytes = -1);
+  std::int64_t next_seq(Group g) { return g == Group::EP ? seq_ep_++ : seq_mp_++; }
+  const TraceIds& ids_of(std::size_t op_index, std::size_t stage) const;
 
   void gate_forward();
   void gate_backward();
@@ -93,6 +107,15 @@ class LayerExecutor {
   std::vector<T> output_;
   std::vector<T> input_grad_;
   std::vector<CommCounter> counters_;
+  std::int64_t op_bytes_ =
+      0;  // bytes of the op running on the chain (spec size convention), for its trace event
+
+  profiler::OpTracer* tracer_ = nullptr;
+  std::int32_t trace_iteration_ = 0;
+  std::int32_t trace_schedule_ = 0;
+  // [direction][op index][stage] (stage 0 for ops that are not pipelines)
+  std::vector<std::vector<TraceIds>> trace_ids_[2];
+  std::int64_t seq_mp_ = 0, seq_ep_ = 0;
 };
 
 }  // namespace parm

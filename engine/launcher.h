@@ -27,6 +27,11 @@ struct LaunchOptions {
   std::int64_t timeout_ms = 0;          // 0: the worker's default collective timeout
   bool verify = false;
   int die_on_rank = -1;  // test hook passed through to the worker
+  std::string db_path;   // the worker's --db (absolute): rank 0 stores the traced run there
+  // Emulated or special clusters (see engine/cluster/cluster_launch.h): words run before the launcher binary
+  // (e.g. entering the first node's namespace) and launcher options placed after "-np N".
+  std::vector<std::string> wrapper;
+  std::vector<std::string> launcher_args;
 };
 
 // Environment of the launcher process: assignments added to ours (only for variables not already set).

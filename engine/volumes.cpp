@@ -105,11 +105,12 @@ void sharded_experts(ScheduleKind s, const DerivedSizes& d, std::int64_t SM, Vol
     case ScheduleKind::S2:
     case ScheduleKind::S2F: {
       const bool f = s == ScheduleKind::S2F;
+      const std::string chain = f ? "RS>A2A>AG" : "";
       v.fwd("dispatch", A2A, CommGroup::EP, d.D2 / N, f ? "SAA" : "");
       v.fwd("dispatch", AG, CommGroup::ESP, d.D2, f ? "SAA" : "");
-      v.fwd("expert output", RS, CommGroup::ESP, d.D2);
-      v.fwd("combine", A2A, CommGroup::EP, d.D2 / N, f ? "SAA" : "");
-      v.fwd("combine", AG, CommGroup::MP, d.D2, f ? "SAA" : "");
+      v.fwd("expert output", RS, CommGroup::ESP, d.D2, chain);
+      v.fwd("combine", A2A, CommGroup::EP, d.D2 / N, chain);
+      v.fwd("combine", AG, CommGroup::MP, d.D2, chain);
       break;
     }
   }

@@ -45,6 +45,7 @@ RankScheduleResult run_schedule(const Config& config, const WorkerOptions& optio
   for (std::int64_t it = 0; it < total; ++it) {
     const bool measured = it >= config.run.warmup;
     if (it == config.run.warmup) exec.reset_counters();
+    exec.set_trace(measured ? options.tracer : nullptr, static_cast<std::int32_t>(it - config.run.warmup));
     if (die_here && it == config.run.warmup) std::raise(SIGKILL);  // test hook: a rank dies mid-run
     groups.world->barrier();
     const auto t0 = Clock::now();
@@ -83,6 +84,19 @@ RankScheduleResult run_schedule(const Config& config, const WorkerOptions& optio
 }
 
 }  // namespace
+
+std::size_t expected_trace_events(const Config& config, const std::vector<ScheduleKind>& schedules) {
+  std::size_t per_iteration = 0;
+  for (ScheduleKind kind : schedules) {
+    const Schedule s = build_schedule(kind, config.parallel);
+    for (const auto* list : {&s.forward, &s.backward})
+      for (const Op& op : *list)
+        per_iteration += op.kind == OpKind::Pipeline
+                             ? op.stages.size() * static_cast<std::size_t>(config.parallel.ep())
+                             : 1;
+  }
+  return per_iteration * static_cast<std::size_t>(config.run.iterations);
+}
 
 RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options, const RankLayout& layout,
                               comm::CommGroups& groups) {

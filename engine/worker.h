@@ -8,6 +8,7 @@
 #include "engine/config.h"
 #include "engine/rank_layout.h"
 #include "engine/run_result.h"
+#include "profiler/op_tracer.h"
 
 namespace parm {
 
@@ -16,7 +17,12 @@ struct WorkerOptions {
   std::chrono::milliseconds timeout{60'000};  // bound on every collective wait
   bool verify = false;                        // compare with the single-process reference after timing
   int die_on_rank = -1;                       // test hook: this rank aborts in the middle of the run
+  profiler::OpTracer* tracer = nullptr;       // records every op of the measured iterations when set
 };
+
+// Trace events one rank records for `config` (every op and pipeline step of every measured iteration), so the
+// tracer's buffer can be sized before the run.
+std::size_t expected_trace_events(const Config& config, const std::vector<ScheduleKind>& schedules);
 
 // Runs warm-up + measured iterations of every schedule, forward and backward, on this rank. Collective over
 // the world: every rank must call it with the same configuration and options. Throws comm::CommError on a

@@ -92,8 +92,7 @@ class TestSchedules : public QObject {
            "ReduceScatter(ESP,peer) "
            "AlltoAll(EP) AllGather(MP,capacity) order_bwd gate_bwd";
     QTest::newRow("S2F N_ESP=N")
-        << ScheduleKind::S2F << 4 << 4
-        << "gate order Split(MP,capacity) SAA experts ReduceScatter(ESP,peer) SAA combine"
+        << ScheduleKind::S2F << 4 << 4 << "gate order Split(MP,capacity) SAA experts RS>A2A>AG combine"
         << "combine_bwd Split(MP,capacity) SAA experts_bwd RS>A2A>AG order_bwd gate_bwd";
     QTest::newRow("B_DS N_ESP=1")
         << ScheduleKind::B_DS << 2 << 1

@@ -12,11 +12,13 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "engine/cli/commands.h"
+#include "engine/cluster/cluster_launch.h"
 #include "engine/config_json.h"
 #include "engine/launcher.h"
 #include "engine/reference_layer.h"
@@ -170,16 +172,18 @@ struct RunArgs {
   std::int64_t gpus_per_node = 0;  // 0: config.parallel.gpus_per_node
   std::vector<std::string> schedules;
   std::string hostfile;
+  std::string cluster;  // emulated cluster name (parm cluster up)
   bool dry_run = false;
   bool json = false;
   bool verify = false;
   std::int64_t timeout_ms = 0;  // 0: the worker's default
   int die_on_rank = -1;
+  std::string db_path;
 
   // Anything beyond a rank count asks for the distributed engine, even on one rank.
   bool layout_given() const {
     return gpus_per_node > 0 || !schedules.empty() || !hostfile.empty() || dry_run || verify ||
-           die_on_rank >= 0 || timeout_ms > 0;
+           die_on_rank >= 0 || timeout_ms > 0 || !db_path.empty() || !cluster.empty();
   }
 };
 
@@ -202,6 +206,17 @@ ConfigLoad load_unvalidated(const std::string& path, std::string& source) {
   throw CLI::RuntimeError(code);
 }
 
+// The emulated cluster named by --cluster (nullopt without it); refuses when it is not up.
+std::optional<cluster::ClusterState> cluster_of(const RunArgs& a) {
+  if (a.cluster.empty()) return std::nullopt;
+  try {
+    cluster::check_name(a.cluster);
+    return cluster::require_cluster(a.cluster);
+  } catch (const cluster::ClusterError& e) {
+    refuse(std::string("parm run: --cluster: ") + e.what(), 1);
+  }
+}
+
 // Applies the command-line layout to the configuration and validates the result; nothing runs on errors.
 Config effective_config(const RunArgs& a) {
   std::string source;
@@ -213,6 +228,13 @@ Config effective_config(const RunArgs& a) {
   Config c = *load.config;
   if (a.ranks > 0) c.parallel.ranks = a.ranks;
   if (a.gpus_per_node > 0) c.parallel.gpus_per_node = a.gpus_per_node;
+  if (const auto cl = cluster_of(a)) {  // the cluster's nodes are the layout's nodes
+    const std::int64_t g = cl->spec.ranks_per_node;
+    if (a.gpus_per_node > 0 && a.gpus_per_node != g)
+      refuse("parm run: --gpus-per-node " + std::to_string(a.gpus_per_node) + " does not match cluster '" +
+             a.cluster + "' (" + std::to_string(g) + " ranks per node)");
+    c.parallel.gpus_per_node = g;
+  }
   if (!a.schedules.empty()) {
     c.run.schedules.clear();
     for (const std::string& name : a.schedules) {
@@ -346,6 +368,14 @@ void run_distributed(const RunArgs& a) {
   o.timeout_ms = a.timeout_ms;
   o.verify = a.verify;
   o.die_on_rank = a.die_on_rank;
+  o.db_path = a.db_path.empty() ? "" : std::filesystem::absolute(a.db_path).string();
+  if (const auto cl = cluster_of(a)) {
+    try {
+      cluster::apply_cluster(*cl, o);
+    } catch (const cluster::ClusterError& e) {
+      refuse(std::string("parm run: --cluster: ") + e.what());
+    }
+  }
   const LaunchCommand command = build_launch_command(o, env, ::geteuid() == 0);
   if (a.dry_run) {
     std::cout << shell_line(command) << '\n';
@@ -358,7 +388,8 @@ void run_distributed(const RunArgs& a) {
   if (o.mpiexec.empty()) refuse("parm run: mpirun not found: set MPIEXEC or put mpirun on PATH");
 
   std::cerr << "parm run: starting " << c.parallel.ranks << " ranks (" << c.parallel.nodes() << " x "
-            << c.parallel.gpus_per_node << ") with " << command.argv.front() << '\n';
+            << c.parallel.gpus_per_node << ") with " << o.mpiexec
+            << (a.cluster.empty() ? std::string() : " on emulated cluster " + a.cluster) << '\n';
   const LaunchOutcome outcome = run_launch(command, overall_deadline(c, a.timeout_ms));
   if (outcome.exit_code != 0 || outcome.timed_out) refuse(failure_line(outcome), 1);
 
@@ -417,6 +448,10 @@ void add_run_command(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--hostfile", a->hostfile,
                   "mpirun hostfile for multi-node runs (files go in the working dir)");
+  cmd->add_option(
+         "--cluster", a->cluster,
+         "run on the emulated cluster NAME (parm cluster up): mpirun in its first node, TCP between nodes")
+      ->excludes("--hostfile");
   cmd->add_flag("--dry-run", a->dry_run,
                 "print the mpirun command line and exit (for clusters; or use srun "
                 "-n P parm worker --config FILE --result FILE)");
@@ -424,6 +459,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--verify", a->verify, "check every schedule against the single-process reference");
   cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--db", a->db_path,
+                  "SQLite project file: store the run, its ranks, counters and every traced op");
   cmd->add_option("--die-on-rank", a->die_on_rank, "test hook: rank R aborts in the middle of the run")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([a] {

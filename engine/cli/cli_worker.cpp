@@ -12,14 +12,17 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "db/database.h"
 #include "engine/cli/commands.h"
 #include "engine/comm/comm_mpi.h"
 #include "engine/config_json.h"
 #include "engine/rank_layout.h"
 #include "engine/run_result.h"
+#include "engine/trace_collection.h"
 #include "engine/validation.h"
 #include "engine/worker.h"
 
@@ -33,6 +36,7 @@ struct WorkerArgs {
   std::int64_t timeout_ms = 60'000;
   bool verify = false;
   int die_on_rank = -1;
+  std::string db_path;  // rank 0 stores the configuration, ranks, counters and every traced op here
 };
 
 // Loads and checks the configuration on this rank; returns the lines to print when it cannot run.
@@ -125,8 +129,21 @@ void run_worker(const WorkerArgs& args) {
   options.die_on_rank = args.die_on_rank;
   Config config;
   std::vector<std::string> problems;
+  std::optional<db::Database> database;
+  std::int64_t run_id = 0;
   try {
     problems = load_on_rank(args, world, options, config);
+    // The run is recorded (incomplete) before anything executes, so a killed run leaves a marked row.
+    if (problems.empty() && rank == 0 && !args.db_path.empty()) {
+      database.emplace(db::Database::open(args.db_path, true));
+      db::RunInfo info;
+      info.name = config.name;
+      info.kind = "measured";
+      info.backend = std::string(to_string(config.run.backend));
+      info.ranks = world;
+      info.config_json = config_to_json(config).dump();
+      run_id = database->begin_run(info);
+    }
   } catch (const std::exception& e) {
     problems.push_back(e.what());
   }
@@ -145,21 +162,66 @@ void run_worker(const WorkerArgs& args) {
   try {
     const RankLayout layout = make_rank_layout(config, rank);
     std::string result_text;
+    RankTrace trace;
+    trace.rank = rank;
+    trace.host = host_name();
+    std::int64_t origin_ns = 0;
     {
       comm::CommGroups groups = comm::make_mpi_groups(layout, options.timeout);
+      profiler::OpTracer tracer(args.db_path.empty() ? 0
+                                                     : expected_trace_events(config, config.run.schedules));
+      if (!args.db_path.empty()) options.tracer = &tracer;
+      trace.clock.start = measure_clock_offset(MPI_COMM_WORLD);
+      trace.start_local_ns = profiler::now_ns();
+      origin_ns = trace.start_local_ns;  // rank 0's value is the run's time origin
       RankRunResult mine_result = run_worker_rank(config, options, layout, groups);
+      trace.clock.end = measure_clock_offset(MPI_COMM_WORLD);
+      trace.end_local_ns = profiler::now_ns();
+      const double elapsed = static_cast<double>(trace.end_local_ns - trace.start_local_ns);
+      if (elapsed > 0)
+        trace.clock.drift_ppm = (trace.clock.end.offset_ns - trace.clock.start.offset_ns) / elapsed * 1e6;
+      trace.names = tracer.names();
+      trace.events.assign(tracer.events().begin(), tracer.events().end());
+      trace.overflow = tracer.overflow();
       mine_result.rank = rank;
-      if (mine_result.host.empty()) mine_result.host = host_name();
+      if (mine_result.host.empty()) mine_result.host = trace.host;
       result_text = to_json(mine_result).dump();
     }  // groups freed before MPI_Finalize
     const std::vector<std::string> parts = gather_to_root(result_text, rank, world);
+    const std::vector<RankTrace> traces =
+        args.db_path.empty() ? std::vector<RankTrace>{} : gather_traces(MPI_COMM_WORLD, trace);
     if (rank == 0) {
       RunResult result;
       result.config = config;
       result.backend = std::string(to_string(config.run.backend));
       for (const std::string& part : parts)
         result.ranks.push_back(rank_run_result_from_json(nlohmann::json::parse(part)));
-      write_atomically(args.result_path, to_json(result).dump(1) + "\n");
+      const std::string result_json = to_json(result).dump(1) + "\n";
+      write_atomically(args.result_path, result_json);
+      if (database) {
+        const double uncertainty = store_traces(*database, run_id, origin_ns, traces);
+        std::vector<db::CounterRow> counters;
+        for (const auto& r : result.ranks)
+          for (const auto& s : r.schedules)
+            for (const auto& c : s.counters)
+              counters.push_back({r.rank, std::string(to_string(s.kind)), c.pass, c.op, c.group, c.purpose,
+                                  c.fused, c.bytes, c.calls});
+        database->add_counters(run_id, counters);
+        database->set_result(run_id, result_json);
+        database->finish_run(run_id);
+        // A merged timeline is only as good as the clock alignment: say so when it is coarser than the ops.
+        std::int64_t shortest = INT64_MAX;
+        for (const auto& t : traces)
+          for (const auto& e : t.events) shortest = std::min(shortest, e.end_ns - e.start_ns);
+        if (shortest != INT64_MAX && uncertainty > static_cast<double>(shortest))
+          std::cerr << "parm worker: clock alignment uncertainty " << uncertainty / 1e3
+                    << " us exceeds the shortest traced op (" << static_cast<double>(shortest) / 1e3
+                    << " us): cross-rank order of short ops is not reliable\n";
+        for (const auto& t : traces)
+          if (t.overflow > 0)
+            std::cerr << "parm worker: rank " << t.rank << ": " << t.overflow
+                      << " trace events did not fit the buffer\n";
+      }
     }
   } catch (const std::exception& e) {
     // One line naming the rank, then take the whole job down so no peer waits on a collective forever.
@@ -188,6 +250,7 @@ void add_worker_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--verify", args->verify, "compare with the single-process reference after timing");
   cmd->add_option("--die-on-rank", args->die_on_rank, "test hook: this rank aborts in the middle of the run");
+  cmd->add_option("--db", args->db_path, "SQLite project file: rank 0 stores the run and every traced op");
   cmd->callback([args] { run_worker(*args); });
 }
 

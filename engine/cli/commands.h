@@ -12,7 +12,9 @@ namespace parm::cli {
 void add_check_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
-void add_worker_command(CLI::App& app);  // one rank of `parm run`, under mpirun or srun
+void add_worker_command(CLI::App& app);   // one rank of `parm run`, under mpirun or srun
+void add_cluster_command(CLI::App& app);  // emulated cluster of network namespaces
+void add_db_commands(CLI::App& app);      // runs, show, export, import-nsys (cli_db.cpp)
 
 // Loads and validates CONFIG (the embedded default preset when `path` is empty). Prints warnings to stderr;
 // on any error prints one line per violated rule to stderr and throws CLI::RuntimeError(2).

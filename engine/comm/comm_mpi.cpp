@@ -236,10 +236,10 @@ class MpiCommunicator final : public Communicator {
                       " failed: " + mpi_error_string(rc));
   }
 
-  // Polls until every request completes or the deadline passes. MPI progresses a transfer only inside MPI calls,
-  // so the first milliseconds poll with a yield (large messages move in many fragments and must not wait on a
-  // sleep between them; yielding lets oversubscribed peer ranks run); after that the sleep grows to 1 ms so a long
-  // wait for a slow peer costs little CPU.
+  // Polls until every request completes or the deadline passes. MPI progresses a transfer only inside MPI
+  // calls, so the first milliseconds poll with a yield (large messages move in many fragments and must not
+  // wait on a sleep between them; yielding lets oversubscribed peer ranks run); after that the sleep grows to
+  // 1 ms so a long wait for a slow peer costs little CPU.
   void wait(std::vector<MPI_Request> reqs, const char* op) {
     const auto start = std::chrono::steady_clock::now();
     const auto deadline = start + timeout_;

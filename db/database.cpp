@@ -1,0 +1,501 @@
+#include "db/database.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <unordered_map>
+#include <utility>
+
+#include "db/schema.h"
+#include "db/sqlite_stmt.h"
+
+namespace parm::db {
+namespace {
+
+constexpr char kRunColumns[] =
+    "id, name, kind, started_at, backend, ranks, complete, config_json, result_json, origin_ns";
+
+RunInfo read_run(const Stmt& s) {
+  RunInfo r;
+  r.id = s.i64(0);
+  r.name = s.text(1);
+  r.kind = s.text(2);
+  r.started_at = s.text(3);
+  r.backend = s.text(4);
+  r.ranks = s.i32(5);
+  r.complete = s.i64(6) != 0;
+  r.config_json = s.text(7);
+  r.result_json = s.text(8);
+  r.origin_ns = s.i64(9);
+  return r;
+}
+
+constexpr int kEventColumns = 9;
+constexpr std::size_t kEventsPerInsert = 256;  // 2304 parameters: SQLite >= 3.32 allows 32766
+
+std::string insert_events_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO event_spans (id, run, rank, kind, iteration, bytes, seq, start_ns, end_ns) VALUES ";
+  for (std::size_t r = 0; r < rows; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
+  return sql;
+}
+
+// The per-op part of an event, stored once per run in event_kinds.
+using KindKey = std::array<std::int32_t, 8>;
+struct KindKeyHash {
+  std::size_t operator()(const KindKey& k) const {
+    std::size_t h = 0;
+    for (std::int32_t v : k) h = h * 1000003u ^ static_cast<std::uint32_t>(v);
+    return h;
+  }
+};
+KindKey kind_of(const EventRow& e) {
+  return {e.lane, e.schedule, e.phase, e.op, e.group, e.purpose, e.comm, e.chunk};
+}
+
+std::string utc_now_iso() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Closes the handle unless released: every refusal in open() must leave no connection behind.
+struct HandleGuard {
+  sqlite3* db = nullptr;
+  ~HandleGuard() { sqlite3_close_v2(db); }
+  sqlite3* release() { return std::exchange(db, nullptr); }
+};
+
+// Refuses what is certainly not SQLite before SQLite sees it, so such a file is never touched.
+void check_header(const std::string& path, std::uintmax_t size) {
+  if (size == 0) return;
+  char header[16] = {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DbError(path + ": cannot read the file");
+  in.read(header, sizeof header);
+  if (size < 100 || in.gcount() != sizeof header || std::memcmp(header, "SQLite format 3", 16) != 0)
+    throw DbError(path + ": not an SQLite database");
+}
+
+// Reads without writing: a damaged file must stay byte-identical after we refuse it.
+void check_integrity(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* s = nullptr;
+  std::string problem;
+  if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &s, nullptr) != SQLITE_OK) {
+    problem = sqlite3_errmsg(db);
+  } else {
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+      if (!text || std::strcmp(text, "ok") != 0) problem = text ? text : "quick_check failed";
+    } else {
+      problem = sqlite3_errmsg(db);
+    }
+  }
+  sqlite3_finalize(s);
+  if (!problem.empty()) throw DbError(one_line(path + ": corrupt database (" + problem + ")"));
+}
+
+std::vector<std::string> table_names(sqlite3* db, const std::string& path) {
+  try {
+    Stmt s(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    std::vector<std::string> names;
+    while (s.step()) names.push_back(s.text(0));
+    return names;
+  } catch (const DbError&) {
+    throw DbError(one_line(path + ": corrupt database (" + sqlite3_errmsg(db) + ")"));
+  }
+}
+
+void check_schema_version(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* s = nullptr;
+  std::int64_t version = -1;
+  if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+    version = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  if (version < 1)
+    throw DbError(path + ": not a Parm Studio database (schema_version table without a valid version)");
+  if (version > kSchemaVersion)
+    throw DbError(path + ": schema version " + std::to_string(version) +
+                  " is newer than this parm supports (" + std::to_string(kSchemaVersion) +
+                  "); use a newer parm");
+}
+
+std::string join(const std::vector<std::string>& names, std::size_t max) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > max) out += ", ...";
+  return out;
+}
+
+}  // namespace
+
+struct Database::Cache {
+  Stmt insert_event, insert_events, reserve_ids, find_string, insert_string, string_by_id;
+  Stmt insert_kind, load_kinds;
+  std::int64_t kinds_run = -1;  // the run whose kinds are in `kinds`
+  std::unordered_map<KindKey, std::int32_t, KindKeyHash> kinds;
+  std::unordered_map<std::string, std::int32_t> ids;
+  std::unordered_map<std::int32_t, std::string> texts;
+};
+
+Database Database::open(const std::string& path, bool create) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool exists = fs::exists(path, ec);
+  if (!exists && !create) throw DbError(path + ": no such file");
+  std::uintmax_t size = 0;
+  if (exists) {
+    if (fs::is_directory(path, ec)) throw DbError(path + ": is a directory, not a database file");
+    size = fs::file_size(path, ec);
+    if (ec) throw DbError(path + ": cannot read the file (" + ec.message() + ")");
+    check_header(path, size);
+    if (size == 0 && !create) throw DbError(path + ": empty file, not a Parm Studio database");
+  }
+
+  HandleGuard guard;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(path.c_str(), &guard.db, flags, nullptr) != SQLITE_OK)
+    throw DbError(
+        one_line(path + ": cannot open (" + (guard.db ? sqlite3_errmsg(guard.db) : "out of memory") + ")"));
+  sqlite3_extended_result_codes(guard.db, 1);
+  sqlite3_busy_timeout(guard.db, 10'000);
+
+  if (size > 0) check_integrity(guard.db, path);
+  const std::vector<std::string> tables = table_names(guard.db, path);
+  const bool ours = std::find(tables.begin(), tables.end(), "schema_version") != tables.end();
+  if (ours) {
+    check_schema_version(guard.db, path);
+  } else if (!tables.empty()) {
+    throw DbError(path + ": not a Parm Studio database (no schema_version table; has " + join(tables, 5) +
+                  ")");
+  } else if (!create) {
+    throw DbError(path + ": empty SQLite database, not a Parm Studio database");
+  }
+
+  // Only now that the file is known to be ours (or new) may anything write to it.
+  // Larger pages: fewer b-tree splits and page writes per event row; only settable before the first table.
+  if (!ours) exec(guard.db, "PRAGMA page_size = 16384");
+  exec(guard.db, "PRAGMA journal_mode = WAL", "cannot switch to WAL");
+  exec(guard.db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536");
+  if (!ours) {
+    Transaction tx(guard.db);
+    exec(guard.db, kSchemaSql, "cannot create the schema");
+    Stmt v(guard.db, "INSERT INTO schema_version (version, created_by) VALUES (?, 'parm 0.1.0')");
+    v.bind(1, std::int64_t{kSchemaVersion}).run();
+    tx.commit();
+  }
+  return Database(guard.release(), path);
+}
+
+Database::Database(sqlite3* db, std::string path)
+    : db_(db), path_(std::move(path)), cache_(std::make_unique<Cache>()) {
+  Cache& c = *cache_;
+  c.insert_event = Stmt(db_, insert_events_sql(1));
+  c.insert_events = Stmt(db_, insert_events_sql(kEventsPerInsert));
+  // UPDATE first: it takes the write lock, so no other writer can reserve the same ids in between.
+  c.reserve_ids = Stmt(db_, "UPDATE event_ids SET next = next + ? RETURNING next - ?");
+  c.find_string = Stmt(db_, "SELECT id FROM StringIds WHERE value = ?");
+  c.insert_string = Stmt(db_, "INSERT OR IGNORE INTO StringIds (value) VALUES (?)");
+  c.string_by_id = Stmt(db_, "SELECT value FROM StringIds WHERE id = ?");
+  c.insert_kind =
+      Stmt(db_,
+           "INSERT INTO event_kinds (run, id, lane, schedule, phase, op, grp, purpose, comm, chunk) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  c.load_kinds = Stmt(
+      db_, "SELECT id, lane, schedule, phase, op, grp, purpose, comm, chunk FROM event_kinds WHERE run = ?");
+}
+
+Database::Database(Database&& o) noexcept
+    : db_(std::exchange(o.db_, nullptr)), path_(std::move(o.path_)), cache_(std::move(o.cache_)) {}
+
+Database& Database::operator=(Database&& o) noexcept {
+  if (this != &o) {
+    cache_.reset();
+    sqlite3_close_v2(db_);
+    db_ = std::exchange(o.db_, nullptr);
+    path_ = std::move(o.path_);
+    cache_ = std::move(o.cache_);
+  }
+  return *this;
+}
+
+Database::~Database() {
+  cache_.reset();  // statements first, or the close would be deferred
+  sqlite3_close_v2(db_);
+}
+
+std::int64_t Database::begin_run(const RunInfo& run) {
+  Stmt s(db_,
+         "INSERT INTO runs (name, kind, started_at, backend, ranks, complete, config_json, result_json, "
+         "origin_ns) "
+         "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)");
+  s.bind(1, run.name)
+      .bind(2, run.kind.empty() ? std::string_view("measured") : std::string_view(run.kind))
+      .bind(3, run.started_at.empty() ? utc_now_iso() : run.started_at)
+      .bind(4, run.backend)
+      .bind(5, std::int64_t{run.ranks})
+      .bind(6, run.config_json)
+      .bind(7, run.result_json)
+      .bind(8, run.origin_ns)
+      .run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void Database::set_result(std::int64_t run, const std::string& result_json) {
+  Stmt s(db_, "UPDATE runs SET result_json = ? WHERE id = ?");
+  s.bind(1, result_json).bind(2, run).run();
+  if (sqlite3_changes(db_) != 1) throw DbError(path_ + ": no run " + std::to_string(run));
+}
+
+void Database::finish_run(std::int64_t run) {
+  Stmt s(db_, "UPDATE runs SET complete = 1 WHERE id = ?");
+  s.bind(1, run).run();
+  if (sqlite3_changes(db_) != 1) throw DbError(path_ + ": no run " + std::to_string(run));
+}
+
+std::int32_t Database::intern(std::string_view text) {
+  Cache& c = *cache_;
+  const std::string key(text);
+  if (auto it = c.ids.find(key); it != c.ids.end()) return it->second;
+  c.find_string.reset();
+  c.find_string.bind(1, text);
+  if (!c.find_string.step()) {
+    c.insert_string.reset();
+    c.insert_string.bind(1, text).run();
+    c.find_string.reset();
+    c.find_string.bind(1, text);
+    if (!c.find_string.step()) throw_db_error(db_, "cannot intern a string");
+  }
+  const auto id = static_cast<std::int32_t>(c.find_string.i64(0));
+  c.find_string.reset();
+  c.ids.emplace(key, id);
+  c.texts.emplace(id, key);
+  return id;
+}
+
+std::string Database::string(std::int32_t id) const {
+  Cache& c = *cache_;
+  if (auto it = c.texts.find(id); it != c.texts.end()) return it->second;
+  c.string_by_id.reset();
+  c.string_by_id.bind(1, std::int64_t{id});
+  std::string text;
+  if (c.string_by_id.step()) {
+    text = c.string_by_id.text(0);
+    c.string_by_id.reset();
+    c.texts.emplace(id, text);
+  }
+  return text;
+}
+
+void Database::add_ranks(std::int64_t run, const std::vector<RankInfo>& ranks) {
+  Transaction tx(db_);
+  Stmt s(db_,
+         "INSERT OR REPLACE INTO ranks (run, rank, host, device, clock_offset_ns, clock_uncertainty_ns, "
+         "clock_drift_ppm) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const RankInfo& r : ranks) {
+    s.reset();
+    s.bind(1, run)
+        .bind(2, std::int64_t{r.rank})
+        .bind(3, r.host)
+        .bind(4, r.device)
+        .bind(5, r.clock_offset_ns)
+        .bind(6, r.clock_uncertainty_ns)
+        .bind(7, r.clock_drift_ppm)
+        .run();
+  }
+  tx.commit();
+}
+
+void Database::add_events(std::int64_t run, std::span<const EventRow> events) {
+  if (events.empty()) return;
+  Cache& c = *cache_;
+  Transaction tx(db_);
+  c.reserve_ids.reset();
+  c.reserve_ids.bind(1, static_cast<std::int64_t>(events.size()))
+      .bind(2, static_cast<std::int64_t>(events.size()));
+  if (!c.reserve_ids.step()) throw_db_error(db_, "cannot reserve event ids");
+  const std::int64_t first_id = c.reserve_ids.i64(0);
+  c.reserve_ids.run();  // finish the UPDATE
+  // The cached kinds are trusted only after a committed batch of this run: a failed batch rolls its kinds
+  // back.
+  const bool cached = c.kinds_run == run;
+  c.kinds_run = -1;
+  if (!cached) {  // another run, or events added to a run written before: start from what is stored
+    c.kinds.clear();
+    c.load_kinds.reset();
+    c.load_kinds.bind(1, run);
+    while (c.load_kinds.step()) {
+      KindKey k;
+      for (int j = 0; j < 8; ++j) k[static_cast<std::size_t>(j)] = c.load_kinds.i32(j + 1);
+      c.kinds.emplace(k, c.load_kinds.i32(0));
+    }
+  }
+  const auto kind_id = [&](const EventRow& e) {
+    const KindKey k = kind_of(e);
+    const auto it = c.kinds.find(k);
+    if (it != c.kinds.end()) return it->second;
+    const auto id = static_cast<std::int32_t>(c.kinds.size());
+    c.insert_kind.reset();
+    c.insert_kind.bind(1, run).bind(2, std::int64_t{id});
+    for (int j = 0; j < 8; ++j) c.insert_kind.bind(j + 3, std::int64_t{k[static_cast<std::size_t>(j)]});
+    c.insert_kind.run();
+    c.kinds.emplace(k, id);
+    return id;
+  };
+  // Multi-row INSERTs cut the per-row VM dispatch roughly in half; the remainder goes through the 1-row form.
+  std::size_t i = 0;
+  const auto bind_rows = [&](sqlite3_stmt* s, std::size_t rows) {
+    sqlite3_reset(s);
+    for (std::size_t k = 0; k < rows; ++k) {
+      const EventRow& e = events[i + k];
+      const int b = static_cast<int>(k) * kEventColumns;
+      sqlite3_bind_int64(s, b + 1, first_id + static_cast<std::int64_t>(i + k));
+      sqlite3_bind_int64(s, b + 2, run);
+      sqlite3_bind_int(s, b + 3, e.rank);
+      sqlite3_bind_int(s, b + 4, kind_id(e));
+      sqlite3_bind_int(s, b + 5, e.iteration);
+      sqlite3_bind_int64(s, b + 6, e.bytes);
+      sqlite3_bind_int64(s, b + 7, e.seq);
+      sqlite3_bind_int64(s, b + 8, e.start_ns);
+      sqlite3_bind_int64(s, b + 9, e.end_ns);
+    }
+    const int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) throw_db_error(db_, "cannot insert events of run " + std::to_string(run));
+    i += rows;
+  };
+  while (events.size() - i >= kEventsPerInsert) bind_rows(c.insert_events.get(), kEventsPerInsert);
+  while (i < events.size()) bind_rows(c.insert_event.get(), 1);
+  tx.commit();
+  c.kinds_run = run;
+}
+
+void Database::add_counters(std::int64_t run, const std::vector<CounterRow>& counters) {
+  Transaction tx(db_);
+  Stmt s(db_,
+         "INSERT INTO counters (run, rank, schedule, pass, op, grp, purpose, fused, bytes, calls) VALUES (?, "
+         "?, ?, "
+         "?, ?, ?, ?, ?, ?, ?)");
+  for (const CounterRow& r : counters) {
+    s.reset();
+    s.bind(1, run)
+        .bind(2, std::int64_t{r.rank})
+        .bind(3, r.schedule)
+        .bind(4, r.pass)
+        .bind(5, r.op)
+        .bind(6, r.group)
+        .bind(7, r.purpose)
+        .bind(8, r.fused)
+        .bind(9, r.bytes)
+        .bind(10, r.calls)
+        .run();
+  }
+  tx.commit();
+}
+
+void Database::add_lane_names(std::int64_t run, const std::vector<LaneName>& lanes) {
+  Transaction tx(db_);
+  Stmt s(db_, "INSERT OR REPLACE INTO lanes (run, rank, lane, name) VALUES (?, ?, ?, ?)");
+  for (const LaneName& l : lanes) {
+    s.reset();
+    s.bind(1, run).bind(2, std::int64_t{l.rank}).bind(3, std::int64_t{l.lane}).bind(4, l.name).run();
+  }
+  tx.commit();
+}
+
+std::vector<RunInfo> Database::runs() const {
+  Stmt s(db_, std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id");
+  std::vector<RunInfo> out;
+  while (s.step()) out.push_back(read_run(s));
+  return out;
+}
+
+std::optional<RunInfo> Database::run(std::int64_t id) const {
+  Stmt s(db_, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  RunInfo r = read_run(s);
+  s.reset();
+  return r;
+}
+
+std::vector<RankInfo> Database::ranks(std::int64_t run) const {
+  Stmt s(db_,
+         "SELECT rank, host, device, clock_offset_ns, clock_uncertainty_ns, clock_drift_ppm FROM ranks WHERE "
+         "run = ? "
+         "ORDER BY rank");
+  s.bind(1, run);
+  std::vector<RankInfo> out;
+  while (s.step()) out.push_back({s.i32(0), s.text(1), s.text(2), s.f64(3), s.f64(4), s.f64(5)});
+  return out;
+}
+
+std::vector<EventRow> Database::events(std::int64_t run) const {
+  Stmt s(db_,
+         "SELECT rank, lane, schedule, iteration, phase, op, grp, purpose, comm, chunk, bytes, seq, "
+         "start_ns, end_ns "
+         "FROM events WHERE run = ? ORDER BY rank, lane, start_ns, id");
+  s.bind(1, run);
+  std::vector<EventRow> out;
+  while (s.step()) {
+    EventRow e;
+    e.rank = s.i32(0);
+    e.lane = s.i32(1);
+    e.schedule = s.i32(2);
+    e.iteration = s.i32(3);
+    e.phase = s.i32(4);
+    e.op = s.i32(5);
+    e.group = s.i32(6);
+    e.purpose = s.i32(7);
+    e.comm = s.i32(8);
+    e.chunk = s.i32(9);
+    e.bytes = s.i64(10);
+    e.seq = s.i64(11);
+    e.start_ns = s.i64(12);
+    e.end_ns = s.i64(13);
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::int64_t Database::event_count(std::int64_t run) const {
+  Stmt s(db_, "SELECT count(*) FROM events WHERE run = ?");
+  s.bind(1, run);
+  const std::int64_t n = s.step() ? s.i64(0) : 0;
+  s.reset();
+  return n;
+}
+
+std::vector<CounterRow> Database::counters(std::int64_t run) const {
+  Stmt s(db_,
+         "SELECT rank, schedule, pass, op, grp, purpose, fused, bytes, calls FROM counters WHERE run = ? "
+         "ORDER BY "
+         "rowid");
+  s.bind(1, run);
+  std::vector<CounterRow> out;
+  while (s.step())
+    out.push_back(
+        {s.i32(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.i64(7), s.i64(8)});
+  return out;
+}
+
+std::vector<LaneName> Database::lane_names(std::int64_t run) const {
+  Stmt s(db_, "SELECT rank, lane, name FROM lanes WHERE run = ? ORDER BY rank, lane");
+  s.bind(1, run);
+  std::vector<LaneName> out;
+  while (s.step()) out.push_back({s.i32(0), s.i32(1), s.text(2)});
+  return out;
+}
+
+}  // namespace parm::db

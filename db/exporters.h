@@ -1,0 +1,26 @@
+// Exports of a stored run: Perfetto / Chrome trace JSON and CSV; import of an Nsight Systems SQLite export.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "db/database.h"
+
+namespace parm::db {
+
+// Chrome trace JSON (Perfetto UI, chrome://tracing): process = rank, thread = lane (compute / intra / inter),
+// microsecond timestamps relative to the run start, process/thread names and sort order as metadata events,
+// flow arrows ("s"/"f" with bind_id) joining the events of one collective (same schedule, iteration, phase,
+// group communicator, seq) across its member ranks; predicted rows (later) as extra threads.
+void export_perfetto(const Database& db, std::int64_t run, std::ostream& out);
+
+// One row per event with every column named, strings resolved.
+void export_csv(const Database& db, std::int64_t run, std::ostream& out);
+
+// Imports kernels, memcpys and NVTX ranges of an Nsight Systems SQLite export (nsys export --type sqlite) as
+// a run of kind "nsys-import": GPU streams become lanes, devices become ranks. Throws DbError naming the file
+// and the missing table/column when it is not such an export. Returns the new run id.
+std::int64_t import_nsys(Database& db, const std::string& nsys_sqlite_path);
+
+}  // namespace parm::db

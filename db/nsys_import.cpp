@@ -1,0 +1,215 @@
+// Nsight Systems SQLite export -> one run of kind "nsys-import". Devices become ranks (in deviceId order),
+// each device's CUDA streams become its lanes (in streamId order), and NVTX ranges go to one extra lane per
+// host thread on the rank of the device their process used. Read through a second, read-only connection so
+// the user's file is never modified.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "db/exporters.h"
+#include "db/sqlite_stmt.h"
+
+namespace parm::db {
+namespace {
+
+constexpr int kNvtxPushPopRange = 59;  // ENUM_NSYS_EVENT_TYPE
+constexpr int kNvtxStartEndRange = 60;
+constexpr std::int64_t kTidMask = 0xFFFFFF;  // globalTid = globalPid | tid (nsys serialization)
+
+const char* copy_kind_name(std::int64_t kind) {  // ENUM_CUDA_MEMCPY_OPER
+  switch (kind) {
+    case 1:
+      return "Memcpy HtoD";
+    case 2:
+      return "Memcpy DtoH";
+    case 3:
+      return "Memcpy HtoA";
+    case 4:
+      return "Memcpy AtoH";
+    case 5:
+      return "Memcpy AtoA";
+    case 6:
+      return "Memcpy AtoD";
+    case 7:
+      return "Memcpy DtoA";
+    case 8:
+      return "Memcpy DtoD";
+    case 9:
+      return "Memcpy HtoH";
+    case 10:
+      return "Memcpy PtoP";
+    default:
+      return "Memcpy";
+  }
+}
+
+struct Source {
+  sqlite3* db = nullptr;
+  std::string path;
+  std::set<std::string> tables;
+  ~Source() { sqlite3_close_v2(db); }
+
+  [[noreturn]] void fail(const std::string& what) const { throw DbError(one_line(path + ": " + what)); }
+  bool has(const char* table) const { return tables.count(table) != 0; }
+  void require(const char* table) const {
+    if (!has(table)) fail(std::string("not an Nsight Systems SQLite export (no ") + table + " table)");
+  }
+  // Prepares `sql` over `table`; a missing column becomes "FILE: TABLE: no such column: X".
+  Stmt query(const char* table, const std::string& sql) const {
+    try {
+      return Stmt(db, sql);
+    } catch (const DbError&) {
+      fail(std::string(table) + ": " + sqlite3_errmsg(db));
+    }
+  }
+};
+
+struct RawEvent {
+  std::int64_t start, end;
+  std::int64_t device;  // -1: NVTX, placed through its process
+  std::int64_t stream_or_tid;
+  std::int64_t global_pid;
+  std::string name;
+  const char* purpose;
+  std::int64_t bytes;
+};
+
+}  // namespace
+
+std::int64_t import_nsys(Database& db, const std::string& nsys_sqlite_path) {
+  Source src;
+  src.path = nsys_sqlite_path;
+  if (!std::filesystem::is_regular_file(nsys_sqlite_path)) src.fail("no such file");
+  if (sqlite3_open_v2(nsys_sqlite_path.c_str(), &src.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+    src.fail(std::string("cannot open (") + sqlite3_errmsg(src.db) + ")");
+  try {
+    Stmt t(src.db, "SELECT name FROM sqlite_master WHERE type = 'table'");
+    while (t.step()) src.tables.insert(t.text(0));
+  } catch (const DbError&) {
+    src.fail(std::string("not an SQLite database (") + sqlite3_errmsg(src.db) + ")");
+  }
+  src.require("StringIds");
+  src.require("CUPTI_ACTIVITY_KIND_KERNEL");
+
+  std::vector<RawEvent> raw;
+  {
+    Stmt k =
+        src.query("CUPTI_ACTIVITY_KIND_KERNEL",
+                  "SELECT k.start, k.end, k.deviceId, k.streamId, k.globalPid, coalesce(s.value, '?') FROM "
+                  "CUPTI_ACTIVITY_KIND_KERNEL AS k LEFT JOIN StringIds AS s ON s.id = k.shortName");
+    while (k.step())
+      raw.push_back({k.i64(0), k.i64(1), k.i64(2), k.i64(3), k.i64(4), k.text(5), "kernel", 0});
+  }
+  if (src.has("CUPTI_ACTIVITY_KIND_MEMCPY")) {
+    Stmt m = src.query("CUPTI_ACTIVITY_KIND_MEMCPY",
+                       "SELECT start, end, deviceId, streamId, globalPid, copyKind, bytes FROM "
+                       "CUPTI_ACTIVITY_KIND_MEMCPY");
+    while (m.step())
+      raw.push_back(
+          {m.i64(0), m.i64(1), m.i64(2), m.i64(3), m.i64(4), copy_kind_name(m.i64(5)), "memcpy", m.i64(6)});
+  }
+  if (src.has("NVTX_EVENTS")) {
+    Stmt n =
+        src.query("NVTX_EVENTS",
+                  "SELECT e.start, e.end, e.globalTid, coalesce(e.text, s.value, '(unnamed range)') FROM "
+                  "NVTX_EVENTS AS e LEFT JOIN StringIds AS s ON s.id = e.textId WHERE e.eventType IN (" +
+                      std::to_string(kNvtxPushPopRange) + ", " + std::to_string(kNvtxStartEndRange) +
+                      ") AND e.end IS NOT NULL AND e.end >= e.start");
+    while (n.step()) {
+      const std::int64_t tid = n.i64(2);
+      raw.push_back({n.i64(0), n.i64(1), -1, tid, tid & ~kTidMask, n.text(3), "nvtx", 0});
+    }
+  }
+
+  std::map<std::int64_t, std::string> gpu_names;
+  if (src.has("TARGET_INFO_GPU")) {
+    Stmt g = src.query("TARGET_INFO_GPU", "SELECT id, coalesce(name, '') FROM TARGET_INFO_GPU");
+    while (g.step()) gpu_names[g.i64(0)] = g.text(1);
+  }
+
+  // Ranks = devices; lanes = streams per device, then NVTX threads.
+  std::map<std::int64_t, int> rank_of_device;
+  std::map<std::int64_t, std::int64_t> device_of_pid;
+  std::map<std::pair<std::int64_t, std::int64_t>, int> lane_of;  // (device, stream) -> lane
+  std::map<int, int> lanes_per_rank;
+  for (const RawEvent& e : raw)
+    if (e.device >= 0) {
+      rank_of_device.emplace(e.device, 0);
+      device_of_pid.emplace(e.global_pid, e.device);
+      lane_of.emplace(std::pair{e.device, e.stream_or_tid}, 0);
+    }
+  if (rank_of_device.empty()) rank_of_device.emplace(0, 0);  // NVTX only: one host "rank"
+  int next_rank = 0;
+  for (auto& [device, rank] : rank_of_device) rank = next_rank++;
+
+  std::vector<LaneName> lane_names;
+  for (auto& [key, lane] : lane_of) {
+    const int rank = rank_of_device.at(key.first);
+    lane = lanes_per_rank[rank]++;
+    lane_names.push_back({rank, lane, "stream " + std::to_string(key.second)});
+  }
+  std::map<std::int64_t, std::pair<int, int>> nvtx_lane;  // globalTid -> (rank, lane)
+  for (const RawEvent& e : raw)
+    if (e.device < 0 && !nvtx_lane.count(e.stream_or_tid)) {
+      const auto dev = device_of_pid.find(e.global_pid);
+      const int rank = dev != device_of_pid.end() ? rank_of_device.at(dev->second) : 0;
+      const int lane = lanes_per_rank[rank]++;
+      nvtx_lane[e.stream_or_tid] = {rank, lane};
+      lane_names.push_back({rank, lane, "NVTX thread " + std::to_string(e.stream_or_tid & kTidMask)});
+    }
+
+  std::int64_t origin = 0;
+  if (!raw.empty())
+    origin =
+        std::min_element(raw.begin(), raw.end(), [](auto& a, auto& b) { return a.start < b.start; })->start;
+
+  RunInfo info;
+  info.name = std::filesystem::path(nsys_sqlite_path).stem().string();
+  info.kind = "nsys-import";
+  info.backend = "cuda";
+  info.ranks = static_cast<int>(rank_of_device.size());
+  info.origin_ns = origin;
+  const std::string host = std::filesystem::path(nsys_sqlite_path).filename().string();
+  std::vector<RankInfo> ranks;
+  for (const auto& [device, rank] : rank_of_device) {
+    const auto name = gpu_names.find(device);
+    ranks.push_back(
+        {rank, host,
+         name != gpu_names.end() && !name->second.empty() ? name->second : "GPU " + std::to_string(device), 0,
+         0, 0});
+  }
+
+  const std::int32_t schedule = db.intern("nsys");
+  const std::int32_t no_group = db.intern("-");
+  std::vector<EventRow> rows;
+  rows.reserve(raw.size());
+  for (const RawEvent& e : raw) {
+    EventRow r;
+    if (e.device >= 0) {
+      r.rank = rank_of_device.at(e.device);
+      r.lane = lane_of.at({e.device, e.stream_or_tid});
+    } else {
+      std::tie(r.rank, r.lane) = nvtx_lane.at(e.stream_or_tid);
+    }
+    r.schedule = schedule;
+    r.op = db.intern(e.name);
+    r.group = no_group;
+    r.purpose = db.intern(e.purpose);
+    r.bytes = e.bytes;
+    r.start_ns = e.start - origin;
+    r.end_ns = e.end - origin;
+    rows.push_back(r);
+  }
+
+  const std::int64_t run = db.begin_run(info);
+  db.add_ranks(run, ranks);
+  db.add_lane_names(run, lane_names);
+  db.add_events(run, rows);
+  db.finish_run(run);
+  return run;
+}
+
+}  // namespace parm::db

@@ -1,0 +1,236 @@
+// `parm runs`, `parm show`, `parm export` and `parm import-nsys`: read and convert the runs stored in a
+// project database (db/). Bad input (missing file or run, corrupt or foreign file, bad format) exits 2 with
+// one line.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "db/database.h"
+#include "db/exporters.h"
+#include "engine/cli/commands.h"
+#include "engine/run_result.h"
+
+namespace parm::cli {
+namespace {
+
+[[noreturn]] void refuse(const std::string& command, const std::string& line, int code = 2) {
+  std::cerr << "parm " << command << ": " << line << '\n';
+  throw CLI::RuntimeError(code);
+}
+
+db::Database open_or_refuse(const std::string& command, const std::string& path, bool create) {
+  try {
+    return db::Database::open(path, create);
+  } catch (const db::DbError& e) {
+    refuse(command, e.what());
+  }
+}
+
+db::RunInfo run_or_refuse(const std::string& command, const db::Database& d, std::int64_t id) {
+  std::optional<db::RunInfo> run = d.run(id);
+  if (!run)
+    refuse(command, d.path() + ": no run " + std::to_string(id) + " (see `parm runs --db " + d.path() + "`)");
+  return *run;
+}
+
+void add_runs(CLI::App& app) {
+  auto* cmd = app.add_subcommand("runs", "List the runs stored in a project database");
+  auto path = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("--db", *path, "project database file")->required();
+  cmd->add_flag("--json", *json, "machine-readable output");
+  cmd->callback([path, json] {
+    const db::Database d = open_or_refuse("runs", *path, false);
+    nlohmann::json rows = nlohmann::json::array();
+    if (!*json)
+      std::printf("%5s  %-20s %-12s %5s %-10s %-20s %10s\n", "id", "name", "kind", "ranks", "status",
+                  "started_at", "events");
+    for (const db::RunInfo& r : d.runs()) {
+      const std::int64_t events = d.event_count(r.id);
+      if (*json)
+        rows.push_back({{"id", r.id},
+                        {"name", r.name},
+                        {"kind", r.kind},
+                        {"backend", r.backend},
+                        {"ranks", r.ranks},
+                        {"complete", r.complete},
+                        {"started_at", r.started_at},
+                        {"events", events}});
+      else
+        std::printf("%5lld  %-20s %-12s %5d %-10s %-20s %10lld\n", (long long)r.id, r.name.c_str(),
+                    r.kind.c_str(), r.ranks, r.complete ? "complete" : "incomplete", r.started_at.c_str(),
+                    (long long)events);
+    }
+    if (*json) std::cout << nlohmann::json{{"db", *path}, {"runs", rows}}.dump(2) << '\n';
+  });
+}
+
+std::string fmt_speedup(const std::optional<double>& s) {
+  if (!s) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fx", *s);
+  return buf;
+}
+
+void add_show(CLI::App& app) {
+  auto* cmd = app.add_subcommand("show", "Print the per-schedule summary of a stored run again");
+  auto path = std::make_shared<std::string>();
+  auto id = std::make_shared<std::int64_t>(0);
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("--db", *path, "project database file")->required();
+  cmd->add_option("--run", *id, "run id (see `parm runs`)")->required();
+  cmd->add_flag("--json", *json, "machine-readable output");
+  cmd->callback([path, id, json] {
+    const db::Database d = open_or_refuse("show", *path, false);
+    const db::RunInfo run = run_or_refuse("show", d, *id);
+    std::optional<RunResult> result;
+    if (!run.result_json.empty()) {
+      try {
+        result = run_result_from_json(nlohmann::json::parse(run.result_json));
+      } catch (const std::exception& e) {
+        refuse("show",
+               d.path() + ": run " + std::to_string(run.id) + " has an unreadable result: " + e.what());
+      }
+    }
+    const std::vector<ScheduleSummary> rows = result ? summarize(*result) : std::vector<ScheduleSummary>{};
+    const char* status = run.complete ? "complete" : "incomplete (the run was killed or is still writing)";
+    if (*json) {
+      nlohmann::json schedules = nlohmann::json::array();
+      for (const ScheduleSummary& r : rows)
+        schedules.push_back(
+            {{"schedule", to_string(r.kind)},
+             {"forward_ms", r.forward_ms},
+             {"backward_ms", r.backward_ms},
+             {"total_ms", r.total_ms},
+             {"speedup_vs_bds", r.speedup_vs_bds ? nlohmann::json(*r.speedup_vs_bds) : nullptr},
+             {"intra_bytes", r.intra_bytes},
+             {"inter_bytes", r.inter_bytes}});
+      std::cout << nlohmann::json{{"id", run.id},
+                                  {"name", run.name},
+                                  {"kind", run.kind},
+                                  {"backend", run.backend},
+                                  {"ranks", run.ranks},
+                                  {"complete", run.complete},
+                                  {"started_at", run.started_at},
+                                  {"events", d.event_count(run.id)},
+                                  {"summary", schedules}}
+                       .dump(2)
+                << '\n';
+      return;
+    }
+    std::printf("run %lld: %s, %s, %d ranks, backend %s, started %s, %s\n", (long long)run.id,
+                run.name.c_str(), run.kind.c_str(), run.ranks, run.backend.c_str(), run.started_at.c_str(),
+                status);
+    if (!result) {
+      std::printf("no per-schedule summary stored for this run\n");
+      return;
+    }
+    const Config& c = result->config;
+    std::printf(
+        "%lld warm-up + %lld measured iterations; per iteration the slowest rank, median over iterations\n\n",
+        (long long)c.run.warmup, (long long)c.run.iterations);
+    std::printf("%-8s %10s %10s %10s %8s %10s %10s\n", "schedule", "fwd ms", "bwd ms", "total ms", "vs B_DS",
+                "intra MB", "inter MB");
+    for (const ScheduleSummary& r : rows)
+      std::printf("%-8s %10.3f %10.3f %10.3f %8s %10.3f %10.3f\n", std::string(to_string(r.kind)).c_str(),
+                  r.forward_ms, r.backward_ms, r.total_ms, fmt_speedup(r.speedup_vs_bds).c_str(),
+                  double(r.intra_bytes) / 1e6, double(r.inter_bytes) / 1e6);
+  });
+}
+
+// Writes next to the target and renames, so a failed export never leaves a truncated file under its name.
+template <typename Write>
+void write_atomically(const std::string& out, Write&& write) {
+  const std::filesystem::path target(out);
+  const std::filesystem::path tmp =
+      target.parent_path() / ("." + target.filename().string() + ".tmp" + std::to_string(::getpid()));
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) refuse("export", out + ": cannot write (directory missing or not writable)");
+    try {
+      write(f);
+      f.flush();
+      if (!f) throw db::DbError(out + ": write failed (disk full?)");
+    } catch (...) {
+      f.close();
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, target, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    refuse("export", out + ": cannot rename the finished export into place");
+  }
+}
+
+void add_export(CLI::App& app) {
+  auto* cmd = app.add_subcommand("export", "Export a stored run as Perfetto/Chrome trace JSON or CSV");
+  auto path = std::make_shared<std::string>();
+  auto id = std::make_shared<std::int64_t>(0);
+  auto format = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  cmd->add_option("--db", *path, "project database file")->required();
+  cmd->add_option("--run", *id, "run id (see `parm runs`)")->required();
+  cmd->add_option("--format", *format, "perfetto (Chrome trace JSON, opens in ui.perfetto.dev) or csv")
+      ->required();
+  cmd->add_option("--out", *out, "output file (default: standard output)");
+  cmd->callback([path, id, format, out] {
+    if (*format != "perfetto" && *format != "csv")
+      refuse("export", "--format: unknown format '" + *format + "' (one of perfetto, csv)");
+    const db::Database d = open_or_refuse("export", *path, false);
+    run_or_refuse("export", d, *id);
+    const auto write = [&](std::ostream& os) {
+      if (*format == "perfetto")
+        db::export_perfetto(d, *id, os);
+      else
+        db::export_csv(d, *id, os);
+    };
+    try {
+      if (out->empty()) {
+        std::ios::sync_with_stdio(false);
+        write(std::cout);
+        std::cout.flush();
+      } else {
+        write_atomically(*out, write);
+      }
+    } catch (const db::DbError& e) {
+      refuse("export", e.what(), 1);
+    }
+  });
+}
+
+void add_import_nsys(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "import-nsys", "Import kernels, memcpys and NVTX ranges of an Nsight Systems SQLite export as a run");
+  auto file = std::make_shared<std::string>();
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("file", *file, "Nsight Systems export (nsys export --type sqlite)")->required();
+  cmd->add_option("--db", *path, "project database file (created when missing)")->required();
+  cmd->callback([file, path] {
+    db::Database d = open_or_refuse("import-nsys", *path, true);
+    try {
+      std::cout << db::import_nsys(d, *file) << '\n';
+    } catch (const db::DbError& e) {
+      refuse("import-nsys", e.what());
+    }
+  });
+}
+
+}  // namespace
+
+void add_db_commands(CLI::App& app) {
+  add_runs(app);
+  add_show(app);
+  add_export(app);
+  add_import_nsys(app);
+}
+
+}  // namespace parm::cli
