@@ -404,6 +404,52 @@ void Database::add_counters(std::int64_t run, const std::vector<CounterRow>& cou
   tx.commit();
 }
 
+void Database::add_predictions(std::int64_t run, std::span<const EventRow> rows) {
+  Transaction tx(db_);
+  Stmt s(db_,
+         "INSERT INTO predictions (run, schedule, rank, lane, op, grp, purpose, iteration, phase, start_ns, "
+         "end_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const EventRow& r : rows) {
+    s.reset();
+    s.bind(1, run)
+        .bind(2, std::int64_t{r.schedule})
+        .bind(3, std::int64_t{r.rank})
+        .bind(4, std::int64_t{r.lane})
+        .bind(5, std::int64_t{r.op})
+        .bind(6, std::int64_t{r.group})
+        .bind(7, std::int64_t{r.purpose})
+        .bind(8, std::int64_t{r.iteration})
+        .bind(9, std::int64_t{r.phase})
+        .bind(10, r.start_ns)
+        .bind(11, r.end_ns)
+        .run();
+  }
+  tx.commit();
+}
+
+std::vector<EventRow> Database::predictions(std::int64_t run) const {
+  Stmt s(db_,
+         "SELECT rank, lane, schedule, iteration, phase, op, grp, purpose, start_ns, end_ns FROM predictions "
+         "WHERE run = ? ORDER BY schedule, rank, start_ns, id");
+  s.bind(1, run);
+  std::vector<EventRow> out;
+  while (s.step()) {
+    EventRow e;
+    e.rank = s.i32(0);
+    e.lane = s.i32(1);
+    e.schedule = s.i32(2);
+    e.iteration = s.i32(3);
+    e.phase = s.i32(4);
+    e.op = s.i32(5);
+    e.group = s.i32(6);
+    e.purpose = s.i32(7);
+    e.start_ns = s.i64(8);
+    e.end_ns = s.i64(9);
+    out.push_back(e);
+  }
+  return out;
+}
+
 void Database::add_lane_names(std::int64_t run, const std::vector<LaneName>& lanes) {
   Transaction tx(db_);
   Stmt s(db_, "INSERT OR REPLACE INTO lanes (run, rank, lane, name) VALUES (?, ?, ?, ?)");
@@ -495,6 +541,35 @@ std::vector<LaneName> Database::lane_names(std::int64_t run) const {
   s.bind(1, run);
   std::vector<LaneName> out;
   while (s.step()) out.push_back({s.i32(0), s.i32(1), s.text(2)});
+  return out;
+}
+
+void Database::add_calibration(std::int64_t run, const std::vector<CalibrationRow>& fits) {
+  Transaction tx(db_);
+  Stmt s(db_,
+         "INSERT INTO calibrations (run, op, communicator, alpha_s, beta_s_per_byte, r2, samples) VALUES (?, ?, "
+         "?, ?, ?, ?, ?)");
+  for (const CalibrationRow& f : fits) {
+    s.reset();
+    s.bind(1, run)
+        .bind(2, f.op)
+        .bind(3, f.communicator)
+        .bind(4, f.alpha_s)
+        .bind(5, f.beta_s_per_byte)
+        .bind(6, f.r2)
+        .bind(7, f.samples)
+        .run();
+  }
+  tx.commit();
+}
+
+std::vector<CalibrationRow> Database::calibrations(std::int64_t run) const {
+  Stmt s(db_,
+         "SELECT op, communicator, alpha_s, beta_s_per_byte, r2, samples FROM calibrations WHERE run = ? ORDER "
+         "BY id");
+  s.bind(1, run);
+  std::vector<CalibrationRow> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.f64(2), s.f64(3), s.f64(4), s.i64(5)});
   return out;
 }
 

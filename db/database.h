@@ -79,6 +79,17 @@ struct LaneName {
   std::string name;
 };
 
+// One fitted operation of a calibration (`parm calibrate`): t = alpha + beta * n in seconds, n in the op's
+// unit (bytes for collectives, multiply-adds or elements for compute kernels).
+struct CalibrationRow {
+  std::string op;
+  std::string communicator;
+  double alpha_s = 0;
+  double beta_s_per_byte = 0;
+  double r2 = 0;
+  std::int64_t samples = 0;
+};
+
 struct CounterRow {
   int rank = 0;
   std::string schedule, pass, op, group, purpose, fused;
@@ -104,6 +115,8 @@ class Database {
   void add_ranks(std::int64_t run, const std::vector<RankInfo>& ranks);
   void add_events(std::int64_t run, std::span<const EventRow> events);  // one transaction per call
   void add_counters(std::int64_t run, const std::vector<CounterRow>& counters);
+  void add_calibration(std::int64_t run, const std::vector<CalibrationRow>& fits);  // one transaction
+  std::vector<CalibrationRow> calibrations(std::int64_t run) const;                 // in insertion order
 
   std::vector<RunInfo> runs() const;
   std::optional<RunInfo> run(std::int64_t id) const;
@@ -113,6 +126,10 @@ class Database {
   std::vector<CounterRow> counters(std::int64_t run) const;
   std::int64_t event_count(std::int64_t run) const;
   void add_lane_names(std::int64_t run, const std::vector<LaneName>& lanes);
+  // Predicted op intervals (a run of kind "prediction"): rank, lane, schedule, iteration, phase, op, group,
+  // purpose, start_ns and end_ns of each row are stored; one transaction per call.
+  void add_predictions(std::int64_t run, std::span<const EventRow> rows);
+  std::vector<EventRow> predictions(std::int64_t run) const;  // ordered by (schedule, rank, start_ns)
   std::vector<LaneName> lane_names(std::int64_t run) const;  // ordered by (rank, lane)
 
   sqlite3* handle() const { return db_; }  // for importers/exporters in db/

@@ -112,12 +112,13 @@ LaunchCommand build_launch_command(const LaunchOptions& o, const EnvLookup& env,
   if (!local) a.insert(a.end(), {"--hostfile", o.hostfile});
   a.insert(a.end(), o.launcher_args.begin(), o.launcher_args.end());
   a.insert(a.end(), {"-x", "OPENBLAS_NUM_THREADS"});  // local and remote ranks alike
-  a.insert(a.end(), {o.parm_exe, "worker", "--config", o.config_path, "--result", o.result_path});
+  a.insert(a.end(), {o.parm_exe, o.subcommand, "--config", o.config_path, "--result", o.result_path});
   if (!o.schedules.empty()) a.insert(a.end(), {"--schedules", join_schedules(o.schedules)});
   if (o.timeout_ms > 0) a.insert(a.end(), {"--timeout-ms", std::to_string(o.timeout_ms)});
   if (o.verify) a.push_back("--verify");
   if (o.die_on_rank >= 0) a.insert(a.end(), {"--die-on-rank", std::to_string(o.die_on_rank)});
   if (!o.db_path.empty()) a.insert(a.end(), {"--db", o.db_path});
+  a.insert(a.end(), o.extra_args.begin(), o.extra_args.end());
   return cmd;
 }
 

@@ -32,6 +32,10 @@ struct LaunchOptions {
   // (e.g. entering the first node's namespace) and launcher options placed after "-np N".
   std::vector<std::string> wrapper;
   std::vector<std::string> launcher_args;
+  // The parm subcommand each rank runs (`parm calibrate` starts "calibrate-worker") and words appended after
+  // the worker's own options.
+  std::string subcommand = "worker";
+  std::vector<std::string> extra_args;
 };
 
 // Environment of the launcher process: assignments added to ours (only for variables not already set).

@@ -70,7 +70,7 @@ struct LinkSample {
   double intra_ms = 0;
 };
 
-LinkSample measure_links() {
+LinkSample measure_once() {
   const Result r =
       run("/run/parm-cluster/" + kName + "/mpirun",
           {"-np", "4", PARM_BENCH_LINKS, "--bytes", "16M", "-n", "3", "--intra-iterations", "15", "--json"},
@@ -82,6 +82,17 @@ LinkSample measure_links() {
   const QJsonObject o = QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object();
   qInfo("links: %s", r.out.trimmed().constData());
   return {o["inter_link_gbit_s"].toDouble(), o["intra_allgather_ms"].toDouble()};
+}
+
+// Shaping is a ceiling: a busy CPU can only make a measurement slower than the link, never faster. So the
+// best of three measurements estimates the link; the intra-node time is taken from that same measurement.
+LinkSample measure_links() {
+  LinkSample best = measure_once();
+  for (int i = 0; i < 2; ++i) {
+    const LinkSample again = measure_once();
+    if (again.inter_gbit > best.inter_gbit) best = again;
+  }
+  return best;
 }
 
 Result up(const QString& rate, const QString& name = kName) {

@@ -13,6 +13,7 @@
 #include "db/database.h"
 #include "db/exporters.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/summary_table.h"
 #include "engine/run_result.h"
 
 namespace parm::cli {
@@ -70,13 +71,6 @@ void add_runs(CLI::App& app) {
   });
 }
 
-std::string fmt_speedup(const std::optional<double>& s) {
-  if (!s) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2fx", *s);
-  return buf;
-}
-
 void add_show(CLI::App& app) {
   auto* cmd = app.add_subcommand("show", "Print the per-schedule summary of a stored run again");
   auto path = std::make_shared<std::string>();
@@ -131,15 +125,7 @@ void add_show(CLI::App& app) {
       return;
     }
     const Config& c = result->config;
-    std::printf(
-        "%lld warm-up + %lld measured iterations; per iteration the slowest rank, median over iterations\n\n",
-        (long long)c.run.warmup, (long long)c.run.iterations);
-    std::printf("%-8s %10s %10s %10s %8s %10s %10s\n", "schedule", "fwd ms", "bwd ms", "total ms", "vs B_DS",
-                "intra MB", "inter MB");
-    for (const ScheduleSummary& r : rows)
-      std::printf("%-8s %10.3f %10.3f %10.3f %8s %10.3f %10.3f\n", std::string(to_string(r.kind)).c_str(),
-                  r.forward_ms, r.backward_ms, r.total_ms, fmt_speedup(r.speedup_vs_bds).c_str(),
-                  double(r.intra_bytes) / 1e6, double(r.inter_bytes) / 1e6);
+    print_summary_table(c, rows);
   });
 }
 

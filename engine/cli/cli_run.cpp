@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/cli/commands.h"
+#include "engine/cli/summary_table.h"
 #include "engine/cluster/cluster_launch.h"
 #include "engine/config_json.h"
 #include "engine/launcher.h"
@@ -283,13 +284,6 @@ class RunDir {
   bool keep_ = false;
 };
 
-std::string fmt_speedup(const std::optional<double>& s) {
-  if (!s) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2fx", *s);
-  return buf;
-}
-
 void print_distributed_text(const RunResult& result, const std::vector<ScheduleSummary>& rows) {
   const Config& c = result.config;
   const ParallelConfig& p = c.parallel;
@@ -297,15 +291,7 @@ void print_distributed_text(const RunResult& result, const std::vector<ScheduleS
               c.name.c_str(), (long long)p.ranks, (long long)p.nodes(), p.nodes() == 1 ? "" : "s",
               (long long)p.gpus_per_node, result.backend.c_str(), (long long)p.mp, (long long)p.esp,
               (long long)p.ep());
-  std::printf(
-      "%lld warm-up + %lld measured iterations; per iteration the slowest rank, median over iterations\n\n",
-      (long long)c.run.warmup, (long long)c.run.iterations);
-  std::printf("%-8s %10s %10s %10s %8s %10s %10s\n", "schedule", "fwd ms", "bwd ms", "total ms", "vs B_DS",
-              "intra MB", "inter MB");
-  for (const ScheduleSummary& r : rows)
-    std::printf("%-8s %10.3f %10.3f %10.3f %8s %10.3f %10.3f\n", std::string(to_string(r.kind)).c_str(),
-                r.forward_ms, r.backward_ms, r.total_ms, fmt_speedup(r.speedup_vs_bds).c_str(),
-                double(r.intra_bytes) / 1e6, double(r.inter_bytes) / 1e6);
+  print_summary_table(c, rows);
 }
 
 nlohmann::json distributed_json(const RunResult& result, const std::vector<ScheduleSummary>& rows) {

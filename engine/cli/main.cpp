@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   parm::cli::add_worker_command(app);
   parm::cli::add_cluster_command(app);
   parm::cli::add_db_commands(app);
+  parm::cli::add_calibrate_command(app);
+  parm::cli::add_model_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

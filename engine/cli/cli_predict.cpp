@@ -1,0 +1,508 @@
+// `parm predict`, `parm recommend` and `parm sweep`: the cost model of spec parm.md section 6 applied with a
+// calibration file, without MPI or ranks (a 32-GPU layout predicts on a laptop).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "db/database.h"
+#include "engine/calibration.h"
+#include "engine/cli/commands.h"
+#include "engine/config_json.h"
+#include "engine/sizes.h"
+#include "engine/timeline_model.h"
+#include "engine/validation.h"
+
+namespace parm::cli {
+namespace {
+
+std::string name_of(ScheduleKind k) {
+  return std::string(to_string(k));
+}
+
+Calibration load_calibration_or_exit(const std::string& path) {
+  try {
+    return load_calibration_file(path);
+  } catch (const std::exception& e) {
+    std::cerr << "parm: " << e.what() << '\n';
+    throw CLI::RuntimeError(2);
+  }
+}
+
+void check_layout_or_exit(const Calibration& calib, const Config& config, bool force) {
+  if (auto why = calibration_mismatch(calib, config)) {
+    if (!force) {
+      std::cerr << "parm: " << *why << " (use --force to predict anyway)\n";
+      throw CLI::RuntimeError(2);
+    }
+    std::cerr << "parm: warning: " << *why << " (--force)\n";
+  }
+}
+
+struct Prediction {
+  Config config;
+  DerivedSizes sizes;
+  std::vector<TimelinePrediction> timelines;  // kAllSchedules order
+  ScheduleKind chosen = ScheduleKind::B_DS;
+
+  const TimelinePrediction& of(ScheduleKind k) const {
+    for (const auto& t : timelines)
+      if (t.kind == k) return t;
+    return timelines.front();
+  }
+  double speedup(ScheduleKind k) const {
+    const double t = of(k).layer_ms;
+    return t > 0 ? of(ScheduleKind::B_DS).layer_ms / t : 0.0;
+  }
+};
+
+Prediction predict_all(const Config& config, const Calibration& calib) {
+  Prediction p;
+  p.config = config;
+  p.sizes = derive_sizes(config);
+  std::vector<std::pair<ScheduleKind, double>> times;
+  for (ScheduleKind k : kAllSchedules) {
+    p.timelines.push_back(predict_timeline(config, p.sizes, calib, k));
+    times.emplace_back(k, p.timelines.back().layer_ms);
+  }
+  p.chosen = select_by_time(times);
+  return p;
+}
+
+Prediction predict_or_exit(const Config& config, const Calibration& calib) {
+  try {
+    return predict_all(config, calib);
+  } catch (const std::runtime_error& e) {  // a missing fit
+    std::cerr << "parm: " << e.what() << '\n';
+    throw CLI::RuntimeError(2);
+  }
+}
+
+// Which term decides: the chosen schedule's structure, its dominant term, and what B_DS pays instead.
+std::string reason(const Prediction& p) {
+  const ScheduleKind k = p.chosen;
+  const auto& t = p.of(k);
+  const auto& base = p.of(ScheduleKind::B_DS);
+  const bool whole = p.sizes.n_esp == 1 && p.sizes.N > 1;
+  char buf[256];
+  std::string why = name_of(k) + ": ";
+  switch (k) {
+    case ScheduleKind::S2F:
+      why += whole ? "its SAA pipeline hides the MP AllGather under the inter-node AlltoAll"
+                   : "its RS>A2A>AG pipeline hides the MP AllGather under the inter-node AlltoAll";
+      break;
+    case ScheduleKind::S1F:
+      why += "its SAA/RSA pipelines overlap the ESP collectives of S/N tokens with the AlltoAll";
+      break;
+    case ScheduleKind::S1:
+      why +=
+          "each MP rank sends only its S/N tokens (AlltoAll of D1); the exposed MP AllGather of S*M is cheap "
+          "and unfused collectives avoid W latency terms";
+      break;
+    case ScheduleKind::S2:
+      why +=
+          "the capacity is split over MP before the AlltoAll (D2/N per GPU) and one AllGather resumes MP; "
+          "unfused collectives avoid W latency terms";
+      break;
+    case ScheduleKind::B_DS2:
+      why += "splitting the capacity over MP removes the N-fold duplicated AlltoAll";
+      break;
+    case ScheduleKind::B0:
+      why += "generic ESP: redundant expert work is cheaper than the alternatives here";
+      break;
+    case ScheduleKind::B_DS:
+      why +=
+          "communication is not the bottleneck: the extra collectives of the other schedules cost more than "
+          "B_DS's duplicated AlltoAll";
+      break;
+  }
+  // The runner-up, and whether communication or compute separates them.
+  const TimelinePrediction* second = nullptr;
+  for (const auto& o : p.timelines)
+    if (o.kind != k && (!second || o.layer_ms < second->layer_ms)) second = &o;
+  if (second) {
+    const double comm = (second->layer_ms - second->compute_ms) - (t.layer_ms - t.compute_ms);
+    const double compute = second->compute_ms - t.compute_ms;
+    std::snprintf(buf, sizeof buf, "; decisive term: %s (%.3f ms of the %.3f ms lead over runner-up %s)",
+                  std::abs(comm) >= std::abs(compute) ? "exposed communication" : "compute",
+                  std::abs(comm) >= std::abs(compute) ? comm : compute, second->layer_ms - t.layer_ms,
+                  name_of(second->kind).c_str());
+    why += buf;
+  }
+  if (k != ScheduleKind::B_DS) {
+    double a2a = 0;
+    for (const auto& c : base.terms)
+      if (c.what.rfind("AlltoAll", 0) == 0) a2a += c.ms;
+    std::snprintf(buf, sizeof buf,
+                  "; B_DS pays 2 x AlltoAll of D0 per pass (%.3f ms in all; layer %.3f ms, x%.2f)", a2a,
+                  base.layer_ms, p.speedup(k));
+    why += buf;
+  }
+  return why;
+}
+
+nlohmann::json schedules_json(const Prediction& p) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& t : p.timelines)
+    list.push_back({{"schedule", name_of(t.kind)},
+                    {"forward_ms", t.forward_ms},
+                    {"backward_ms", t.backward_ms},
+                    {"total_ms", t.layer_ms},
+                    {"forward_comm_ms", t.forward_comm_ms},
+                    {"forward_compute_ms", t.forward_compute_ms},
+                    {"interference_ms", t.interference_ms},
+                    {"speedup_vs_B_DS", p.speedup(t.kind)},
+                    {"dominant", t.dominant()}});
+  return list;
+}
+
+nlohmann::json notes_json(const Prediction& p) {
+  std::vector<std::string> notes;
+  for (const auto& t : p.timelines)
+    for (const auto& n : t.notes)
+      if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
+  return notes;
+}
+
+void print_table(std::ostream& os, const Prediction& p, const Calibration& calib) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "config %s: %lld ranks = %lld nodes x %lld, N_MP=%lld N_ESP=%lld N_EP=%lld; calibration %s "
+                "(interference x%.3f)\n",
+                p.config.name.c_str(), (long long)p.config.parallel.ranks, (long long)p.sizes.nodes,
+                (long long)p.config.parallel.gpus_per_node, (long long)p.sizes.N, (long long)p.sizes.n_esp,
+                (long long)p.sizes.n_ep, calib.id.c_str(), calib.interference);
+  os << buf;
+  std::snprintf(buf, sizeof buf, "%-6s %11s %11s %11s %11s %11s %8s  %s\n", "sched", "fwd ms", "bwd ms",
+                "total ms", "fwd comm", "interf ms", "vs B_DS", "dominant term");
+  os << buf;
+  for (const auto& t : p.timelines) {
+    std::snprintf(buf, sizeof buf, "%-6s %11.3f %11.3f %11.3f %11.3f %11.3f %7.2fx  %s%s\n",
+                  name_of(t.kind).c_str(), t.forward_ms, t.backward_ms, t.layer_ms, t.forward_comm_ms,
+                  t.interference_ms, p.speedup(t.kind), t.dominant().c_str(),
+                  t.kind == p.chosen ? "  <- chosen" : "");
+    os << buf;
+  }
+  std::snprintf(buf, sizeof buf, "chosen: %s (%.2fx vs B_DS)\n", name_of(p.chosen).c_str(),
+                p.speedup(p.chosen));
+  os << buf;
+  for (const auto& n : notes_json(p)) os << "note: " << n.get<std::string>() << '\n';
+}
+
+std::int64_t store_prediction(const std::string& path, const Prediction& p, const Calibration& calib,
+                              const nlohmann::json& result) {
+  auto db = db::Database::open(path, true);
+  db::RunInfo run;
+  run.name = p.config.name;
+  run.kind = "prediction";
+  run.backend = calib.backend;
+  run.ranks = static_cast<int>(p.config.parallel.ranks);
+  run.config_json = config_to_json(p.config).dump();
+  run.result_json = result.dump();
+  const std::int64_t id = db.begin_run(run);
+  std::vector<db::EventRow> rows;
+  for (const auto& t : p.timelines) {
+    const std::int32_t sched = db.intern(name_of(t.kind));
+    for (const auto& iv : t.intervals) {
+      db::EventRow r;
+      r.rank = 0;
+      r.lane = static_cast<std::int32_t>(iv.lane);
+      r.schedule = sched;
+      r.iteration = 0;
+      r.phase = iv.phase;
+      r.op = db.intern(iv.name);
+      r.group = db.intern(iv.group);
+      r.purpose = db.intern(iv.purpose);
+      r.chunk = iv.chunk;
+      r.bytes = iv.bytes;
+      r.start_ns = static_cast<std::int64_t>(iv.start_ms * 1e6);
+      r.end_ns = static_cast<std::int64_t>(iv.end_ms * 1e6);
+      rows.push_back(r);
+    }
+  }
+  db.add_predictions(id, rows);
+  db.finish_run(id);
+  return id;
+}
+
+void write_out(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out || !(out << text)) {
+    std::cerr << "parm: cannot write " << path << '\n';
+    throw CLI::RuntimeError(1);
+  }
+}
+
+// ---- sweep ----
+
+struct Grid {
+  std::string name;
+  Config base;
+  std::vector<std::pair<std::string, std::vector<double>>> axes;
+};
+
+Grid load_grid_or_exit(const std::string& path) {
+  auto fail = [&](const std::string& why) {
+    std::cerr << "parm: " << path << ": " << why << '\n';
+    throw CLI::RuntimeError(2);
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read the grid file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::parse_error&) {
+    fail("not JSON");
+  }
+  Grid g;
+  g.name = j.value("name", std::string("grid"));
+  if (!j.contains("base") || !j["base"].is_object()) fail("missing field 'base' (a configuration)");
+  const ConfigLoad load = config_from_json_text(j["base"].dump());
+  if (!load.ok()) {
+    for (const auto& i : load.issues.items) std::cerr << path << ": base: " << i.line() << '\n';
+    throw CLI::RuntimeError(2);
+  }
+  g.base = *load.config;
+  if (!j.contains("axes") || !j["axes"].is_object()) fail("missing field 'axes' (name -> list of values)");
+  static const char* known[] = {"batch",      "seq_len",     "hidden", "ffn_ratio",
+                                "ffn_hidden", "num_experts", "top_k",  "capacity_factor"};
+  for (const auto& [key, values] : j["axes"].items()) {
+    if (std::find(std::begin(known), std::end(known), key) == std::end(known))
+      fail("unknown axis '" + key + "'");
+    if (!values.is_array() || values.empty()) fail("axis '" + key + "' must be a non-empty list of numbers");
+    std::vector<double> v;
+    for (const auto& x : values) {
+      if (!x.is_number()) fail("axis '" + key + "' must be a list of numbers");
+      v.push_back(x.get<double>());
+    }
+    g.axes.emplace_back(key, v);
+  }
+  return g;
+}
+
+void apply_axis(Config& c, const std::string& key, double v) {
+  const auto i = static_cast<std::int64_t>(v);
+  if (key == "batch")
+    c.layer.batch = i;
+  else if (key == "seq_len")
+    c.layer.seq_len = i;
+  else if (key == "hidden")
+    c.layer.hidden = i;
+  else if (key == "ffn_hidden")
+    c.layer.ffn_hidden = i;
+  else if (key == "num_experts")
+    c.layer.num_experts = i;
+  else if (key == "top_k")
+    c.layer.top_k = i;
+  else if (key == "capacity_factor")
+    c.layer.capacity_factor = v;
+}
+
+std::vector<Config> expand(const Grid& g) {
+  // ffn_ratio (H = ratio * M) is applied last, so the order of the axes does not matter.
+  std::vector<std::pair<Config, double>> out{{g.base, 0.0}};
+  for (const auto& [key, values] : g.axes) {
+    std::vector<std::pair<Config, double>> next;
+    next.reserve(out.size() * values.size());
+    for (const auto& [c, ratio] : out)
+      for (double v : values) {
+        Config x = c;
+        if (key == "ffn_ratio")
+          next.emplace_back(x, v);
+        else {
+          apply_axis(x, key, v);
+          next.emplace_back(x, ratio);
+        }
+      }
+    out = std::move(next);
+  }
+  std::vector<Config> configs;
+  configs.reserve(out.size());
+  for (auto& [c, ratio] : out) {
+    if (ratio > 0)
+      c.layer.ffn_hidden = static_cast<std::int64_t>(ratio * static_cast<double>(c.layer.hidden));
+    configs.push_back(c);
+  }
+  return configs;
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(pos);
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+}  // namespace
+
+void add_model_commands(CLI::App& app) {
+  // predict
+  {
+    auto* cmd = app.add_subcommand("predict",
+                                   "Predict every schedule's forward/backward timeline from a calibration");
+    struct Opts {
+      std::string config, calibration, db;
+      bool json = false, force = false;
+    };
+    auto o = std::make_shared<Opts>();
+    cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
+    cmd->add_option("--calibration", o->calibration, "calibration JSON file (parm calibrate)")->required();
+    cmd->add_option("--db", o->db, "store the predicted intervals as a run of kind 'prediction'");
+    cmd->add_flag("--json", o->json, "machine-readable output");
+    cmd->add_flag("--force", o->force, "predict even when the calibration's layout differs");
+    cmd->callback([o] {
+      const Config config = load_config_or_exit(o->config);
+      const Calibration calib = load_calibration_or_exit(o->calibration);
+      check_layout_or_exit(calib, config, o->force);
+      const Prediction p = predict_or_exit(config, calib);
+      nlohmann::json out{{"config", config.name},
+                         {"calibration", calib.id},
+                         {"interference", calib.interference},
+                         {"schedules", schedules_json(p)},
+                         {"chosen", name_of(p.chosen)},
+                         {"speedup_vs_B_DS", p.speedup(p.chosen)},
+                         {"dominant", p.of(p.chosen).dominant()},
+                         {"notes", notes_json(p)}};
+      if (!o->db.empty()) {
+        try {
+          out["run"] = store_prediction(o->db, p, calib, out);
+        } catch (const std::exception& e) {
+          std::cerr << "parm: " << e.what() << '\n';
+          throw CLI::RuntimeError(1);
+        }
+      }
+      if (o->json) {
+        std::cout << out.dump(2) << '\n';
+        return;
+      }
+      print_table(std::cout, p, calib);
+      if (out.contains("run")) std::cout << "stored as run " << out["run"] << " in " << o->db << '\n';
+    });
+  }
+  // recommend
+  {
+    auto* cmd =
+        app.add_subcommand("recommend", "Recommend a schedule per layer configuration, with the reason");
+    struct Opts {
+      std::string config, calibration, out;
+      bool json = false, force = false;
+    };
+    auto o = std::make_shared<Opts>();
+    cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
+    cmd->add_option("--calibration", o->calibration, "calibration JSON file (parm calibrate)")->required();
+    cmd->add_option("--out", o->out, "also write the recommendation to this file");
+    cmd->add_flag("--json", o->json, "machine-readable output");
+    cmd->add_flag("--force", o->force, "recommend even when the calibration's layout differs");
+    cmd->callback([o] {
+      const Config config = load_config_or_exit(o->config);
+      const Calibration calib = load_calibration_or_exit(o->calibration);
+      check_layout_or_exit(calib, config, o->force);
+      const Prediction p = predict_or_exit(config, calib);
+      nlohmann::json times = nlohmann::json::object();
+      for (const auto& t : p.timelines) times[name_of(t.kind)] = t.layer_ms;
+      nlohmann::json layer{{"config", config.name},
+                           {"chosen", name_of(p.chosen)},
+                           {"predicted_ms", times},
+                           {"speedup_vs_B_DS", p.speedup(p.chosen)},
+                           {"reason", reason(p)}};
+      const nlohmann::json out{{"calibration", calib.id}, {"layers", nlohmann::json::array({layer})}};
+      std::string text;
+      if (o->json) {
+        text = out.dump(2) + "\n";
+      } else {
+        std::ostringstream os;
+        os << "layer " << config.name << ": " << name_of(p.chosen) << '\n';
+        char buf[128];
+        for (const auto& t : p.timelines) {
+          std::snprintf(buf, sizeof buf, "  %-6s %11.3f ms  %5.2fx vs B_DS%s\n", name_of(t.kind).c_str(),
+                        t.layer_ms, p.speedup(t.kind), t.kind == p.chosen ? "  <- chosen" : "");
+          os << buf;
+        }
+        os << "  reason: " << reason(p) << '\n';
+        text = os.str();
+      }
+      std::cout << text;
+      if (!o->out.empty()) write_out(o->out, text);
+    });
+  }
+  // sweep
+  {
+    auto* cmd = app.add_subcommand("sweep", "Predict every schedule over a grid of layer configurations");
+    struct Opts {
+      std::string grid, calibration, out;
+      bool json = false, force = false;
+    };
+    auto o = std::make_shared<Opts>();
+    cmd->add_option("--grid", o->grid, "grid JSON file (base configuration + axes)")->required();
+    cmd->add_option("--calibration", o->calibration, "calibration JSON file (parm calibrate)")->required();
+    cmd->add_option("--out", o->out, "write one CSV row per configuration");
+    cmd->add_flag("--json", o->json, "machine-readable summary");
+    cmd->add_flag("--force", o->force, "sweep even when the calibration's layout differs");
+    cmd->callback([o] {
+      const auto t0 = std::chrono::steady_clock::now();
+      const Grid grid = load_grid_or_exit(o->grid);
+      const Calibration calib = load_calibration_or_exit(o->calibration);
+      check_layout_or_exit(calib, grid.base, o->force);
+      const std::vector<Config> configs = expand(grid);
+      std::vector<double> speedups;
+      std::map<std::string, int> chosen;
+      for (ScheduleKind k : kAllSchedules) chosen[name_of(k)] = 0;
+      std::ostringstream csv;
+      csv << "index,batch,seq_len,hidden,ffn_hidden,num_experts,top_k,capacity_factor";
+      for (ScheduleKind k : kAllSchedules) csv << ',' << name_of(k) << "_ms";
+      csv << ",chosen,speedup_vs_B_DS\n";
+      int invalid = 0;
+      for (std::size_t i = 0; i < configs.size(); ++i) {
+        const Config& c = configs[i];
+        if (validate(c).has_errors()) {
+          ++invalid;
+          continue;
+        }
+        const Prediction p = predict_or_exit(c, calib);
+        speedups.push_back(p.speedup(p.chosen));
+        ++chosen[name_of(p.chosen)];
+        csv << i << ',' << c.layer.batch << ',' << c.layer.seq_len << ',' << c.layer.hidden << ','
+            << c.layer.ffn_hidden << ',' << c.layer.num_experts << ',' << c.layer.top_k << ','
+            << c.layer.capacity_factor;
+        for (const auto& t : p.timelines) csv << ',' << t.layer_ms;
+        csv << ',' << name_of(p.chosen) << ',' << p.speedup(p.chosen) << '\n';
+      }
+      if (!o->out.empty()) write_out(o->out, csv.str());
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const nlohmann::json summary{{"grid", grid.name},
+                                   {"calibration", calib.id},
+                                   {"configurations", configs.size()},
+                                   {"predicted", speedups.size()},
+                                   {"invalid", invalid},
+                                   {"speedup_vs_B_DS",
+                                    {{"min", quantile(speedups, 0)},
+                                     {"median", quantile(speedups, 0.5)},
+                                     {"max", quantile(speedups, 1)}}},
+                                   {"chosen", chosen},
+                                   {"elapsed_s", elapsed}};
+      if (o->json) {
+        std::cout << summary.dump(2) << '\n';
+        return;
+      }
+      std::printf("grid %s: %zu configurations x %zu schedules predicted (%d invalid skipped)\n",
+                  grid.name.c_str(), configs.size(), std::size(kAllSchedules), invalid);
+      std::printf("speedup of the chosen schedule vs B_DS: min %.3fx  median %.3fx  max %.3fx\n",
+                  quantile(speedups, 0), quantile(speedups, 0.5), quantile(speedups, 1));
+      std::printf("chosen:");
+      for (ScheduleKind k : kAllSchedules) std::printf(" %s %d", name_of(k).c_str(), chosen[name_of(k)]);
+      std::printf("\nelapsed %.3f s\n", elapsed);
+    });
+  }
+}
+
+}  // namespace parm::cli

@@ -1,0 +1,284 @@
+#include "engine/timeline_model.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace parm {
+namespace {
+
+double share(std::int64_t n) {
+  return n > 0 ? static_cast<double>(n - 1) / static_cast<double>(n) : 0.0;
+}
+
+Collective to_collective(OpKind k) {
+  switch (k) {
+    case OpKind::AlltoAll:
+      return Collective::AlltoAll;
+    case OpKind::AllGather:
+      return Collective::AllGather;
+    case OpKind::ReduceScatter:
+      return Collective::ReduceScatter;
+    default:
+      return Collective::AllReduce;  // AllReduce, Copy (backward), GradAllReduce
+  }
+}
+
+struct Model {
+  const Config& config;
+  const DerivedSizes& d;
+  const Calibration& calib;
+  CommCostParams p;
+  ScheduleKind kind;
+  Schedule schedule;
+  bool whole_experts = false;
+  std::int64_t a2a_elements = 0;     // AlltoAll per-GPU send (spec section 5)
+  std::int64_t expert_elements = 0;  // the tensor the experts consume on one rank
+  std::int64_t capacity_elements = 0;
+  bool shared_link = false;
+  std::int64_t w = 1;
+  std::vector<std::string> notes;
+
+  Model(const Config& c, const DerivedSizes& sizes, const Calibration& cal, ScheduleKind k)
+      : config(c), d(sizes), calib(cal), p(cal.comm_params()), kind(k), schedule(build_schedule(k, c.parallel)) {
+    whole_experts = d.n_esp == 1 && d.N > 1;
+    const bool split_capacity = schedule.capacity == CapacityRule::C2 && d.N > 0;
+    switch (schedule.capacity) {
+      case CapacityRule::C0:
+        capacity_elements = d.D0;
+        a2a_elements = d.D0;
+        break;
+      case CapacityRule::C1:
+        capacity_elements = d.D1;
+        a2a_elements = d.D1;
+        break;
+      case CapacityRule::C2:
+        capacity_elements = d.D2;
+        a2a_elements = split_capacity ? d.D2 / d.N : d.D2;
+        break;
+    }
+    if (whole_experts || kind == ScheduleKind::B_DS)
+      expert_elements = a2a_elements;
+    else
+      expert_elements = d.N * a2a_elements;
+    shared_link = d.nodes <= 1;
+    w = std::max<std::int64_t>(1, d.n_ep);
+  }
+
+  std::int64_t group_size(Group g) const {
+    return g == Group::EP ? d.n_ep : (g == Group::ESP ? d.n_esp : d.N);
+  }
+
+  std::int64_t elements(OpKind k, Group g, Dim dim) const {
+    if (k == OpKind::GradAllReduce) return config.layer.hidden * config.layer.num_experts;
+    if (k == OpKind::AlltoAll) return a2a_elements;
+    if (k == OpKind::AllReduce || k == OpKind::Copy) return expert_elements;
+    if (dim == Dim::Tokens) return d.S * config.layer.hidden;
+    (void)g;
+    return d.N * a2a_elements;  // AllGather output / ReduceScatter input over the MP (ESP) group
+  }
+
+  std::int64_t bytes(OpKind k, Group g, Dim dim) const { return elements(k, g, dim) * d.bytes_per_element; }
+
+  double step_ms(const Stage& s, std::int64_t b) const {
+    const double part = static_cast<double>(b) / static_cast<double>(w);
+    switch (s.kind) {
+      case OpKind::AlltoAll:
+        return p.p2p_alpha_ms + p.alltoall.beta_ms_per_byte * part;
+      case OpKind::AllGather:
+        return p.allgather.alpha_ms + p.allgather.beta_ms_per_byte * share(group_size(s.group)) * part;
+      case OpKind::ReduceScatter:
+        return p.reduce_scatter.alpha_ms + p.reduce_scatter.beta_ms_per_byte * share(group_size(s.group)) * part;
+      default:
+        throw std::logic_error("timeline model: unexpected pipeline stage");
+    }
+  }
+
+  double fit_ms(const char* op, double n) {
+    const CalibrationFit* f = calib.find(op);
+    if (!f) {
+      const std::string note = std::string("no '") + op + "' fit: " + op + " time 0";
+      if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
+      return 0.0;
+    }
+    return std::max(0.0, f->fit.alpha + f->fit.beta * n);
+  }
+
+  double gate_tokens() const {
+    return static_cast<double>(schedule.split_tokens && d.N > 0 ? d.S / d.N : d.S);
+  }
+
+  double compute_ms(const Op& op) {
+    const bool bwd = op.direction == Direction::Backward;
+    const double M = static_cast<double>(config.layer.hidden);
+    switch (op.kind) {
+      // The calibration's units (parm calibrate): gate n = T*M, order and combine n = T*k*M, T the tokens
+      // this rank gates (S, or S/N when S1 splits them).
+      case OpKind::Gate:
+        return fit_ms("gate", gate_tokens() * M);
+      case OpKind::Order:
+        return fit_ms("order", gate_tokens() * static_cast<double>(config.layer.top_k) * M);
+      case OpKind::Combine:
+        return fit_ms("combine", gate_tokens() * static_cast<double>(config.layer.top_k) * M);
+      case OpKind::Experts: {
+        const double e_loc = static_cast<double>(std::max<std::int64_t>(1, d.local_experts));
+        const double rows = static_cast<double>(expert_elements) / M / e_loc;
+        const double gemms = config.layer.activation == Activation::Swiglu ? 3.0 : 2.0;
+        const double one = fit_ms("gemm", rows * M * static_cast<double>(d.h_shard));
+        return (bwd ? 2.0 : 1.0) * e_loc * gemms * one;
+      }
+      default:
+        return 0.0;  // Split, forward Copy: no work
+    }
+  }
+};
+
+std::string group_name(Group g) {
+  return g == Group::None ? std::string("-") : std::string(to_string(g));
+}
+
+Lane lane_of(Group g) {
+  return g == Group::EP ? Lane::Inter : Lane::Intra;
+}
+
+std::string stage_name(OpKind k) {
+  return std::string(to_collective(k) == Collective::AlltoAll ? "AlltoAll" : to_string(to_collective(k)));
+}
+
+// Lays out one pass; returns its duration and adds the raw (interference-free) communication time.
+double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePrediction& out, double& comm_raw,
+               double& compute, double& interference) {
+  double cursor = 0;
+  const double factor = std::max(1.0, m.calib.interference);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const Op& op = list[i];
+    const std::string suffix = phase == 1 ? " bwd" : "";
+    if (op.kind == OpKind::Pipeline) {
+      const std::size_t ns = op.stages.size();
+      std::vector<std::int64_t> b(ns);
+      std::vector<double> dur(ns);
+      for (std::size_t s = 0; s < ns; ++s) {
+        b[s] = m.bytes(op.stages[s].kind, op.stages[s].group, op.stages[s].dim);
+        dur[s] = m.step_ms(op.stages[s], b[s]);
+      }
+      // Raw span (factor 1) and the laid-out one (factor applied when stages overlap across lanes).
+      auto simulate = [&](double f, bool record) {
+        std::vector<double> prev(ns, cursor);  // end of step i-1 of each stage
+        double serial = cursor;
+        for (std::int64_t step = 0; step < m.w; ++step) {
+          double before = cursor;  // end of stage s-1 of this step
+          for (std::size_t s = 0; s < ns; ++s) {
+            double start, end;
+            if (m.shared_link) {
+              start = serial;
+              end = start + dur[s];
+              serial = end;
+            } else {
+              start = std::max(before, prev[s]);
+              end = start + dur[s] * f;
+            }
+            prev[s] = end;
+            before = end;
+            if (record) {
+              PredictedInterval iv;
+              iv.phase = phase;
+              iv.op = i;
+              iv.name = op.name() + "/" + stage_name(op.stages[s].kind);
+              iv.group = group_name(op.stages[s].group);
+              iv.purpose = op.label;
+              iv.lane = lane_of(op.stages[s].group);
+              iv.chunk = static_cast<int>(step);
+              iv.bytes = b[s] / m.w;
+              iv.start_ms = start;
+              iv.end_ms = end;
+              out.intervals.push_back(iv);
+            }
+          }
+        }
+        return m.shared_link ? serial - cursor : prev[ns - 1] - cursor;
+      };
+      const double raw = simulate(1.0, false);
+      const bool overlaps = !m.shared_link && ns > 1 && m.w > 1;
+      const double span = simulate(overlaps ? factor : 1.0, true);
+      comm_raw += raw;
+      interference += span - raw;
+      out.terms.push_back({op.name() + " " + op.label + suffix, span, true});
+      cursor += span;
+      continue;
+    }
+    PredictedInterval iv;
+    iv.phase = phase;
+    iv.op = i;
+    iv.name = op.name();
+    iv.group = group_name(op.group);
+    iv.purpose = op.label;
+    iv.start_ms = cursor;
+    double t = 0;
+    if (op.communicates() || op.kind == OpKind::Copy) {
+      iv.lane = lane_of(op.group);
+      if (op.communicates()) {
+        iv.bytes = m.bytes(op.kind, op.group, op.dim);
+        t = collective_ms(m.p, to_collective(op.kind), m.group_size(op.group), iv.bytes);
+        comm_raw += t;
+      }
+    } else {
+      iv.lane = Lane::Compute;
+      t = m.compute_ms(op);
+      compute += t;
+    }
+    iv.end_ms = cursor + t;
+    cursor = iv.end_ms;
+    out.intervals.push_back(iv);
+    if (t > 0)
+      out.terms.push_back({iv.lane == Lane::Compute ? op.name() : op.name() + " " + op.label + suffix, t, false});
+  }
+  return cursor;
+}
+
+}  // namespace
+
+std::string TimelinePrediction::dominant() const {
+  const auto it =
+      std::max_element(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.ms < b.ms; });
+  return it == terms.end() ? std::string() : it->what;
+}
+
+TimelinePrediction predict_timeline(const Config& config, const DerivedSizes& sizes, const Calibration& calib,
+                                    ScheduleKind kind) {
+  Model m(config, sizes, calib, kind);
+  TimelinePrediction out;
+  out.kind = kind;
+  double comm = 0, compute = 0, interference = 0;
+  out.forward_ms = lay_out(m, m.schedule.forward, 0, out, comm, compute, interference);
+  out.forward_comm_ms = comm;
+  out.forward_compute_ms = compute;
+  double bcomm = 0, bcompute = 0;
+  const double fwd_end = out.forward_ms;
+  const std::size_t first_bwd = out.intervals.size();
+  out.backward_ms = lay_out(m, m.schedule.backward, 1, out, bcomm, bcompute, interference);
+  for (std::size_t i = first_bwd; i < out.intervals.size(); ++i) {  // backward follows the forward
+    out.intervals[i].start_ms += fwd_end;
+    out.intervals[i].end_ms += fwd_end;
+  }
+  out.layer_ms = out.forward_ms + out.backward_ms;
+  out.compute_ms = compute + bcompute;
+  out.interference_ms = interference;
+  out.notes = m.notes;
+  if (calib.interference > 1.0)
+    out.notes.push_back("interference factor " + std::to_string(calib.interference) +
+                        " applied to pipeline steps that overlap traffic on the other lane");
+  return out;
+}
+
+ScheduleKind select_by_time(const std::vector<std::pair<ScheduleKind, double>>& times) {
+  std::vector<SchedulePrediction> preds;
+  preds.reserve(times.size());
+  for (const auto& [k, ms] : times) {
+    SchedulePrediction p;
+    p.kind = k;
+    p.forward_comm_ms = ms;
+    preds.push_back(p);
+  }
+  return select_schedule(preds);
+}
+
+}  // namespace parm
