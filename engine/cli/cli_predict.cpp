@@ -345,6 +345,25 @@ double quantile(std::vector<double> v, double q) {
 
 }  // namespace
 
+bool is_grid_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(in);
+    return j.is_object() && j.contains("axes") && j.contains("base");
+  } catch (const nlohmann::json::parse_error&) {
+    return false;
+  }
+}
+
+std::vector<Config> load_grid_configs_or_exit(const std::string& path) {
+  return expand(load_grid_or_exit(path));
+}
+
+std::string recommendation_reason(const Config& config, const Calibration& calib) {
+  return reason(predict_or_exit(config, calib));
+}
+
 void add_model_commands(CLI::App& app) {
   // predict
   {

@@ -326,72 +326,73 @@ std::chrono::milliseconds overall_deadline(const Config& c, std::int64_t timeout
   return std::chrono::milliseconds(std::max<std::int64_t>(60'000, per_wait * steps * schedules));
 }
 
+LaunchOptions launch_options(const Config& c, const RunLaunch& l, const EnvLookup& env,
+                             const std::string& config_path, const std::string& result_path) {
+  LaunchOptions o;
+  o.ranks = static_cast<int>(c.parallel.ranks);
+  o.hostfile = l.hostfile.empty() ? "" : std::filesystem::absolute(l.hostfile).string();
+  o.mpiexec = find_mpiexec(env);
+  o.parm_exe = self_executable();
+  o.config_path = config_path;
+  o.result_path = result_path;
+  if (l.pass_schedules) o.schedules = c.run.schedules;
+  o.timeout_ms = l.timeout_ms;
+  o.verify = l.verify;
+  o.die_on_rank = l.die_on_rank;
+  o.db_path = l.db_path.empty() ? "" : std::filesystem::absolute(l.db_path).string();
+  if (!l.cluster.empty()) {
+    try {
+      cluster::check_name(l.cluster);
+      cluster::apply_cluster(cluster::require_cluster(l.cluster), o);
+    } catch (const cluster::ClusterError& e) {
+      refuse(l.who + ": --cluster: " + e.what());
+    }
+  }
+  return o;
+}
+
+RunLaunch launch_of(const RunArgs& a) {
+  RunLaunch l;
+  l.hostfile = a.hostfile;
+  l.cluster = a.cluster;
+  l.db_path = a.db_path;
+  l.timeout_ms = a.timeout_ms;
+  l.verify = a.verify;
+  l.die_on_rank = a.die_on_rank;
+  l.pass_schedules = !a.schedules.empty();
+  return l;
+}
+
 void run_distributed(const RunArgs& a) {
   const Config c = effective_config(a);
+  if (!a.dry_run) {
+    const RunResult result = launch_distributed_run(c, launch_of(a));
+    const std::vector<ScheduleSummary> rows = summarize(result);
+    if (a.json)
+      std::cout << distributed_json(result, rows).dump(2) << '\n';
+    else
+      print_distributed_text(result, rows);
+    return;
+  }
   const EnvLookup env = process_env();
   // Multi-node runs need the files on a shared filesystem: the working directory usually is, /tmp is not.
   RunDir dir(a.hostfile.empty() ? std::filesystem::temp_directory_path() : std::filesystem::current_path());
   std::string config_path = (dir.path() / "config.json").string();
   // A dry run's line is run later by hand: its result goes to the working directory, not our temp dir.
-  const std::string result_path = a.dry_run
-                                      ? (std::filesystem::current_path() / (c.name + ".result.json")).string()
-                                      : (dir.path() / "result.json").string();
+  const std::string result_path = (std::filesystem::current_path() / (c.name + ".result.json")).string();
   // A dry run names the user's own file when the command line changed nothing, so nothing is left behind.
-  const bool reuse_file = a.dry_run && unchanged_file(a.path, c);
+  const bool reuse_file = unchanged_file(a.path, c);
   if (reuse_file)
     config_path = std::filesystem::absolute(a.path).string();
   else
     save_config_file(c, config_path);
-
-  LaunchOptions o;
-  o.ranks = static_cast<int>(c.parallel.ranks);
-  o.hostfile = a.hostfile.empty() ? "" : std::filesystem::absolute(a.hostfile).string();
-  o.mpiexec = find_mpiexec(env);
-  o.parm_exe = self_executable();
-  o.config_path = config_path;
-  o.result_path = result_path;
-  if (!a.schedules.empty()) o.schedules = c.run.schedules;
-  o.timeout_ms = a.timeout_ms;
-  o.verify = a.verify;
-  o.die_on_rank = a.die_on_rank;
-  o.db_path = a.db_path.empty() ? "" : std::filesystem::absolute(a.db_path).string();
-  if (const auto cl = cluster_of(a)) {
-    try {
-      cluster::apply_cluster(*cl, o);
-    } catch (const cluster::ClusterError& e) {
-      refuse(std::string("parm run: --cluster: ") + e.what());
-    }
-  }
+  const LaunchOptions o = launch_options(c, launch_of(a), env, config_path, result_path);
   const LaunchCommand command = build_launch_command(o, env, ::geteuid() == 0);
-  if (a.dry_run) {
-    std::cout << shell_line(command) << '\n';
-    if (!reuse_file) {
-      dir.keep();  // the printed line names the config written there
-      std::cerr << "parm run: dry run; effective config kept at " << config_path << '\n';
-    }
-    return;
+  std::cout << shell_line(command) << '\n';
+  if (!reuse_file) {
+    dir.keep();  // the printed line names the config written there
+    std::cerr << "parm run: dry run; effective config kept at " << config_path << '\n';
   }
-  if (o.mpiexec.empty()) refuse("parm run: mpirun not found: set MPIEXEC or put mpirun on PATH");
-
-  std::cerr << "parm run: starting " << c.parallel.ranks << " ranks (" << c.parallel.nodes() << " x "
-            << c.parallel.gpus_per_node << ") with " << o.mpiexec
-            << (a.cluster.empty() ? std::string() : " on emulated cluster " + a.cluster) << '\n';
-  const LaunchOutcome outcome = run_launch(command, overall_deadline(c, a.timeout_ms));
-  if (outcome.exit_code != 0 || outcome.timed_out) refuse(failure_line(outcome), 1);
-
-  std::ifstream in(result_path);
-  if (!in) refuse("parm run: the worker exited 0 but wrote no result at " + result_path, 1);
-  RunResult result;
-  try {
-    result = run_result_from_json(nlohmann::json::parse(in));
-  } catch (const std::exception& e) {
-    refuse(std::string("parm run: ") + e.what(), 1);
-  }
-  const std::vector<ScheduleSummary> rows = summarize(result);
-  if (a.json)
-    std::cout << distributed_json(result, rows).dump(2) << '\n';
-  else
-    print_distributed_text(result, rows);
 }
 
 void run_reference(const RunArgs& a) {
@@ -417,6 +418,32 @@ void run_reference(const RunArgs& a) {
 }
 
 }  // namespace
+
+RunResult launch_distributed_run(const Config& c, const RunLaunch& l) {
+  const EnvLookup env = process_env();
+  // Multi-node runs need the files on a shared filesystem: the working directory usually is, /tmp is not.
+  RunDir dir(l.hostfile.empty() ? std::filesystem::temp_directory_path() : std::filesystem::current_path());
+  const std::string config_path = (dir.path() / "config.json").string();
+  const std::string result_path = (dir.path() / "result.json").string();
+  save_config_file(c, config_path);
+  const LaunchOptions o = launch_options(c, l, env, config_path, result_path);
+  const LaunchCommand command = build_launch_command(o, env, ::geteuid() == 0);
+  if (o.mpiexec.empty()) refuse(l.who + ": mpirun not found: set MPIEXEC or put mpirun on PATH");
+
+  std::cerr << l.who << ": starting " << c.parallel.ranks << " ranks (" << c.parallel.nodes() << " x "
+            << c.parallel.gpus_per_node << ") with " << o.mpiexec
+            << (l.cluster.empty() ? std::string() : " on emulated cluster " + l.cluster) << '\n';
+  const LaunchOutcome outcome = run_launch(command, overall_deadline(c, l.timeout_ms));
+  if (outcome.exit_code != 0 || outcome.timed_out) refuse(failure_line(outcome), 1);
+
+  std::ifstream in(result_path);
+  if (!in) refuse(l.who + ": the worker exited 0 but wrote no result at " + result_path, 1);
+  try {
+    return run_result_from_json(nlohmann::json::parse(in));
+  } catch (const std::exception& e) {
+    refuse(l.who + ": " + e.what(), 1);
+  }
+}
 
 void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(

@@ -4,8 +4,11 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
+#include "engine/calibration.h"
 #include "engine/config.h"
+#include "engine/run_result.h"
 
 namespace parm::cli {
 
@@ -21,5 +24,29 @@ void add_model_commands(CLI::App& app);     // predict, recommend, sweep (cli_pr
 // Loads and validates CONFIG (the embedded default preset when `path` is empty). Prints warnings to stderr;
 // on any error prints one line per violated rule to stderr and throws CLI::RuntimeError(2).
 Config load_config_or_exit(const std::string& path);
+
+// How a distributed run is started (cli_run.cpp); `parm run` and `parm validate` share it.
+struct RunLaunch {
+  std::string hostfile;         // empty: every rank on this machine
+  std::string cluster;          // emulated cluster name (parm cluster up), or empty
+  std::string db_path;          // the worker stores the traced run there when set
+  std::int64_t timeout_ms = 0;  // 0: the worker's default
+  bool verify = false;
+  int die_on_rank = -1;
+  bool pass_schedules = false;   // pass the config's schedules as --schedules
+  std::string who = "parm run";  // prefix of every message
+};
+
+// Runs `config` (already validated, layout applied) through mpirun and returns what rank 0 gathered. On any
+// failure prints one line naming the cause and throws CLI::RuntimeError (1, or 2 for a bad --cluster).
+RunResult launch_distributed_run(const Config& config, const RunLaunch& launch);
+
+void add_validate_command(CLI::App& app);  // parm validate (cli_validate.cpp)
+
+// For `parm validate` (cli_predict.cpp): whether FILE is a grid (base + axes), its expanded configurations,
+// and the recommendation's reason for a configuration.
+bool is_grid_file(const std::string& path);
+std::vector<Config> load_grid_configs_or_exit(const std::string& path);
+std::string recommendation_reason(const Config& config, const Calibration& calib);
 
 }  // namespace parm::cli

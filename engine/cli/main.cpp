@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   parm::cli::add_db_commands(app);
   parm::cli::add_calibrate_command(app);
   parm::cli::add_model_commands(app);
+  parm::cli::add_validate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
