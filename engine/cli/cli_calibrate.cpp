@@ -31,6 +31,7 @@
 
 #include "db/database.h"
 #include "engine/calibration.h"
+#include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cluster/cluster_launch.h"
 #include "engine/comm/comm_mpi.h"
@@ -101,12 +102,6 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-std::string host_name() {
-  std::array<char, 256> buf{};
-  if (::gethostname(buf.data(), buf.size() - 1) != 0) return "unknown";
-  return buf.data();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -322,12 +317,6 @@ void time_compute(const Config& config, const Bench& bench, int iters, int warmu
   }
 }
 
-void finalize_mpi() {
-  int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (!finalized) MPI_Finalize();
-}
-
 // Times the collectives of the layout's groups; returns the interference factor (1 when not measurable).
 double time_collectives(const Config& config, comm::CommGroups& groups, const Bench& bench,
                         const WorkerArgs& a, std::vector<Measured>& fits, std::ostream& table) {
@@ -465,15 +454,7 @@ void run_calibrate_worker(const WorkerArgs& a) {
       problems.push_back(a.config_path + ": parallel.ranks = " + std::to_string(config.parallel.ranks) +
                          ": must equal the MPI world size (" + std::to_string(world) + ")");
   }
-  const int mine = problems.empty() ? world : rank;
-  int first_failing = world;
-  MPI_Allreduce(&mine, &first_failing, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  if (first_failing < world) {
-    if (rank == first_failing)
-      for (const auto& line : problems) std::cerr << "parm worker: rank " << rank << ": " << line << '\n';
-    finalize_mpi();
-    throw CLI::RuntimeError(2);
-  }
+  agree_or_exit(problems, rank, world);
 
   try {
     const RankLayout layout = make_rank_layout(config, rank);
@@ -568,19 +549,6 @@ struct CalibrateArgs {
   bool json = false;
   std::int64_t timeout_ms = 60'000;
 };
-
-ConfigLoad load_unvalidated(const std::string& path, std::string& source) {
-  source = path;
-  if (path.empty()) {
-    source = "embedded preset 'default'";
-    return config_from_json_text(*resources::embedded_preset("default"));
-  }
-  if (auto preset = resources::embedded_preset(path); preset && !std::filesystem::exists(path)) {
-    source = "embedded preset '" + path + "'";
-    return config_from_json_text(*preset);
-  }
-  return load_config_file(path);
-}
 
 class TempDir {
  public:

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/summary_table.h"
 #include "engine/cluster/cluster_launch.h"
@@ -187,20 +188,6 @@ struct RunArgs {
            die_on_rank >= 0 || timeout_ms > 0 || !db_path.empty() || !cluster.empty();
   }
 };
-
-// The configuration as written (file or embedded preset), before validation, so overrides apply first.
-ConfigLoad load_unvalidated(const std::string& path, std::string& source) {
-  source = path;
-  if (path.empty()) {
-    source = "embedded preset 'default'";
-    return config_from_json_text(*resources::embedded_preset("default"));
-  }
-  if (auto preset = resources::embedded_preset(path); preset && !std::filesystem::exists(path)) {
-    source = "embedded preset '" + path + "'";
-    return config_from_json_text(*preset);
-  }
-  return load_config_file(path);
-}
 
 [[noreturn]] void refuse(const std::string& line, int code = 2) {
   std::cerr << line << '\n';

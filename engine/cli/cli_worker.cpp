@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "db/database.h"
+#include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/comm/comm_mpi.h"
 #include "engine/config_json.h"
@@ -68,12 +69,6 @@ std::vector<std::string> load_on_rank(const WorkerArgs& args, int world, WorkerO
   return problems;
 }
 
-std::string host_name() {
-  std::array<char, 256> buf{};
-  if (::gethostname(buf.data(), buf.size() - 1) != 0) return "unknown";
-  return buf.data();
-}
-
 // Every rank's RankRunResult as JSON text, concatenated on rank 0 (sizes first, then the bytes).
 std::vector<std::string> gather_to_root(const std::string& mine, int rank, int world) {
   const int size = static_cast<int>(mine.size());
@@ -105,12 +100,6 @@ void write_atomically(const std::string& path, const std::string& text) {
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + ec.message());
-}
-
-void finalize_mpi() {
-  int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (!finalized) MPI_Finalize();
 }
 
 void run_worker(const WorkerArgs& args) {
@@ -147,17 +136,7 @@ void run_worker(const WorkerArgs& args) {
   } catch (const std::exception& e) {
     problems.push_back(e.what());
   }
-  // Ranks agree on whether to run (a file missing on one node must not leave the others waiting); the first
-  // failing rank speaks for all of them.
-  const int mine = problems.empty() ? world : rank;
-  int first_failing = world;
-  MPI_Allreduce(&mine, &first_failing, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  if (first_failing < world) {
-    if (rank == first_failing)
-      for (const auto& line : problems) std::cerr << "parm worker: rank " << rank << ": " << line << '\n';
-    finalize_mpi();
-    throw CLI::RuntimeError(2);
-  }
+  agree_or_exit(problems, rank, world);
 
   try {
     const RankLayout layout = make_rank_layout(config, rank);
