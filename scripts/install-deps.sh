@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config ninja-build git
   libopenblas-dev nlohmann-json3-dev libcli11-dev
   libopenmpi-dev openmpi-bin libsqlite3-dev sqlite3
-  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libxkbcommon-dev
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite qt6-svg-dev libxkbcommon-dev
   xvfb xauth fonts-dejavu-core
 )
 [[ "${1:-}" == "--no-gui" ]] && packages=("${packages[@]:0:11}")

@@ -15,6 +15,7 @@
 #include "engine/calibration.h"
 #include "engine/cli/commands.h"
 #include "engine/config_json.h"
+#include "engine/prediction_store.h"
 #include "engine/sizes.h"
 #include "engine/timeline_model.h"
 #include "engine/validation.h"
@@ -206,27 +207,7 @@ std::int64_t store_prediction(const std::string& path, const Prediction& p, cons
   run.config_json = config_to_json(p.config).dump();
   run.result_json = result.dump();
   const std::int64_t id = db.begin_run(run);
-  std::vector<db::EventRow> rows;
-  for (const auto& t : p.timelines) {
-    const std::int32_t sched = db.intern(name_of(t.kind));
-    for (const auto& iv : t.intervals) {
-      db::EventRow r;
-      r.rank = 0;
-      r.lane = static_cast<std::int32_t>(iv.lane);
-      r.schedule = sched;
-      r.iteration = 0;
-      r.phase = iv.phase;
-      r.op = db.intern(iv.name);
-      r.group = db.intern(iv.group);
-      r.purpose = db.intern(iv.purpose);
-      r.chunk = iv.chunk;
-      r.bytes = iv.bytes;
-      r.start_ns = static_cast<std::int64_t>(iv.start_ms * 1e6);
-      r.end_ns = static_cast<std::int64_t>(iv.end_ms * 1e6);
-      rows.push_back(r);
-    }
-  }
-  db.add_predictions(id, rows);
+  store_predicted_intervals(db, id, p.timelines);
   db.finish_run(id);
   return id;
 }

@@ -24,6 +24,7 @@
 #include "engine/cli/commands.h"
 #include "engine/cluster/cluster_launch.h"
 #include "engine/config_json.h"
+#include "engine/prediction_store.h"
 #include "engine/run_result.h"
 #include "engine/sizes.h"
 #include "engine/timeline_model.h"
@@ -279,9 +280,10 @@ void run_validate(const ValidateArgs& a) {
 
     if (!a.db_path.empty()) {
       try {
-        const db::Database db = db::Database::open(a.db_path, false);
+        db::Database db = db::Database::open(a.db_path, false);
         const std::int64_t run = latest_measured_run(db);
         layer["measured_run"] = run;
+        store_predicted_intervals(db, run, predictions[j]);  // measured and predicted overlay in one run
         const std::map<OpKey, double> meas_ops = measured_ops(db, run);
         std::map<OpKey, double> pred_ops;
         for (const TimelinePrediction& t : predictions[j])
