@@ -1,6 +1,7 @@
 #include "engine/timeline_model.h"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace parm {
@@ -39,7 +40,12 @@ struct Model {
   std::vector<std::string> notes;
 
   Model(const Config& c, const DerivedSizes& sizes, const Calibration& cal, ScheduleKind k)
-      : config(c), d(sizes), calib(cal), p(cal.comm_params()), kind(k), schedule(build_schedule(k, c.parallel)) {
+      : config(c),
+        d(sizes),
+        calib(cal),
+        p(cal.comm_params()),
+        kind(k),
+        schedule(build_schedule(k, c.parallel)) {
     whole_experts = d.n_esp == 1 && d.N > 1;
     const bool split_capacity = schedule.capacity == CapacityRule::C2 && d.N > 0;
     switch (schedule.capacity) {
@@ -87,7 +93,8 @@ struct Model {
       case OpKind::AllGather:
         return p.allgather.alpha_ms + p.allgather.beta_ms_per_byte * share(group_size(s.group)) * part;
       case OpKind::ReduceScatter:
-        return p.reduce_scatter.alpha_ms + p.reduce_scatter.beta_ms_per_byte * share(group_size(s.group)) * part;
+        return p.reduce_scatter.alpha_ms +
+               p.reduce_scatter.beta_ms_per_byte * share(group_size(s.group)) * part;
       default:
         throw std::logic_error("timeline model: unexpected pipeline stage");
     }
@@ -101,6 +108,28 @@ struct Model {
       return 0.0;
     }
     return std::max(0.0, f->fit.alpha + f->fit.beta * n);
+  }
+
+  // Local data movement (the "copy" fit: a fresh buffer and a copy, n = bytes); 0 without the fit.
+  double copy_ms(double bytes) { return calib.find("copy") ? fit_ms("copy", bytes) : 0.0; }
+
+  // What a collective op does besides moving data between ranks, as the executor runs it: a group of one
+  // rank copies its input; the output buffer is fresh; capacity-dimension AllGather interleaves the gathered
+  // pieces and ReduceScatter groups them first (one more pass over the data each).
+  double local_movement_ms(const Op& op, std::int64_t n, std::int64_t bytes) {
+    const double b = static_cast<double>(bytes);
+    if (n <= 1) return copy_ms(b);
+    const bool capacity = op.dim == Dim::Capacity;
+    switch (op.kind) {
+      case OpKind::AllGather:  // bytes = output
+        return copy_ms(b) * (capacity ? 2.0 : 1.0);
+      case OpKind::ReduceScatter:  // bytes = input
+        return copy_ms(b / static_cast<double>(n)) + (capacity ? copy_ms(b) : 0.0);
+      case OpKind::AlltoAll:
+        return copy_ms(b);
+      default:
+        return 0.0;  // AllReduce in place
+    }
   }
 
   double gate_tokens() const {
@@ -123,8 +152,12 @@ struct Model {
         const double e_loc = static_cast<double>(std::max<std::int64_t>(1, d.local_experts));
         const double rows = static_cast<double>(expert_elements) / M / e_loc;
         const double gemms = config.layer.activation == Activation::Swiglu ? 3.0 : 2.0;
-        const double one = fit_ms("gemm", rows * M * static_cast<double>(d.h_shard));
-        return (bwd ? 2.0 : 1.0) * e_loc * gemms * one;
+        const double macs = rows * M * static_cast<double>(d.h_shard);
+        // The experts op as calibrated (FFN with bias, activation and packing; per expert call), else the
+        // bare GEMM fit of older calibrations (backward = 2 x forward).
+        const char* op_fit = bwd ? "experts_bwd" : "experts";
+        if (calib.find(op_fit)) return e_loc * fit_ms(op_fit, macs * gemms);
+        return (bwd ? 2.0 : 1.0) * e_loc * gemms * fit_ms("gemm", macs);
       }
       default:
         return 0.0;  // Split, forward Copy: no work
@@ -160,24 +193,30 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
         b[s] = m.bytes(op.stages[s].kind, op.stages[s].group, op.stages[s].dim);
         dur[s] = m.step_ms(op.stages[s], b[s]);
       }
-      // Raw span (factor 1) and the laid-out one (factor applied when stages overlap across lanes).
+      // Each step of stage s starts after stage s-1 of the same step and after the lane it runs on is free
+      // (the executor runs one op at a time per lane, in FIFO order): stages on different lanes overlap
+      // across steps, stages sharing a lane (the two intra stages of S2F's RS>A2A>AG) take turns. On one
+      // node intra and inter traffic share one link, so every step runs serially.
       auto simulate = [&](double f, bool record) {
-        std::vector<double> prev(ns, cursor);  // end of step i-1 of each stage
-        double serial = cursor;
+        std::array<double, 3> lane_free{cursor, cursor, cursor};
+        double serial = cursor, last = cursor;
         for (std::int64_t step = 0; step < m.w; ++step) {
           double before = cursor;  // end of stage s-1 of this step
           for (std::size_t s = 0; s < ns; ++s) {
+            const Lane lane = lane_of(op.stages[s].group);
+            double& free = lane_free[static_cast<std::size_t>(lane)];
             double start, end;
             if (m.shared_link) {
               start = serial;
               end = start + dur[s];
               serial = end;
             } else {
-              start = std::max(before, prev[s]);
+              start = std::max(before, free);
               end = start + dur[s] * f;
             }
-            prev[s] = end;
+            free = end;
             before = end;
+            last = std::max(last, end);
             if (record) {
               PredictedInterval iv;
               iv.phase = phase;
@@ -185,7 +224,7 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
               iv.name = op.name() + "/" + stage_name(op.stages[s].kind);
               iv.group = group_name(op.stages[s].group);
               iv.purpose = op.label;
-              iv.lane = lane_of(op.stages[s].group);
+              iv.lane = lane;
               iv.chunk = static_cast<int>(step);
               iv.bytes = b[s] / m.w;
               iv.start_ms = start;
@@ -194,7 +233,7 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
             }
           }
         }
-        return m.shared_link ? serial - cursor : prev[ns - 1] - cursor;
+        return (m.shared_link ? serial : last) - cursor;
       };
       const double raw = simulate(1.0, false);
       const bool overlaps = !m.shared_link && ns > 1 && m.w > 1;
@@ -217,9 +256,16 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
       iv.lane = lane_of(op.group);
       if (op.communicates()) {
         iv.bytes = m.bytes(op.kind, op.group, op.dim);
-        t = collective_ms(m.p, to_collective(op.kind), m.group_size(op.group), iv.bytes);
+        const std::int64_t n = m.group_size(op.group);
+        t = n > 1 ? collective_ms(m.p, to_collective(op.kind), n, iv.bytes) : 0.0;
         comm_raw += t;
+        t += m.local_movement_ms(op, n, iv.bytes);
       }
+    } else if (op.kind == OpKind::Split) {
+      iv.lane = Lane::Compute;
+      const std::int64_t n = std::max<std::int64_t>(1, m.group_size(op.group));
+      t = m.copy_ms(static_cast<double>(m.bytes(OpKind::AllGather, op.group, op.dim) / n));
+      compute += t;
     } else {
       iv.lane = Lane::Compute;
       t = m.compute_ms(op);
@@ -229,7 +275,8 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
     cursor = iv.end_ms;
     out.intervals.push_back(iv);
     if (t > 0)
-      out.terms.push_back({iv.lane == Lane::Compute ? op.name() : op.name() + " " + op.label + suffix, t, false});
+      out.terms.push_back(
+          {iv.lane == Lane::Compute ? op.name() : op.name() + " " + op.label + suffix, t, false});
   }
   return cursor;
 }
@@ -249,7 +296,8 @@ TimelinePrediction predict_timeline(const Config& config, const DerivedSizes& si
   out.kind = kind;
   double comm = 0, compute = 0, interference = 0;
   out.forward_ms = lay_out(m, m.schedule.forward, 0, out, comm, compute, interference);
-  out.forward_comm_ms = comm;
+  (void)comm;  // the lane-accurate sum; the reported quantity is the paper's (TC-3..TC-5)
+  out.forward_comm_ms = predict_forward_comm(config, sizes, m.p, kind).forward_comm_ms;
   out.forward_compute_ms = compute;
   double bcomm = 0, bcompute = 0;
   const double fwd_end = out.forward_ms;

@@ -1,18 +1,22 @@
 // The predicted timeline of one schedule (spec parm.md sections 5 and 6): every op of the forward and the
 // backward list (build_schedule) as an interval [start, end) in ms on the lane the executor runs it on (0
-// compute, 1 intra = MP/ESP collectives, 2 inter = EP collectives). Ops run one after the other in list order;
-// a pipeline expands into W = N_EP steps per stage, stage s of step i starting after stage s-1 of step i and
-// after step i-1 of stage s (total sum + (W-1)*max; on one node the stages share the link: W*sum). That rule
-// treats every stage as its own resource, so the two intra-node stages of the 3-stage RS>A2A>AG chain (S2F)
-// may overlap each other on the intra lane, where the executor's FIFO lane serialises them: the one place
-// where the predicted lane occupancy is knowingly optimistic (spec section 6 prices it that way).
+// compute, 1 intra = MP/ESP collectives, 2 inter = EP collectives). Ops run one after the other in list
+// order; a pipeline expands into W = N_EP steps per stage, stage s of step i starting after stage s-1 of step
+// i and once its lane is free (the executor runs one op at a time per lane): stages on different lanes
+// overlap across steps (total sum + (W-1)*max for two stages, the paper's formula), while the two intra-node
+// stages of S2F's RS>A2A>AG chain take turns on the intra lane, as they do when executed. On one node the
+// stages share the link: W*sum. forward_comm_ms stays the paper's quantity (predict_forward_comm, the worked
+// cases), which for S2F on several nodes is the optimistic stage-per-resource price.
 //
-// Collective times: the calibration's alpha-beta fits (cost_model.h conventions). Compute: the "gemm" fit for
-// the experts (2 GEMMs forward, 3 with SwiGLU, of rows*M*H_shard multiply-adds per local expert; backward =
-// 2 x forward) and the "gate" / "order" / "combine" fits when present (otherwise 0, noted). Interference: the
-// pipeline steps of a multi-node pipeline overlap traffic on the other lane, so their durations are multiplied
-// by the calibration's interference factor; the time this adds is reported separately, and forward_comm_ms
-// stays the paper's (interference-free) quantity, equal to predict_forward_comm.
+// Collective times: the calibration's alpha-beta fits (cost_model.h conventions), plus the local data
+// movement the executor does around them (the "copy" fit: fresh output buffers, capacity reshuffles, Split,
+// groups of one rank). Compute: the "experts" / "experts_bwd" fits of the executor's own expert op (FFN with
+// bias, activation and packing, per expert call of rows*M*H_shard*G multiply-adds, G = 2 GEMMs or 3 with
+// SwiGLU); older calibrations without them fall back to the bare "gemm" fit (backward = 2 x forward); the
+// "gate" / "order" / "combine" fits when present (otherwise 0, noted). Interference: the pipeline steps of a
+// multi-node pipeline overlap traffic on the other lane, so their durations are multiplied by the
+// calibration's interference factor; the time this adds is reported separately, and forward_comm_ms stays the
+// paper's (interference-free) quantity, equal to predict_forward_comm.
 #pragma once
 
 #include <string>
@@ -28,14 +32,14 @@
 namespace parm {
 
 struct PredictedInterval {
-  int phase = 0;       // 0 forward, 1 backward
-  std::size_t op = 0;  // index in the forward / backward list
-  std::string name;    // Op::name() or, for a pipeline step, "SAA/AlltoAll"
-  std::string group;   // "EP", "MP", "ESP", "-"
-  std::string purpose; // the op's label
+  int phase = 0;              // 0 forward, 1 backward
+  std::size_t op = 0;         // index in the forward / backward list
+  std::string name;           // Op::name() or, for a pipeline step, "SAA/AlltoAll"
+  std::string group;          // "EP", "MP", "ESP", "-"
+  std::string purpose;        // the op's label
   Lane lane = Lane::Compute;  // engine/lanes.h
-  int chunk = -1;          // pipeline step, -1 outside pipelines
-  std::int64_t bytes = 0;  // spec-convention bytes (a pipeline step: its 1/W share)
+  int chunk = -1;             // pipeline step, -1 outside pipelines
+  std::int64_t bytes = 0;     // spec-convention bytes (a pipeline step: its 1/W share)
   double start_ms = 0;
   double end_ms = 0;
 };
@@ -45,14 +49,14 @@ struct TimelinePrediction {
   std::vector<PredictedInterval> intervals;  // forward then backward, each in start order
   double forward_ms = 0;
   double backward_ms = 0;
-  double layer_ms = 0;            // forward + backward
-  double forward_comm_ms = 0;     // communication of the forward pass, without interference
+  double layer_ms = 0;         // forward + backward
+  double forward_comm_ms = 0;  // communication of the forward pass, without interference
   double forward_compute_ms = 0;
-  double compute_ms = 0;          // compute of both passes (layer_ms - compute_ms: exposed communication)
-  double interference_ms = 0;     // time added by the interference factor (forward + backward)
-  std::vector<CostTerm> terms;    // every op's time (forward and backward), for the dominant term
-  std::vector<std::string> notes; // e.g. "no 'gate' fit: gate time 0"
-  std::string dominant() const;   // the largest term
+  double compute_ms = 0;           // compute of both passes (layer_ms - compute_ms: exposed communication)
+  double interference_ms = 0;      // time added by the interference factor (forward + backward)
+  std::vector<CostTerm> terms;     // every op's time (forward and backward), for the dominant term
+  std::vector<std::string> notes;  // e.g. "no 'gate' fit: gate time 0"
+  std::string dominant() const;    // the largest term
 };
 
 // Throws std::runtime_error naming a missing communication fit.

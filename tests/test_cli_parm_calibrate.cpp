@@ -1,6 +1,6 @@
 // `parm calibrate` as users call it: a quick calibration of a tiny 4-rank layout (2 nodes x 2) writes a
-// calibration JSON with every fit the cost model needs, stores the fits with --db, and a bad layout is refused
-// before any rank starts.
+// calibration JSON with every fit the cost model needs, stores the fits with --db, and a bad layout is
+// refused before any rank starts.
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
@@ -57,8 +57,8 @@ class TestCliParmCalibrate : public QObject {
     QTemporaryDir dir;
     const QString out = dir.filePath("calib.json");
     const QString db = dir.filePath("project.sqlite");
-    const Result r = run_parm({"calibrate", write_tiny(dir), "--ranks", "4", "--gpus-per-node", "2", "--quick",
-                               "--out", out, "--db", db},
+    const Result r = run_parm({"calibrate", write_tiny(dir), "--ranks", "4", "--gpus-per-node", "2",
+                               "--quick", "--out", out, "--db", db},
                               dir.path());
     QVERIFY2(r.exit_code == 0, r.err.constData());
     QVERIFY2(r.elapsed_ms < 30000, qPrintable(QString::number(r.elapsed_ms)));
@@ -80,11 +80,13 @@ class TestCliParmCalibrate : public QObject {
     QCOMPARE(c.layout.mp, std::int64_t{2});
     QCOMPARE(c.layout.esp, std::int64_t{2});
     QVERIFY(c.interference >= 1.0);
-    for (const char* op : {"alltoall", "allgather", "reducescatter", "allreduce", "p2p", "gemm"}) {
+    for (const char* op : {"alltoall", "allgather", "reducescatter", "allreduce", "p2p", "gemm", "experts",
+                           "experts_bwd", "copy"}) {
       const parm::CalibrationFit* f = c.find(op);
       QVERIFY2(f != nullptr, op);
       QVERIFY2(f->fit.beta > 0, op);
-      QVERIFY2(f->fit.r2 > -1e9 && f->fit.r2 <= 1.0 + 1e-9, op);  // present and a coefficient of determination
+      QVERIFY2(f->fit.r2 > -1e9 && f->fit.r2 <= 1.0 + 1e-9,
+               op);  // present and a coefficient of determination
       QVERIFY2(f->fit.samples >= 2, op);
       QVERIFY2(f->samples.size() >= 2, op);
     }
@@ -104,9 +106,9 @@ class TestCliParmCalibrate : public QObject {
 
   void invalidLayoutIsRefusedBeforeStarting() {
     QTemporaryDir dir;
-    const Result r = run_parm({"calibrate", write_tiny(dir), "--ranks", "3", "--quick", "--out",
-                               dir.filePath("calib.json")},
-                              dir.path());
+    const Result r = run_parm(
+        {"calibrate", write_tiny(dir), "--ranks", "3", "--quick", "--out", dir.filePath("calib.json")},
+        dir.path());
     QCOMPARE(r.exit_code, 2);
     QVERIFY2(r.elapsed_ms < 2000, qPrintable(QString::number(r.elapsed_ms)));
     QVERIFY(r.out.isEmpty());

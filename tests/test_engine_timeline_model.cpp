@@ -131,11 +131,6 @@ class TestTimelineModel : public QObject {
           for (std::size_t j = i + 1; j < t.intervals.size(); ++j) {
             const auto& b = t.intervals[j];
             if (a.lane != b.lane) continue;
-            // Spec section 6 prices each stage of a pipeline as its own resource: the two intra stages of
-            // the RS>A2A>AG chain may overlap each other (documented in timeline_model.h).
-            if (a.phase == b.phase && a.op == b.op && a.chunk >= 0 && b.chunk >= 0 &&
-                a.name.rfind("RS>A2A>AG", 0) == 0)
-              continue;
             const bool overlap = std::min(a.end_ms, b.end_ms) - std::max(a.start_ms, b.start_ms) > 1e-12;
             if (overlap)
               QFAIL(qPrintable(QString("%1: %2 and %3 overlap on lane %4")
@@ -169,6 +164,43 @@ class TestTimelineModel : public QObject {
       }
       QVERIFY(fwd > 0);
       QVERIFY(std::abs(bwd - 2 * fwd) < 1e-9 * bwd);
+    }
+  }
+
+  void expertsFitsOfTheOpArePreferred() {
+    const Config c = tc1();
+    const DerivedSizes d = derive_sizes(c);
+    Calibration calib = tc3_calibration(true);
+    auto add = [&](const char* op, double alpha, double beta) {
+      CalibrationFit f;
+      f.op = op;
+      f.communicator = "local";
+      f.fit.alpha = alpha;
+      f.fit.beta = beta;
+      calib.fits.push_back(f);
+    };
+    add("experts", 0.5, 3e-9);
+    add("experts_bwd", 0.7, 7e-9);
+    add("copy", 0.001, 1e-7);
+    const double e_loc = double(d.local_experts), gemms = 2.0, M = double(c.layer.hidden);
+    for (ScheduleKind k : kAllSchedules) {
+      const TimelinePrediction t = predict_timeline(c, d, calib, k);
+      for (const auto& iv : t.intervals) {
+        if (iv.name != "experts" && iv.name != "experts_bwd") continue;
+        // Invert the interval to the rows it priced: t = e_loc * (alpha + beta * rows*M*Hs*G).
+        const bool bwd = iv.name == "experts_bwd";
+        const double alpha = bwd ? 0.7 : 0.5, beta = bwd ? 7e-9 : 3e-9;
+        const double rows =
+            ((iv.end_ms - iv.start_ms) / e_loc - alpha) / (beta * M * double(d.h_shard) * gemms);
+        QVERIFY2(rows > 0 && std::abs(rows - std::round(rows)) < 1e-6,
+                 qPrintable(QString("%1 %2: %3 rows")
+                                .arg(QString::fromStdString(std::string(to_string(k))))
+                                .arg(QString::fromStdString(iv.name))
+                                .arg(rows)));
+      }
+      // Local data movement is priced once there is a copy fit: Split ops take time.
+      for (const auto& iv : t.intervals)
+        if (iv.name.rfind("Split", 0) == 0) QVERIFY(iv.end_ms > iv.start_ms);
     }
   }
 

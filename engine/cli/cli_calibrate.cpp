@@ -42,6 +42,7 @@
 #include "engine/validation.h"
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/expert_ffn.h"
 #include "kernels/cpu/gate.h"
 #include "kernels/cpu/routing.h"
 #include "resources/presets.h"
@@ -264,6 +265,126 @@ void time_compute(const Config& config, const Bench& bench, int iters, int warmu
     fit_measured(meas);
     print_fit_line(table, meas);
     fits.push_back(meas);
+  }
+
+  // The experts op as the executor runs it: one expert's FFN with the layer's activation and bias on `rows`
+  // packed rows, forward (keeping what backward needs) and backward (every parameter gradient and dX), plus
+  // the packing copies. Timing the op itself rather than one bare GEMM is what the layer sees: bias, the
+  // activation, the third GEMM of backward's dW and the copies (a bare GEMM fit under-predicted the experts
+  // about 2x). n = rows*M*Hs*G multiply-adds, G = 2 GEMMs per pass (3 with SwiGLU).
+  {
+    const bool swiglu = l.activation == Activation::Swiglu;
+    const std::int64_t gemms = swiglu ? 3 : 2;
+    const std::int64_t r_hi = pow2_below(double(1 << 26) / double(M * H), 16, 4096);
+    std::vector<std::int64_t> rs;
+    for (std::int64_t r = std::max<std::int64_t>(1, r_hi / (quick ? 16 : 32)); r <= r_hi; r *= quick ? 4 : 2)
+      rs.push_back(r);
+    std::vector<T> w1(std::size_t(M * H)), w3(swiglu ? std::size_t(M * H) : 0), w2(std::size_t(H * M)),
+        b1(static_cast<std::size_t>(H)), b3(swiglu ? std::size_t(H) : 0), b2(static_cast<std::size_t>(M));
+    for (auto* v : {&w1, &w3, &w2, &b1, &b3, &b2}) fill(*v);
+    for (auto* v : {&w1, &w3, &w2})
+      for (T& x : *v) x = static_cast<T>(x * T(0.05));
+    kernels::cpu::ExpertFfnParams<T> prm;
+    prm.activation = swiglu ? kernels::cpu::FfnActivation::Swiglu : kernels::cpu::FfnActivation::Gelu;
+    prm.hidden = M;
+    prm.ffn_hidden = H;
+    prm.w1 = w1.data();
+    prm.w2 = w2.data();
+    prm.w3 = swiglu ? w3.data() : nullptr;
+    if (l.bias) {
+      prm.b1 = b1.data();
+      prm.b2 = b2.data();
+      prm.b3 = swiglu ? b3.data() : nullptr;
+    }
+    std::vector<T> gw1(w1.size()), gw3(w3.size()), gw2(w2.size()), gb1(b1.size()), gb3(b3.size()),
+        gb2(b2.size());
+    kernels::cpu::ExpertFfnGrads<T> grads;
+    grads.w1 = gw1.data();
+    grads.w2 = gw2.data();
+    grads.w3 = swiglu ? gw3.data() : nullptr;
+    if (l.bias) {
+      grads.b1 = gb1.data();
+      grads.b2 = gb2.data();
+      grads.b3 = swiglu ? gb3.data() : nullptr;
+    }
+    std::vector<T> xin(std::size_t(r_hi * M)), packed(xin.size()), y(xin.size()), out(xin.size()),
+        dxd(xin.size());
+    fill(xin);
+    kernels::cpu::ExpertFfnSaved<T> saved;
+    Measured fwd{"experts", "local", 1, {}, false, {}, false},
+        bwd{"experts_bwd", "local", 1, {}, false, {}, false};
+    std::snprintf(line, sizeof line,
+                  "#\n# experts (local, each rank): one expert's FFN, M %lld, Hs %lld, %s%s, with packing; "
+                  "n = rows*M*Hs*%lld multiply-adds\n# %10s %14s %12s %12s\n# %10s %14s %12s %12s\n",
+                  (long long)M, (long long)H, swiglu ? "SwiGLU" : "GELU", l.bias ? ", bias" : "",
+                  (long long)gemms, "rows", "n", "forward", "backward", "", "(MACs)", "(us)", "(us)");
+    table << line;
+    for (std::int64_t r : rs) {
+      const std::size_t len = std::size_t(r * M);
+      const double f = bench.time_block(
+          [&] {
+            std::copy_n(xin.data(), len, packed.data());
+            kernels::cpu::expert_ffn_forward(prm, packed.data(), r, y.data(), &saved);
+            std::copy_n(y.data(), len, out.data());
+          },
+          iters, warmup);
+      const double b = bench.time_block(
+          [&] {
+            std::copy_n(out.data(), len, y.data());
+            kernels::cpu::expert_ffn_backward(prm, packed.data(), r, saved, y.data(), grads, dxd.data());
+            std::copy_n(dxd.data(), len, out.data());
+          },
+          iters, warmup);
+      const double n = double(r * M * H * gemms);
+      fwd.samples.push_back({n, f});
+      bwd.samples.push_back({n, b});
+      std::snprintf(line, sizeof line, "  %10lld %14.0f %12.2f %12.2f\n", (long long)r, n, f * 1e3, b * 1e3);
+      table << line;
+      bench.progress("experts rows=" + std::to_string(r));
+    }
+    for (Measured* m : {&fwd, &bwd}) {
+      fit_measured(*m);
+      table << "# " << m->op << ' ';
+      std::ostringstream fl;
+      print_fit_line(fl, *m);
+      table << fl.str().substr(2);
+      fits.push_back(*m);
+    }
+  }
+
+  // Local data movement as the executor does it around collectives and splits: a fresh buffer (zero-filled
+  // by std::vector) and a copy into it; n = bytes written. Prices Split, groups of one rank and the local
+  // reshuffles of capacity-dimension AllGather/ReduceScatter.
+  {
+    std::vector<std::int64_t> sizes_b;
+    for (std::int64_t b = quick ? (1 << 16) : (1 << 14); b <= (1 << 24); b *= quick ? 16 : 4)
+      sizes_b.push_back(b);
+    std::vector<char> src(std::size_t(sizes_b.back()), 3);
+    Measured copy{"copy", "local", 1, {}, false, {}, false};
+    std::snprintf(line, sizeof line,
+                  "#\n# copy (local, each rank): allocate a buffer and copy into it; n = bytes\n"
+                  "# %12s %12s %10s\n# %12s %12s %10s\n",
+                  "size", "time", "rate", "(B)", "(us)", "(GB/s)");
+    table << line;
+    for (std::int64_t b : sizes_b) {
+      volatile char sink = 0;
+      const double t = bench.time_block(
+          [&] {
+            std::vector<char> dst(static_cast<std::size_t>(b));
+            std::copy_n(src.data(), b, dst.data());
+            sink = dst[static_cast<std::size_t>(b - 1)];
+          },
+          iters, warmup);
+      (void)sink;
+      copy.samples.push_back({double(b), t});
+      std::snprintf(line, sizeof line, "  %12lld %12.2f %10.3f\n", (long long)b, t * 1e3,
+                    double(b) / (t * 1e-3) / 1e9);
+      table << line;
+    }
+    bench.progress("copy");
+    fit_measured(copy);
+    print_fit_line(table, copy);
+    fits.push_back(copy);
   }
 
   // Gate, order (dispatch) and combine over token counts T; n = elements touched (gate: T*M inputs, order and
