@@ -136,13 +136,21 @@ class Bench {
  public:
   Bench(int rank, const WorkerArgs& args) : rank_(rank), args_(args) {}
 
-  // warm-up calls, a world barrier, `iters` timed calls; the per-call mean of the slowest rank, in ms.
+  // warm-up calls, a world barrier, `iters` timed calls; the median call of the slowest rank, in ms. The
+  // median rather than nccl-tests' mean: on a shared machine one descheduled call would otherwise move a
+  // 3-size quick fit by 2x or more.
   double time_block(const std::function<void()>& op, int iters, int warmup) const {
     for (int i = 0; i < warmup; ++i) op();
     MPI_Barrier(MPI_COMM_WORLD);
-    const auto t0 = Clock::now();
-    for (int i = 0; i < iters; ++i) op();
-    const double mine = std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / iters;
+    std::vector<double> calls(static_cast<std::size_t>(std::max(1, iters)));
+    for (double& t : calls) {
+      const auto t0 = Clock::now();
+      op();
+      t = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    }
+    std::nth_element(calls.begin(), calls.begin() + static_cast<std::ptrdiff_t>(calls.size() / 2),
+                     calls.end());
+    const double mine = calls[calls.size() / 2];
     double slowest = 0;
     MPI_Allreduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     return slowest;
@@ -267,74 +275,94 @@ void time_compute(const Config& config, const Bench& bench, int iters, int warmu
     fits.push_back(meas);
   }
 
-  // The experts op as the executor runs it: one expert's FFN with the layer's activation and bias on `rows`
-  // packed rows, forward (keeping what backward needs) and backward (every parameter gradient and dX), plus
-  // the packing copies. Timing the op itself rather than one bare GEMM is what the layer sees: bias, the
-  // activation, the third GEMM of backward's dW and the copies (a bare GEMM fit under-predicted the experts
-  // about 2x). n = rows*M*Hs*G multiply-adds, G = 2 GEMMs per pass (3 with SwiGLU).
+  // The experts op as the executor runs it: each of the rank's E_loc experts in turn runs its FFN (the
+  // layer's activation and bias) on `rows` packed rows, forward (keeping what backward needs) and backward
+  // (every parameter gradient and dX), with the packing copies. Timing the op itself rather than one bare
+  // GEMM is what the layer sees: bias, the activation, backward's extra GEMMs, the copies, and weights that
+  // are cold because the other experts ran in between (a bare, cache-warm GEMM fit under-predicted the
+  // experts about 2x). The fit is per expert call: t = (op time) / E_loc, n = rows*M*Hs*G multiply-adds, G =
+  // 2 GEMMs per pass (3 with SwiGLU).
   {
     const bool swiglu = l.activation == Activation::Swiglu;
     const std::int64_t gemms = swiglu ? 3 : 2;
-    const std::int64_t r_hi = pow2_below(double(1 << 26) / double(M * H), 16, 4096);
+    const std::int64_t el =
+        std::max<std::int64_t>(1, l.num_experts / std::max<std::int64_t>(1, config.parallel.ep()));
+    const std::int64_t r_hi = pow2_below(double(1 << 28) / double(M * H * el), 16, 4096);
     std::vector<std::int64_t> rs;
     for (std::int64_t r = std::max<std::int64_t>(1, r_hi / (quick ? 16 : 32)); r <= r_hi; r *= quick ? 4 : 2)
       rs.push_back(r);
-    std::vector<T> w1(std::size_t(M * H)), w3(swiglu ? std::size_t(M * H) : 0), w2(std::size_t(H * M)),
-        b1(static_cast<std::size_t>(H)), b3(swiglu ? std::size_t(H) : 0), b2(static_cast<std::size_t>(M));
+    const std::size_t mh = static_cast<std::size_t>(M * H), ne = static_cast<std::size_t>(el);
+    std::vector<T> w1(ne * mh), w3(swiglu ? ne * mh : 0), w2(ne * mh), b1(ne * static_cast<std::size_t>(H)),
+        b3(swiglu ? b1.size() : 0), b2(ne * static_cast<std::size_t>(M));
     for (auto* v : {&w1, &w3, &w2, &b1, &b3, &b2}) fill(*v);
     for (auto* v : {&w1, &w3, &w2})
       for (T& x : *v) x = static_cast<T>(x * T(0.05));
-    kernels::cpu::ExpertFfnParams<T> prm;
-    prm.activation = swiglu ? kernels::cpu::FfnActivation::Swiglu : kernels::cpu::FfnActivation::Gelu;
-    prm.hidden = M;
-    prm.ffn_hidden = H;
-    prm.w1 = w1.data();
-    prm.w2 = w2.data();
-    prm.w3 = swiglu ? w3.data() : nullptr;
-    if (l.bias) {
-      prm.b1 = b1.data();
-      prm.b2 = b2.data();
-      prm.b3 = swiglu ? b3.data() : nullptr;
-    }
     std::vector<T> gw1(w1.size()), gw3(w3.size()), gw2(w2.size()), gb1(b1.size()), gb3(b3.size()),
         gb2(b2.size());
-    kernels::cpu::ExpertFfnGrads<T> grads;
-    grads.w1 = gw1.data();
-    grads.w2 = gw2.data();
-    grads.w3 = swiglu ? gw3.data() : nullptr;
-    if (l.bias) {
-      grads.b1 = gb1.data();
-      grads.b2 = gb2.data();
-      grads.b3 = swiglu ? gb3.data() : nullptr;
+    auto at = [](std::vector<T>& v, std::size_t offset) { return v.empty() ? nullptr : v.data() + offset; };
+    std::vector<kernels::cpu::ExpertFfnParams<T>> prm(ne);
+    std::vector<kernels::cpu::ExpertFfnGrads<T>> grads(ne);
+    for (std::size_t e = 0; e < ne; ++e) {
+      auto& p = prm[e];
+      p.activation = swiglu ? kernels::cpu::FfnActivation::Swiglu : kernels::cpu::FfnActivation::Gelu;
+      p.hidden = M;
+      p.ffn_hidden = H;
+      p.w1 = at(w1, e * mh);
+      p.w2 = at(w2, e * mh);
+      p.w3 = at(w3, e * mh);
+      auto& g = grads[e];
+      g.w1 = at(gw1, e * mh);
+      g.w2 = at(gw2, e * mh);
+      g.w3 = at(gw3, e * mh);
+      if (l.bias) {
+        p.b1 = at(b1, e * std::size_t(H));
+        p.b3 = at(b3, e * std::size_t(H));
+        p.b2 = at(b2, e * std::size_t(M));
+        g.b1 = at(gb1, e * std::size_t(H));
+        g.b3 = at(gb3, e * std::size_t(H));
+        g.b2 = at(gb2, e * std::size_t(M));
+      }
     }
-    std::vector<T> xin(std::size_t(r_hi * M)), packed(xin.size()), y(xin.size()), out(xin.size()),
-        dxd(xin.size());
+    std::vector<T> xin(ne * std::size_t(r_hi * M)), packed(std::size_t(r_hi * M)), y(packed.size()),
+        out(xin.size()), dxd(packed.size()), dx_all(xin.size());
     fill(xin);
-    kernels::cpu::ExpertFfnSaved<T> saved;
+    std::vector<kernels::cpu::ExpertFfnSaved<T>> saved(ne);
+    std::vector<std::vector<T>> inputs(ne);
     Measured fwd{"experts", "local", 1, {}, false, {}, false},
         bwd{"experts_bwd", "local", 1, {}, false, {}, false};
     std::snprintf(line, sizeof line,
-                  "#\n# experts (local, each rank): one expert's FFN, M %lld, Hs %lld, %s%s, with packing; "
-                  "n = rows*M*Hs*%lld multiply-adds\n# %10s %14s %12s %12s\n# %10s %14s %12s %12s\n",
-                  (long long)M, (long long)H, swiglu ? "SwiGLU" : "GELU", l.bias ? ", bias" : "",
-                  (long long)gemms, "rows", "n", "forward", "backward", "", "(MACs)", "(us)", "(us)");
+                  "#\n# experts (local, each rank): %lld experts' FFN in turn, M %lld, Hs %lld, %s%s, with "
+                  "packing; time per expert; n = rows*M*Hs*%lld multiply-adds\n# %10s %14s %12s %12s\n# %10s "
+                  "%14s %12s %12s\n",
+                  (long long)el, (long long)M, (long long)H, swiglu ? "SwiGLU" : "GELU",
+                  l.bias ? ", bias" : "", (long long)gemms, "rows", "n", "forward", "backward", "", "(MACs)",
+                  "(us)", "(us)");
     table << line;
     for (std::int64_t r : rs) {
       const std::size_t len = std::size_t(r * M);
-      const double f = bench.time_block(
-          [&] {
-            std::copy_n(xin.data(), len, packed.data());
-            kernels::cpu::expert_ffn_forward(prm, packed.data(), r, y.data(), &saved);
-            std::copy_n(y.data(), len, out.data());
-          },
-          iters, warmup);
+      const double f =
+          bench.time_block(
+              [&] {
+                for (std::size_t e = 0; e < ne; ++e) {
+                  inputs[e].resize(len);
+                  std::copy_n(xin.data() + e * len, len, inputs[e].data());
+                  kernels::cpu::expert_ffn_forward(prm[e], inputs[e].data(), r, y.data(), &saved[e]);
+                  std::copy_n(y.data(), len, out.data() + e * len);
+                }
+              },
+              iters, warmup) /
+          double(el);
       const double b = bench.time_block(
-          [&] {
-            std::copy_n(out.data(), len, y.data());
-            kernels::cpu::expert_ffn_backward(prm, packed.data(), r, saved, y.data(), grads, dxd.data());
-            std::copy_n(dxd.data(), len, out.data());
-          },
-          iters, warmup);
+                           [&] {
+                             for (std::size_t e = 0; e < ne; ++e) {
+                               std::copy_n(out.data() + e * len, len, y.data());
+                               kernels::cpu::expert_ffn_backward(prm[e], inputs[e].data(), r, saved[e],
+                                                                 y.data(), grads[e], dxd.data());
+                               std::copy_n(dxd.data(), len, dx_all.data() + e * len);
+                             }
+                           },
+                           iters, warmup) /
+                       double(el);
       const double n = double(r * M * H * gemms);
       fwd.samples.push_back({n, f});
       bwd.samples.push_back({n, b});
@@ -588,7 +616,7 @@ void run_calibrate_worker(const WorkerArgs& a) {
     std::snprintf(
         head, sizeof head,
         "# parm calibrate: config %s, %lld ranks (%lld node%s x %lld), mp %lld esp %lld ep %lld, %s\n"
-        "# sizes %lld..%lld B x%g%s, warm-up %d, iterations %d; time = mean per call of the slowest "
+        "# sizes %lld..%lld B x%g%s, warm-up %d, iterations %d; time = median call of the slowest "
         "rank (host clock, world barrier before each block)\n",
         config.name.c_str(), (long long)p.ranks, (long long)p.nodes(), p.nodes() == 1 ? "" : "s",
         (long long)p.gpus_per_node, (long long)p.mp, (long long)p.esp, (long long)p.ep(),
