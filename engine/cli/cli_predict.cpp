@@ -13,9 +13,11 @@
 
 #include "db/database.h"
 #include "engine/calibration.h"
+#include "engine/calibration_source.h"
 #include "engine/cli/commands.h"
 #include "engine/config_json.h"
 #include "engine/prediction_store.h"
+#include "engine/recommendation.h"
 #include "engine/sizes.h"
 #include "engine/timeline_model.h"
 #include "engine/validation.h"
@@ -27,9 +29,9 @@ std::string name_of(ScheduleKind k) {
   return std::string(to_string(k));
 }
 
-Calibration load_calibration_or_exit(const std::string& path) {
+Calibration load_calibration_or_exit(const std::string& ref, const std::string& db_path) {
   try {
-    return load_calibration_file(path);
+    return load_calibration_ref(ref, db_path);
   } catch (const std::exception& e) {
     std::cerr << "parm: " << e.what() << '\n';
     throw CLI::RuntimeError(2);
@@ -46,106 +48,20 @@ void check_layout_or_exit(const Calibration& calib, const Config& config, bool f
   }
 }
 
-struct Prediction {
-  Config config;
-  DerivedSizes sizes;
-  std::vector<TimelinePrediction> timelines;  // kAllSchedules order
-  ScheduleKind chosen = ScheduleKind::B_DS;
-
-  const TimelinePrediction& of(ScheduleKind k) const {
-    for (const auto& t : timelines)
-      if (t.kind == k) return t;
-    return timelines.front();
-  }
-  double speedup(ScheduleKind k) const {
-    const double t = of(k).layer_ms;
-    return t > 0 ? of(ScheduleKind::B_DS).layer_ms / t : 0.0;
-  }
-};
-
-Prediction predict_all(const Config& config, const Calibration& calib) {
-  Prediction p;
-  p.config = config;
-  p.sizes = derive_sizes(config);
-  std::vector<std::pair<ScheduleKind, double>> times;
-  for (ScheduleKind k : kAllSchedules) {
-    p.timelines.push_back(predict_timeline(config, p.sizes, calib, k));
-    times.emplace_back(k, p.timelines.back().layer_ms);
-  }
-  p.chosen = select_by_time(times);
-  return p;
-}
+// The recommendation (engine/recommendation.h): every schedule's timeline, the choice and its reason.
+using Prediction = Recommendation;
 
 Prediction predict_or_exit(const Config& config, const Calibration& calib) {
   try {
-    return predict_all(config, calib);
+    return recommend(config, calib);
   } catch (const std::runtime_error& e) {  // a missing fit
     std::cerr << "parm: " << e.what() << '\n';
     throw CLI::RuntimeError(2);
   }
 }
 
-// Which term decides: the chosen schedule's structure, its dominant term, and what B_DS pays instead.
 std::string reason(const Prediction& p) {
-  const ScheduleKind k = p.chosen;
-  const auto& t = p.of(k);
-  const auto& base = p.of(ScheduleKind::B_DS);
-  const bool whole = p.sizes.n_esp == 1 && p.sizes.N > 1;
-  char buf[256];
-  std::string why = name_of(k) + ": ";
-  switch (k) {
-    case ScheduleKind::S2F:
-      why += whole ? "its SAA pipeline hides the MP AllGather under the inter-node AlltoAll"
-                   : "its RS>A2A>AG pipeline hides the MP AllGather under the inter-node AlltoAll";
-      break;
-    case ScheduleKind::S1F:
-      why += "its SAA/RSA pipelines overlap the ESP collectives of S/N tokens with the AlltoAll";
-      break;
-    case ScheduleKind::S1:
-      why +=
-          "each MP rank sends only its S/N tokens (AlltoAll of D1); the exposed MP AllGather of S*M is cheap "
-          "and unfused collectives avoid W latency terms";
-      break;
-    case ScheduleKind::S2:
-      why +=
-          "the capacity is split over MP before the AlltoAll (D2/N per GPU) and one AllGather resumes MP; "
-          "unfused collectives avoid W latency terms";
-      break;
-    case ScheduleKind::B_DS2:
-      why += "splitting the capacity over MP removes the N-fold duplicated AlltoAll";
-      break;
-    case ScheduleKind::B0:
-      why += "generic ESP: redundant expert work is cheaper than the alternatives here";
-      break;
-    case ScheduleKind::B_DS:
-      why +=
-          "communication is not the bottleneck: the extra collectives of the other schedules cost more than "
-          "B_DS's duplicated AlltoAll";
-      break;
-  }
-  // The runner-up, and whether communication or compute separates them.
-  const TimelinePrediction* second = nullptr;
-  for (const auto& o : p.timelines)
-    if (o.kind != k && (!second || o.layer_ms < second->layer_ms)) second = &o;
-  if (second) {
-    const double comm = (second->layer_ms - second->compute_ms) - (t.layer_ms - t.compute_ms);
-    const double compute = second->compute_ms - t.compute_ms;
-    std::snprintf(buf, sizeof buf, "; decisive term: %s (%.3f ms of the %.3f ms lead over runner-up %s)",
-                  std::abs(comm) >= std::abs(compute) ? "exposed communication" : "compute",
-                  std::abs(comm) >= std::abs(compute) ? comm : compute, second->layer_ms - t.layer_ms,
-                  name_of(second->kind).c_str());
-    why += buf;
-  }
-  if (k != ScheduleKind::B_DS) {
-    double a2a = 0;
-    for (const auto& c : base.terms)
-      if (c.what.rfind("AlltoAll", 0) == 0) a2a += c.ms;
-    std::snprintf(buf, sizeof buf,
-                  "; B_DS pays 2 x AlltoAll of D0 per pass (%.3f ms in all; layer %.3f ms, x%.2f)", a2a,
-                  base.layer_ms, p.speedup(k));
-    why += buf;
-  }
-  return why;
+  return parm::recommendation_reason(p);
 }
 
 nlohmann::json schedules_json(const Prediction& p) {
@@ -356,13 +272,16 @@ void add_model_commands(CLI::App& app) {
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
-    cmd->add_option("--calibration", o->calibration, "calibration JSON file (parm calibrate)")->required();
+    cmd->add_option("--calibration", o->calibration,
+                    "calibration: JSON file, or a calibration run of a project (ID with --db, "
+                    "PROJECT.sqlite#ID, PROJECT.sqlite)")
+        ->required();
     cmd->add_option("--db", o->db, "store the predicted intervals as a run of kind 'prediction'");
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "predict even when the calibration's layout differs");
     cmd->callback([o] {
       const Config config = load_config_or_exit(o->config);
-      const Calibration calib = load_calibration_or_exit(o->calibration);
+      const Calibration calib = load_calibration_or_exit(o->calibration, o->db);
       check_layout_or_exit(calib, config, o->force);
       const Prediction p = predict_or_exit(config, calib);
       nlohmann::json out{{"config", config.name},
@@ -394,28 +313,25 @@ void add_model_commands(CLI::App& app) {
     auto* cmd =
         app.add_subcommand("recommend", "Recommend a schedule per layer configuration, with the reason");
     struct Opts {
-      std::string config, calibration, out;
+      std::string config, calibration, out, db;
       bool json = false, force = false;
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
-    cmd->add_option("--calibration", o->calibration, "calibration JSON file (parm calibrate)")->required();
+    cmd->add_option("--calibration", o->calibration,
+                    "calibration: JSON file, or a calibration run of a project (ID with --db, "
+                    "PROJECT.sqlite#ID, PROJECT.sqlite)")
+        ->required();
     cmd->add_option("--out", o->out, "also write the recommendation to this file");
+    cmd->add_option("--db", o->db, "project database holding the calibration run of --calibration ID");
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "recommend even when the calibration's layout differs");
     cmd->callback([o] {
       const Config config = load_config_or_exit(o->config);
-      const Calibration calib = load_calibration_or_exit(o->calibration);
+      const Calibration calib = load_calibration_or_exit(o->calibration, o->db);
       check_layout_or_exit(calib, config, o->force);
       const Prediction p = predict_or_exit(config, calib);
-      nlohmann::json times = nlohmann::json::object();
-      for (const auto& t : p.timelines) times[name_of(t.kind)] = t.layer_ms;
-      nlohmann::json layer{{"config", config.name},
-                           {"chosen", name_of(p.chosen)},
-                           {"predicted_ms", times},
-                           {"speedup_vs_B_DS", p.speedup(p.chosen)},
-                           {"reason", reason(p)}};
-      const nlohmann::json out{{"calibration", calib.id}, {"layers", nlohmann::json::array({layer})}};
+      const nlohmann::json out = recommendation_json(p, calib);
       std::string text;
       if (o->json) {
         text = out.dump(2) + "\n";
@@ -439,19 +355,23 @@ void add_model_commands(CLI::App& app) {
   {
     auto* cmd = app.add_subcommand("sweep", "Predict every schedule over a grid of layer configurations");
     struct Opts {
-      std::string grid, calibration, out;
+      std::string grid, calibration, out, db;
       bool json = false, force = false;
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("--grid", o->grid, "grid JSON file (base configuration + axes)")->required();
-    cmd->add_option("--calibration", o->calibration, "calibration JSON file (parm calibrate)")->required();
+    cmd->add_option("--calibration", o->calibration,
+                    "calibration: JSON file, or a calibration run of a project (ID with --db, "
+                    "PROJECT.sqlite#ID, PROJECT.sqlite)")
+        ->required();
     cmd->add_option("--out", o->out, "write one CSV row per configuration");
+    cmd->add_option("--db", o->db, "project database holding the calibration run of --calibration ID");
     cmd->add_flag("--json", o->json, "machine-readable summary");
     cmd->add_flag("--force", o->force, "sweep even when the calibration's layout differs");
     cmd->callback([o] {
       const auto t0 = std::chrono::steady_clock::now();
       const Grid grid = load_grid_or_exit(o->grid);
-      const Calibration calib = load_calibration_or_exit(o->calibration);
+      const Calibration calib = load_calibration_or_exit(o->calibration, o->db);
       check_layout_or_exit(calib, grid.base, o->force);
       const std::vector<Config> configs = expand(grid);
       std::vector<double> speedups;

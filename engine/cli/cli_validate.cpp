@@ -21,10 +21,12 @@
 
 #include "db/database.h"
 #include "engine/calibration.h"
+#include "engine/calibration_source.h"
 #include "engine/cli/commands.h"
 #include "engine/cluster/cluster_launch.h"
 #include "engine/config_json.h"
 #include "engine/prediction_store.h"
+#include "engine/run_comparison.h"
 #include "engine/run_result.h"
 #include "engine/sizes.h"
 #include "engine/timeline_model.h"
@@ -83,67 +85,11 @@ std::string label(const Config& c, std::size_t index, bool grid) {
   return buf;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 double pct_error(double predicted, double measured) {
   return measured > 0 ? 100.0 * std::abs(predicted - measured) / measured : 0.0;
 }
 
-// Measured choice: times within 1% of the fastest count as equal, then select_schedule's tie rule decides.
-ScheduleKind measured_best(const std::vector<std::pair<ScheduleKind, double>>& times) {
-  double best = times.front().second;
-  for (const auto& [k, ms] : times) best = std::min(best, ms);
-  std::vector<std::pair<ScheduleKind, double>> snapped;
-  for (const auto& [k, ms] : times) snapped.emplace_back(k, ms <= best * 1.01 ? best : ms);
-  return select_by_time(snapped);
-}
-
-using OpKey = std::tuple<std::string, int, std::string, std::string>;  // schedule, phase, op, purpose
-
-// Per (schedule, phase, op, purpose): the slowest rank's summed duration per iteration, median over
-// iterations.
-std::map<OpKey, double> measured_ops(const db::Database& db, std::int64_t run) {
-  std::map<std::int32_t, std::string> names;
-  auto str = [&](std::int32_t id) -> const std::string& {
-    auto it = names.find(id);
-    if (it == names.end()) it = names.emplace(id, db.string(id)).first;
-    return it->second;
-  };
-  std::map<OpKey, std::map<int, std::map<int, double>>> sums;  // key -> iteration -> rank -> ms
-  for (const db::EventRow& e : db.events(run)) {
-    if (e.iteration < 0) continue;
-    const OpKey key{str(e.schedule), e.phase, str(e.op), str(e.purpose)};
-    sums[key][e.iteration][e.rank] += 1e-6 * static_cast<double>(e.end_ns - e.start_ns);
-  }
-  std::map<OpKey, double> out;
-  for (const auto& [key, iterations] : sums) {
-    std::vector<double> per_iteration;
-    for (const auto& [it, ranks] : iterations) {
-      double worst = 0;
-      for (const auto& [r, ms] : ranks) worst = std::max(worst, ms);
-      per_iteration.push_back(worst);
-    }
-    out[key] = median(per_iteration);
-  }
-  return out;
-}
-
-// The predicted interval's name as the trace writes it: "SAA/AlltoAll" -> "SAA:AlltoAll", "AlltoAll(EP)" ->
-// "AlltoAll" (the trace keeps the group in its own column); local ops such as "Split(MP,tokens)" keep theirs.
-std::string traced_name(std::string name) {
-  std::replace(name.begin(), name.end(), '/', ':');
-  static const char* collectives[] = {"AlltoAll", "AllGather", "ReduceScatter", "AllReduce", "GradAllReduce"};
-  const std::size_t open = name.find('(');
-  if (open != std::string::npos && std::find(std::begin(collectives), std::end(collectives),
-                                             name.substr(0, open)) != std::end(collectives))
-    name.erase(open);
-  return name;
-}
+// measured_best, measured_ops, traced_name and OpKey: engine/run_comparison.h (the GUI shares them).
 
 std::int64_t latest_measured_run(const db::Database& db) {
   std::int64_t id = 0;
@@ -202,7 +148,7 @@ void run_validate(const ValidateArgs& a) {
 
   Calibration calib;
   try {
-    calib = load_calibration_file(a.calibration);
+    calib = load_calibration_ref(a.calibration, a.db_path);
   } catch (const std::exception& e) {
     refuse(e.what());
   }
@@ -436,7 +382,10 @@ void add_validate_command(CLI::App& app) {
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--cluster", a->cluster, "run on the emulated cluster NAME (parm cluster up)");
-  cmd->add_option("--calibration", a->calibration, "calibration JSON file (parm calibrate)")->required();
+  cmd->add_option("--calibration", a->calibration,
+                  "calibration: JSON file, or a calibration run of a project (ID with --db, "
+                  "PROJECT.sqlite#ID, PROJECT.sqlite)")
+      ->required();
   cmd->add_option(
       "--db", a->db_path,
       "SQLite project file: store the traced runs and the report (kind 'validation'); enables the "

@@ -1,0 +1,241 @@
+#include "app/compare/comparison_page.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "app/compare/comparison_model.h"
+#include "app/compare/op_delta_model.h"
+#include "db/database.h"
+#include "engine/calibration.h"
+#include "engine/run_comparison.h"
+
+namespace parm::app {
+namespace {
+
+QString oneLine(const std::exception& e) {
+  return QString::fromStdString(e.what()).replace(QLatin1Char('\n'), QLatin1Char(' ')).trimmed();
+}
+
+QTableView* makeTable(QAbstractItemModel* model, QWidget* parent) {
+  auto* view = new QTableView(parent);
+  view->setModel(model);
+  view->setSortingEnabled(true);
+  view->setSelectionBehavior(QAbstractItemView::SelectRows);
+  view->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  view->verticalHeader()->hide();
+  view->horizontalHeader()->setStretchLastSection(true);
+  return view;
+}
+
+}  // namespace
+
+ComparisonPage::ComparisonPage(QWidget* parent)
+    : QWidget(parent),
+      comparison_(new ComparisonModel(this)),
+      deltas_(new OpDeltaModel(this)),
+      comparisonProxy_(new QSortFilterProxyModel(this)),
+      deltaProxy_(new QSortFilterProxyModel(this)) {
+  // Sort on the raw values, not on the formatted text.
+  comparisonProxy_->setSourceModel(comparison_);
+  comparisonProxy_->setSortRole(ComparisonModel::ValueRole);
+  deltaProxy_->setSourceModel(deltas_);
+  deltaProxy_->setSortRole(OpDeltaModel::ValueRole);
+
+  title_ = new QLabel(tr("No run"), this);
+  schedulesView_ = makeTable(comparisonProxy_, this);
+  connect(schedulesView_, &QTableView::doubleClicked, this, [this](const QModelIndex& i) {
+    emit scheduleActivated(comparisonProxy_->index(i.row(), ComparisonModel::Schedule).data().toString());
+  });
+
+  auto* deltaBox = new QGroupBox(tr("Per-op deltas"), this);
+  mode_ = new QComboBox(deltaBox);
+  mode_->addItem(tr("Schedule A vs schedule B (measured)"));
+  mode_->addItem(tr("Measured vs predicted (schedule A)"));
+  scheduleA_ = new QComboBox(deltaBox);
+  scheduleB_ = new QComboBox(deltaBox);
+  rangeLabel_ = new QLabel(deltaBox);
+  clearRange_ = new QPushButton(tr("Whole run"), deltaBox);
+  deltaView_ = makeTable(deltaProxy_, deltaBox);
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(mode_);
+  controls->addWidget(new QLabel(tr("A:"), deltaBox));
+  controls->addWidget(scheduleA_);
+  controls->addWidget(new QLabel(tr("B:"), deltaBox));
+  controls->addWidget(scheduleB_);
+  controls->addStretch(1);
+  controls->addWidget(rangeLabel_);
+  controls->addWidget(clearRange_);
+  auto* deltaLayout = new QVBoxLayout(deltaBox);
+  deltaLayout->addLayout(controls);
+  deltaLayout->addWidget(deltaView_);
+
+  auto applyDeltaChoice = [this] {
+    deltas_->setMode(mode_->currentIndex() == 0 ? OpDeltaModel::Mode::SchedulesMeasured
+                                                : OpDeltaModel::Mode::MeasuredVsPredicted);
+    deltas_->setSchedules(scheduleA_->currentText(), scheduleB_->currentText());
+    scheduleB_->setEnabled(mode_->currentIndex() == 0);
+  };
+  connect(mode_, &QComboBox::currentIndexChanged, this, applyDeltaChoice);
+  connect(scheduleA_, &QComboBox::currentIndexChanged, this, applyDeltaChoice);
+  connect(scheduleB_, &QComboBox::currentIndexChanged, this, applyDeltaChoice);
+  connect(clearRange_, &QPushButton::clicked, this, &ComparisonPage::clearTimeRange);
+
+  auto* recBox = new QGroupBox(tr("Recommendation"), this);
+  chosen_ = new QLabel(recBox);
+  QFont big = chosen_->font();
+  big.setBold(true);
+  big.setPointSizeF(big.pointSizeF() * 1.3);
+  chosen_->setFont(big);
+  reasonLabel_ = new QLabel(recBox);
+  reasonLabel_->setWordWrap(true);
+  reasonLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  source_ = new QLabel(recBox);
+  calibrationButton_ = new QPushButton(tr("Calibration..."), recBox);
+  calibrationButton_->setToolTip(
+      tr("Calibration file (parm calibrate) used when no validation covers the run"));
+  connect(calibrationButton_, &QPushButton::clicked, this, &ComparisonPage::chooseCalibration);
+  auto* recTop = new QHBoxLayout;
+  recTop->addWidget(chosen_);
+  recTop->addStretch(1);
+  recTop->addWidget(source_);
+  recTop->addWidget(calibrationButton_);
+  auto* recLayout = new QVBoxLayout(recBox);
+  recLayout->addLayout(recTop);
+  recLayout->addWidget(reasonLabel_);
+
+  auto* splitter = new QSplitter(Qt::Vertical, this);
+  splitter->addWidget(schedulesView_);
+  splitter->addWidget(deltaBox);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(title_);
+  layout->addWidget(splitter, 1);
+  layout->addWidget(recBox);
+  updateRangeLabel();
+  updateRecommendation();
+}
+
+bool ComparisonPage::setRun(const QString& dbPath, qint64 runId) {
+  dbPath_ = dbPath;
+  runId_ = 0;
+  QString error;
+  QString name;
+  try {
+    const auto db = db::Database::open(dbPath.toStdString(), false);
+    const std::optional<db::RunInfo> info = db.run(runId);
+    if (!info) throw db::DbError(dbPath.toStdString() + ": no run " + std::to_string(runId));
+    runId_ = runId;
+    // A validation report has no events of its own: show the run it measured.
+    if (info->kind == "validation") {
+      const auto report = nlohmann::json::parse(info->result_json, nullptr, false);
+      if (report.is_object() && report.contains("layers") && !report["layers"].empty())
+        runId_ = report["layers"][0].value("measured_run", runId);
+    }
+    const auto shown = db.run(runId_);
+    name = QString::fromStdString(shown ? shown->name + " (" + shown->kind + ")" : info->name);
+  } catch (const std::exception& e) {
+    error = oneLine(e);
+  }
+  if (error.isEmpty()) error = comparison_->load(dbPath, runId_);
+  if (error.isEmpty()) error = deltas_->load(dbPath, runId_);
+  if (!error.isEmpty()) {
+    runId_ = 0;
+    comparison_->clear();
+    deltas_->clear();
+    title_->setText(tr("No run"));
+    updateDeltaControls();
+    updateRecommendation();
+    emit errorOccurred(error);
+    return false;
+  }
+  title_->setText(tr("Run %1: %2").arg(runId_).arg(name));
+  comparisonProxy_->sort(-1);
+  schedulesView_->resizeColumnsToContents();
+  updateDeltaControls();
+  updateRangeLabel();
+  updateRecommendation();
+  return true;
+}
+
+void ComparisonPage::setCalibrationPath(const QString& path) {
+  calibrationPath_ = path;
+  updateRecommendation();
+}
+
+void ComparisonPage::setTimeRange(qint64 startNs, qint64 endNs) {
+  deltas_->setTimeRange(startNs, endNs);
+  updateRangeLabel();
+}
+
+void ComparisonPage::clearTimeRange() {
+  deltas_->clearTimeRange();
+  updateRangeLabel();
+}
+
+void ComparisonPage::updateDeltaControls() {
+  const QSignalBlocker ba(scheduleA_), bb(scheduleB_);
+  const QStringList names = deltas_->schedules();
+  scheduleA_->clear();
+  scheduleB_->clear();
+  scheduleA_->addItems(names);
+  scheduleB_->addItems(names);
+  scheduleA_->setCurrentText(deltas_->scheduleA());
+  scheduleB_->setCurrentText(deltas_->scheduleB());
+  deltaView_->resizeColumnsToContents();
+}
+
+void ComparisonPage::updateRangeLabel() {
+  const auto r = deltas_->timeRange();
+  rangeLabel_->setText(r ? tr("range %1 .. %2 ms")
+                               .arg(1e-6 * double(r->start_ns), 0, 'f', 3)
+                               .arg(1e-6 * double(r->end_ns), 0, 'f', 3)
+                         : tr("whole run"));
+  clearRange_->setEnabled(r.has_value());
+}
+
+void ComparisonPage::chooseCalibration() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Calibration file"), calibrationPath_,
+                                                    tr("Calibration (*.json);;All files (*)"));
+  if (!path.isEmpty()) setCalibrationPath(path);
+}
+
+void ComparisonPage::updateRecommendation() {
+  recommended_.clear();
+  reason_.clear();
+  QString source, error;
+  if (runId_ > 0) {
+    try {
+      const auto db = db::Database::open(dbPath_.toStdString(), false);
+      std::optional<Calibration> calib;
+      if (!calibrationPath_.isEmpty()) calib = load_calibration_file(calibrationPath_.toStdString());
+      const nlohmann::json rec = recommendation_for_run(db, runId_, calib ? &*calib : nullptr);
+      const nlohmann::json& layer = rec["layers"].at(0);
+      recommended_ = QString::fromStdString(layer.value("chosen", std::string()));
+      reason_ = QString::fromStdString(layer.value("reason", std::string()));
+      if (reason_.isEmpty() && layer.contains("measured_best"))
+        reason_ = tr("predicted best %1, measured best %2 (a grid validation stores no reason)")
+                      .arg(recommended_, QString::fromStdString(layer["measured_best"].get<std::string>()));
+      source = QString::fromStdString(rec.value("source", std::string()));
+    } catch (const std::exception& e) {
+      error = oneLine(e);
+    }
+  }
+  chosen_->setText(recommended_.isEmpty() ? tr("No recommendation") : recommended_);
+  reasonLabel_->setText(error.isEmpty() ? reason_ : error);
+  source_->setText(source);
+  emit recommendationChanged(recommended_, reason_);
+}
+
+}  // namespace parm::app
