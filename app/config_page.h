@@ -1,18 +1,26 @@
-// Configuration page: the layer/layout JSON, validated live by the engine as the user types, with the derived
-// sizes (capacities, dispatched tensor sizes) beside it.
+// Configuration page: a form (layer, parallel layout, schedules, run) and the JSON text, kept in sync both
+// ways, validated live by the engine as the user types. Each field shows the engine's own messages next to
+// it; the derived sizes and the bytes per collective of each selected schedule are tables beside it.
 #pragma once
 
+#include <QHash>
 #include <QWidget>
+#include <optional>
+
+#include "engine/config.h"
 
 class QComboBox;
 class QLabel;
 class QPlainTextEdit;
+class QSplitter;
 class QTableView;
 class QTimer;
 
 namespace parm::app {
 
+class CollectiveVolumesModel;
 class ConfigIssuesModel;
+class DerivedSizesModel;
 
 class ConfigPage : public QWidget {
   Q_OBJECT
@@ -20,22 +28,59 @@ class ConfigPage : public QWidget {
   explicit ConfigPage(QWidget* parent = nullptr);
 
   QString configText() const;
+  // Replaces the JSON text and validates at once (no debounce); the form follows.
   void setConfigText(const QString& text);
+  // Loads an embedded preset ("default", "tc1", ...); false when there is none of that name.
+  bool loadPreset(const QString& name);
+  static QStringList presetNames();
+
+  bool isValid() const { return valid_; }
+  // The configuration as the engine parsed it (set even with validation errors, unset on parse/type errors).
+  const std::optional<Config>& parsedConfig() const { return parsed_; }
+
+  // The form's editor of a dotted field ("parallel.mp", "run.schedules", "layer.activation") and the
+  // engine messages shown next to it (empty when none).
+  QWidget* fieldEditor(const QString& field) const;
+  QString fieldMessage(const QString& field) const;
+  static QStringList formFields();
+
   ConfigIssuesModel* issuesModel() const { return issues_; }
+  DerivedSizesModel* sizesModel() const { return sizes_; }
+  CollectiveVolumesModel* volumesModel() const { return volumes_; }
+
+  // Splitter positions, for the main window's QSettings.
+  QByteArray saveLayout() const;
+  void restoreLayout(const QByteArray& state);
+
+ public slots:
+  void revalidate();  // runs the pending (debounced) validation now
 
  signals:
   void validityChanged(bool valid);
+  // After every validation: the text that was validated (what a launch should run).
+  void configTextChanged(const QString& text);
 
  private:
-  void loadPreset(const QString& name);
-  void revalidate();
+  void buildForm(QWidget* form);
+  void formEdited(const QString& field);
+  void updateForm();
+  void updateMessages();
 
   QComboBox* presets_;
   QPlainTextEdit* editor_;
   QTableView* issuesView_;
-  QLabel* sizes_;
+  QLabel* generalMessages_;
+  QSplitter* split_;
+  QSplitter* right_;
   QTimer* debounce_;
   ConfigIssuesModel* issues_;
+  DerivedSizesModel* sizes_;
+  CollectiveVolumesModel* volumes_;
+  QHash<QString, QWidget*> editors_;
+  QHash<QString, QLabel*> messages_;
+  std::optional<Config> parsed_;
+  Config lastParsed_;  // what a form edit starts from when the text does not parse
+  bool valid_ = false;
 };
 
 }  // namespace parm::app

@@ -179,13 +179,35 @@ std::string stage_name(OpKind k) {
 
 // Lays out one pass; returns its duration and adds the raw (interference-free) communication time.
 double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePrediction& out, double& comm_raw,
-               double& compute, double& interference) {
+               double& compute, double& interference, double& synced) {
   double cursor = 0;
   const double factor = std::max(1.0, m.calib.interference);
+  // Synchronisation (the "sync" fit, when present): half its alpha per lane change (a handoff between lane
+  // threads), and before each collective the wait for the slowest peer, beta x the compute since the last
+  // collective; the wait is part of the collective's interval, as the trace measures it.
+  const CalibrationFit* sync = m.calib.find("sync");
+  const double handoff = sync ? std::max(0.0, sync->fit.alpha) / 2.0 : 0.0;
+  const double drift = sync ? std::max(0.0, sync->fit.beta) : 0.0;
+  Lane prev = Lane::Compute;
+  bool first = true;
+  double segment = 0;  // compute since the last collective
+  auto switch_to = [&](Lane lane) {
+    if (!first && lane != prev) {
+      cursor += handoff;
+      synced += handoff;
+    }
+    first = false;
+    prev = lane;
+  };
   for (std::size_t i = 0; i < list.size(); ++i) {
     const Op& op = list[i];
     const std::string suffix = phase == 1 ? " bwd" : "";
     if (op.kind == OpKind::Pipeline) {
+      switch_to(lane_of(op.stages.front().group));
+      cursor += drift * segment;  // the first step waits for the slowest peer
+      synced += drift * segment;
+      segment = 0;
+      prev = lane_of(op.stages.back().group);
       const std::size_t ns = op.stages.size();
       std::vector<std::int64_t> b(ns);
       std::vector<double> dur(ns);
@@ -250,26 +272,30 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
     iv.name = op.name();
     iv.group = group_name(op.group);
     iv.purpose = op.label;
+    iv.lane = op.communicates() || op.kind == OpKind::Copy ? lane_of(op.group) : Lane::Compute;
+    switch_to(iv.lane);
     iv.start_ms = cursor;
     double t = 0;
-    if (op.communicates() || op.kind == OpKind::Copy) {
-      iv.lane = lane_of(op.group);
-      if (op.communicates()) {
-        iv.bytes = m.bytes(op.kind, op.group, op.dim);
-        const std::int64_t n = m.group_size(op.group);
-        t = n > 1 ? collective_ms(m.p, to_collective(op.kind), n, iv.bytes) : 0.0;
-        comm_raw += t;
-        t += m.local_movement_ms(op, n, iv.bytes);
+    if (op.communicates()) {
+      iv.bytes = m.bytes(op.kind, op.group, op.dim);
+      const std::int64_t n = m.group_size(op.group);
+      t = n > 1 ? collective_ms(m.p, to_collective(op.kind), n, iv.bytes) : 0.0;
+      comm_raw += t;
+      t += m.local_movement_ms(op, n, iv.bytes);
+      if (n > 1) {
+        t += drift * segment;
+        synced += drift * segment;
+        segment = 0;
       }
     } else if (op.kind == OpKind::Split) {
-      iv.lane = Lane::Compute;
       const std::int64_t n = std::max<std::int64_t>(1, m.group_size(op.group));
       t = m.copy_ms(static_cast<double>(m.bytes(OpKind::AllGather, op.group, op.dim) / n));
       compute += t;
-    } else {
-      iv.lane = Lane::Compute;
+      segment += t;
+    } else if (op.kind != OpKind::Copy) {
       t = m.compute_ms(op);
       compute += t;
+      segment += t;
     }
     iv.end_ms = cursor + t;
     cursor = iv.end_ms;
@@ -294,15 +320,15 @@ TimelinePrediction predict_timeline(const Config& config, const DerivedSizes& si
   Model m(config, sizes, calib, kind);
   TimelinePrediction out;
   out.kind = kind;
-  double comm = 0, compute = 0, interference = 0;
-  out.forward_ms = lay_out(m, m.schedule.forward, 0, out, comm, compute, interference);
+  double comm = 0, compute = 0, interference = 0, synced = 0;
+  out.forward_ms = lay_out(m, m.schedule.forward, 0, out, comm, compute, interference, synced);
   (void)comm;  // the lane-accurate sum; the reported quantity is the paper's (TC-3..TC-5)
   out.forward_comm_ms = predict_forward_comm(config, sizes, m.p, kind).forward_comm_ms;
   out.forward_compute_ms = compute;
   double bcomm = 0, bcompute = 0;
   const double fwd_end = out.forward_ms;
   const std::size_t first_bwd = out.intervals.size();
-  out.backward_ms = lay_out(m, m.schedule.backward, 1, out, bcomm, bcompute, interference);
+  out.backward_ms = lay_out(m, m.schedule.backward, 1, out, bcomm, bcompute, interference, synced);
   for (std::size_t i = first_bwd; i < out.intervals.size(); ++i) {  // backward follows the forward
     out.intervals[i].start_ms += fwd_end;
     out.intervals[i].end_ms += fwd_end;
@@ -310,6 +336,7 @@ TimelinePrediction predict_timeline(const Config& config, const DerivedSizes& si
   out.layer_ms = out.forward_ms + out.backward_ms;
   out.compute_ms = compute + bcompute;
   out.interference_ms = interference;
+  out.sync_ms = synced;
   out.notes = m.notes;
   if (calib.interference > 1.0)
     out.notes.push_back("interference factor " + std::to_string(calib.interference) +

@@ -2,6 +2,7 @@
 
 #include <QBrush>
 #include <QColor>
+#include <QStringList>
 
 namespace parm::app {
 
@@ -15,6 +16,19 @@ int ConfigIssuesModel::errorCount() const {
   int n = 0;
   for (const auto& i : issues_) n += i.severity == ConfigIssue::Severity::Error ? 1 : 0;
   return n;
+}
+
+bool ConfigIssuesModel::concerns(const QString& issueField, const QString& field) {
+  if (!issueField.startsWith(field)) return false;
+  return issueField.size() == field.size() || issueField[field.size()] == u'.' ||
+         issueField[field.size()] == u'[';
+}
+
+QString ConfigIssuesModel::messagesFor(const QString& field) const {
+  QStringList lines;
+  for (const auto& i : issues_)
+    if (concerns(QString::fromStdString(i.field), field)) lines << QString::fromStdString(i.line());
+  return lines.join(u'\n');
 }
 
 int ConfigIssuesModel::rowCount(const QModelIndex& parent) const {

@@ -18,6 +18,12 @@ class ConfigIssuesModel : public QAbstractTableModel {
 
   void setIssues(const ConfigIssues& issues);
   int errorCount() const;
+  // The issues' lines ("error: parallel.mp = 3: ...") that concern `field` ("parallel.mp"), or a field under
+  // it
+  // ("run.schedules" also takes "run.schedules[2]"), one per line; empty when none.
+  QString messagesFor(const QString& field) const;
+  // Whether `issueField` concerns `field` (equal, or `field` followed by '.' or '[').
+  static bool concerns(const QString& issueField, const QString& field);
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;

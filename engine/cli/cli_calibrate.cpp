@@ -37,6 +37,7 @@
 #include "engine/comm/comm_mpi.h"
 #include "engine/config_json.h"
 #include "engine/fit.h"
+#include "engine/lanes.h"
 #include "engine/launcher.h"
 #include "engine/rank_layout.h"
 #include "engine/validation.h"
@@ -579,6 +580,82 @@ double time_collectives(const Config& config, comm::CommGroups& groups, const Be
   return std::max(1.0, ratio);
 }
 
+// The cost of synchronising after compute, as the executor pays it inside a layer: a GEMM on the compute
+// lane, then a small EP AlltoAll on the inter lane that waits for it, then the next GEMM waits for the
+// AlltoAll (LaneSet, the executor's own lanes). Per round the extra time over GEMM + AlltoAll alone is the
+// two lane handoffs plus the wait for the slowest peer, which grows with the compute every rank did since the
+// last collective (ranks drift apart while computing). Fitted as extra_ms = alpha + beta * compute_ms:
+// "sync".
+template <typename T>
+void time_sync(const Config& config, comm::CommGroups& groups, const Bench& bench, int iters, int warmup,
+               std::vector<Measured>& fits, std::ostream& table) {
+  if (groups.ep->size() < 2) {
+    table << "#\n# sync: not measured (an EP group of one rank never synchronises)\n";
+    return;
+  }
+  const std::int64_t M = std::max<std::int64_t>(config.layer.hidden, 64);
+  const std::int64_t H = std::max<std::int64_t>(config.layer.ffn_hidden, 64);
+  const int W = groups.ep->size();
+  const std::size_t chunk = 1024;  // bytes per peer: latency-bound, so the extra time is synchronisation
+  std::vector<char> send(chunk * std::size_t(W), 1), recv(send.size(), 0);
+  const auto a2a = [&] { groups.ep->all_to_all(send.data(), recv.data(), chunk); };
+  const double t_a = bench.time_block(a2a, iters, warmup);
+  Measured sync{"sync", "EP", W, {}, false, {}, false};
+  char line[256];
+  std::snprintf(
+      line, sizeof line,
+      "#\n# sync (EP, %d ranks): GEMM on the compute lane -> AlltoAll of %zu B per peer on the inter "
+      "lane -> next GEMM, as in a layer; n = GEMM ms, extra = round - GEMM - AlltoAll (%.2f us)\n"
+      "# %10s %12s %12s %12s\n",
+      W, chunk, t_a * 1e3, "rows", "gemm(us)", "round(us)", "extra(us)");
+  table << line;
+  LaneSet lanes;
+  for (std::int64_t m : {std::int64_t(32), std::int64_t(128), std::int64_t(512)}) {
+    std::vector<T> x(std::size_t(m * M), T(0.5)), w(std::size_t(M * H), T(0.25)), y(std::size_t(m * H));
+    const auto gemm = [&] {
+      kernels::cpu::gemm<T>(kernels::cpu::Trans::No, kernels::cpu::Trans::No, m, H, M, T(1), x.data(),
+                            w.data(), T(0), y.data());
+    };
+    const double t_c = bench.time_block(gemm, iters, warmup);
+    const double round = bench.time_block(
+        [&] {
+          EventPtr c = lanes.submit(Lane::Compute, gemm);
+          lanes.submit(Lane::Inter, a2a, {c});
+          lanes.synchronize();
+        },
+        iters, warmup);
+    const double extra = std::max(0.0, round - t_c - t_a);
+    sync.samples.push_back({t_c, extra});
+    std::snprintf(line, sizeof line, "  %10lld %12.2f %12.2f %12.2f\n", (long long)m, t_c * 1e3, round * 1e3,
+                  extra * 1e3);
+    table << line;
+  }
+  bench.progress("sync");
+  // An ordinary least-squares line (extra can be ~0 on a quiet machine, which 1/t^2 weights cannot take).
+  const double n = double(sync.samples.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const FitSample& f : sync.samples) {
+    sx += f.n;
+    sy += f.t;
+    sxx += f.n * f.n;
+    sxy += f.n * f.t;
+  }
+  const double den = n * sxx - sx * sx;
+  sync.fit.beta = den > 0 ? std::max(0.0, (n * sxy - sx * sy) / den) : 0.0;
+  sync.fit.alpha = std::max(0.0, (sy - sync.fit.beta * sx) / n);
+  double ss_res = 0, ss_tot = 0;
+  for (const FitSample& f : sync.samples) {
+    const double r = f.t - (sync.fit.alpha + sync.fit.beta * f.n);
+    ss_res += r * r;
+    ss_tot += (f.t - sy / n) * (f.t - sy / n);
+  }
+  sync.fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+  sync.fit.samples = static_cast<int>(n);
+  sync.fitted = true;
+  print_fit_line(table, sync);
+  fits.push_back(sync);
+}
+
 void run_calibrate_worker(const WorkerArgs& a) {
   static char program[] = "parm";
   static char* program_argv[] = {program, nullptr};
@@ -626,6 +703,11 @@ void run_calibrate_worker(const WorkerArgs& a) {
     {
       comm::CommGroups groups = comm::make_mpi_groups(layout, std::chrono::milliseconds(a.timeout_ms));
       interference = time_collectives(config, groups, bench, a, fits, table);
+      const int siters = std::max(5, a.iters), swarm = std::max(2, a.warmup);
+      if (config.layer.dtype == DType::Fp64)
+        time_sync<double>(config, groups, bench, siters, swarm, fits, table);
+      else
+        time_sync<float>(config, groups, bench, siters, swarm, fits, table);
       MPI_Barrier(MPI_COMM_WORLD);
     }
     const int citers = std::max(3, a.iters), cwarm = std::max(1, a.warmup);

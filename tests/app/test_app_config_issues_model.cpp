@@ -31,6 +31,20 @@ class TestConfigIssuesModel : public QObject {
     QCOMPARE(model.rowCount(), 0);
   }
 
+  void messagesPerField() {
+    QVERIFY(ConfigIssuesModel::concerns("parallel.mp", "parallel.mp"));
+    QVERIFY(ConfigIssuesModel::concerns("run.schedules[2]", "run.schedules"));
+    QVERIFY(ConfigIssuesModel::concerns("layer.top_k", "layer"));
+    QVERIFY(!ConfigIssuesModel::concerns("parallel.mpx", "parallel.mp"));
+    QVERIFY(!ConfigIssuesModel::concerns("parallel", "parallel.mp"));
+    ConfigIssuesModel model;
+    model.setIssues(parm::config_from_json_text(R"({"layer": {"top_k": 99}, "parallel": {"mp": 3}})").issues);
+    const QString mp = model.messagesFor("parallel.mp");
+    QVERIFY(mp.startsWith("error: parallel.mp = 3: "));
+    QVERIFY(!mp.contains("top_k"));
+    QVERIFY(model.messagesFor("parallel.esp").isEmpty());
+  }
+
   void warningsAreNotErrors() {
     ConfigIssuesModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);

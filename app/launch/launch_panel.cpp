@@ -1,0 +1,312 @@
+#include "app/launch/launch_panel.h"
+
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QGuiApplication>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+#include <utility>
+
+#include "app/launch/parm_process.h"
+#include "app/launch/project.h"
+
+namespace parm::app {
+
+LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
+    : QWidget(parent),
+      process_(new ParmProcess(parmExecutable, this)),
+      action_(new QComboBox(this)),
+      target_(new QComboBox(this)),
+      targetName_(new QLineEdit(this)),
+      ranks_(new QSpinBox(this)),
+      calibration_(new QLineEdit(this)),
+      quick_(new QCheckBox(tr("Quick (3 sizes)"), this)),
+      store_(new QCheckBox(tr("Store in the project"), this)),
+      start_(new QPushButton(tr("Start"), this)),
+      cancel_(new QPushButton(tr("Cancel"), this)),
+      command_(new QLineEdit(this)),
+      copy_(new QPushButton(tr("Copy"), this)),
+      progress_(new QProgressBar(this)),
+      status_(new QLabel(this)),
+      log_(new QPlainTextEdit(this)) {
+  for (ParmAction a :
+       {ParmAction::Check, ParmAction::Calibrate, ParmAction::Predict, ParmAction::Run, ParmAction::Validate})
+    action_->addItem(actionName(a), static_cast<int>(a));
+  action_->setCurrentIndex(action_->findData(static_cast<int>(ParmAction::Run)));
+  target_->addItem(tr("Local"), static_cast<int>(LaunchTarget::Local));
+  target_->addItem(tr("Emulated cluster"), static_cast<int>(LaunchTarget::Cluster));
+  target_->addItem(tr("Hostfile"), static_cast<int>(LaunchTarget::Hostfile));
+  ranks_->setRange(0, 1 << 20);
+  ranks_->setSpecialValueText(tr("from the configuration"));
+  quick_->setChecked(true);
+  store_->setChecked(true);
+  store_->setEnabled(false);
+  command_->setReadOnly(true);
+  command_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  log_->setReadOnly(true);
+  log_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  log_->setMaximumBlockCount(20000);  // bounded memory for chatty runs
+  log_->setLineWrapMode(QPlainTextEdit::NoWrap);
+  status_->setWordWrap(true);
+  status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  progress_->setRange(0, 1);
+  progress_->setValue(0);
+  cancel_->setEnabled(false);
+  // Names for tests and style sheets.
+  const std::pair<QWidget*, const char*> names[] = {{action_, "action"},
+                                                    {target_, "target"},
+                                                    {targetName_, "targetName"},
+                                                    {ranks_, "ranks"},
+                                                    {calibration_, "calibration"},
+                                                    {start_, "start"},
+                                                    {cancel_, "cancel"},
+                                                    {command_, "commandLine"},
+                                                    {copy_, "copy"},
+                                                    {log_, "log"},
+                                                    {status_, "status"},
+                                                    {progress_, "progress"},
+                                                    {store_, "storeInProject"}};
+  for (const auto& [widget, name] : names) widget->setObjectName(name);
+
+  auto* browseHostfile = new QPushButton(tr("Browse..."), this);
+  auto* browseCalibration = new QPushButton(tr("Browse..."), this);
+  browseHostfile->setObjectName("browseHostfile");
+  browseCalibration->setObjectName("browseCalibration");
+  connect(browseHostfile, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Hostfile"), targetName_->text());
+    if (!path.isEmpty()) targetName_->setText(path);
+  });
+  connect(browseCalibration, &QPushButton::clicked, this, [this] {
+    const bool writes = static_cast<ParmAction>(action_->currentData().toInt()) == ParmAction::Calibrate;
+    const QString path = writes ? QFileDialog::getSaveFileName(this, tr("Calibration"), calibration_->text(),
+                                                               tr("JSON (*.json)"))
+                                : QFileDialog::getOpenFileName(this, tr("Calibration"), calibration_->text(),
+                                                               tr("JSON (*.json)"));
+    if (!path.isEmpty()) calibration_->setText(path);
+  });
+
+  auto* where = new QHBoxLayout;
+  where->addWidget(target_);
+  where->addWidget(targetName_, 1);
+  where->addWidget(browseHostfile);
+  auto* calibrationRow = new QHBoxLayout;
+  calibrationRow->addWidget(calibration_, 1);
+  calibrationRow->addWidget(browseCalibration);
+  auto* form = new QFormLayout;
+  form->addRow(tr("Action"), action_);
+  form->addRow(tr("Where"), where);
+  form->addRow(tr("Ranks"), ranks_);
+  form->addRow(tr("Calibration file"), calibrationRow);
+  auto* options = new QHBoxLayout;
+  options->addWidget(quick_);
+  options->addWidget(store_);
+  options->addStretch();
+  form->addRow(QString(), options);
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(start_);
+  buttons->addWidget(cancel_);
+  buttons->addWidget(progress_, 1);
+  auto* commandRow = new QHBoxLayout;
+  commandRow->addWidget(command_, 1);
+  commandRow->addWidget(copy_);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  layout->addLayout(buttons);
+  layout->addWidget(new QLabel(tr("Command line:"), this));
+  layout->addLayout(commandRow);
+  layout->addWidget(status_);
+  layout->addWidget(log_, 1);
+
+  const auto changed = [this] { updateCommand(); };
+  connect(action_, &QComboBox::currentIndexChanged, this, [this] {
+    updateTargetWidgets();
+    updateCommand();
+  });
+  connect(target_, &QComboBox::currentIndexChanged, this, [this] {
+    updateTargetWidgets();
+    updateCommand();
+  });
+  connect(targetName_, &QLineEdit::textChanged, this, changed);
+  connect(ranks_, &QSpinBox::valueChanged, this, changed);
+  connect(calibration_, &QLineEdit::textChanged, this, changed);
+  connect(quick_, &QCheckBox::toggled, this, changed);
+  connect(store_, &QCheckBox::toggled, this, changed);
+  connect(start_, &QPushButton::clicked, this, &LaunchPanel::start);
+  connect(cancel_, &QPushButton::clicked, this, &LaunchPanel::cancel);
+  connect(copy_, &QPushButton::clicked, this, &LaunchPanel::copyCommandLine);
+
+  connect(process_, &ParmProcess::outputLine, this,
+          [this](const QString& line, bool) { log_->appendPlainText(line); });
+  connect(process_, &ParmProcess::progress, this, [this](int done, int total) {
+    progress_->setRange(0, total);
+    progress_->setValue(done);
+  });
+  connect(process_, &ParmProcess::finished, this, &LaunchPanel::onFinished);
+  connect(process_, &ParmProcess::runAppeared, this, &LaunchPanel::runAppeared);
+  updateTargetWidgets();
+  updateCommand();
+}
+
+void LaunchPanel::setProject(Project* project) {
+  if (project_) project_->disconnect(this);
+  project_ = project;
+  process_->setProject(project);
+  const auto follow = [this] {
+    const bool open = project_ && project_->isOpen();
+    store_->setEnabled(open);
+    if (open && calibration_->text().isEmpty())
+      calibration_->setText(QFileInfo(project_->path()).dir().filePath("calibration.json"));
+    updateCommand();
+  };
+  if (project_) {
+    connect(project_, &Project::opened, this, follow);
+    connect(project_, &Project::closed, this, follow);
+  }
+  follow();
+}
+
+void LaunchPanel::setParmExecutable(const QString& path) {
+  process_->setExecutable(path);
+  updateCommand();
+}
+
+ParmCommandSpec LaunchPanel::spec() const {
+  ParmCommandSpec s;
+  s.action = static_cast<ParmAction>(action_->currentData().toInt());
+  s.target = static_cast<LaunchTarget>(target_->currentData().toInt());
+  s.targetName = targetName_->text();
+  s.ranks = ranks_->value();
+  s.calibration = calibration_->text().trimmed();
+  s.quick = quick_->isChecked();
+  if (project_ && project_->isOpen() && store_->isChecked()) s.dbPath = project_->path();
+  return s;
+}
+
+void LaunchPanel::setAction(ParmAction action) {
+  action_->setCurrentIndex(action_->findData(static_cast<int>(action)));
+}
+
+void LaunchPanel::setTarget(LaunchTarget target, const QString& nameOrFile) {
+  target_->setCurrentIndex(target_->findData(static_cast<int>(target)));
+  targetName_->setText(nameOrFile);
+}
+
+void LaunchPanel::setRanks(int ranks) {
+  ranks_->setValue(ranks);
+}
+
+void LaunchPanel::setCalibrationFile(const QString& path) {
+  calibration_->setText(path);
+}
+
+void LaunchPanel::setStoreInProject(bool store) {
+  store_->setChecked(store);
+}
+
+QString LaunchPanel::commandLine() const {
+  return command_->text();
+}
+
+QString LaunchPanel::statusText() const {
+  return status_->text();
+}
+
+QString LaunchPanel::logText() const {
+  return log_->toPlainText();
+}
+
+bool LaunchPanel::isRunning() const {
+  return process_->isRunning();
+}
+
+void LaunchPanel::setConfigText(const QString& json) {
+  configText_ = json;
+  updateCommand();
+}
+
+void LaunchPanel::updateTargetWidgets() {
+  const auto target = static_cast<LaunchTarget>(target_->currentData().toInt());
+  const auto action = static_cast<ParmAction>(action_->currentData().toInt());
+  targetName_->setEnabled(target != LaunchTarget::Local);
+  targetName_->setPlaceholderText(target == LaunchTarget::Cluster
+                                      ? tr("cluster name (parm cluster up --name)")
+                                  : target == LaunchTarget::Hostfile ? tr("hostfile path")
+                                                                     : QString());
+  calibration_->setEnabled(action == ParmAction::Calibrate || action == ParmAction::Predict ||
+                           action == ParmAction::Validate);
+  calibration_->setPlaceholderText(action == ParmAction::Calibrate ? tr("where to write the fits")
+                                                                   : tr("fits written by calibrate"));
+  quick_->setEnabled(action == ParmAction::Calibrate);
+  if (auto* b = findChild<QPushButton*>("browseHostfile")) b->setEnabled(target == LaunchTarget::Hostfile);
+  if (auto* b = findChild<QPushButton*>("browseCalibration")) b->setEnabled(calibration_->isEnabled());
+  ranks_->setEnabled(action != ParmAction::Check && action != ParmAction::Predict);
+}
+
+// The preview is exactly what start() runs: same builder, same config file path.
+void LaunchPanel::updateCommand() {
+  const ParmCommand cmd = process_->command(spec(), !configText_.isEmpty());
+  if (cmd.ok()) {
+    command_->setText(shellCommandLine(process_->executable(), cmd.args));
+    if (!isRunning()) setStatus(QString(), false);
+  } else {
+    command_->clear();
+    if (!isRunning()) setStatus(cmd.error, true);
+  }
+  start_->setEnabled(cmd.ok() && !isRunning());
+  copy_->setEnabled(cmd.ok());
+}
+
+void LaunchPanel::setStatus(const QString& text, bool error) {
+  status_->setText(text);
+  status_->setStyleSheet(error ? QStringLiteral("color: #c02020") : QString());
+}
+
+bool LaunchPanel::start() {
+  if (isRunning()) return false;
+  const ParmCommandSpec s = spec();
+  // The UI shows "running" first: a launch that fails at once ends in onFinished, which undoes it.
+  log_->clear();
+  log_->appendPlainText(QStringLiteral("$ ") + commandLine());
+  progress_->setRange(0, 0);  // busy until parm reports "[i/n]"
+  start_->setEnabled(false);
+  cancel_->setEnabled(true);
+  setStatus(tr("Running parm %1...").arg(actionName(s.action)), false);
+  if (!process_->start(s, configText_)) return false;
+  emit started(process_->commandLine());
+  return true;
+}
+
+void LaunchPanel::cancel() {
+  if (!isRunning()) return;
+  setStatus(tr("Cancelling..."), false);
+  process_->cancel();
+}
+
+void LaunchPanel::copyCommandLine() {
+  if (auto* clipboard = QGuiApplication::clipboard()) clipboard->setText(commandLine());
+}
+
+void LaunchPanel::onFinished(bool ok, const QString& message) {
+  progress_->setRange(0, 1);
+  progress_->setValue(ok ? 1 : 0);
+  cancel_->setEnabled(false);
+  setStatus(message, !ok);
+  log_->appendPlainText(message);
+  start_->setEnabled(process_->command(spec(), !configText_.isEmpty()).ok());
+  emit finished(ok, message);
+}
+
+}  // namespace parm::app

@@ -1,0 +1,85 @@
+// The launch area: which `parm` action (check, calibrate, predict, run, validate), where (locally, on an
+// emulated cluster, with a hostfile), on how many ranks, into which project; start and cancel; the exact
+// command line, copyable for cluster use; the live log, progress and a one-line status.
+#pragma once
+
+#include <QWidget>
+
+#include "app/launch/parm_command.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+
+namespace parm::app {
+
+class ParmProcess;
+class Project;
+
+class LaunchPanel : public QWidget {
+  Q_OBJECT
+ public:
+  // An empty `parmExecutable` means ParmProcess::defaultExecutable().
+  explicit LaunchPanel(const QString& parmExecutable = {}, QWidget* parent = nullptr);
+
+  ParmProcess* process() const { return process_; }
+  // Runs launched with "store in project" write into this project's file, and its runs list follows.
+  void setProject(Project* project);
+  void setParmExecutable(const QString& path);
+
+  // The choices as the widgets hold them (config = the file start() writes, db = the project's file).
+  ParmCommandSpec spec() const;
+  void setAction(ParmAction action);
+  void setTarget(LaunchTarget target, const QString& nameOrFile = {});
+  void setRanks(int ranks);  // 0: the configuration's parallel.ranks
+  void setCalibrationFile(const QString& path);
+  void setStoreInProject(bool store);
+
+  QString commandLine() const;  // shell-quoted, as shown
+  QString statusText() const;
+  QString logText() const;
+  bool isRunning() const;
+
+ public slots:
+  // The configuration JSON to launch (ConfigPage::configTextChanged); empty: parm's embedded default.
+  void setConfigText(const QString& json);
+  bool start();
+  void cancel();
+  void copyCommandLine();
+
+ signals:
+  void started(const QString& commandLine);
+  void finished(bool ok, const QString& message);
+  void runAppeared(qint64 runId);
+
+ private:
+  void updateCommand();
+  void updateTargetWidgets();
+  void setStatus(const QString& text, bool error);
+  void onFinished(bool ok, const QString& message);
+
+  ParmProcess* process_;
+  Project* project_ = nullptr;
+  QString configText_;
+  QComboBox* action_;
+  QComboBox* target_;
+  QLineEdit* targetName_;
+  QSpinBox* ranks_;
+  QLineEdit* calibration_;
+  QCheckBox* quick_;
+  QCheckBox* store_;
+  QPushButton* start_;
+  QPushButton* cancel_;
+  QLineEdit* command_;
+  QPushButton* copy_;
+  QProgressBar* progress_;
+  QLabel* status_;
+  QPlainTextEdit* log_;
+};
+
+}  // namespace parm::app

@@ -1,0 +1,89 @@
+#include "app/launch/parm_command.h"
+
+#include <QRegularExpression>
+
+namespace parm::app {
+
+QString actionName(ParmAction action) {
+  switch (action) {
+    case ParmAction::Check:
+      return QStringLiteral("check");
+    case ParmAction::Calibrate:
+      return QStringLiteral("calibrate");
+    case ParmAction::Predict:
+      return QStringLiteral("predict");
+    case ParmAction::Run:
+      return QStringLiteral("run");
+    case ParmAction::Validate:
+      return QStringLiteral("validate");
+  }
+  return {};
+}
+
+// Mirrors each subcommand's --help (engine/cli/cli_*.cpp): which of --ranks, --cluster, --hostfile, --db and
+// the calibration flags it takes.
+ParmCommand buildParmCommand(const ParmCommandSpec& s) {
+  const QString sub = actionName(s.action);
+  const bool usesRanks =
+      s.action == ParmAction::Calibrate || s.action == ParmAction::Run || s.action == ParmAction::Validate;
+  const bool takesDb = s.action != ParmAction::Check;
+  const auto fail = [&](const QString& why) {
+    return ParmCommand{{}, QStringLiteral("parm %1: %2").arg(sub, why)};
+  };
+
+  QStringList a{sub};
+  if (!s.config.isEmpty()) a << s.config;
+  if (s.ranks < 0) return fail(QStringLiteral("--ranks %1: must be positive").arg(s.ranks));
+  if (s.ranks > 0 && usesRanks) a << "--ranks" << QString::number(s.ranks);
+  switch (s.target) {
+    case LaunchTarget::Local:
+      break;
+    case LaunchTarget::Cluster:
+      if (!usesRanks) return fail(QStringLiteral("--cluster: runs no ranks, so it only runs locally"));
+      if (s.targetName.trimmed().isEmpty())
+        return fail(QStringLiteral("--cluster: needs the cluster's name"));
+      a << "--cluster" << s.targetName.trimmed();
+      break;
+    case LaunchTarget::Hostfile:
+      if (s.action != ParmAction::Run)
+        return fail(
+            QStringLiteral("--hostfile: only `parm run` takes a hostfile (use --cluster, or start it on "
+                           "the cluster itself)"));
+      if (s.targetName.trimmed().isEmpty()) return fail(QStringLiteral("--hostfile: needs a file"));
+      a << "--hostfile" << s.targetName.trimmed();
+      break;
+  }
+  switch (s.action) {
+    case ParmAction::Calibrate:
+      a << "--out" << (s.calibration.isEmpty() ? QStringLiteral("calibration.json") : s.calibration);
+      if (s.quick) a << "--quick";
+      break;
+    case ParmAction::Predict:
+    case ParmAction::Validate:
+      if (s.calibration.isEmpty())
+        return fail(QStringLiteral("--calibration: required (a file written by parm calibrate)"));
+      a << "--calibration" << s.calibration;
+      break;
+    default:
+      break;
+  }
+  if (takesDb && !s.dbPath.isEmpty()) a << "--db" << s.dbPath;
+  a << s.extraArgs;
+  return {a, {}};
+}
+
+QString shellQuote(const QString& word) {
+  static const QRegularExpression safe(QStringLiteral("^[A-Za-z0-9_@%+=:,./-]+$"));
+  if (safe.match(word).hasMatch()) return word;
+  QString out = word;
+  out.replace(u'\'', QStringLiteral("'\\''"));
+  return u'\'' + out + u'\'';
+}
+
+QString shellCommandLine(const QString& program, const QStringList& args) {
+  QStringList words{shellQuote(program)};
+  for (const QString& a : args) words << shellQuote(a);
+  return words.join(u' ');
+}
+
+}  // namespace parm::app

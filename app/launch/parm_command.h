@@ -1,0 +1,39 @@
+// The `parm` command line of one launch, as a pure function of what the user chose: the action, the config
+// file, the ranks, where it runs (locally, on an emulated cluster, with a hostfile), the project database and
+// the calibration file. Only flags the subcommand really has are emitted; a combination it lacks is an error.
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace parm::app {
+
+enum class ParmAction { Check, Calibrate, Predict, Run, Validate };
+enum class LaunchTarget { Local, Cluster, Hostfile };
+
+struct ParmCommandSpec {
+  ParmAction action = ParmAction::Run;
+  QString config;  // JSON file or embedded preset name; empty: the subcommand's default
+  int ranks = 0;   // 0: parallel.ranks of the config
+  LaunchTarget target = LaunchTarget::Local;
+  QString targetName;     // cluster name (Cluster) or hostfile path (Hostfile)
+  QString dbPath;         // store into this project file; empty: don't store
+  QString calibration;    // calibrate: where to write it (--out); predict/validate: the fits to use
+  bool quick = true;      // calibrate --quick
+  QStringList extraArgs;  // appended verbatim (e.g. --max-error 10)
+};
+
+struct ParmCommand {
+  QStringList args;  // after the executable, starting with the subcommand
+  QString error;     // one line naming the option and the rule; args are empty then
+  bool ok() const { return error.isEmpty(); }
+};
+
+QString actionName(ParmAction action);  // the subcommand: "run", "calibrate", ...
+ParmCommand buildParmCommand(const ParmCommandSpec& spec);
+
+// POSIX shell quoting: words made only of safe characters stay as they are, others go in single quotes.
+QString shellQuote(const QString& word);
+QString shellCommandLine(const QString& program, const QStringList& args);
+
+}  // namespace parm::app

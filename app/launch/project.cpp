@@ -1,0 +1,120 @@
+#include "app/launch/project.h"
+
+#include <sqlite3.h>
+
+#include <QFileInfo>
+#include <QFileSystemWatcher>
+#include <QTimer>
+
+#include "app/launch/recent_projects.h"
+#include "app/models/run_list_model.h"
+#include "db/database.h"
+
+namespace parm::app {
+
+Project::Project(QObject* parent)
+    : QObject(parent),
+      runs_(new RunListModel(this)),
+      watcher_(new QFileSystemWatcher(this)),
+      poll_(new QTimer(this)),
+      debounce_(new QTimer(this)) {
+  // The watcher reacts at once to writes of the file and its WAL; the timer catches what watchers miss
+  // (network file systems, a WAL created after opening).
+  poll_->setInterval(1000);
+  debounce_->setSingleShot(true);
+  debounce_->setInterval(100);
+  connect(poll_, &QTimer::timeout, this, &Project::checkForChanges);
+  connect(debounce_, &QTimer::timeout, this, &Project::checkForChanges);
+  connect(watcher_, &QFileSystemWatcher::fileChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(runs_, &RunListModel::runAdded, this, [this](qint64 id) {
+    if (!loading_) emit runAppeared(id);
+  });
+  connect(runs_, &RunListModel::runCompleted, this, [this](qint64 id) {
+    if (!loading_) emit runCompleted(id);
+  });
+}
+
+Project::~Project() = default;
+
+bool Project::open(const QString& path, bool create) {
+  const QString absolute = QFileInfo(path).absoluteFilePath();
+  std::unique_ptr<db::Database> db;
+  try {
+    db = std::make_unique<db::Database>(db::Database::open(absolute.toStdString(), create));
+  } catch (const std::exception& e) {
+    lastError_ = QString::fromUtf8(e.what());
+    emit errorOccurred(lastError_);
+    return false;
+  }
+  close();
+  db_ = std::move(db);
+  path_ = absolute;
+  lastError_.clear();
+  lastRefreshError_.clear();
+  version_ = dataVersion();
+  loading_ = true;  // the runs already there did not "appear"
+  refresh();
+  loading_ = false;
+  watcher_->addPath(path_);
+  if (QFileInfo::exists(path_ + "-wal")) watcher_->addPath(path_ + "-wal");
+  poll_->start();
+  RecentProjects::add(path_);
+  emit opened(path_);
+  return true;
+}
+
+void Project::close() {
+  if (!db_) return;
+  poll_->stop();
+  debounce_->stop();
+  if (const QStringList watched = watcher_->files(); !watched.isEmpty()) watcher_->removePaths(watched);
+  runs_->clear();
+  db_.reset();
+  path_.clear();
+  version_ = -1;
+  emit closed();
+}
+
+void Project::setPollInterval(int ms) {
+  poll_->setInterval(ms);
+}
+
+bool Project::refresh() {
+  if (!db_) return false;
+  try {
+    runs_->refresh(*db_);
+    lastRefreshError_.clear();
+    return true;
+  } catch (const std::exception& e) {
+    const QString message = QString::fromUtf8(e.what());
+    if (message != lastRefreshError_) {
+      lastRefreshError_ = lastError_ = message;
+      emit errorOccurred(message);
+    }
+    return false;
+  }
+}
+
+qint64 Project::dataVersion() const {
+  if (!db_ || !db_->handle()) return -1;
+  sqlite3_stmt* stmt = nullptr;
+  qint64 version = -1;
+  if (sqlite3_prepare_v2(db_->handle(), "PRAGMA data_version", -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW)
+    version = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  return version;
+}
+
+// Another connection committed since the last look: re-read the runs (cheap when nothing changed).
+void Project::checkForChanges() {
+  if (!db_) return;
+  if (const QString wal = path_ + "-wal"; !watcher_->files().contains(wal) && QFileInfo::exists(wal))
+    watcher_->addPath(wal);
+  const qint64 version = dataVersion();
+  if (version == version_ && version >= 0) return;
+  version_ = version;
+  refresh();
+}
+
+}  // namespace parm::app

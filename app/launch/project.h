@@ -1,0 +1,71 @@
+// A project = one SQLite file (db/database.h). Opening or creating it, its runs as a model that follows the
+// file while other processes (`parm run --db`) write to it, and the recent-files list. A file that is not a
+// project (corrupt, foreign SQLite, newer schema) is refused with one line naming it, and is never modified.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <memory>
+
+class QFileSystemWatcher;
+class QTimer;
+
+namespace parm::db {
+class Database;
+}
+
+namespace parm::app {
+
+class RunListModel;
+
+class Project : public QObject {
+  Q_OBJECT
+ public:
+  explicit Project(QObject* parent = nullptr);
+  ~Project() override;
+
+  // Opens an existing project file (create = false) or opens/creates one (create = true). On failure the
+  // project that was open stays open, errorOccurred(message) is emitted and false returned. On success the
+  // file goes to the front of RecentProjects.
+  bool open(const QString& path, bool create = false);
+  bool create(const QString& path) { return open(path, true); }
+  void close();
+
+  bool isOpen() const { return db_ != nullptr; }
+  QString path() const { return path_; }  // absolute; empty when none is open
+  QString lastError() const { return lastError_; }
+  // The open database (nullptr when none), for read queries on the GUI thread.
+  db::Database* database() const { return db_.get(); }
+  RunListModel* runs() const { return runs_; }
+
+  // How often the file is checked for commits of other processes (a cheap PRAGMA data_version).
+  void setPollInterval(int ms);
+
+ public slots:
+  // Re-reads the runs now; false (and errorOccurred) when the queries fail.
+  bool refresh();
+
+ signals:
+  void opened(const QString& path);
+  void closed();
+  void errorOccurred(const QString& message);
+  void runAppeared(qint64 runId);   // a run not there before (not those present when the file was opened)
+  void runCompleted(qint64 runId);  // a run listed as incomplete is now complete
+
+ private:
+  void checkForChanges();
+  qint64 dataVersion() const;
+
+  std::unique_ptr<db::Database> db_;
+  QString path_;
+  QString lastError_;
+  QString lastRefreshError_;  // reported once, not on every poll
+  qint64 version_ = -1;
+  bool loading_ = false;
+  RunListModel* runs_;
+  QFileSystemWatcher* watcher_;
+  QTimer* poll_;
+  QTimer* debounce_;
+};
+
+}  // namespace parm::app

@@ -1,0 +1,303 @@
+#include "app/timeline/timeline_widget.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QImage>
+#include <QLabel>
+#include <QPainter>
+#include <QPushButton>
+#include <QScrollBar>
+#include <QSplitter>
+#include <QSvgGenerator>
+#include <QThread>
+#include <QTimer>
+#include <QTreeView>
+#include <QVBoxLayout>
+#include <functional>
+
+#include "app/timeline/timeline_row_model.h"
+#include "app/timeline/timeline_view.h"
+#include "db/database.h"
+
+namespace parm::app {
+
+TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
+  auto* bar = new QHBoxLayout;
+  modeBox_ = new QComboBox;
+  modeBox_->addItem(tr("Measured vs predicted (one iteration)"), static_cast<int>(TimelineMode::Aligned));
+  modeBox_->addItem(tr("Whole run"), static_cast<int>(TimelineMode::WholeRun));
+  layoutBox_ = new QComboBox;
+  layoutBox_->addItem(tr("Stacked"));
+  layoutBox_->addItem(tr("Side by side"));
+  iterationBox_ = new QComboBox;
+  flowsBox_ = new QCheckBox(tr("Flow arrows"));
+  flowsBox_->setChecked(true);
+  auto* fit = new QPushButton(tr("Fit (F)"));
+  notice_ = new QLabel;
+  notice_->setStyleSheet(QStringLiteral("color: #a05000"));
+  for (QWidget* w : std::initializer_list<QWidget*>{modeBox_, layoutBox_, iterationBox_, flowsBox_, fit})
+    bar->addWidget(w);
+  bar->addWidget(notice_, 1);
+  fillIterationChoices();
+
+  model_ = new TimelineRowModel(this);
+  tree_ = new QTreeView;
+  tree_->setModel(model_);
+  tree_->setHeaderHidden(true);  // the canvas' axis sits where a header would be
+  tree_->setFrameShape(QFrame::NoFrame);
+  tree_->setUniformRowHeights(true);
+  tree_->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+  tree_->setSelectionMode(QAbstractItemView::NoSelection);
+  tree_->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  auto* left = new QWidget;
+  auto* leftLayout = new QVBoxLayout(left);
+  leftLayout->setContentsMargins(0, 0, 0, 0);
+  leftLayout->setSpacing(0);
+  auto* head = new QLabel(tr("  rows / events"));
+  head->setFixedHeight(TimelineView::kAxisHeight);
+  leftLayout->addWidget(head);
+  leftLayout->addWidget(tree_);
+  view_ = new TimelineView;
+  view_->setMessage(tr("No run open"));
+  splitter_ = new QSplitter;
+  splitter_->addWidget(left);
+  splitter_->addWidget(view_);
+  splitter_->setStretchFactor(1, 1);
+  splitter_->setSizes({220, 900});
+
+  auto* root = new QVBoxLayout(this);
+  root->addLayout(bar);
+  root->addWidget(splitter_, 1);
+
+  connect(modeBox_, &QComboBox::currentIndexChanged, this,
+          [this] { setMode(static_cast<TimelineMode>(modeBox_->currentData().toInt())); });
+  connect(layoutBox_, &QComboBox::currentIndexChanged, this, [this](int i) { setSideBySide(i == 1); });
+  connect(iterationBox_, &QComboBox::currentIndexChanged, this,
+          [this] { setIterationChoice(iterationBox_->currentData().toInt()); });
+  connect(flowsBox_, &QCheckBox::toggled, view_, &TimelineView::setFlowsVisible);
+  connect(fit, &QPushButton::clicked, view_, &TimelineView::fitToView);
+  auto later = [this] {
+    if (relayoutPending_) return;
+    relayoutPending_ = true;
+    QTimer::singleShot(0, this, [this] { relayoutRows(); });
+  };
+  connect(tree_, &QTreeView::expanded, this, later);
+  connect(tree_, &QTreeView::collapsed, this, later);
+  connect(tree_->verticalScrollBar(), &QScrollBar::valueChanged, this, [this] { relayoutRows(); });
+  connect(view_, &TimelineView::verticalDragged, this,
+          [this](int dy) { tree_->verticalScrollBar()->setValue(tree_->verticalScrollBar()->value() - dy); });
+  connect(view_, &TimelineView::rangeSelected, this, &TimelineWidget::rangeSelected);
+  connect(view_, &TimelineView::rangeCleared, this, &TimelineWidget::rangeCleared);
+}
+
+TimelineWidget::~TimelineWidget() {
+  for (const QPointer<QThread>& t : threads_)
+    if (t) t->wait();  // a load in flight owns nothing of ours, but must end before its QThread is deleted
+}
+
+bool TimelineWidget::openRun(const QString& dbPath, qint64 runId, QString* error, qint64 predictionRunId) {
+  ++generation_;
+  data_.reset();
+  view_->setData(nullptr);
+  model_->rebuild(nullptr, sideBySide_);
+  noticeText_.clear();
+  notice_->clear();
+  try {
+    const db::Database db = db::Database::open(dbPath.toStdString(), false);
+    const std::optional<db::RunInfo> run = db.run(runId);
+    if (!run) throw db::DbError(dbPath.toStdString() + ": no run " + std::to_string(runId));
+    if (predictionRunId >= 0 && !db.run(predictionRunId))
+      throw db::DbError(dbPath.toStdString() + ": no prediction run " + std::to_string(predictionRunId));
+    if (!run->complete)
+      noticeText_ =
+          tr("%1: run %2 is incomplete (still being written, or it was killed): showing what is stored")
+              .arg(dbPath)
+              .arg(runId);
+  } catch (const std::exception& e) {
+    const QString message = QString::fromStdString(e.what());
+    if (error) *error = message.startsWith(dbPath) ? message : dbPath + ": " + message;
+    loading_ = false;
+    view_->setMessage(error ? *error : message);
+    return false;
+  }
+  if (error) *error = noticeText_;
+  notice_->setText(noticeText_);
+  view_->setMessage(tr("Loading run %1 of %2 ...").arg(runId).arg(QFileInfo(dbPath).fileName()));
+  loading_ = true;
+
+  auto loaded = std::make_shared<TimelineData>();
+  auto ok = std::make_shared<bool>(false);
+  auto message = std::make_shared<QString>();
+  const TimelineMode mode = mode_;
+  const int choice = iterationChoice_;
+  const bool relative = sideBySide_;
+  QThread* thread = QThread::create([=] {
+    *ok = loaded->load(dbPath, runId, predictionRunId, message.get());
+    if (*ok) loaded->build(mode, choice, relative);
+  });
+  thread->setParent(this);
+  const int generation = generation_;
+  connect(thread, &QThread::finished, this, [=, this] {
+    finishLoad(loaded, *ok, *message, generation);
+    thread->deleteLater();
+  });
+  threads_.emplace_back(thread);
+  thread->start();
+  return true;
+}
+
+void TimelineWidget::finishLoad(std::shared_ptr<TimelineData> loaded, bool ok, const QString& error,
+                                int generation) {
+  std::erase_if(threads_, [](const QPointer<QThread>& t) { return t.isNull() || t->isFinished(); });
+  if (generation != generation_) return;  // a later openRun superseded this load
+  loading_ = false;
+  if (!ok) {
+    view_->setMessage(error);
+    emit runLoaded(false, error);
+    return;
+  }
+  data_ = std::move(loaded);
+  // The worker built with the settings of openRun time; rebuild if they changed meanwhile.
+  if (data_->mode() != mode_) data_->build(mode_, iterationChoice_, sideBySide_);
+  fillIterationChoices();
+  view_->setData(data_.get());
+  model_->rebuild(data_.get(), sideBySide_);
+  tree_->expandAll();
+  relayoutRows();
+  view_->fitToView();
+  if (data_->measured().empty() && data_->predicted().empty())
+    view_->setMessage(tr("Run %1 has no events yet").arg(data_->runId()));
+  emit runLoaded(true, noticeText_);
+}
+
+void TimelineWidget::fillIterationChoices() {
+  const QSignalBlocker block(iterationBox_);
+  iterationBox_->clear();
+  iterationBox_->addItem(tr("median iteration"), kIterationMedian);
+  iterationBox_->addItem(tr("fastest iteration"), kIterationFastest);
+  iterationBox_->addItem(tr("slowest iteration"), kIterationSlowest);
+  std::size_t iterations = 0;
+  if (data_)
+    for (const TimelineSection& s : data_->sections())
+      iterations = std::max(iterations, s.iterationStart.size());
+  for (std::size_t i = 0; i < iterations; ++i)
+    iterationBox_->addItem(tr("iteration %1").arg(i), static_cast<int>(i));
+  const int at = iterationBox_->findData(iterationChoice_);
+  iterationBox_->setCurrentIndex(at >= 0 ? at : 0);
+  iterationBox_->setEnabled(mode_ == TimelineMode::Aligned);
+}
+
+void TimelineWidget::rebuild() {
+  iterationBox_->setEnabled(mode_ == TimelineMode::Aligned);
+  if (!data_) return;
+  view_->clearSelection();  // its time base changes with the build
+  data_->build(mode_, iterationChoice_, sideBySide_);
+  view_->setData(data_.get());
+  model_->rebuild(data_.get(), sideBySide_);
+  tree_->expandAll();
+  relayoutRows();
+  view_->fitToView();
+}
+
+void TimelineWidget::setMode(TimelineMode mode) {
+  if (mode == mode_) return;
+  mode_ = mode;
+  const QSignalBlocker block(modeBox_);
+  modeBox_->setCurrentIndex(modeBox_->findData(static_cast<int>(mode)));
+  rebuild();
+}
+
+void TimelineWidget::setSideBySide(bool on) {
+  if (on == sideBySide_) return;
+  sideBySide_ = on;
+  const QSignalBlocker block(layoutBox_);
+  layoutBox_->setCurrentIndex(on ? 1 : 0);
+  rebuild();
+}
+
+void TimelineWidget::setIterationChoice(int choice) {
+  if (choice == iterationChoice_) return;
+  iterationChoice_ = choice;
+  const QSignalBlocker block(iterationBox_);
+  const int at = iterationBox_->findData(choice);
+  if (at >= 0) iterationBox_->setCurrentIndex(at);
+  if (mode_ == TimelineMode::Aligned) rebuild();
+}
+
+void TimelineWidget::setFlowsVisible(bool on) {
+  flowsBox_->setChecked(on);
+}
+void TimelineWidget::fitToView() {
+  view_->fitToView();
+}
+void TimelineWidget::clearSelection() {
+  view_->clearSelection();
+}
+QString TimelineWidget::notice() const {
+  return noticeText_;
+}
+
+// The canvas draws the tree's visible rows at the tree's own y positions, so both scroll and collapse
+// together.
+void TimelineWidget::relayoutRows() {
+  relayoutPending_ = false;
+  std::vector<TimelineView::VisibleRow> rows;
+  if (data_) {
+    tree_->doItemsLayout();
+    std::function<void(const QModelIndex&)> walk = [&](const QModelIndex& parent) {
+      for (int r = 0; r < model_->rowCount(parent); ++r) {
+        const QModelIndex index = model_->index(r, 0, parent);
+        const QRect rect = tree_->visualRect(index);
+        if (!rect.isValid()) continue;
+        TimelineView::VisibleRow row;
+        row.top = rect.top();
+        row.height = rect.height();
+        if (tree_->isExpanded(index) && model_->rowCount(index) > 0) {
+          row.header = true;
+          rows.push_back(std::move(row));
+          walk(index);
+        } else {
+          row.columns = model_->rowsUnder(index);
+          rows.push_back(std::move(row));
+        }
+      }
+    };
+    walk({});
+  }
+  view_->setRows(std::move(rows), model_->columnTitles());
+}
+
+bool TimelineWidget::exportImage(const QString& path, QString* error) {
+  auto fail = [&](const QString& why) {
+    if (error) *error = path + ": " + why;
+    return false;
+  };
+  if (!data_) return fail(tr("no run loaded to export"));
+  relayoutRows();
+  const QSize size = splitter_->size().isEmpty() ? QSize(1200, 700) : splitter_->size();
+  if (QFileInfo(path).suffix().compare(QLatin1String("svg"), Qt::CaseInsensitive) == 0) {
+    QSvgGenerator svg;
+    svg.setFileName(path);
+    svg.setSize(size);
+    svg.setViewBox(QRect(QPoint(0, 0), size));
+    svg.setTitle(tr("Parm Studio timeline: run %1 (%2)").arg(data_->runId()).arg(data_->runName()));
+    QPainter p;
+    if (!p.begin(&svg)) return fail(tr("cannot write SVG"));
+    splitter_->render(&p);
+    p.end();
+  } else {
+    QImage image(size, QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::white);
+    QPainter p(&image);
+    splitter_->render(&p);
+    p.end();
+    if (!image.save(path)) return fail(tr("cannot write image (unwritable, or an unknown image format)"));
+  }
+  if (QFileInfo(path).size() <= 0) return fail(tr("export wrote nothing"));
+  return true;
+}
+
+}  // namespace parm::app

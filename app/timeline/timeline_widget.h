@@ -1,0 +1,89 @@
+// The timeline area of the main window: the rank -> lane tree, the canvas and a toolbar (mode, layout,
+// iteration, flow arrows, fit). Runs load on a worker thread; the GUI shows "Loading" meanwhile.
+#pragma once
+
+#include <QPointer>
+#include <QWidget>
+#include <memory>
+#include <vector>
+
+#include "app/timeline/timeline_data.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QSplitter;
+class QThread;
+class QTreeView;
+
+namespace parm::app {
+
+class TimelineRowModel;
+class TimelineView;
+
+class TimelineWidget : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TimelineWidget(QWidget* parent = nullptr);
+  ~TimelineWidget() override;
+
+  // Shows run `runId` of the project file, with the predictions stored against `predictionRunId` (a run of
+  // kind "prediction" from `parm predict --db`), or against the run itself when -1. Checks the file and the
+  // run at once and loads the events on a worker thread (runLoaded() follows). Returns false with a one-line
+  // error naming the file (corrupt, foreign or newer file, no such run); returns true with *error set to a
+  // notice when the run is incomplete (still being written or killed: what is stored so far is shown).
+  bool openRun(const QString& dbPath, qint64 runId, QString* error = nullptr, qint64 predictionRunId = -1);
+  bool isLoading() const { return loading_; }
+  // PNG (or any raster format Qt writes) or SVG by suffix: the tree and the canvas as shown.
+  bool exportImage(const QString& path, QString* error = nullptr);
+
+  void setMode(TimelineMode mode);
+  TimelineMode mode() const { return mode_; }
+  void setSideBySide(bool on);
+  bool sideBySide() const { return sideBySide_; }
+  void setIterationChoice(int choice);  // >= 0 or kIterationMedian/Fastest/Slowest
+  void setFlowsVisible(bool on);
+  void fitToView();
+  void clearSelection();
+  QString notice() const;
+
+  TimelineView* view() const { return view_; }
+  TimelineRowModel* rowModel() const { return model_; }
+  QTreeView* tree() const { return tree_; }
+  const TimelineData* timelineData() const { return data_.get(); }
+
+ signals:
+  void runLoaded(bool ok, const QString& message);
+  // A time range in the run's measured time base (ns from the run origin, like events.start_ns): filter the
+  // tables to it. rangeCleared(): show everything again.
+  void rangeSelected(qint64 startNs, qint64 endNs);
+  void rangeCleared();
+
+ private:
+  void rebuild();
+  void relayoutRows();
+  void finishLoad(std::shared_ptr<TimelineData> loaded, bool ok, const QString& error, int generation);
+  void fillIterationChoices();
+
+  QComboBox* modeBox_ = nullptr;
+  QComboBox* layoutBox_ = nullptr;
+  QComboBox* iterationBox_ = nullptr;
+  QCheckBox* flowsBox_ = nullptr;
+  QLabel* notice_ = nullptr;
+  QSplitter* splitter_ = nullptr;
+  QTreeView* tree_ = nullptr;
+  TimelineRowModel* model_ = nullptr;
+  TimelineView* view_ = nullptr;
+
+  std::shared_ptr<TimelineData> data_;
+  std::vector<QPointer<QThread>> threads_;
+  int generation_ = 0;
+  bool loading_ = false;
+  bool relayoutPending_ = false;
+  TimelineMode mode_ = TimelineMode::Aligned;
+  bool sideBySide_ = false;
+  int iterationChoice_ = kIterationMedian;
+  QString noticeText_;
+};
+
+}  // namespace parm::app

@@ -1,0 +1,6 @@
+# The main window that assembles every area: a project made by a real 2-rank `parm validate`, bad files, a
+# failing `parm`, a launch through the window, screenshots, layout restore.
+parm_add_qtest(test_app_main_window SOURCES app/test_app_main_window.cpp LIBS parm_app_shell)
+target_compile_definitions(test_app_main_window PRIVATE PARM_EXE="$<TARGET_FILE:parm>")
+add_dependencies(test_app_main_window parm)
+set_tests_properties(test_app_main_window PROPERTIES RUN_SERIAL TRUE TIMEOUT 300)  # starts mpirun ranks of its own

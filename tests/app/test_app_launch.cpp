@@ -1,0 +1,214 @@
+// Launching `parm` from the GUI: a short 2-rank run through the launch panel appears in the project's run
+// list; failing launches end with one line in the panel; cancel stops a running parm; progress from "[i/n]"
+// lines.
+#include <QAbstractItemModelTester>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "app/launch/launch_panel.h"
+#include "app/launch/parm_process.h"
+#include "app/launch/project.h"
+#include "app/models/run_list_model.h"
+
+using namespace parm::app;
+
+namespace {
+
+// Small enough to run in about a second on 2 local ranks.
+const char* kSmallConfig = R"({"name": "gui-small",
+  "layer": {"batch": 1, "seq_len": 16, "hidden": 16, "ffn_hidden": 32, "num_experts": 4, "top_k": 1},
+  "parallel": {"ranks": 2, "gpus_per_node": 2, "mp": 1, "esp": 1},
+  "run": {"schedules": ["B_DS", "S2"], "warmup": 0, "iterations": 1}})";
+
+// Long enough to be cancelled while it runs.
+const char* kLongConfig = R"({"name": "gui-long",
+  "parallel": {"ranks": 2, "gpus_per_node": 2, "mp": 1, "esp": 1},
+  "run": {"warmup": 0, "iterations": 100000}})";
+
+QString fakeParm(const QTemporaryDir& dir, const QByteArray& body) {
+  const QString path = dir.filePath("fake-parm");
+  QFile f(path);
+  if (!f.open(QIODevice::WriteOnly)) return {};
+  f.write("#!/bin/sh\n" + body);
+  f.close();
+  f.setPermissions(f.permissions() | QFileDevice::ExeOwner);
+  return path;
+}
+
+}  // namespace
+
+class TestLaunch : public QObject {
+  Q_OBJECT
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("ParmStudioTest");
+    QCoreApplication::setApplicationName("test_app_launch");
+  }
+
+  void runAppearsInTheProject() {
+    QTemporaryDir dir;
+    Project project;
+    QAbstractItemModelTester tester(project.runs(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(project.create(dir.filePath("project.sqlite")));
+    LaunchPanel panel(PARM_EXE);
+    panel.setProject(&project);
+    panel.setConfigText(kSmallConfig);
+    panel.setAction(ParmAction::Run);
+    panel.setRanks(2);
+    panel.show();
+
+    // The exact command line, before anything runs.
+    const QString line = panel.commandLine();
+    QVERIFY2(line.startsWith(shellQuote(PARM_EXE) + " run "), qPrintable(line));
+    QVERIFY(line.contains(" --ranks 2 "));
+    QVERIFY(line.endsWith("--db " + shellQuote(project.path())));
+    QVERIFY(line.contains(shellQuote(panel.process()->configFilePath())));
+    panel.findChild<QPushButton*>("copy")->click();
+    QCOMPARE(QGuiApplication::clipboard()->text(), line);
+
+    QSignalSpy finished(&panel, &LaunchPanel::finished);
+    QSignalSpy appeared(&panel, &LaunchPanel::runAppeared);
+    QTest::mouseClick(panel.findChild<QPushButton*>("start"), Qt::LeftButton);
+    QVERIFY(panel.isRunning());
+    QVERIFY(!panel.findChild<QPushButton*>("start")->isEnabled());
+    QVERIFY(panel.findChild<QPushButton*>("cancel")->isEnabled());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 90000);
+    QVERIFY2(finished.first().at(0).toBool(), qPrintable(panel.logText()));
+    QVERIFY(panel.logText().contains("B_DS"));
+    QVERIFY(panel.statusText().startsWith("parm run finished"));
+    QCOMPARE(appeared.count(), 1);
+
+    const RunListModel* runs = project.runs();
+    const int row = runs->rowOfRun(appeared.first().first().toLongLong());
+    QVERIFY(row >= 0);
+    QCOMPARE(runs->index(row, RunListModel::KindColumn).data().toString(), QString("measured"));
+    QCOMPARE(runs->index(row, RunListModel::StatusColumn).data().toString(), QString("complete"));
+    QCOMPARE(runs->index(row, RunListModel::NameColumn).data().toString(), QString("gui-small"));
+    QCOMPARE(runs->index(row, RunListModel::RanksColumn).data().toInt(), 2);
+    QVERIFY(runs->index(row, RunListModel::EventsColumn).data().toLongLong() > 0);
+    QVERIFY(panel.findChild<QPushButton*>("start")->isEnabled());
+  }
+
+  void bogusHostfileEndsWithOneLine() {
+    QTemporaryDir dir;
+    LaunchPanel panel(PARM_EXE);
+    panel.setConfigText(kSmallConfig);
+    panel.setTarget(LaunchTarget::Hostfile, dir.filePath("no-such-hostfile"));
+    QVERIFY(panel.commandLine().contains("--hostfile"));
+    QSignalSpy finished(&panel, &LaunchPanel::finished);
+    QVERIFY(panel.start());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QCOMPARE(finished.first().at(0).toBool(), false);
+    const QString status = panel.statusText();
+    QVERIFY2(status.contains("--hostfile") && status.contains("no-such-hostfile"), qPrintable(status));
+    QVERIFY(!status.contains('\n'));
+    QVERIFY(!panel.isRunning());
+  }
+
+  void invalidConfigNamesTheField() {
+    LaunchPanel panel(PARM_EXE);
+    panel.setConfigText(R"({"parallel": {"ranks": 4, "mp": 3}})");
+    QSignalSpy finished(&panel, &LaunchPanel::finished);
+    QVERIFY(panel.start());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QCOMPARE(finished.first().at(0).toBool(), false);
+    QVERIFY2(panel.statusText().contains("parallel.mp"), qPrintable(panel.statusText()));
+    QVERIFY(!panel.statusText().contains('\n'));
+  }
+
+  void invalidCommandIsRefusedBeforeStarting() {
+    LaunchPanel panel(PARM_EXE);
+    panel.setAction(ParmAction::Validate);
+    panel.setCalibrationFile({});
+    QVERIFY(panel.commandLine().isEmpty());
+    QVERIFY(panel.statusText().contains("--calibration"));
+    QVERIFY(!panel.findChild<QPushButton*>("start")->isEnabled());
+    QVERIFY(!panel.start());
+    QVERIFY(!panel.isRunning());
+  }
+
+  void missingExecutable() {
+    LaunchPanel panel("/nonexistent/parm");
+    QSignalSpy finished(&panel, &LaunchPanel::finished);
+    panel.start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QCOMPARE(finished.first().at(0).toBool(), false);
+    QVERIFY2(panel.statusText().contains("/nonexistent/parm"), qPrintable(panel.statusText()));
+  }
+
+  void cancelStopsARun() {
+    LaunchPanel panel(PARM_EXE);
+    panel.setConfigText(kLongConfig);
+    QSignalSpy finished(&panel, &LaunchPanel::finished);
+    QVERIFY(panel.start());
+    // Wait until mpirun runs the ranks, so the cancel reaches the whole launch.
+    QTRY_VERIFY_WITH_TIMEOUT(panel.logText().contains("starting 2 ranks"), 30000);
+    QTest::qWait(500);
+    QVERIFY(panel.isRunning());
+    QElapsedTimer clock;
+    clock.start();
+    panel.findChild<QPushButton*>("cancel")->click();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+    QVERIFY(clock.elapsed() < 10000);
+    QCOMPARE(finished.first().at(0).toBool(), false);
+    QVERIFY2(panel.statusText().contains("cancelled"), qPrintable(panel.statusText()));
+    QVERIFY(!panel.isRunning());
+  }
+
+  void destroyingThePanelStopsTheRun() {
+    auto panel = std::make_unique<LaunchPanel>(PARM_EXE);
+    panel->setConfigText(kLongConfig);
+    QVERIFY(panel->start());
+    QTRY_VERIFY_WITH_TIMEOUT(panel->logText().contains("starting 2 ranks"), 30000);
+    QElapsedTimer clock;
+    clock.start();
+    panel.reset();  // e.g. the window closes: parm is terminated, not left running
+    QVERIFY(clock.elapsed() < 5000);
+  }
+
+  void progressAndLastErrorLine() {
+    QTemporaryDir dir;
+    const QString fake = fakeParm(dir,
+                                  "echo 'parm validate: [1/3] a' >&2\n"
+                                  "echo 'parm validate: [2/3] b' >&2\n"
+                                  "printf 'partial line without newline'\n"
+                                  "echo 'parm validate: mean layer error 12% exceeds --max-error 10%' >&2\n"
+                                  "exit 3\n");
+    ParmProcess process(fake);
+    QSignalSpy progress(&process, &ParmProcess::progress);
+    QSignalSpy lines(&process, &ParmProcess::outputLine);
+    QSignalSpy finished(&process, &ParmProcess::finished);
+    ParmCommandSpec spec;
+    spec.action = ParmAction::Validate;
+    spec.calibration = "cal.json";
+    QVERIFY(process.start(spec, "{}"));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QCOMPARE(progress.count(), 2);
+    QCOMPARE(progress.at(1).at(0).toInt(), 1);
+    QCOMPARE(progress.at(1).at(1).toInt(), 3);
+    QCOMPARE(finished.first().at(0).toBool(), false);
+    QCOMPARE(finished.first().at(1).toString(),
+             QString("parm validate: mean layer error 12% exceeds --max-error 10%"));
+    bool partial = false;
+    for (const auto& l : lines) partial |= l.at(0).toString() == "partial line without newline";
+    QVERIFY(partial);
+    QFile written(process.configFilePath());
+    QVERIFY(written.open(QIODevice::ReadOnly));
+    QCOMPARE(written.readAll(), QByteArray("{}"));
+  }
+
+  void defaultExecutableIsNextToTheBuild() {
+    // The test binary lives in build/tests/: ../engine/parm is the one built with it.
+    const QString exe = ParmProcess::defaultExecutable();
+    QVERIFY2(QFileInfo(exe).isExecutable() || exe == "parm", qPrintable(exe));
+    QCOMPARE(QFileInfo(exe).canonicalFilePath(), QFileInfo(PARM_EXE).canonicalFilePath());
+  }
+};
+
+QTEST_MAIN(TestLaunch)
+#include "test_app_launch.moc"

@@ -1,0 +1,5 @@
+# The timeline area: a real 4-rank run and a stored prediction made with the `parm` CLI, then the widget.
+parm_add_qtest(test_app_timeline SOURCES app/test_app_timeline.cpp LIBS parm_app_timeline parm_db Qt6::Svg)
+target_compile_definitions(test_app_timeline PRIVATE PARM_EXE="$<TARGET_FILE:parm>")
+add_dependencies(test_app_timeline parm)
+set_tests_properties(test_app_timeline PROPERTIES RUN_SERIAL TRUE TIMEOUT 180)  # starts mpirun ranks of its own
