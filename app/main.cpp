@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   parser.process(app);
 
   parm::app::MainWindow window(parser.value(parmOption));
+  if (parser.isSet(shotsOption)) window.resize(1500, 900);  // before the run loads, so the timeline fits it
   if (parser.isSet(configOption)) {
     const QString value = parser.value(configOption);
     QFile file(value);
@@ -47,7 +48,6 @@ int main(int argc, char** argv) {
   if (parser.isSet(shotsOption)) {
     const QString dir = parser.value(shotsOption);
     auto shoot = [&window, dir] {
-      window.resize(1500, 900);
       const QString error = window.saveScreenshots(dir);
       if (!error.isEmpty()) qCritical("%s", qPrintable(error));
       QApplication::exit(error.isEmpty() ? 0 : 1);

@@ -83,6 +83,10 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
   dock->setObjectName("runsDock");
   dock->setWidget(runsView_);
   addDockWidget(Qt::LeftDockWidgetArea, dock);
+  resizeDocks({dock}, {360}, Qt::Horizontal);
+  // Columns follow their contents as runs appear (ids, kinds and times are short).
+  connect(project_->runs(), &QAbstractItemModel::modelReset, runsView_, &QTableView::resizeColumnsToContents);
+  connect(project_->runs(), &QAbstractItemModel::rowsInserted, runsView_, &QTableView::resizeColumnsToContents);
 
   buildMenus();
 
@@ -285,6 +289,10 @@ QString MainWindow::saveScreenshots(const QString& dir) {
   for (int page = 0; page < tabs_->count() && error.isEmpty(); ++page) {
     tabs_->setCurrentIndex(page);
     QApplication::processEvents();
+    if (page == TimelinePage) {
+      timeline_->fitToView();  // the window may have been resized since the run was loaded
+      QApplication::processEvents();
+    }
     const QString path = QDir(dir).filePath(QString::fromLatin1(names[page]) + ".png");
     if (!grab().save(path)) error = tr("Cannot write %1").arg(path);
   }
