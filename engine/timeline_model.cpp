@@ -182,38 +182,39 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
                double& compute, double& interference, double& synced) {
   double cursor = 0;
   const double factor = std::max(1.0, m.calib.interference);
-  // Synchronisation (the "sync" fit, when present): half its alpha per lane change (a handoff between lane
-  // threads), and before each collective the wait for the slowest peer, beta x the compute since the last
-  // collective; the wait is part of the collective's interval, as the trace measures it.
-  const CalibrationFit* sync = m.calib.find("sync");
-  const double handoff = sync ? std::max(0.0, sync->fit.alpha) / 2.0 : 0.0;
-  const double drift = sync ? std::max(0.0, sync->fit.beta) : 0.0;
-  Lane prev = Lane::Compute;
-  bool first = true;
+  // Synchronisation (the "sync" fit for EP collectives, "sync_mp" for MP/ESP ones, when present): each
+  // collective of a group of 2+ pays alpha (lane handoffs, progress driven from a lane thread) and waits for
+  // the slowest peer, beta x the compute since the last collective; part of the collective's interval, as
+  // the trace measures it.
   double segment = 0;  // compute since the last collective
-  auto switch_to = [&](Lane lane) {
-    if (!first && lane != prev) {
-      cursor += handoff;
-      synced += handoff;
-    }
-    first = false;
-    prev = lane;
+  auto sync_ms = [&](Group g) {
+    const CalibrationFit* f = m.calib.find(g == Group::EP ? "sync" : "sync_mp");
+    const double t = f ? std::max(0.0, f->fit.alpha) + std::max(0.0, f->fit.beta) * segment : 0.0;
+    synced += t;
+    segment = 0;
+    return t;
   };
   for (std::size_t i = 0; i < list.size(); ++i) {
     const Op& op = list[i];
     const std::string suffix = phase == 1 ? " bwd" : "";
     if (op.kind == OpKind::Pipeline) {
-      switch_to(lane_of(op.stages.front().group));
-      cursor += drift * segment;  // the first step waits for the slowest peer
-      synced += drift * segment;
-      segment = 0;
-      prev = lane_of(op.stages.back().group);
+      cursor += sync_ms(op.stages.front().group);  // the first step waits for the slowest peer
       const std::size_t ns = op.stages.size();
       std::vector<std::int64_t> b(ns);
       std::vector<double> dur(ns);
       for (std::size_t s = 0; s < ns; ++s) {
         b[s] = m.bytes(op.stages[s].kind, op.stages[s].group, op.stages[s].dim);
         dur[s] = m.step_ms(op.stages[s], b[s]);
+      }
+      // What the alpha-beta steps miss (lane handoffs per step, placing the chunks, a gather over a group of
+      // one): the "pipeline" fit, per stage-step, against the bytes one exchange step moves.
+      if (const CalibrationFit* extra = m.calib.find("pipeline")) {
+        const double step_bytes = static_cast<double>(m.bytes(OpKind::AlltoAll, Group::EP, Dim::Capacity)) /
+                                  static_cast<double>(m.w);
+        const double e = std::max(0.0, extra->fit.alpha + extra->fit.beta * step_bytes);
+        for (double& d : dur) d += e;
+        synced +=
+            e * static_cast<double>(m.shared_link ? std::int64_t(ns) * m.w : m.w + std::int64_t(ns) - 1);
       }
       // Each step of stage s starts after stage s-1 of the same step and after the lane it runs on is free
       // (the executor runs one op at a time per lane, in FIFO order): stages on different lanes overlap
@@ -273,7 +274,6 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
     iv.group = group_name(op.group);
     iv.purpose = op.label;
     iv.lane = op.communicates() || op.kind == OpKind::Copy ? lane_of(op.group) : Lane::Compute;
-    switch_to(iv.lane);
     iv.start_ms = cursor;
     double t = 0;
     if (op.communicates()) {
@@ -282,11 +282,7 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
       t = n > 1 ? collective_ms(m.p, to_collective(op.kind), n, iv.bytes) : 0.0;
       comm_raw += t;
       t += m.local_movement_ms(op, n, iv.bytes);
-      if (n > 1) {
-        t += drift * segment;
-        synced += drift * segment;
-        segment = 0;
-      }
+      if (n > 1) t += sync_ms(op.group);
     } else if (op.kind == OpKind::Split) {
       const std::int64_t n = std::max<std::int64_t>(1, m.group_size(op.group));
       t = m.copy_ms(static_cast<double>(m.bytes(OpKind::AllGather, op.group, op.dim) / n));

@@ -17,9 +17,11 @@
 // multi-node pipeline overlap traffic on the other lane, so their durations are multiplied by the
 // calibration's interference factor; the time this adds is reported separately, and forward_comm_ms stays the
 // paper's (interference-free) quantity, equal to predict_forward_comm.
-// Synchronisation (the "sync" fit of `parm calibrate`): a lane handoff per change of lane and, inside each
-// collective, the wait for the slowest peer in proportion to the compute done since the previous collective
-// (ranks drift apart while they compute).
+// Synchronisation (the "sync" / "sync_mp" fits of `parm calibrate`, per EP / MP group): each collective pays
+// a fixed cost (lane handoffs, progress from a lane thread) and waits for the slowest peer in proportion to
+// the compute done since the previous collective (ranks drift apart while they compute). Fused pipelines (the
+// "pipeline" fit): each stage-step also pays what the alpha-beta step misses (lane handoffs, placing chunks),
+// per byte of one exchange step.
 #pragma once
 
 #include <string>
@@ -55,10 +57,11 @@ struct TimelinePrediction {
   double layer_ms = 0;         // forward + backward
   double forward_comm_ms = 0;  // communication of the forward pass, without interference
   double forward_compute_ms = 0;
-  double compute_ms = 0;        // compute of both passes (layer_ms - compute_ms: exposed communication)
-  double interference_ms = 0;   // time added by the interference factor (forward + backward)
-  double sync_ms = 0;           // lane handoffs and waits for the slowest peer (the "sync" fit), both passes
-  std::vector<CostTerm> terms;  // every op's time (forward and backward), for the dominant term
+  double compute_ms = 0;       // compute of both passes (layer_ms - compute_ms: exposed communication)
+  double interference_ms = 0;  // time added by the interference factor (forward + backward)
+  double sync_ms =
+      0;  // lane handoffs, waits for the slowest peer ("sync") and pipeline step overheads ("pipeline")
+  std::vector<CostTerm> terms;     // every op's time (forward and backward), for the dominant term
   std::vector<std::string> notes;  // e.g. "no 'gate' fit: gate time 0"
   std::string dominant() const;    // the largest term
 };

@@ -90,6 +90,14 @@ class TestCliParmCalibrate : public QObject {
       QVERIFY2(f->fit.samples >= 2, op);
       QVERIFY2(f->samples.size() >= 2, op);
     }
+    // The overhead fits (non-negative lines; beta may be 0 on a quiet machine): one point per measured size.
+    for (const char* op : {"sync", "pipeline"}) {
+      const parm::CalibrationFit* f = c.find(op);
+      QVERIFY2(f != nullptr, op);
+      QVERIFY2(f->fit.alpha >= 0 && f->fit.beta >= 0, op);
+      QCOMPARE(f->samples.size(), std::size_t{3});
+      QCOMPARE(f->group_size, 2);
+    }
     QCOMPARE(c.find("alltoall")->communicator, std::string("EP"));
     QCOMPARE(c.find("allgather")->communicator, std::string("MP"));
     QCOMPARE(c.find("allgather")->group_size, 2);

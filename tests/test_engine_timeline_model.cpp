@@ -8,6 +8,7 @@
 #include "engine/calibration.h"
 #include "engine/config_json.h"
 #include "engine/cost_model.h"
+#include "engine/schedule_ir.h"
 #include "engine/timeline_model.h"
 #include "resources/presets.h"
 
@@ -201,6 +202,49 @@ class TestTimelineModel : public QObject {
       // Local data movement is priced once there is a copy fit: Split ops take time.
       for (const auto& iv : t.intervals)
         if (iv.name.rfind("Split", 0) == 0) QVERIFY(iv.end_ms > iv.start_ms);
+    }
+  }
+
+  // "sync" (EP) and "sync_mp" (MP/ESP) charge every collective of a group of 2+ its alpha plus beta times the
+  // compute since the previous collective; "pipeline" adds its extra to every stage-step of a fused pipeline.
+  void syncAndPipelineFitsAreChargedPerCollective() {
+    const Config c = tc1();
+    const DerivedSizes d = derive_sizes(c);
+    const Calibration base = tc3_calibration(true);
+    auto with = [&](const char* op, double alpha, double beta) {
+      Calibration calib = base;
+      CalibrationFit f;
+      f.op = op;
+      f.communicator = std::string(op) == "sync_mp" ? "MP" : "EP";
+      f.fit.alpha = alpha;
+      f.fit.beta = beta;
+      calib.fits.push_back(f);
+      return calib;
+    };
+    for (ScheduleKind k : kAllSchedules) {
+      const TimelinePrediction plain = predict_timeline(c, d, base, k);
+      QCOMPARE(plain.sync_ms, 0.0);
+      // Count the collectives of groups of 2+ per group, from the schedule itself.
+      const Schedule sched = build_schedule(k, c.parallel);
+      int ep = 0, mp = 0;
+      for (const auto* list : {&sched.forward, &sched.backward})
+        for (const Op& op : *list) {
+          const Group g = op.kind == OpKind::Pipeline ? op.stages.front().group : op.group;
+          const std::int64_t n = g == Group::EP ? d.n_ep : (g == Group::ESP ? d.n_esp : d.N);
+          if ((op.communicates() || op.kind == OpKind::Pipeline) && n > 1) (g == Group::EP ? ep : mp) += 1;
+        }
+      const TimelinePrediction a = predict_timeline(c, d, with("sync", 0.25, 0.0), k);
+      QVERIFY(std::abs(a.layer_ms - plain.layer_ms - 0.25 * ep) < 1e-9);
+      QVERIFY(std::abs(a.sync_ms - 0.25 * ep) < 1e-9);
+      const TimelinePrediction b = predict_timeline(c, d, with("sync_mp", 0.125, 0.0), k);
+      QVERIFY(std::abs(b.layer_ms - plain.layer_ms - 0.125 * mp) < 1e-9);
+      // The drift term: bounded by beta times all the compute, and positive when there is an EP collective.
+      const TimelinePrediction drift = predict_timeline(c, d, with("sync", 0.0, 0.1), k);
+      QVERIFY(drift.sync_ms > 0);
+      QVERIFY(drift.sync_ms <= 0.1 * plain.compute_ms + 1e-9);
+      const TimelinePrediction piped = predict_timeline(c, d, with("pipeline", 0.5, 0.0), k);
+      const bool fused = k == ScheduleKind::S1F || k == ScheduleKind::S2F;
+      QCOMPARE(piped.layer_ms > plain.layer_ms, fused);
     }
   }
 

@@ -580,34 +580,62 @@ double time_collectives(const Config& config, comm::CommGroups& groups, const Be
   return std::max(1.0, ratio);
 }
 
+// An ordinary least-squares line with alpha, beta >= 0, for the "sync" overhead fit: its extra time can be ~0
+// on a quiet machine, which the 1/t^2 weights of fit_measured cannot take.
+void fit_nonnegative_line(Measured& m) {
+  const double n = double(m.samples.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const FitSample& f : m.samples) {
+    sx += f.n;
+    sy += f.t;
+    sxx += f.n * f.n;
+    sxy += f.n * f.t;
+  }
+  const double den = n * sxx - sx * sx;
+  m.fit.beta = den > 0 ? std::max(0.0, (n * sxy - sx * sy) / den) : 0.0;
+  m.fit.alpha = n > 0 ? std::max(0.0, (sy - m.fit.beta * sx) / n) : 0.0;
+  double ss_res = 0, ss_tot = 0;
+  for (const FitSample& f : m.samples) {
+    const double r = f.t - (m.fit.alpha + m.fit.beta * f.n);
+    ss_res += r * r;
+    ss_tot += (f.t - sy / n) * (f.t - sy / n);
+  }
+  m.fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+  m.fit.samples = static_cast<int>(n);
+  m.fitted = n > 0;
+}
+
 // The cost of synchronising after compute, as the executor pays it inside a layer: a GEMM on the compute
-// lane, then a small EP AlltoAll on the inter lane that waits for it, then the next GEMM waits for the
+// lane, then a small AlltoAll on the communicator's lane that waits for it, then the next GEMM waits for the
 // AlltoAll (LaneSet, the executor's own lanes). Per round the extra time over GEMM + AlltoAll alone is the
-// two lane handoffs plus the wait for the slowest peer, which grows with the compute every rank did since the
-// last collective (ranks drift apart while computing). Fitted as extra_ms = alpha + beta * compute_ms:
-// "sync".
+// lane handoffs (and, over TCP, the slower progress of a collective driven from a lane thread) plus the wait
+// for the slowest peer, which grows with the compute every rank did since the last collective (ranks drift
+// apart while computing). Fitted per communicator as extra_ms = alpha + beta * compute_ms: "sync" (EP, inter
+// lane) and "sync_mp" (MP, intra lane); the model charges it once per collective of that group.
 template <typename T>
-void time_sync(const Config& config, comm::CommGroups& groups, const Bench& bench, int iters, int warmup,
-               std::vector<Measured>& fits, std::ostream& table) {
-  if (groups.ep->size() < 2) {
-    table << "#\n# sync: not measured (an EP group of one rank never synchronises)\n";
+void time_sync(const Config& config, comm::Communicator& comm, const char* op, const char* communicator,
+               Lane lane, const Bench& bench, int iters, int warmup, std::vector<Measured>& fits,
+               std::ostream& table) {
+  if (comm.size() < 2) {
+    table << "#\n# " << op << ": not measured (a " << communicator
+          << " group of one rank never synchronises)\n";
     return;
   }
   const std::int64_t M = std::max<std::int64_t>(config.layer.hidden, 64);
   const std::int64_t H = std::max<std::int64_t>(config.layer.ffn_hidden, 64);
-  const int W = groups.ep->size();
+  const int W = comm.size();
   const std::size_t chunk = 1024;  // bytes per peer: latency-bound, so the extra time is synchronisation
   std::vector<char> send(chunk * std::size_t(W), 1), recv(send.size(), 0);
-  const auto a2a = [&] { groups.ep->all_to_all(send.data(), recv.data(), chunk); };
+  const auto a2a = [&] { comm.all_to_all(send.data(), recv.data(), chunk); };
   const double t_a = bench.time_block(a2a, iters, warmup);
-  Measured sync{"sync", "EP", W, {}, false, {}, false};
-  char line[256];
-  std::snprintf(
-      line, sizeof line,
-      "#\n# sync (EP, %d ranks): GEMM on the compute lane -> AlltoAll of %zu B per peer on the inter "
-      "lane -> next GEMM, as in a layer; n = GEMM ms, extra = round - GEMM - AlltoAll (%.2f us)\n"
-      "# %10s %12s %12s %12s\n",
-      W, chunk, t_a * 1e3, "rows", "gemm(us)", "round(us)", "extra(us)");
+  Measured sync{op, communicator, W, {}, false, {}, false};
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "#\n# %s (%s, %d ranks): GEMM on the compute lane -> AlltoAll of %zu B per peer on the %s "
+                "lane -> next GEMM, as in a layer; n = GEMM ms, extra = round - GEMM - AlltoAll (%.2f us)\n"
+                "# %10s %12s %12s %12s\n",
+                op, communicator, W, chunk, lane == Lane::Inter ? "inter" : "intra", t_a * 1e3, "rows",
+                "gemm(us)", "round(us)", "extra(us)");
   table << line;
   LaneSet lanes;
   for (std::int64_t m : {std::int64_t(32), std::int64_t(128), std::int64_t(512)}) {
@@ -620,7 +648,7 @@ void time_sync(const Config& config, comm::CommGroups& groups, const Bench& benc
     const double round = bench.time_block(
         [&] {
           EventPtr c = lanes.submit(Lane::Compute, gemm);
-          lanes.submit(Lane::Inter, a2a, {c});
+          lanes.submit(lane, a2a, {c});
           lanes.synchronize();
         },
         iters, warmup);
@@ -630,30 +658,96 @@ void time_sync(const Config& config, comm::CommGroups& groups, const Bench& benc
                   extra * 1e3);
     table << line;
   }
-  bench.progress("sync");
-  // An ordinary least-squares line (extra can be ~0 on a quiet machine, which 1/t^2 weights cannot take).
-  const double n = double(sync.samples.size());
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (const FitSample& f : sync.samples) {
-    sx += f.n;
-    sy += f.t;
-    sxx += f.n * f.n;
-    sxy += f.n * f.t;
-  }
-  const double den = n * sxx - sx * sx;
-  sync.fit.beta = den > 0 ? std::max(0.0, (n * sxy - sx * sy) / den) : 0.0;
-  sync.fit.alpha = std::max(0.0, (sy - sync.fit.beta * sx) / n);
-  double ss_res = 0, ss_tot = 0;
-  for (const FitSample& f : sync.samples) {
-    const double r = f.t - (sync.fit.alpha + sync.fit.beta * f.n);
-    ss_res += r * r;
-    ss_tot += (f.t - sy / n) * (f.t - sy / n);
-  }
-  sync.fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
-  sync.fit.samples = static_cast<int>(n);
-  sync.fitted = true;
+  bench.progress(op);
+  fit_nonnegative_line(sync);
   print_fit_line(table, sync);
   fits.push_back(sync);
+}
+
+// The fused SAA pipeline as the executor runs it (run_pipeline): W pairwise steps, step i's exchange (one p2p
+// step on the fused EP communicator, inter lane), then the MP AllGather of the received chunk and its
+// placement (fused MP communicator, intra lane), stage 2 of step i waiting for stage 1 of step i only; fresh
+// buffers per call. The model prices each stage-step from the p2p, AlltoAll and AllGather fits; what it does
+// not see (lane handoffs per step, the placement copies, a gather over a group of one) is the extra time per
+// stage-step on the critical path, fitted against the bytes of one step: "pipeline".
+template <typename T>
+void time_pipeline(const Config& config, comm::CommGroups& groups, const Bench& bench, const WorkerArgs& a,
+                   std::vector<Measured>& fits, std::ostream& table) {
+  comm::Communicator& ep = *groups.ep_fused;
+  comm::Communicator& mp = *groups.mp_fused;
+  const std::int64_t W = ep.size(), N = mp.size(), q = ep.rank();
+  if (W < 2) {
+    table << "#\n# pipeline: not measured (an EP group of one rank has no pipeline)\n";
+    return;
+  }
+  auto fit_of = [&](const char* op) -> const LinearFit* {
+    for (const Measured& m : fits)
+      if (m.op == op && m.fitted) return &m.fit;
+    return nullptr;
+  };
+  const LinearFit* p2p = fit_of("p2p");
+  const LinearFit* a2a = fit_of("alltoall");
+  const LinearFit* ag = fit_of("allgather");
+  if (!p2p || !a2a) {
+    table << "#\n# pipeline: not measured (needs the p2p and alltoall fits)\n";
+    return;
+  }
+  // One node: the model runs every step serially (intra and inter share the link); else as a wavefront.
+  const bool serial = config.parallel.nodes() <= 1;
+  Measured pipe{"pipeline", "EP", int(W), {}, false, {}, false};
+  char line[256];
+  std::snprintf(
+      line, sizeof line,
+      "#\n# pipeline (SAA over %lld steps, MP %lld): n = bytes per step, extra = (measured - model) / "
+      "stage-steps on the critical path\n# %12s %12s %12s %12s\n",
+      (long long)W, (long long)N, "step(B)", "model(us)", "measured(us)", "extra(us)");
+  table << line;
+  LaneSet lanes;
+  for (std::int64_t size : sweep_sizes(a.begin, a.end, a.factor, a.quick)) {
+    const std::int64_t blk = std::max<std::int64_t>(1, size / W / std::int64_t(sizeof(T)));
+    const std::int64_t step_bytes = blk * std::int64_t(sizeof(T));
+    std::vector<T> input(std::size_t(W * blk), T(1));
+    const auto run = [&] {
+      std::vector<T> exchanged(std::size_t(W * blk)), gathered(std::size_t(W * N * blk)),
+          output(std::size_t(W * N * blk));
+      std::vector<EventPtr> exchange(static_cast<std::size_t>(W));
+      for (std::int64_t i = 0; i < W; ++i) {
+        const std::int64_t dst = (q + i) % W, src = (q - i + W) % W;
+        exchange[std::size_t(i)] = lanes.submit(Lane::Inter, [&, dst, src] {
+          ep.send_recv(input.data() + dst * blk, std::size_t(step_bytes), int(dst),
+                       exchanged.data() + src * blk, std::size_t(step_bytes), int(src));
+        });
+        lanes.submit(Lane::Intra,
+                     [&, src] {
+                       T* g = gathered.data() + src * N * blk;
+                       mp.all_gather(exchanged.data() + src * blk, g, std::size_t(step_bytes));
+                       for (std::int64_t p = 0; p < N; ++p)
+                         std::copy_n(g + p * blk, blk, output.data() + (p * W + src) * blk);
+                     },
+                     {exchange[std::size_t(i)]});
+      }
+      lanes.synchronize();
+    };
+    const double measured = bench.time_block(run);
+    const double b = double(step_bytes);
+    const double t_a = p2p->alpha + a2a->beta * b;
+    const double t_g = N > 1 && ag ? ag->alpha + ag->beta * double(N - 1) / double(N) * double(N) * b : 0.0;
+    const double model = serial ? double(W) * (t_a + t_g) : t_a + double(W - 1) * std::max(t_a, t_g) + t_g;
+    const double stage_steps = serial ? 2.0 * double(W) : double(W + 1);
+    const double extra = std::max(0.0, measured - model) / stage_steps;
+    pipe.samples.push_back({b, extra});
+    std::snprintf(line, sizeof line, "  %12lld %12.2f %12.2f %12.2f\n", (long long)step_bytes, model * 1e3,
+                  measured * 1e3, extra * 1e3);
+    table << line;
+  }
+  bench.progress("pipeline");
+  // Relative (1/t^2) weights as for the collectives: step sizes span decades and the largest, whose fresh
+  // buffers fault in, would otherwise set beta for the small steps layers make. A zero extra is floored.
+  for (FitSample& f : pipe.samples) f.t = std::max(f.t, 1e-6);
+  fit_measured(pipe);
+  if (!pipe.fitted || pipe.fit.beta < 0) fit_nonnegative_line(pipe);
+  print_fit_line(table, pipe);
+  fits.push_back(pipe);
 }
 
 void run_calibrate_worker(const WorkerArgs& a) {
@@ -703,11 +797,18 @@ void run_calibrate_worker(const WorkerArgs& a) {
     {
       comm::CommGroups groups = comm::make_mpi_groups(layout, std::chrono::milliseconds(a.timeout_ms));
       interference = time_collectives(config, groups, bench, a, fits, table);
-      const int siters = std::max(5, a.iters), swarm = std::max(2, a.warmup);
-      if (config.layer.dtype == DType::Fp64)
-        time_sync<double>(config, groups, bench, siters, swarm, fits, table);
-      else
-        time_sync<float>(config, groups, bench, siters, swarm, fits, table);
+      // More calls than the collectives: the extra is a small difference of two medians.
+      const int siters = std::max(20, a.iters), swarm = std::max(3, a.warmup);
+      if (config.layer.dtype == DType::Fp64) {
+        time_sync<double>(config, *groups.ep, "sync", "EP", Lane::Inter, bench, siters, swarm, fits, table);
+        time_sync<double>(config, *groups.mp, "sync_mp", "MP", Lane::Intra, bench, siters, swarm, fits,
+                          table);
+        time_pipeline<double>(config, groups, bench, a, fits, table);
+      } else {
+        time_sync<float>(config, *groups.ep, "sync", "EP", Lane::Inter, bench, siters, swarm, fits, table);
+        time_sync<float>(config, *groups.mp, "sync_mp", "MP", Lane::Intra, bench, siters, swarm, fits, table);
+        time_pipeline<float>(config, groups, bench, a, fits, table);
+      }
       MPI_Barrier(MPI_COMM_WORLD);
     }
     const int citers = std::max(3, a.iters), cwarm = std::max(1, a.warmup);

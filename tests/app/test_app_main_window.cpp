@@ -94,7 +94,7 @@ class TestAppMainWindow : public QObject {
 
   void openingAProjectShowsItsLatestRun() {
     MainWindow w(PARM_EXE);
-    QAbstractItemModelTester tester(w.project()->runs());
+    QAbstractItemModelTester tester(w.project()->runs(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY(w.openProject(db_));
     QCOMPARE(w.tabs()->count(), 4);
     // The latest complete run is the validation report; the views show the run it measured.
