@@ -28,14 +28,14 @@ for s in "${settings[@]}"; do
 {"name":"local2","layer":{"batch":2,"seq_len":128,"hidden":128,"ffn_hidden":512,"num_experts":4,"top_k":2},
  "parallel":{"ranks":2,"gpus_per_node":2,"mp":1,"esp":1}}
 J
-    "$parm" calibrate "$out/local2-config.json" --quick --out "$out/cal-local2.json" >/dev/null
+    "$parm" calibrate "$out/local2-config.json" --out "$out/cal-local2.json" >/dev/null
     "$parm" validate resources/grids/cpu-grid.json --ranks 2 --calibration "$out/cal-local2.json" \
       --db "$out/accuracy.sqlite" --json >"$out/local2.json"
   else
     "$parm" cluster down --name acc >/dev/null 2>&1 || true
     "$parm" cluster up --nodes 2 --ranks-per-node 2 --inter-bandwidth "$s" --name acc >/dev/null
     trap '"$parm" cluster down --name acc >/dev/null 2>&1 || true' EXIT
-    "$parm" calibrate resources/presets/default.json --cluster acc --quick --out "$out/cal-$s.json" >/dev/null
+    "$parm" calibrate resources/presets/default.json --cluster acc --out "$out/cal-$s.json" >/dev/null
     "$parm" validate resources/grids/cluster-grid.json --cluster acc --calibration "$out/cal-$s.json" \
       --db "$out/accuracy.sqlite" --json >"$out/$s.json"
     "$parm" cluster down --name acc >/dev/null

@@ -182,14 +182,15 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
                double& compute, double& interference, double& synced) {
   double cursor = 0;
   const double factor = std::max(1.0, m.calib.interference);
-  // Synchronisation (the "sync" fit for EP collectives, "sync_mp" for MP/ESP ones, when present): each
-  // collective of a group of 2+ pays alpha (lane handoffs, progress driven from a lane thread) and waits for
-  // the slowest peer, beta x the compute since the last collective; part of the collective's interval, as
-  // the trace measures it.
+  // Synchronisation (the "sync" fit for EP collectives, "sync_mp" for MP/ESP ones, when present): before each
+  // collective of a group of 2+ a rank waits for the slowest peer, beta x the compute since the last
+  // collective (ranks drift apart while computing); part of the collective's interval, as the trace measures
+  // it. The fits' fixed part (alpha) is not charged: measured over TCP it is mostly the micro-benchmark's own
+  // progress jitter, and charging it per collective over-predicted small layers 2-5x (BENCHMARKS.md).
   double segment = 0;  // compute since the last collective
   auto sync_ms = [&](Group g) {
     const CalibrationFit* f = m.calib.find(g == Group::EP ? "sync" : "sync_mp");
-    const double t = f ? std::max(0.0, f->fit.alpha) + std::max(0.0, f->fit.beta) * segment : 0.0;
+    const double t = f ? std::max(0.0, f->fit.beta) * segment : 0.0;
     synced += t;
     segment = 0;
     return t;

@@ -17,11 +17,11 @@
 // multi-node pipeline overlap traffic on the other lane, so their durations are multiplied by the
 // calibration's interference factor; the time this adds is reported separately, and forward_comm_ms stays the
 // paper's (interference-free) quantity, equal to predict_forward_comm.
-// Synchronisation (the "sync" / "sync_mp" fits of `parm calibrate`, per EP / MP group): each collective pays
-// a fixed cost (lane handoffs, progress from a lane thread) and waits for the slowest peer in proportion to
-// the compute done since the previous collective (ranks drift apart while they compute). Fused pipelines (the
-// "pipeline" fit): each stage-step also pays what the alpha-beta step misses (lane handoffs, placing chunks),
-// per byte of one exchange step.
+// Synchronisation (the "sync" / "sync_mp" fits of `parm calibrate`, per EP / MP group): each collective waits
+// for the slowest peer in proportion to the compute done since the previous collective (ranks drift apart
+// while they compute); the fits' fixed part is stored but not charged. Fused pipelines (the "pipeline" fit):
+// each stage-step also pays what the alpha-beta step misses (lane handoffs, placing chunks), per byte of one
+// exchange step.
 #pragma once
 
 #include <string>
