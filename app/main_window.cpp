@@ -86,7 +86,8 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
   resizeDocks({dock}, {360}, Qt::Horizontal);
   // Columns follow their contents as runs appear (ids, kinds and times are short).
   connect(project_->runs(), &QAbstractItemModel::modelReset, runsView_, &QTableView::resizeColumnsToContents);
-  connect(project_->runs(), &QAbstractItemModel::rowsInserted, runsView_, &QTableView::resizeColumnsToContents);
+  connect(project_->runs(), &QAbstractItemModel::rowsInserted, runsView_,
+          &QTableView::resizeColumnsToContents);
 
   buildMenus();
 
@@ -193,12 +194,19 @@ void MainWindow::buildMenus() {
 
   auto* view = menuBar()->addMenu(tr("&View"));
   view->addAction(tr("&Fit timeline"), QKeySequence(Qt::Key_F), timeline_, &TimelineWidget::fitToView);
+  // The View toggles mirror the timeline's toolbar both ways.
   auto* sideBySide = view->addAction(tr("&Side by side"));
+  sideBySide->setObjectName("sideBySideAction");
   sideBySide->setCheckable(true);
+  sideBySide->setChecked(timeline_->sideBySide());
   connect(sideBySide, &QAction::toggled, timeline_, &TimelineWidget::setSideBySide);
+  connect(timeline_, &TimelineWidget::sideBySideChanged, sideBySide, &QAction::setChecked);
   auto* flows = view->addAction(tr("Flow &arrows"));
+  flows->setObjectName("flowsAction");
   flows->setCheckable(true);
+  flows->setChecked(timeline_->flowsVisible());
   connect(flows, &QAction::toggled, timeline_, &TimelineWidget::setFlowsVisible);
+  connect(timeline_, &TimelineWidget::flowsVisibleChanged, flows, &QAction::setChecked);
   view->addAction(tr("&Refresh runs"), QKeySequence::Refresh, project_, &Project::refresh);
 }
 

@@ -208,20 +208,21 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
         dur[s] = m.step_ms(op.stages[s], b[s]);
       }
       // What the alpha-beta steps miss (lane handoffs per step, placing the chunks, a gather over a group of
-      // one): the "pipeline" fit, per stage-step, against the bytes one exchange step moves.
-      if (const CalibrationFit* extra = m.calib.find("pipeline")) {
+      // one, and the slowdown of traffic overlapping on both lanes): the "pipeline" fit, per stage-step,
+      // against the bytes one exchange step moves. It was measured on the overlapped pipeline itself, so it
+      // replaces the interference factor there (applying both would count the overlap twice).
+      const CalibrationFit* pipeline_fit = m.calib.find("pipeline");
+      double extra = 0;
+      if (pipeline_fit) {
         const double step_bytes = static_cast<double>(m.bytes(OpKind::AlltoAll, Group::EP, Dim::Capacity)) /
                                   static_cast<double>(m.w);
-        const double e = std::max(0.0, extra->fit.alpha + extra->fit.beta * step_bytes);
-        for (double& d : dur) d += e;
-        synced +=
-            e * static_cast<double>(m.shared_link ? std::int64_t(ns) * m.w : m.w + std::int64_t(ns) - 1);
+        extra = std::max(0.0, pipeline_fit->fit.alpha + pipeline_fit->fit.beta * step_bytes);
       }
       // Each step of stage s starts after stage s-1 of the same step and after the lane it runs on is free
       // (the executor runs one op at a time per lane, in FIFO order): stages on different lanes overlap
       // across steps, stages sharing a lane (the two intra stages of S2F's RS>A2A>AG) take turns. On one
       // node intra and inter traffic share one link, so every step runs serially.
-      auto simulate = [&](double f, bool record) {
+      auto simulate = [&](double f, double e, bool record) {
         std::array<double, 3> lane_free{cursor, cursor, cursor};
         double serial = cursor, last = cursor;
         for (std::int64_t step = 0; step < m.w; ++step) {
@@ -232,11 +233,11 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
             double start, end;
             if (m.shared_link) {
               start = serial;
-              end = start + dur[s];
+              end = start + dur[s] + e;
               serial = end;
             } else {
               start = std::max(before, free);
-              end = start + dur[s] * f;
+              end = start + dur[s] * f + e;
             }
             free = end;
             before = end;
@@ -259,11 +260,12 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
         }
         return (m.shared_link ? serial : last) - cursor;
       };
-      const double raw = simulate(1.0, false);
+      const double raw = simulate(1.0, 0.0, false);
       const bool overlaps = !m.shared_link && ns > 1 && m.w > 1;
-      const double span = simulate(overlaps ? factor : 1.0, true);
+      const double span =
+          pipeline_fit ? simulate(1.0, extra, true) : simulate(overlaps ? factor : 1.0, 0.0, true);
       comm_raw += raw;
-      interference += span - raw;
+      interference += span - raw;  // the measured overlap cost (the fit's extra, or the factor's)
       out.terms.push_back({op.name() + " " + op.label + suffix, span, true});
       cursor += span;
       continue;
@@ -335,7 +337,10 @@ TimelinePrediction predict_timeline(const Config& config, const DerivedSizes& si
   out.interference_ms = interference;
   out.sync_ms = synced;
   out.notes = m.notes;
-  if (calib.interference > 1.0)
+  if (calib.find("pipeline"))
+    out.notes.push_back("overlap of fused pipelines from the measured 'pipeline' fit (interference factor " +
+                        std::to_string(calib.interference) + " not applied to them)");
+  else if (calib.interference > 1.0)
     out.notes.push_back("interference factor " + std::to_string(calib.interference) +
                         " applied to pipeline steps that overlap traffic on the other lane");
   return out;

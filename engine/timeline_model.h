@@ -13,15 +13,15 @@
 // groups of one rank). Compute: the "experts" / "experts_bwd" fits of the executor's own expert op (FFN with
 // bias, activation and packing, per expert call of rows*M*H_shard*G multiply-adds, G = 2 GEMMs or 3 with
 // SwiGLU); older calibrations without them fall back to the bare "gemm" fit (backward = 2 x forward); the
-// "gate" / "order" / "combine" fits when present (otherwise 0, noted). Interference: the pipeline steps of a
-// multi-node pipeline overlap traffic on the other lane, so their durations are multiplied by the
-// calibration's interference factor; the time this adds is reported separately, and forward_comm_ms stays the
-// paper's (interference-free) quantity, equal to predict_forward_comm.
-// Synchronisation (the "sync" / "sync_mp" fits of `parm calibrate`, per EP / MP group): each collective waits
-// for the slowest peer in proportion to the compute done since the previous collective (ranks drift apart
-// while they compute); the fits' fixed part is stored but not charged. Fused pipelines (the "pipeline" fit):
-// each stage-step also pays what the alpha-beta step misses (lane handoffs, placing chunks), per byte of one
-// exchange step.
+// "gate" / "order" / "combine" fits when present (otherwise 0, noted). Fused pipelines: each stage-step is
+// the alpha-beta step plus the "pipeline" fit's extra (lane handoffs, placing chunks, the slowdown of
+// overlapped traffic, all measured on the real overlapped SAA structure, per byte of one exchange step);
+// calibrations without it multiply the steps of a multi-node pipeline by the interference factor instead.
+// Either way the time added over the plain steps is reported as interference_ms, and forward_comm_ms stays
+// the paper's (interference-free) quantity, equal to predict_forward_comm. Synchronisation (the "sync" /
+// "sync_mp" fits of `parm calibrate`, per EP / MP group): each collective waits for the slowest peer in
+// proportion to the compute done since the previous collective (ranks drift apart while they compute); the
+// fits' fixed part is stored but not charged.
 #pragma once
 
 #include <string>
@@ -57,10 +57,9 @@ struct TimelinePrediction {
   double layer_ms = 0;         // forward + backward
   double forward_comm_ms = 0;  // communication of the forward pass, without interference
   double forward_compute_ms = 0;
-  double compute_ms = 0;       // compute of both passes (layer_ms - compute_ms: exposed communication)
-  double interference_ms = 0;  // time added by the interference factor (forward + backward)
-  double sync_ms =
-      0;  // lane handoffs, waits for the slowest peer ("sync") and pipeline step overheads ("pipeline")
+  double compute_ms = 0;           // compute of both passes (layer_ms - compute_ms: exposed communication)
+  double interference_ms = 0;      // time added by the interference factor (forward + backward)
+  double sync_ms = 0;              // waits for the slowest peer ("sync", "sync_mp" drift), both passes
   std::vector<CostTerm> terms;     // every op's time (forward and backward), for the dominant term
   std::vector<std::string> notes;  // e.g. "no 'gate' fit: gate time 0"
   std::string dominant() const;    // the largest term

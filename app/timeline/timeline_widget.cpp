@@ -78,6 +78,7 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
   connect(iterationBox_, &QComboBox::currentIndexChanged, this,
           [this] { setIterationChoice(iterationBox_->currentData().toInt()); });
   connect(flowsBox_, &QCheckBox::toggled, view_, &TimelineView::setFlowsVisible);
+  connect(flowsBox_, &QCheckBox::toggled, this, &TimelineWidget::flowsVisibleChanged);
   connect(fit, &QPushButton::clicked, view_, &TimelineView::fitToView);
   auto later = [this] {
     if (relayoutPending_) return;
@@ -216,6 +217,7 @@ void TimelineWidget::setSideBySide(bool on) {
   const QSignalBlocker block(layoutBox_);
   layoutBox_->setCurrentIndex(on ? 1 : 0);
   rebuild();
+  emit sideBySideChanged(on);
 }
 
 void TimelineWidget::setIterationChoice(int choice) {
@@ -229,6 +231,9 @@ void TimelineWidget::setIterationChoice(int choice) {
 
 void TimelineWidget::setFlowsVisible(bool on) {
   flowsBox_->setChecked(on);
+}
+bool TimelineWidget::flowsVisible() const {
+  return flowsBox_->isChecked();
 }
 void TimelineWidget::fitToView() {
   view_->fitToView();

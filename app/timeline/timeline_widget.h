@@ -43,6 +43,7 @@ class TimelineWidget : public QWidget {
   bool sideBySide() const { return sideBySide_; }
   void setIterationChoice(int choice);  // >= 0 or kIterationMedian/Fastest/Slowest
   void setFlowsVisible(bool on);
+  bool flowsVisible() const;
   void fitToView();
   void clearSelection();
   QString notice() const;
@@ -58,6 +59,9 @@ class TimelineWidget : public QWidget {
   // tables to it. rangeCleared(): show everything again.
   void rangeSelected(qint64 startNs, qint64 endNs);
   void rangeCleared();
+  // The toolbar's layout and flow-arrow choices (also when set from the toolbar), for menus that mirror them.
+  void sideBySideChanged(bool on);
+  void flowsVisibleChanged(bool on);
 
  private:
   void rebuild();

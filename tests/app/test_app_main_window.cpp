@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QFile>
 #include <QImage>
 #include <QProcess>
@@ -94,7 +95,8 @@ class TestAppMainWindow : public QObject {
 
   void openingAProjectShowsItsLatestRun() {
     MainWindow w(PARM_EXE);
-    QAbstractItemModelTester tester(w.project()->runs(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester tester(w.project()->runs(),
+                                    QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY(w.openProject(db_));
     QCOMPARE(w.tabs()->count(), 4);
     // The latest complete run is the validation report; the views show the run it measured.
@@ -217,6 +219,21 @@ class TestAppMainWindow : public QObject {
       QVERIFY2(!image.isNull(), page);
       QCOMPARE(image.size(), w.size());
     }
+  }
+
+  void viewMenuMirrorsTheTimelineToolbar() {
+    MainWindow w(PARM_EXE);
+    auto* side = w.findChild<QAction*>("sideBySideAction");
+    auto* flows = w.findChild<QAction*>("flowsAction");
+    QVERIFY(side && flows);
+    QCOMPARE(side->isChecked(), w.timeline()->sideBySide());
+    QCOMPARE(flows->isChecked(), w.timeline()->flowsVisible());
+    w.timeline()->setSideBySide(!side->isChecked());  // as the toolbar's combo does
+    QCOMPARE(side->isChecked(), w.timeline()->sideBySide());
+    flows->trigger();  // the menu drives the toolbar
+    QCOMPARE(w.timeline()->flowsVisible(), flows->isChecked());
+    w.timeline()->setFlowsVisible(!flows->isChecked());
+    QCOMPARE(flows->isChecked(), w.timeline()->flowsVisible());
   }
 
   void theLayoutIsRestored() {
