@@ -107,7 +107,6 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
   // runs other processes write appear in the Runs list as Project polls the file.
   connect(launch_, &LaunchPanel::runAppeared, this,
           [this](qint64 id) { launchedRun_ = std::max(launchedRun_, id); });
-  connect(launch_, &LaunchPanel::started, this, [this] { launchedRun_ = 0; });
   connect(project_, &Project::runCompleted, this,
           [this](qint64 id) { statusBar()->showMessage(tr("Run %1 complete").arg(id)); });
   connect(project_, &Project::errorOccurred, this, [this](const QString& m) { showMessage(m); });
@@ -128,8 +127,10 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
   connect(exports_, &ExportActions::failed, this, [this](const QString& m) { showMessage(m); });
   connect(exports_, &ExportActions::exported, this,
           [this](const QString& path) { statusBar()->showMessage(tr("Exported %1").arg(path)); });
-  connect(launch_, &LaunchPanel::started, this,
-          [this](const QString& line) { statusBar()->showMessage(tr("Running: %1").arg(line)); });
+  connect(launch_, &LaunchPanel::started, this, [this](const QString& line) {
+    launchedRun_ = 0;
+    statusBar()->showMessage(tr("Running: %1").arg(line));
+  });
 
   QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
@@ -225,12 +226,8 @@ void MainWindow::fillRecentMenu() {
 }
 
 bool MainWindow::openProject(const QString& path, bool create) {
-  if (!project_->open(path, create)) {
-    // Project emitted errorOccurred (shown); the project that was open, if any, stays open.
-    if (messages_.isEmpty() || messages_.back() != project_->lastError()) showMessage(project_->lastError());
-    return false;
-  }
-  return true;
+  // On failure Project emits errorOccurred (shown in the message bar); the project that was open stays open.
+  return project_->open(path, create);
 }
 
 void MainWindow::projectOpened(const QString& path) {

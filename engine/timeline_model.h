@@ -58,7 +58,7 @@ struct TimelinePrediction {
   double forward_comm_ms = 0;  // communication of the forward pass, without interference
   double forward_compute_ms = 0;
   double compute_ms = 0;           // compute of both passes (layer_ms - compute_ms: exposed communication)
-  double interference_ms = 0;      // time added by the interference factor (forward + backward)
+  double interference_ms = 0;      // time overlapped pipelines add over their plain steps (fwd + bwd)
   double sync_ms = 0;              // waits for the slowest peer ("sync", "sync_mp" drift), both passes
   std::vector<CostTerm> terms;     // every op's time (forward and backward), for the dominant term
   std::vector<std::string> notes;  // e.g. "no 'gate' fit: gate time 0"

@@ -580,8 +580,9 @@ double time_collectives(const Config& config, comm::CommGroups& groups, const Be
   return std::max(1.0, ratio);
 }
 
-// An ordinary least-squares line with alpha, beta >= 0, for the "sync" overhead fit: its extra time can be ~0
-// on a quiet machine, which the 1/t^2 weights of fit_measured cannot take.
+// An ordinary least-squares line with alpha, beta >= 0, for the overhead fits ("sync", and "pipeline" when
+// the weighted fit fails): their extra time can be ~0 on a quiet machine, which the 1/t^2 weights of
+// fit_measured cannot take.
 void fit_nonnegative_line(Measured& m) {
   const double n = double(m.samples.size());
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
@@ -750,6 +751,18 @@ void time_pipeline(const Config& config, comm::CommGroups& groups, const Bench& 
   fits.push_back(pipe);
 }
 
+// What the alpha-beta terms miss, on the layout's own communicators and lanes: the sync drift of EP and MP
+// collectives and the fused pipeline's per-step overhead (after the collectives, whose fits it uses).
+template <typename T>
+void time_overheads(const Config& config, comm::CommGroups& groups, const Bench& bench, const WorkerArgs& a,
+                    std::vector<Measured>& fits, std::ostream& table) {
+  // More calls than the collectives: the extra is a small difference of two medians.
+  const int iters = std::max(20, a.iters), warmup = std::max(3, a.warmup);
+  time_sync<T>(config, *groups.ep, "sync", "EP", Lane::Inter, bench, iters, warmup, fits, table);
+  time_sync<T>(config, *groups.mp, "sync_mp", "MP", Lane::Intra, bench, iters, warmup, fits, table);
+  time_pipeline<T>(config, groups, bench, a, fits, table);
+}
+
 void run_calibrate_worker(const WorkerArgs& a) {
   static char program[] = "parm";
   static char* program_argv[] = {program, nullptr};
@@ -797,18 +810,10 @@ void run_calibrate_worker(const WorkerArgs& a) {
     {
       comm::CommGroups groups = comm::make_mpi_groups(layout, std::chrono::milliseconds(a.timeout_ms));
       interference = time_collectives(config, groups, bench, a, fits, table);
-      // More calls than the collectives: the extra is a small difference of two medians.
-      const int siters = std::max(20, a.iters), swarm = std::max(3, a.warmup);
-      if (config.layer.dtype == DType::Fp64) {
-        time_sync<double>(config, *groups.ep, "sync", "EP", Lane::Inter, bench, siters, swarm, fits, table);
-        time_sync<double>(config, *groups.mp, "sync_mp", "MP", Lane::Intra, bench, siters, swarm, fits,
-                          table);
-        time_pipeline<double>(config, groups, bench, a, fits, table);
-      } else {
-        time_sync<float>(config, *groups.ep, "sync", "EP", Lane::Inter, bench, siters, swarm, fits, table);
-        time_sync<float>(config, *groups.mp, "sync_mp", "MP", Lane::Intra, bench, siters, swarm, fits, table);
-        time_pipeline<float>(config, groups, bench, a, fits, table);
-      }
+      if (config.layer.dtype == DType::Fp64)
+        time_overheads<double>(config, groups, bench, a, fits, table);
+      else
+        time_overheads<float>(config, groups, bench, a, fits, table);
       MPI_Barrier(MPI_COMM_WORLD);
     }
     const int citers = std::max(3, a.iters), cwarm = std::max(1, a.warmup);
