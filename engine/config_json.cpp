@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "engine/json_input.h"
 #include "engine/validation.h"
 
 namespace parm {
@@ -171,19 +172,16 @@ void read_run(const json& j, RunOptions& run, ConfigIssues& issues) {
   r.reject_unknown();
 }
 
-}  // namespace
-
-ConfigLoad config_from_json_text(std::string_view text) {
+ConfigLoad config_from_document(const JsonDocument& doc) {
   ConfigLoad load;
-  json j;
-  try {
-    j = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    if (auto pos = what.find("parse error at line"); pos != std::string::npos) what = what.substr(pos);
-    load.issues.error("config", "", "malformed JSON: " + what);
+  if (!doc.ok()) {
+    std::string place;
+    if (doc.line > 0)
+      place = "line " + std::to_string(doc.line) + ", column " + std::to_string(doc.column) + ": ";
+    load.issues.error(doc.field.empty() ? "config" : doc.field, "", place + doc.rule);
     return load;
   }
+  const json& j = *doc.value;
   if (!j.is_object()) {
     load.issues.error("config", describe(j), "the top level must be a JSON object");
     return load;
@@ -212,16 +210,22 @@ ConfigLoad config_from_json_text(std::string_view text) {
   return load;
 }
 
+}  // namespace
+
+ConfigLoad config_from_json_text(std::string_view text) {
+  return config_from_document(parse_json_text(text, "config"));
+}
+
 ConfigLoad load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string error;
+  const auto text = read_text_file(path, JsonLimits{}.max_file_bytes, error);
+  if (!text) {
     ConfigLoad load;
-    load.issues.error("config", path, "cannot open the file for reading");
+    if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);  // the caller names the file
+    load.issues.error("config", "", error);
     return load;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return config_from_json_text(text.str());
+  return config_from_document(parse_json_text(*text, path));
 }
 
 nlohmann::json config_to_json(const Config& c) {

@@ -1,0 +1,10 @@
+# Hostile-input suites (issue "Reliability"): each tests/hostile/test_hostile_<class>.cpp is one QtTest suite
+# that drives the real `parm` binary through one class of bad input. Globbed so each class is one file only.
+file(GLOB _parm_hostile_suites CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/test_hostile_*.cpp)
+foreach(_src ${_parm_hostile_suites})
+  get_filename_component(_name ${_src} NAME_WE)
+  parm_add_qtest(${_name} SOURCES ${_src} LIBS Qt6::Core)
+  target_include_directories(${_name} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+  target_compile_definitions(${_name} PRIVATE PARM_EXE="$<TARGET_FILE:parm>")
+  add_dependencies(${_name} parm)
+endforeach()
