@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +18,8 @@
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+
+#include "engine/process_watch.h"
 
 extern char** environ;
 
@@ -45,8 +47,10 @@ std::string trim(std::string s) {
 // The launcher's process group, for the signal handler that forwards Ctrl-C (the child is not in the
 // terminal's foreground group, so it would not see it otherwise).
 std::atomic<pid_t> g_child_group{0};
+std::atomic<int> g_signal{0};  // the SIGINT or SIGTERM we received while the launcher ran
 
 extern "C" void forward_signal(int sig) {
+  g_signal = sig;
   const pid_t group = g_child_group.load();
   if (group > 0) ::kill(-group, sig);
 }
@@ -144,68 +148,164 @@ std::string shell_line(const LaunchCommand& command) {
   return line;
 }
 
-std::optional<int> find_failed_rank(const std::vector<std::string>& lines, std::string* reason) {
-  // Most specific first: a rank killed by a signal is the cause; the others only noticed it.
+std::optional<FailedRank> blame_failed_rank(const std::vector<std::string>& lines) {
+  // A rank killed by a signal is the cause; a rank that did not answer comes next; the others only noticed.
   static const std::regex signal_death(R"(process rank (\d+) with PID \S+ on node \S+ exited on signal)");
+  static const std::regex no_answer(R"(parm worker: rank (\d+): (.*?)[: ]*\b(rank (\d+) did not answer.*))");
   static const std::regex worker_line(R"(parm worker: rank (\d+): (.*))");
   static const std::regex mpi_abort(R"(MPI_ABORT was invoked on rank (\d+))");
   static const std::regex process_rank(R"(process rank (\d+))");
   static const std::regex process_name(R"(Process name: \[\[\d+,\d+\],(\d+)\])");
-  for (const std::regex* re : {&signal_death, &worker_line, &mpi_abort, &process_rank, &process_name}) {
+  for (const std::regex* re :
+       {&signal_death, &no_answer, &worker_line, &mpi_abort, &process_rank, &process_name}) {
     for (const std::string& line : lines) {
       std::smatch m;
       if (!std::regex_search(line, m, *re)) continue;
-      if (reason) {
-        *reason = re == &worker_line ? trim(m[2].str()) : trim(line);
-        while (!reason->empty() && reason->back() == '.') reason->pop_back();  // it goes inside parentheses
+      FailedRank f;
+      f.rank = std::stoi(m[1].str());
+      f.reason = re == &no_answer ? trim(m[3].str()) : re == &worker_line ? trim(m[2].str()) : trim(line);
+      while (!f.reason.empty() && f.reason.back() == '.') f.reason.pop_back();  // it goes inside parentheses
+      if (re == &no_answer) {
+        f.noticed_by = f.rank;
+        f.noticed_in = trim(m[2].str());
+        f.rank = std::stoi(m[4].str());
+        f.unresponsive = true;
       }
-      return std::stoi(m[1].str());
+      return f;
     }
   }
   return std::nullopt;
 }
 
-LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds deadline) {
+std::optional<int> find_failed_rank(const std::vector<std::string>& lines, std::string* reason) {
+  const auto f = blame_failed_rank(lines);
+  if (!f) return std::nullopt;
+  if (reason) *reason = f->reason;
+  return f->rank;
+}
+
+namespace {
+
+// What the launcher prepares before fork, so the child only makes async-signal-safe calls before exec.
+struct ChildImage {
+  std::vector<std::string> env_strings, argv_strings;
+  std::vector<char*> envp, argv;
+  explicit ChildImage(const LaunchCommand& command) : argv_strings(command.argv) {
+    for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+    for (const auto& [name, value] : command.env) env_strings.push_back(name + "=" + value);
+    // Workers on this host watch us through it and end themselves when we are gone.
+    env_strings.push_back(std::string(kLauncherEnv) + "=" + encode(self_identity()));
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    for (auto& s : argv_strings) argv.push_back(s.data());
+    argv.push_back(nullptr);
+  }
+};
+
+// Starts the launcher in its own process group with `out` as stdout and stderr. The child asks the kernel for
+// SIGTERM when we die (even by SIGKILL), so mpirun never outlives `parm run`; exec errors come back as errno.
+pid_t spawn_launcher(ChildImage& image, int out) {
+  int errpipe[2];
+  if (::pipe2(errpipe, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);  // we died before the request took effect
+    ::setpgid(0, 0);                          // own group: the deadline ends mpirun and its helpers
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGHUP}) ::sigaction(sig, &dfl, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::dup2(out, STDOUT_FILENO);  // the child's output never mixes with our --json output
+    ::dup2(out, STDERR_FILENO);
+    ::execvpe(image.argv[0], image.argv.data(), image.envp.data());
+    const int err = errno;
+    [[maybe_unused]] const ssize_t w = ::write(errpipe[1], &err, sizeof err);
+    ::_exit(127);
+  }
+  ::close(errpipe[1]);
+  int err = 0;
+  ssize_t n = 0;
+  do n = ::read(errpipe[0], &err, sizeof err);
+  while (n < 0 && errno == EINTR);
+  ::close(errpipe[0]);
+  if (n == static_cast<ssize_t>(sizeof err)) {
+    ::waitpid(pid, nullptr, 0);
+    throw std::runtime_error("cannot start " + image.argv_strings[0] + ": " + std::strerror(err));
+  }
+  return pid;
+}
+
+// Ends the launcher's group and every rank of this run on this machine (Open MPI puts each rank in a
+// process group of its own, so the group alone does not reach them).
+void end_run(pid_t group, const std::string& run_dir, const std::string& exe, int sig) {
+  kill_group(group, sig);
+  if (!run_dir.empty()) signal_processes_mentioning(run_dir, exe, sig);
+}
+
+// A forked guardian that outlives us only to clean up: when our end of `guard` closes without the "done"
+// byte (we were killed), it ends mpirun and the ranks and removes the run folder.
+pid_t spawn_guardian(pid_t group, const std::string& run_dir, const std::string& exe, int output,
+                     int& guard) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::close(fds[1]);
+    ::close(output);  // mpirun must see a closed pipe once we are gone
+    ::prctl(PR_SET_NAME, "parm-guardian");
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;  // Ctrl-C and a closed terminal are the launcher's to handle
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(sig, &ign, nullptr);
+    char done = 0;
+    ssize_t n = 0;
+    do n = ::read(fds[0], &done, 1);
+    while (n < 0 && errno == EINTR);
+    if (n == 1) ::_exit(0);
+    end_run(group, run_dir, exe, SIGTERM);
+    for (int i = 0; i < 30 && running_start_ticks(group); ++i) ::usleep(100'000);
+    end_run(group, run_dir, exe, SIGKILL);
+    for (int i = 0; i < 20 && !processes_mentioning(run_dir, exe).empty(); ++i) ::usleep(100'000);
+    std::error_code ec;
+    if (!run_dir.empty()) std::filesystem::remove_all(run_dir, ec);
+    ::_exit(0);
+  }
+  ::close(fds[0]);
+  guard = fds[1];
+  return pid;
+}
+
+}  // namespace
+
+LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds deadline,
+                         const std::string& run_dir) {
   using Clock = std::chrono::steady_clock;
   LaunchOutcome out;
   out.deadline = deadline;
-
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& [name, value] : command.env) env_strings.push_back(name + "=" + value);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_strings = command.argv;
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  ChildImage image(command);
+  const std::string exe = self_executable();
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);  // the child's stdout never mixes
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);  // with our --json output
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGPIPE}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);  // own group: the deadline kills mpirun and every rank it started
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
-
   pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(fds[1]);
-  if (rc != 0) {
+  try {
+    pid = spawn_launcher(image, fds[1]);
+  } catch (...) {
     ::close(fds[0]);
-    throw std::runtime_error("cannot start " + command.argv[0] + ": " + std::strerror(rc));
+    ::close(fds[1]);
+    throw;
   }
+  ::close(fds[1]);
+  int guard = -1;
+  const pid_t guardian = spawn_guardian(pid, run_dir, exe, fds[0], guard);
 
+  g_signal = 0;
   g_child_group = pid;
   struct sigaction forward {
   }, old_int{}, old_term{};
@@ -221,9 +321,9 @@ LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds
     tail.push_back(std::move(line));
     if (tail.size() > kTailLines) tail.pop_front();
   };
-  bool open = true, exited = false;
+  bool open = true, exited = false, killed = false;
   int status = 0;
-  Clock::time_point exited_at{};
+  Clock::time_point exited_at{}, signalled_at{};
   char buf[4096];
   while (true) {
     if (!exited) {
@@ -233,18 +333,28 @@ LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds
         exited_at = Clock::now();
       }
     }
+    if (g_signal != 0 && out.signal == 0) {
+      out.signal = g_signal;
+      signalled_at = Clock::now();
+      if (!run_dir.empty()) signal_processes_mentioning(run_dir, exe, SIGTERM);
+    }
+    // Interrupted: mpirun had its signal; what still runs a few seconds later is killed.
+    if (out.signal != 0 && !killed && Clock::now() - signalled_at > std::chrono::seconds(3)) {
+      end_run(pid, run_dir, exe, SIGKILL);
+      killed = true;
+    }
     if (exited && !open) break;
-    // Ranks orphaned by a dead mpirun may hold the pipe open: give them a moment, then end the group.
+    // Ranks orphaned by a dead mpirun may hold the pipe open: give them a moment, then end them.
     if (exited && Clock::now() - exited_at > std::chrono::seconds(2)) {
-      kill_group(pid, SIGKILL);
+      end_run(pid, run_dir, exe, SIGKILL);
       break;
     }
     if (!exited && Clock::now() >= end) {
       out.timed_out = true;
-      kill_group(pid, SIGTERM);
+      end_run(pid, run_dir, exe, SIGTERM);
       const auto grace = Clock::now() + std::chrono::seconds(3);
       while (Clock::now() < grace && ::waitpid(pid, &status, WNOHANG) == 0) ::usleep(50'000);
-      kill_group(pid, SIGKILL);
+      end_run(pid, run_dir, exe, SIGKILL);
       if (::waitpid(pid, &status, WNOHANG) == 0) ::waitpid(pid, &status, 0);
       exited = true;
       break;
@@ -273,9 +383,17 @@ LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds
   }
   if (!partial.empty()) keep(partial);
   ::close(fds[0]);
+  // Wait until no rank of this run is left before the caller removes the folder it works in.
+  for (int i = 0; i < 40 && !run_dir.empty() && !processes_mentioning(run_dir, exe).empty(); ++i)
+    ::usleep(50'000);
+  const char done = 1;
+  [[maybe_unused]] const ssize_t w = ::write(guard, &done, 1);
+  ::close(guard);
+  ::waitpid(guardian, nullptr, 0);
   g_child_group = 0;
   ::sigaction(SIGINT, &old_int, nullptr);
   ::sigaction(SIGTERM, &old_term, nullptr);
+  if (out.signal == 0 && g_signal != 0) out.signal = g_signal;
 
   if (WIFEXITED(status))
     out.exit_code = WEXITSTATUS(status);
@@ -286,20 +404,29 @@ LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds
   return out;
 }
 
-std::string failure_line(const LaunchOutcome& outcome) {
+std::string failure_line(const LaunchOutcome& outcome, const std::string& who) {
+  if (outcome.signal == SIGINT) return who + ": interrupted";
+  if (outcome.signal != 0) return who + ": terminated";
+  const auto blamed = blame_failed_rank(outcome.tail);
   if (outcome.timed_out) {
-    std::string line = "parm run: worker still running after the overall deadline of " +
+    std::string line = who + ": worker still running after the overall deadline of " +
                        std::to_string(outcome.deadline.count() / 1000) + " s; killed it";
-    std::string reason;
-    if (const auto rank = find_failed_rank(outcome.tail, &reason))
-      line += " (rank " + std::to_string(*rank) + ": " + reason + ")";
+    if (blamed) line += " (rank " + std::to_string(blamed->rank) + ": " + blamed->reason + ")";
     return line;
   }
-  std::string reason;
-  if (const auto rank = find_failed_rank(outcome.tail, &reason))
-    return "parm run: rank " + std::to_string(*rank) + " died (" + reason + "; exit code " +
-           std::to_string(outcome.exit_code) + ")";
-  return "parm run: worker failed with exit code " + std::to_string(outcome.exit_code);
+  const std::string code = "exit code " + std::to_string(outcome.exit_code);
+  if (blamed && blamed->unresponsive)
+    return who + ": " + blamed->reason + " (noticed by rank " + std::to_string(blamed->noticed_by) +
+           (blamed->noticed_in.empty() ? std::string() : " in " + blamed->noticed_in) + "; " + code + ")";
+  if (blamed)
+    return who + ": rank " + std::to_string(blamed->rank) + " died (" + blamed->reason + "; " + code + ")";
+  return who + ": worker failed with " + code;
+}
+
+int failure_exit_code(const LaunchOutcome& outcome) {
+  if (outcome.signal == SIGINT) return 130;
+  if (outcome.signal != 0) return 143;
+  return 1;
 }
 
 }  // namespace parm

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "db/database.h"
+#include "engine/backend_availability.h"
 #include "engine/calibration.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
@@ -39,6 +40,7 @@
 #include "engine/fit.h"
 #include "engine/lanes.h"
 #include "engine/launcher.h"
+#include "engine/process_watch.h"
 #include "engine/rank_layout.h"
 #include "engine/validation.h"
 #include "kernels/cpu/blas.h"
@@ -769,6 +771,7 @@ void run_calibrate_worker(const WorkerArgs& a) {
   int argc = 1;
   char** argv = program_argv;
   comm::ensure_mpi_initialized(&argc, &argv);
+  exit_when_orphaned(1);  // a killed `parm calibrate` leaves no rank behind
   int rank = 0, world = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &world);
@@ -783,6 +786,7 @@ void run_calibrate_worker(const WorkerArgs& a) {
     config = *load.config;
     for (const auto& issue : validate(config).errors())
       problems.push_back(a.config_path + ": " + issue.line());
+    if (const auto why = backend_unavailable(config.run.backend)) problems.push_back(*why);
     if (problems.empty() && config.parallel.ranks != world)
       problems.push_back(a.config_path + ": parallel.ranks = " + std::to_string(config.parallel.ranks) +
                          ": must equal the MPI world size (" + std::to_string(world) + ")");
@@ -842,6 +846,7 @@ void run_calibrate_worker(const WorkerArgs& a) {
         t << table.str();
       }
       if (!a.db_path.empty()) {
+        if (launcher_gone()) throw std::runtime_error("the launching parm is gone; nothing is stored");
         db::Database database = db::Database::open(a.db_path, true);
         db::RunInfo info;
         info.name = config.name;
@@ -938,6 +943,8 @@ void run_calibrate(const CalibrateArgs& a) {
   const ConfigIssues issues = validate(c);
   for (const auto& issue : issues.items) std::cerr << source << ": " << issue.line() << '\n';
   if (issues.has_errors()) throw CLI::RuntimeError(2);
+  // The fits are measured on the cpu engine: a cuda calibration would be a cpu one under a cuda label.
+  if (const auto why = backend_unavailable(c.run.backend)) refuse("parm calibrate: " + *why);
   if (c.parallel.ranks < 2) refuse("parm calibrate: needs at least 2 ranks (--ranks N)");
 
   const int iters = a.iters > 0 ? a.iters : (a.quick ? 10 : 20);
@@ -978,12 +985,10 @@ void run_calibrate(const CalibrateArgs& a) {
   std::cerr << "parm calibrate: starting " << c.parallel.ranks << " ranks (" << c.parallel.nodes() << " x "
             << c.parallel.gpus_per_node << ") with " << o.mpiexec
             << (a.cluster.empty() ? std::string() : " on emulated cluster " + a.cluster) << '\n';
-  const LaunchOutcome outcome = run_launch(command, std::chrono::minutes(a.quick ? 5 : 30));
-  if (outcome.exit_code != 0 || outcome.timed_out) {
-    std::string line = failure_line(outcome);
-    if (line.rfind("parm run:", 0) == 0) line = "parm calibrate:" + line.substr(9);
-    refuse(line, 1);
-  }
+  const LaunchOutcome outcome =
+      run_launch(command, std::chrono::minutes(a.quick ? 5 : 30), dir.path().string());
+  if (outcome.exit_code != 0 || outcome.timed_out || outcome.signal != 0)
+    refuse(failure_line(outcome, "parm calibrate"), failure_exit_code(outcome));
 
   Calibration cal;
   try {

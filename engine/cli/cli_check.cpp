@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "engine/backend_availability.h"
 #include "engine/cli/commands.h"
 #include "engine/config_json.h"
 #include "engine/sizes.h"
@@ -79,6 +80,8 @@ void add_check_command(CLI::App& app) {
   cmd->add_flag("--json", *json, "machine-readable output");
   cmd->callback([path, json] {
     const Config c = load_config_or_exit(*path);
+    if (const auto why = backend_unavailable(c.run.backend))
+      std::cerr << "parm check: warning: run." << *why << " (parm run refuses it here)\n";
     const DerivedSizes d = derive_sizes(c);
     if (!*json) return print_text(c, d);
     nlohmann::json out{{"config", config_to_json(c)}, {"valid", true}, {"sizes", sizes_json(d)}};

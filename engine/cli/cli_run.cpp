@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/backend_availability.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/summary_table.h"
@@ -235,6 +236,8 @@ Config effective_config(const RunArgs& a) {
   const ConfigIssues issues = validate(c);
   for (const auto& issue : issues.items) std::cerr << source << ": " << issue.line() << '\n';
   if (issues.has_errors()) throw CLI::RuntimeError(2);
+  // Never a CPU run under a cuda label: refused before mpirun starts, and before a dry run prints its line.
+  if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
   if (a.die_on_rank >= c.parallel.ranks)
     refuse("parm run: --die-on-rank " + std::to_string(a.die_on_rank) + ": must be below ranks (" +
            std::to_string(c.parallel.ranks) + ")");
@@ -384,6 +387,7 @@ void run_distributed(const RunArgs& a) {
 
 void run_reference(const RunArgs& a) {
   const Config c = load_config_or_exit(a.path);
+  if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
   // One rank holds one MP group's S tokens.
   RunReport report;
   switch (c.layer.dtype) {
@@ -407,6 +411,7 @@ void run_reference(const RunArgs& a) {
 }  // namespace
 
 RunResult launch_distributed_run(const Config& c, const RunLaunch& l) {
+  if (const auto why = backend_unavailable(c.run.backend)) refuse(l.who + ": " + *why);
   const EnvLookup env = process_env();
   // Multi-node runs need the files on a shared filesystem: the working directory usually is, /tmp is not.
   RunDir dir(l.hostfile.empty() ? std::filesystem::temp_directory_path() : std::filesystem::current_path());
@@ -420,8 +425,9 @@ RunResult launch_distributed_run(const Config& c, const RunLaunch& l) {
   std::cerr << l.who << ": starting " << c.parallel.ranks << " ranks (" << c.parallel.nodes() << " x "
             << c.parallel.gpus_per_node << ") with " << o.mpiexec
             << (l.cluster.empty() ? std::string() : " on emulated cluster " + l.cluster) << '\n';
-  const LaunchOutcome outcome = run_launch(command, overall_deadline(c, l.timeout_ms));
-  if (outcome.exit_code != 0 || outcome.timed_out) refuse(failure_line(outcome), 1);
+  const LaunchOutcome outcome = run_launch(command, overall_deadline(c, l.timeout_ms), dir.path().string());
+  if (outcome.exit_code != 0 || outcome.timed_out || outcome.signal != 0)
+    refuse(failure_line(outcome, l.who), failure_exit_code(outcome));
 
   std::ifstream in(result_path);
   if (!in) refuse(l.who + ": the worker exited 0 but wrote no result at " + result_path, 1);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "db/database.h"
+#include "engine/backend_availability.h"
 #include "engine/calibration.h"
 #include "engine/calibration_source.h"
 #include "engine/cli/commands.h"
@@ -141,6 +142,8 @@ void run_validate(const ValidateArgs& a) {
     valid.push_back(c);
   }
   if (valid.empty()) refuse("no valid configuration in " + a.target);
+  for (const Config& c : valid)  // a cuda run must never be measured on the cpu engine
+    if (const auto why = backend_unavailable(c.run.backend)) refuse(*why);
   std::vector<std::size_t> picked;  // indices into valid: all, or --limit evenly spaced
   const std::size_t n = valid.size();
   const std::size_t k = a.limit > 0 ? std::min<std::size_t>(n, static_cast<std::size_t>(a.limit)) : n;

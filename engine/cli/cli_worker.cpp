@@ -17,10 +17,12 @@
 #include <vector>
 
 #include "db/database.h"
+#include "engine/backend_availability.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/comm/comm_mpi.h"
 #include "engine/config_json.h"
+#include "engine/process_watch.h"
 #include "engine/rank_layout.h"
 #include "engine/run_result.h"
 #include "engine/trace_collection.h"
@@ -29,6 +31,9 @@
 
 namespace parm::cli {
 namespace {
+
+// The engine this worker runs layers on; stored and printed as the run's backend (never the config's wish).
+constexpr Backend kWorkerBackend = Backend::Cpu;
 
 struct WorkerArgs {
   std::string config_path;
@@ -62,6 +67,7 @@ std::vector<std::string> load_on_rank(const WorkerArgs& args, int world, WorkerO
   if (!options.schedules.empty()) config.run.schedules = options.schedules;
   for (const auto& issue : validate(config).errors())
     problems.push_back(args.config_path + ": " + issue.line());
+  if (const auto why = backend_unavailable(config.run.backend)) problems.push_back(*why);
   if (config.parallel.ranks != world)
     problems.push_back(args.config_path +
                        ": error: parallel.ranks = " + std::to_string(config.parallel.ranks) +
@@ -108,6 +114,7 @@ void run_worker(const WorkerArgs& args) {
   int argc = 1;
   char** argv = program_argv;
   comm::ensure_mpi_initialized(&argc, &argv);
+  exit_when_orphaned(1);  // a killed `parm run` leaves no rank behind
   int rank = 0, world = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &world);
@@ -128,7 +135,7 @@ void run_worker(const WorkerArgs& args) {
       db::RunInfo info;
       info.name = config.name;
       info.kind = "measured";
-      info.backend = std::string(to_string(config.run.backend));
+      info.backend = std::string(to_string(kWorkerBackend));
       info.ranks = world;
       info.config_json = config_to_json(config).dump();
       run_id = database->begin_run(info);
@@ -172,7 +179,7 @@ void run_worker(const WorkerArgs& args) {
     if (rank == 0) {
       RunResult result;
       result.config = config;
-      result.backend = std::string(to_string(config.run.backend));
+      result.backend = std::string(to_string(kWorkerBackend));
       for (const std::string& part : parts)
         result.ranks.push_back(rank_run_result_from_json(nlohmann::json::parse(part)));
       const std::string result_json = to_json(result).dump(1) + "\n";
@@ -187,6 +194,8 @@ void run_worker(const WorkerArgs& args) {
                                   c.fused, c.bytes, c.calls});
         database->add_counters(run_id, counters);
         database->set_result(run_id, result_json);
+        // Only a run whose launcher still waits for it is complete; a killed `parm run` stays incomplete.
+        if (launcher_gone()) throw std::runtime_error("the launching parm is gone; the run stays incomplete");
         database->finish_run(run_id);
         // A merged timeline is only as good as the clock alignment: say so when it is coarser than the ops.
         std::int64_t shortest = INT64_MAX;

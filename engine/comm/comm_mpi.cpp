@@ -8,6 +8,8 @@
 #include <thread>
 #include <utility>
 
+#include "engine/comm/liveness_mpi.h"
+
 namespace parm::comm {
 
 std::size_t size_of(DataType t) {
@@ -100,8 +102,13 @@ class ByteSpan {
 
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator(MPI_Comm comm, std::string name, std::chrono::milliseconds timeout, bool owned)
-      : comm_(comm), name_(std::move(name)), timeout_(timeout), owned_(owned) {
+  MpiCommunicator(MPI_Comm comm, std::string name, std::chrono::milliseconds timeout, bool owned,
+                  std::shared_ptr<Liveness> liveness)
+      : comm_(comm),
+        name_(std::move(name)),
+        timeout_(timeout),
+        owned_(owned),
+        liveness_(std::move(liveness)) {
     check(MPI_Comm_size(comm_, &size_), "Comm_size");
     check(MPI_Comm_rank(comm_, &rank_), "Comm_rank");
     // Errors on our own communicators come back as codes (turned into CommError) instead of aborting the job.
@@ -249,6 +256,7 @@ class MpiCommunicator final : public Communicator {
       int flag = 0;
       check(MPI_Testall(static_cast<int>(reqs.size()), reqs.data(), &flag, MPI_STATUSES_IGNORE), op);
       if (flag) return;
+      if (liveness_) liveness_->serve();  // a peer that timed out may be asking whether we are alive
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) break;
       if (now < busy_until) {
@@ -264,8 +272,25 @@ class MpiCommunicator final : public Communicator {
       for (MPI_Request r : reqs)
         if (r != MPI_REQUEST_NULL) abandoned_.push_back(r);
     }
-    throw CommError(std::string(op) + " on " + description_ + " did not complete within " +
-                    std::to_string(timeout_.count()) + " ms: a peer rank died or is stuck");
+    if (!liveness_)
+      throw CommError(std::string(op) + " on " + description_ + " did not complete within " +
+                      std::to_string(timeout_.count()) + " ms: a peer rank died or is stuck");
+    throw CommError(std::string(op) + " on " + description_ + " did not complete: " + who_did_not_answer());
+  }
+
+  // Names the ranks that stopped answering, so the report blames them and not this rank, which only noticed.
+  std::string who_did_not_answer() {
+    const std::string within = "within --timeout-ms " + std::to_string(timeout_.count());
+    const auto window =
+        std::clamp(timeout_ / 2, std::chrono::milliseconds(100), std::chrono::milliseconds(2000));
+    const std::vector<int> silent = liveness_->unresponsive(window);
+    if (silent.empty())
+      return "every peer still answers, yet it did not finish " + within + " (a slow peer?)";
+    std::string line = "rank " + std::to_string(silent.front()) + " did not answer " + within;
+    for (std::size_t i = 1; i < silent.size(); ++i)
+      line += (i == 1 ? " (nor did rank " : ", ") + std::to_string(silent[i]) +
+              (i + 1 == silent.size() ? ")" : "");
+    return line;
   }
 
   void drain_abandoned() {
@@ -283,6 +308,7 @@ class MpiCommunicator final : public Communicator {
   bool owned_;
   int size_ = 0;
   int rank_ = 0;
+  std::shared_ptr<Liveness> liveness_;  // shared by every group of one rank; null: no diagnosis
   std::vector<int> world_ranks_;
   std::string description_;
   std::mutex abandoned_mutex_;
@@ -330,8 +356,9 @@ void ensure_mpi_initialized(int* argc, char*** argv) {
 }
 
 std::unique_ptr<Communicator> wrap_mpi_comm(MPI_Comm comm, std::string name,
-                                            std::chrono::milliseconds timeout, bool owned) {
-  return std::make_unique<MpiCommunicator>(comm, std::move(name), timeout, owned);
+                                            std::chrono::milliseconds timeout, bool owned,
+                                            std::shared_ptr<Liveness> liveness) {
+  return std::make_unique<MpiCommunicator>(comm, std::move(name), timeout, owned, std::move(liveness));
 }
 
 CommGroups make_mpi_groups(const RankLayout& layout, std::chrono::milliseconds timeout) {
@@ -349,14 +376,17 @@ CommGroups make_mpi_groups(const RankLayout& layout, std::chrono::milliseconds t
   bounded_world_barrier(timeout);
 
   CommGroups g;
+  const auto live = std::make_shared<Liveness>(MPI_COMM_WORLD);
   MPI_Comm world = MPI_COMM_NULL;
   if (MPI_Comm_dup(MPI_COMM_WORLD, &world) != MPI_SUCCESS)
     throw CommError("MPI_Comm_dup of the world failed");
-  g.world = wrap_mpi_comm(world, "world", timeout, true);
-  g.mp = wrap_mpi_comm(split(layout.mp_group, layout.mp_index, "MP"), "MP", timeout, true);
-  g.mp_fused = wrap_mpi_comm(split(layout.mp_group, layout.mp_index, "MP#fused"), "MP#fused", timeout, true);
-  g.ep = wrap_mpi_comm(split(layout.mp_index, layout.ep_index, "EP"), "EP", timeout, true);
-  g.ep_fused = wrap_mpi_comm(split(layout.mp_index, layout.ep_index, "EP#fused"), "EP#fused", timeout, true);
+  g.world = wrap_mpi_comm(world, "world", timeout, true, live);
+  g.mp = wrap_mpi_comm(split(layout.mp_group, layout.mp_index, "MP"), "MP", timeout, true, live);
+  g.mp_fused =
+      wrap_mpi_comm(split(layout.mp_group, layout.mp_index, "MP#fused"), "MP#fused", timeout, true, live);
+  g.ep = wrap_mpi_comm(split(layout.mp_index, layout.ep_index, "EP"), "EP", timeout, true, live);
+  g.ep_fused =
+      wrap_mpi_comm(split(layout.mp_index, layout.ep_index, "EP#fused"), "EP#fused", timeout, true, live);
   expect_members(*g.mp, layout.mp_ranks);
   expect_members(*g.mp_fused, layout.mp_ranks);
   expect_members(*g.ep, layout.ep_ranks);

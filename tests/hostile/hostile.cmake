@@ -8,3 +8,6 @@ foreach(_src ${_parm_hostile_suites})
   target_compile_definitions(${_name} PRIVATE PARM_EXE="$<TARGET_FILE:parm>")
   add_dependencies(${_name} parm)
 endforeach()
+# Suites that start mpirun ranks of their own must not share the cores with other such suites.
+set_tests_properties(test_hostile_signals PROPERTIES RUN_SERIAL TRUE TIMEOUT 300)
+set_tests_properties(test_hostile_backend PROPERTIES RUN_SERIAL TRUE TIMEOUT 200)
