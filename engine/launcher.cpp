@@ -49,11 +49,43 @@ std::string trim(std::string s) {
 std::atomic<pid_t> g_child_group{0};
 std::atomic<int> g_signal{0};  // the SIGINT or SIGTERM we received while the launcher ran
 
+std::atomic<bool> g_forwarded{false};
+
 extern "C" void forward_signal(int sig) {
   g_signal = sig;
   const pid_t group = g_child_group.load();
-  if (group > 0) ::kill(-group, sig);
+  if (group > 0) {
+    ::kill(-group, sig);
+    g_forwarded = true;
+  }
 }
+
+// Our SIGINT/SIGTERM handlers for as long as the launcher runs, installed before it starts so no signal
+// falls between the start and the handler.
+class SignalForwarding {
+ public:
+  SignalForwarding() {
+    g_signal = 0;
+    g_forwarded = false;
+    g_child_group = 0;
+    struct sigaction forward {};
+    forward.sa_handler = forward_signal;
+    sigemptyset(&forward.sa_mask);
+    ::sigaction(SIGINT, &forward, &old_int_);
+    ::sigaction(SIGTERM, &forward, &old_term_);
+  }
+  ~SignalForwarding() {
+    g_child_group = 0;
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  SignalForwarding(const SignalForwarding&) = delete;
+  SignalForwarding& operator=(const SignalForwarding&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
 
 void kill_group(pid_t group, int sig) {
   if (group > 0) ::kill(-group, sig);
@@ -151,7 +183,8 @@ std::string shell_line(const LaunchCommand& command) {
 std::optional<FailedRank> blame_failed_rank(const std::vector<std::string>& lines) {
   // A rank killed by a signal is the cause; a rank that did not answer comes next; the others only noticed.
   static const std::regex signal_death(R"(process rank (\d+) with PID \S+ on node \S+ exited on signal)");
-  static const std::regex no_answer(R"(parm worker: rank (\d+): (.*?)[: ]*\b(rank (\d+) did not answer.*))");
+  static const std::regex no_answer(
+      R"(parm worker: rank (\d+): (.*?)(?: did not complete)?[: ]*\b(rank (\d+) did not answer.*))");
   static const std::regex worker_line(R"(parm worker: rank (\d+): (.*))");
   static const std::regex mpi_abort(R"(MPI_ABORT was invoked on rank (\d+))");
   static const std::regex process_rank(R"(process rank (\d+))");
@@ -291,6 +324,7 @@ LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds
   ChildImage image(command);
   const std::string exe = self_executable();
 
+  const SignalForwarding forwarding;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   pid_t pid = 0;
@@ -305,14 +339,7 @@ LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds
   int guard = -1;
   const pid_t guardian = spawn_guardian(pid, run_dir, exe, fds[0], guard);
 
-  g_signal = 0;
   g_child_group = pid;
-  struct sigaction forward {
-  }, old_int{}, old_term{};
-  forward.sa_handler = forward_signal;
-  sigemptyset(&forward.sa_mask);
-  ::sigaction(SIGINT, &forward, &old_int);
-  ::sigaction(SIGTERM, &forward, &old_term);
 
   const auto end = Clock::now() + deadline;
   std::deque<std::string> tail;
@@ -336,6 +363,7 @@ LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds
     if (g_signal != 0 && out.signal == 0) {
       out.signal = g_signal;
       signalled_at = Clock::now();
+      if (!g_forwarded) kill_group(pid, out.signal);  // it came before the launcher's group was known
       if (!run_dir.empty()) signal_processes_mentioning(run_dir, exe, SIGTERM);
     }
     // Interrupted: mpirun had its signal; what still runs a few seconds later is killed.
@@ -390,9 +418,6 @@ LaunchOutcome run_launch(const LaunchCommand& command, std::chrono::milliseconds
   [[maybe_unused]] const ssize_t w = ::write(guard, &done, 1);
   ::close(guard);
   ::waitpid(guardian, nullptr, 0);
-  g_child_group = 0;
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGTERM, &old_term, nullptr);
   if (out.signal == 0 && g_signal != 0) out.signal = g_signal;
 
   if (WIFEXITED(status))

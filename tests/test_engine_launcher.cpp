@@ -1,11 +1,18 @@
 // The mpirun command line `parm run` builds, its dry-run text, and the supervisor that runs it.
+#include <signal.h>
+
 #include <QElapsedTimer>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QThread>
 #include <QtTest>
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <string>
 
 #include "engine/launcher.h"
+#include "engine/process_watch.h"
 
 using namespace parm;
 
@@ -144,6 +151,12 @@ class TestLauncher : public QObject {
     QTest::newRow("mpi abort") << "MPI_ABORT was invoked on rank 5 in communicator MPI_COMM_WORLD\n" << 5;
     QTest::newRow("exit status") << "Process name: [[4711,1],1]\n  Exit code:    2\n" << 1;
     QTest::newRow("none") << "something else went wrong\n" << -1;
+    QTest::newRow("the rank that did not answer, not the one that noticed")
+        << "parm worker: rank 0: AlltoAll on group EP (world ranks 0,1) did not complete: rank 1 did not "
+           "answer "
+           "within --timeout-ms 500\n"
+           "MPI_ABORT was invoked on rank 0 in communicator MPI_COMM_WORLD\n"
+        << 1;
   }
 
   void failedRankFromOutput() {
@@ -173,6 +186,100 @@ class TestLauncher : public QObject {
              std::string("parm run: worker failed with exit code 4"));
     c.argv = {"/bin/sh", "-c", "exit 0"};
     QCOMPARE(run_launch(c, std::chrono::seconds(20)).exit_code, 0);
+  }
+
+  void unansweredRankLine() {
+    LaunchOutcome out;
+    out.exit_code = 3;
+    out.tail = {
+        "parm worker: rank 0: Barrier on group world (world ranks 0,1,2,3) did not complete: rank 2 did "
+        "not answer within --timeout-ms 800 (nor did rank 3)",
+        "MPI_ABORT was invoked on rank 0 in communicator MPI_COMM_WORLD"};
+    const auto blamed = blame_failed_rank(out.tail);
+    QVERIFY(blamed && blamed->unresponsive);
+    QCOMPARE(blamed->noticed_by, 0);
+    QCOMPARE(failure_line(out, "parm calibrate"),
+             std::string(
+                 "parm calibrate: rank 2 did not answer within --timeout-ms 800 (nor did rank 3) (noticed by "
+                 "rank 0 in Barrier on group world (world ranks 0,1,2,3); exit code 3)"));
+    QCOMPARE(failure_exit_code(out), 1);
+  }
+
+  // A signal to us while the launcher runs: passed on, then one line and 130 / 143.
+  void signalEndsTheRunWithItsCode_data() {
+    QTest::addColumn<int>("sig");
+    QTest::addColumn<QString>("line");
+    QTest::addColumn<int>("code");
+    QTest::newRow("SIGINT") << int(SIGINT) << "parm run: interrupted" << 130;
+    QTest::newRow("SIGTERM") << int(SIGTERM) << "parm run: terminated" << 143;
+  }
+
+  void signalEndsTheRunWithItsCode() {
+    QFETCH(int, sig);
+    QFETCH(QString, line);
+    QFETCH(int, code);
+    LaunchCommand c;
+    c.argv = {"/bin/sh", "-c", "kill -" + std::to_string(sig) + " $PPID; sleep 30"};
+    QElapsedTimer t;
+    t.start();
+    const LaunchOutcome out = run_launch(c, std::chrono::seconds(60));
+    QVERIFY2(t.elapsed() < 10'000, qPrintable(QString::number(t.elapsed())));
+    QCOMPARE(out.signal, sig);
+    QCOMPARE(QString::fromStdString(failure_line(out)), line);
+    QCOMPARE(failure_exit_code(out), code);
+  }
+
+  // The launcher tells its workers who it is, so they can watch it.
+  void launcherNamesItself() {
+    LaunchCommand c;
+    c.argv = {"/bin/sh", "-c", "echo \"launcher=$PARM_LAUNCHER\""};
+    const LaunchOutcome out = run_launch(c, std::chrono::seconds(20));
+    QCOMPARE(out.exit_code, 0);
+    QVERIFY(!out.tail.empty());
+    const std::string text = out.tail.back().substr(std::string("launcher=").size());
+    const auto id = decode_identity(text);
+    QVERIFY2(id, text.c_str());
+    QCOMPARE(id->pid, ::getpid());
+    QCOMPARE(process_alive(*id), std::optional<bool>(true));
+  }
+
+  void identityRoundTrip() {
+    const ProcessIdentity me = self_identity();
+    QVERIFY(me.start_ticks > 0);
+    const auto back = decode_identity(encode(me));
+    QVERIFY(back);
+    QCOMPARE(back->host, me.host);
+    QCOMPARE(back->pid, me.pid);
+    QCOMPARE(back->start_ticks, me.start_ticks);
+    ProcessIdentity reused = me;
+    reused.start_ticks += 1;  // same pid, another process: gone
+    QCOMPARE(process_alive(reused), std::optional<bool>(false));
+    ProcessIdentity elsewhere = me;
+    elsewhere.host += ".elsewhere";
+    QCOMPARE(process_alive(elsewhere), std::optional<bool>());
+    for (const char* bad : {"", "host", "host:12", "host:x:1", ":1:2", "host:0:5", "host:12:"})
+      QVERIFY2(!decode_identity(bad), bad);
+  }
+
+  // A run's processes are found by the folder their command line names, whatever their process group.
+  void processesOfARunAreFound() {
+    QTemporaryDir dir;
+    const std::string needle = dir.path().toStdString() + "/parm-run-test";
+    QProcess p;
+    p.start("/bin/sh", {"-c", "read x", QString::fromStdString(needle)});  // a builtin: no child of its own
+    QVERIFY(p.waitForStarted());
+    std::error_code ec;
+    const std::string sh =
+        std::filesystem::read_symlink("/proc/" + std::to_string(p.processId()) + "/exe", ec).string();
+    QVERIFY(!ec);
+    QElapsedTimer t;
+    t.start();
+    while (processes_mentioning(needle, sh).empty() && t.elapsed() < 5000) QThread::msleep(20);
+    QCOMPARE(processes_mentioning(needle, sh), std::vector<pid_t>{static_cast<pid_t>(p.processId())});
+    QVERIFY(processes_mentioning(needle, "/nonexistent/exe").empty());
+    QCOMPARE(signal_processes_mentioning(needle, sh, SIGKILL), 1);
+    QVERIFY(p.waitForFinished(5000));
+    QVERIFY(processes_mentioning(needle, sh).empty());
   }
 
   void deadlineKillsTheGroup() {
