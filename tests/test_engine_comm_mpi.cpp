@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/comm/comm_mpi.h"
+#include "engine/comm/liveness_mpi.h"
 #include "engine/config.h"
 #include "engine/rank_layout.h"
 #include "tests/mpi_test_main.h"
@@ -420,6 +421,56 @@ class TestCommMpi : public QObject {
       QVERIFY2(peer_error.empty(), peer_error.c_str());
       QCOMPARE(peer_recv[0], double(r / 2 * 2));
       QCOMPARE(peer_recv[13], double(r));
+    }
+  }
+
+  // A rank whose wait times out asks the others: a rank that answers is alive, one that does not (here the
+  // last rank, busy outside MPI like a stopped process) is named, and is the one a timed-out wait blames.
+  void livenessNamesTheSilentRank() {
+    const int r = world_rank(), n = world_size();
+    const int silent = n - 1;
+    auto live = std::make_shared<Liveness>(MPI_COMM_WORLD);
+    auto world = wrap_mpi_comm(MPI_COMM_WORLD, "world", 300ms, false, live);
+    std::vector<int> found;
+    std::string message;
+    if (r == 0) {
+      found = live->unresponsive(1500ms);
+    } else if (r != silent) {
+      const auto until = std::chrono::steady_clock::now() + 2500ms;
+      while (std::chrono::steady_clock::now() < until) {
+        live->serve();
+        std::this_thread::sleep_for(1ms);
+      }
+    } else {
+      std::this_thread::sleep_for(2500ms);  // answers nothing while rank 0 asks
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    // Every rank but the last enters a barrier the last one skips: rank 0's timeout names it.
+    if (r != silent) {
+      try {
+        world->barrier();
+      } catch (const CommError& e) {
+        message = e.what();
+      }
+    } else {
+      std::this_thread::sleep_for(3000ms);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (r != silent) {
+      try {
+        world->barrier();  // the last rank's late barrier matched the abandoned one; this one completes
+      } catch (const CommError&) {
+      }
+    } else {
+      world->barrier();
+      world->barrier();
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (r == 0) QCOMPARE(found, std::vector<int>{silent});
+    if (r != silent) {
+      const std::string want = "rank " + std::to_string(silent) + " did not answer within --timeout-ms 300";
+      QVERIFY2(message.find(want) != std::string::npos, message.c_str());
+      QVERIFY2(message.rfind("Barrier on group world", 0) == 0, message.c_str());
     }
   }
 };
