@@ -8,11 +8,13 @@
 #include <QtTest>
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 
 #include "engine/launcher.h"
 #include "engine/process_watch.h"
+#include "engine/run_folder.h"
 
 using namespace parm;
 
@@ -280,6 +282,44 @@ class TestLauncher : public QObject {
     QCOMPARE(signal_processes_mentioning(needle, sh, SIGKILL), 1);
     QVERIFY(p.waitForFinished(5000));
     QVERIFY(processes_mentioning(needle, sh).empty());
+  }
+
+  // A run folder goes with its owner; the folders of an owner that is gone are swept at the next start,
+  // those of a live owner, of no recorded owner, or kept for the user are left alone.
+  void runFoldersAreSweptWhenTheirOwnerIsGone() {
+    QTemporaryDir parent;
+    const std::filesystem::path root = parent.path().toStdString();
+    const auto make = [&](const std::string& name, const std::optional<ProcessIdentity>& owner) {
+      std::filesystem::create_directory(root / name);
+      std::ofstream(root / name / "config.json") << "{}";
+      if (owner) std::ofstream(root / name / ".owner") << encode(*owner) << '\n';
+    };
+    ProcessIdentity gone = self_identity();
+    gone.start_ticks += 1;
+    make("parm-run-gone01", gone);
+    make("parm-run-alive1", self_identity());
+    make("parm-run-nobody", std::nullopt);
+    make("other-gone0001", gone);  // not our prefix
+    std::filesystem::path kept;
+    {
+      RunFolder mine(root, "parm-run");  // sweeps on creation
+      QVERIFY(std::filesystem::exists(mine.path() / ".owner"));
+      RunFolder user(root, "parm-run");
+      user.keep();
+      kept = user.path();
+      QVERIFY(!std::filesystem::exists(root / "parm-run-gone01"));
+      QVERIFY(std::filesystem::exists(root / "parm-run-alive1"));
+      QVERIFY(std::filesystem::exists(root / "parm-run-nobody"));
+      QVERIFY(std::filesystem::exists(root / "other-gone0001"));
+      QVERIFY(std::filesystem::is_directory(mine.path()));
+      std::filesystem::remove_all(root / "parm-run-alive1");
+    }
+    QVERIFY(std::filesystem::is_directory(kept));
+    QVERIFY(!std::filesystem::exists(kept / ".owner"));
+    QCOMPARE(sweep_stale_run_folders(root, "parm-run"), 0);
+    int left = 0;
+    for (const auto& e : std::filesystem::directory_iterator(root)) left += e.is_directory() ? 1 : 0;
+    QCOMPARE(left, 3);  // kept, nobody, other
   }
 
   void deadlineKillsTheGroup() {

@@ -42,6 +42,7 @@
 #include "engine/launcher.h"
 #include "engine/process_watch.h"
 #include "engine/rank_layout.h"
+#include "engine/run_folder.h"
 #include "engine/validation.h"
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/dispatch.h"
@@ -892,25 +893,6 @@ struct CalibrateArgs {
   std::int64_t timeout_ms = 60'000;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "parm-calibrate-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) refuse("parm calibrate: cannot create a temporary directory");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 void run_calibrate(const CalibrateArgs& a) {
   const auto b = parse_size(a.begin), e = parse_size(a.end);
   if (!b) refuse("parm calibrate: -b " + a.begin + ": not a size (e.g. 64K, 16M)");
@@ -950,9 +932,14 @@ void run_calibrate(const CalibrateArgs& a) {
   const int iters = a.iters > 0 ? a.iters : (a.quick ? 10 : 20);
   const int warmup = a.warmup >= 0 ? a.warmup : (a.quick ? 2 : 5);
   const EnvLookup env = process_env();
-  TempDir dir;
-  const std::string config_path = (dir.path() / "config.json").string();
-  const std::string table_path = (dir.path() / "table.txt").string();
+  std::unique_ptr<RunFolder> dir;
+  try {
+    dir = std::make_unique<RunFolder>(std::filesystem::temp_directory_path(), "parm-calibrate");
+  } catch (const std::exception& err) {
+    refuse(std::string("parm calibrate: ") + err.what(), 1);
+  }
+  const std::string config_path = (dir->path() / "config.json").string();
+  const std::string table_path = (dir->path() / "table.txt").string();
   const std::string out_path = std::filesystem::absolute(a.out).string();
   save_config_file(c, config_path);
 
@@ -986,7 +973,7 @@ void run_calibrate(const CalibrateArgs& a) {
             << c.parallel.gpus_per_node << ") with " << o.mpiexec
             << (a.cluster.empty() ? std::string() : " on emulated cluster " + a.cluster) << '\n';
   const LaunchOutcome outcome =
-      run_launch(command, std::chrono::minutes(a.quick ? 5 : 30), dir.path().string());
+      run_launch(command, std::chrono::minutes(a.quick ? 5 : 30), dir->path().string());
   if (outcome.exit_code != 0 || outcome.timed_out || outcome.signal != 0)
     refuse(failure_line(outcome, "parm calibrate"), failure_exit_code(outcome));
 

@@ -25,6 +25,7 @@
 #include "engine/config_json.h"
 #include "engine/launcher.h"
 #include "engine/reference_layer.h"
+#include "engine/run_folder.h"
 #include "engine/run_result.h"
 #include "engine/validation.h"
 #include "profiler/phase_timer.h"
@@ -252,27 +253,14 @@ bool unchanged_file(const std::string& path, const Config& effective) {
   return load.config && config_to_json(*load.config) == config_to_json(effective);
 }
 
-// A private directory for the effective config and the result; removed on every way out unless kept.
-class RunDir {
- public:
-  explicit RunDir(const std::filesystem::path& parent) {
-    std::string pattern = (parent / "parm-run-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) refuse("parm run: cannot create a directory under " + parent.string());
-    path_ = std::filesystem::absolute(pattern);
+// A private folder for the effective config and the result, removed on every way out unless kept.
+std::unique_ptr<RunFolder> run_folder(const std::filesystem::path& parent, const std::string& who) {
+  try {
+    return std::make_unique<RunFolder>(parent, "parm-run");
+  } catch (const std::exception& e) {
+    refuse(who + ": " + e.what(), 1);
   }
-  ~RunDir() {
-    std::error_code ec;
-    if (!keep_) std::filesystem::remove_all(path_, ec);
-  }
-  RunDir(const RunDir&) = delete;
-  RunDir& operator=(const RunDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  void keep() { keep_ = true; }
-
- private:
-  std::filesystem::path path_;
-  bool keep_ = false;
-};
+}
 
 void print_distributed_text(const RunResult& result, const std::vector<ScheduleSummary>& rows) {
   const Config& c = result.config;
@@ -366,8 +354,10 @@ void run_distributed(const RunArgs& a) {
   }
   const EnvLookup env = process_env();
   // Multi-node runs need the files on a shared filesystem: the working directory usually is, /tmp is not.
-  RunDir dir(a.hostfile.empty() ? std::filesystem::temp_directory_path() : std::filesystem::current_path());
-  std::string config_path = (dir.path() / "config.json").string();
+  const auto dir = run_folder(
+      a.hostfile.empty() ? std::filesystem::temp_directory_path() : std::filesystem::current_path(),
+      "parm run");
+  std::string config_path = (dir->path() / "config.json").string();
   // A dry run's line is run later by hand: its result goes to the working directory, not our temp dir.
   const std::string result_path = (std::filesystem::current_path() / (c.name + ".result.json")).string();
   // A dry run names the user's own file when the command line changed nothing, so nothing is left behind.
@@ -380,7 +370,7 @@ void run_distributed(const RunArgs& a) {
   const LaunchCommand command = build_launch_command(o, env, ::geteuid() == 0);
   std::cout << shell_line(command) << '\n';
   if (!reuse_file) {
-    dir.keep();  // the printed line names the config written there
+    dir->keep();  // the printed line names the config written there
     std::cerr << "parm run: dry run; effective config kept at " << config_path << '\n';
   }
 }
@@ -414,9 +404,10 @@ RunResult launch_distributed_run(const Config& c, const RunLaunch& l) {
   if (const auto why = backend_unavailable(c.run.backend)) refuse(l.who + ": " + *why);
   const EnvLookup env = process_env();
   // Multi-node runs need the files on a shared filesystem: the working directory usually is, /tmp is not.
-  RunDir dir(l.hostfile.empty() ? std::filesystem::temp_directory_path() : std::filesystem::current_path());
-  const std::string config_path = (dir.path() / "config.json").string();
-  const std::string result_path = (dir.path() / "result.json").string();
+  const auto dir = run_folder(
+      l.hostfile.empty() ? std::filesystem::temp_directory_path() : std::filesystem::current_path(), l.who);
+  const std::string config_path = (dir->path() / "config.json").string();
+  const std::string result_path = (dir->path() / "result.json").string();
   save_config_file(c, config_path);
   const LaunchOptions o = launch_options(c, l, env, config_path, result_path);
   const LaunchCommand command = build_launch_command(o, env, ::geteuid() == 0);
@@ -425,7 +416,7 @@ RunResult launch_distributed_run(const Config& c, const RunLaunch& l) {
   std::cerr << l.who << ": starting " << c.parallel.ranks << " ranks (" << c.parallel.nodes() << " x "
             << c.parallel.gpus_per_node << ") with " << o.mpiexec
             << (l.cluster.empty() ? std::string() : " on emulated cluster " + l.cluster) << '\n';
-  const LaunchOutcome outcome = run_launch(command, overall_deadline(c, l.timeout_ms), dir.path().string());
+  const LaunchOutcome outcome = run_launch(command, overall_deadline(c, l.timeout_ms), dir->path().string());
   if (outcome.exit_code != 0 || outcome.timed_out || outcome.signal != 0)
     refuse(failure_line(outcome, l.who), failure_exit_code(outcome));
 

@@ -221,6 +221,33 @@ class TestHostileSignals : public QObject {
     expect_nothing_left(tmp.path(), 5000);
   }
 
+  // The launcher and its guardian killed at once (a whole process group, the OOM killer twice): mpirun still
+  // gets SIGTERM from the kernel and the ranks end themselves; the folder is swept by the next launcher.
+  void launcherAndGuardianKilled() {
+    QTemporaryDir tmp;
+    const QString config = long_config(tmp.path(), 2);
+    {
+      Background run({"run", config, "--ranks", "2"}, tmp.path());
+      QVERIFY2(wait_for_ranks(tmp.path(), 2), run.err().constData());
+      int launchers = 0;
+      for (const Proc& p : processes_mentioning(tmp.path()))
+        if (p.cmdline.contains(" run ")) launchers += ::kill(static_cast<pid_t>(p.pid), SIGKILL) == 0 ? 1 : 0;
+      QCOMPARE(launchers, 2);  // parm run and its guardian
+      QVERIFY(run.finish(5000));
+    }
+    QElapsedTimer t;
+    t.start();
+    while (!processes_mentioning(tmp.path()).isEmpty() && t.elapsed() < 5000) QThread::msleep(100);
+    QVERIFY(processes_mentioning(tmp.path()).isEmpty());
+    const QStringList stale = run_folders(tmp.path());
+    QCOMPARE(stale.size(), 1);
+    Background next({"run", config, "--ranks", "2", "--dry-run"}, tmp.path());
+    QVERIFY(next.finish(30000));
+    QCOMPARE(next.exit_code(), 0);
+    // The stale folder is swept; the dry run names the unchanged config itself and leaves nothing either.
+    QCOMPARE(run_folders(tmp.path()), QStringList());
+  }
+
   // `parm calibrate` goes the same way.
   void sigkillCalibrateLeavesNothing() {
     QTemporaryDir tmp;
