@@ -145,12 +145,19 @@ void validate_memory(const Config& c, const DerivedSizes& d, const MachineLimits
   const LayerConfig& l = c.layer;
   const std::optional<RankMemory> m = estimate_rank_memory(c, d);
   if (!m) {
-    const auto [field, value] = memory_driver(l, RankMemory{});
-    issues.error(field, str(value), "one rank's buffers would need more than 8 EiB (a 64-bit byte count)");
+    // Some byte count overflowed: the largest size is the one to reduce.
+    std::pair<const char*, std::int64_t> top{"layer.batch", l.batch};
+    for (const auto& size :
+         {std::pair{"layer.seq_len", l.seq_len}, std::pair{"layer.hidden", l.hidden},
+          std::pair{"layer.ffn_hidden", l.ffn_hidden}, std::pair{"layer.num_experts", l.num_experts},
+          std::pair{"layer.min_capacity", l.min_capacity}})
+      if (size.second > top.second) top = size;
+    issues.error(top.first, str(top.second),
+                 "one rank's buffers would need more than 8 EiB (their byte count leaves the 64-bit range)");
     return;
   }
   const bool device = c.run.backend != Backend::Cpu;
-  std::int64_t limit = 0;
+  std::int64_t limit = 0, sharing = 1;
   std::string where;
   if (device) {
     limit = machine.device_memory_bytes;
@@ -158,7 +165,7 @@ void validate_memory(const Config& c, const DerivedSizes& d, const MachineLimits
             std::string(to_string(c.run.backend)) + " (an 80 GB data-centre GPU)";
   } else {
     if (machine.host_memory_bytes <= 0) return;  // unknown: nothing to compare with
-    const std::int64_t sharing = machine.ranks_per_host > 0 ? machine.ranks_per_host : c.parallel.ranks;
+    sharing = machine.ranks_per_host > 0 ? machine.ranks_per_host : c.parallel.ranks;
     limit = machine.host_memory_bytes / std::max<std::int64_t>(1, sharing);
     where = "the " + gib(limit) + " each of the " + str(sharing) + " ranks on this host can have (" +
             gib(machine.host_memory_bytes) + " physical memory)";
@@ -168,8 +175,8 @@ void validate_memory(const Config& c, const DerivedSizes& d, const MachineLimits
                            std::string(to_string(m->peak_schedule)) + ": activations " + gib(m->activations) +
                            ", dispatched " + gib(m->dispatched + m->expert_hidden + m->pipeline) +
                            ", weights and gradients " + gib(m->weights + m->gradients) + "), above " + where;
-  // Fits the whole host but not its share: too many ranks on one machine.
-  if (!device && m->total <= machine.host_memory_bytes)
+  // A layer that fits an eighth of the host is refused only because too many ranks share it.
+  if (!device && sharing > 8 && m->total <= machine.host_memory_bytes / 8)
     return issues.error("parallel.ranks", str(c.parallel.ranks), need + "; use fewer ranks or a hostfile");
   const auto [field, value] = memory_driver(l, *m);
   issues.error(field, str(value), need);
