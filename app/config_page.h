@@ -36,7 +36,9 @@ class ConfigPage : public QWidget {
   // and shows it; returns the one line to show in the message bar when it cannot be read or is not a
   // configuration the engine can parse, else an empty string.
   QString loadConfigFile(const QString& path);
-  static constexpr qsizetype kMaxEditableLine = 64 * 1024;
+  // QPlainTextEdit lays a line out in time quadratic in its length: 16 KiB takes ~70 ms, 64 KiB ~0.7 s,
+  // 1 MB did not finish in a minute.
+  static constexpr qsizetype kMaxEditableLine = 16 * 1024;
   bool textTooLongToEdit() const { return oversized_.has_value(); }
   // Loads an embedded preset ("default", "tc1", ...); false when there is none of that name.
   bool loadPreset(const QString& name);

@@ -196,6 +196,10 @@ void validate_sizes(const Config& c, const MachineLimits& machine, ConfigIssues&
 
 ConfigIssues validate(const Config& config, const MachineLimits& machine) {
   ConfigIssues issues;
+  if (config.name.size() > 256)  // it titles tables, runs and the GUI's pages
+    issues.error(
+        "name", config.name.substr(0, 37) + "...",
+        "must be at most 256 bytes (it is " + str(static_cast<std::int64_t>(config.name.size())) + ")");
   validate_layer(config.layer, config.run, issues);
   validate_parallel(config, issues);
   validate_run(config.run, issues);
