@@ -4,6 +4,7 @@
 #include <QElapsedTimer>
 #include <QPlainTextEdit>
 #include <QSettings>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -12,6 +13,8 @@
 #include "app/config_page.h"
 #include "app/main_window.h"
 #include "app/models/config_issues_model.h"
+#include "app/models/derived_sizes_model.h"
+#include "engine/config_json.h"
 
 using parm::app::ConfigIssuesModel;
 using parm::app::ConfigPage;
@@ -91,6 +94,13 @@ class TestHostileJson : public QObject {
     QVERIFY2(errors.size() == 1 && errors[0].contains(needle) && errors[0].size() < 400,
              qPrintable(errors.join('\n').left(500)));
     QCOMPARE(page->configText().toUtf8(), content);  // what a launch would run: the file as it is
+    // A form edit on top starts from what the engine last understood (nlohmann alone recursed into it).
+    auto* batch = qobject_cast<QSpinBox*>(page->fieldEditor("layer.batch"));
+    QVERIFY(batch);
+    batch->setValue(batch->value() + 1);
+    QVERIFY(eventLoopAnswers(1000));
+    QTRY_VERIFY(page->isValid());
+    QVERIFY(!page->textTooLongToEdit());
   }
 
   // A 10 MB line is validated but not laid out in the editor, which says so; a preset makes it editable
@@ -107,6 +117,38 @@ class TestHostileJson : public QObject {
     QCOMPARE(page.configText(), text);
     QVERIFY(page.loadPreset("default"));
     QVERIFY(page.isValid() && !page.textTooLongToEdit() && !editor->isReadOnly());
+  }
+
+  // The live validation shows validate()'s own lines for sizes that overflow or do not fit the machine.
+  void sizeRefusalsShownNextToTheField_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("rule");
+    QTest::newRow("batch 2^57") << R"({"layer": {"batch": 144115188075855872}})"
+                                << "layer.batch"
+                                << "64-bit range";
+    QTest::newRow("min_capacity 2^53") << R"({"layer": {"min_capacity": 9007199254740992}})"
+                                       << "layer.min_capacity"
+                                       << "64-bit range";
+    QTest::newRow("batch 1e12") << R"({"layer": {"batch": 1000000000000}})"
+                                << "layer.batch"
+                                << "one rank's buffers need";
+  }
+
+  void sizeRefusalsShownNextToTheField() {
+    QFETCH(QString, text);
+    QFETCH(QString, field);
+    QFETCH(QString, rule);
+    ConfigPage page;
+    page.setConfigText(text);
+    QVERIFY(!page.isValid());
+    const parm::ConfigLoad load = parm::config_from_json_text(text.toStdString());
+    QCOMPARE(load.issues.errors().size(), std::size_t(1));
+    const QString line = QString::fromStdString(load.issues.errors()[0].line());
+    QVERIFY2(line.startsWith("error: " + field + " = ") && line.contains(rule), qPrintable(line));
+    QCOMPARE(page.fieldMessage(field), line);  // the same line as `parm check`
+    QCOMPARE(errorLines(page), QStringList{line});
+    QCOMPARE(page.sizesModel()->rowCount(), 0);  // no table of wrapped sizes
   }
 
   // Files that are not JSON documents at all: one line naming the file, nothing loaded.
