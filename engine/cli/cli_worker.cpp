@@ -61,7 +61,8 @@ std::vector<std::string> load_on_rank(const WorkerArgs& args, int world, WorkerO
   }
   if (!options.schedules.empty()) config.run.schedules = options.schedules;
   MachineLimits machine = MachineLimits::this_machine();
-  machine.host_memory_bytes = 0;  // the launcher checked the host's share; a hostfile's hosts are not this one
+  machine.host_memory_bytes =
+      0;  // the launcher checked the host's share; a hostfile's hosts are not this one
   for (const auto& issue : validate(config, machine).errors())
     problems.push_back(args.config_path + ": " + issue.line());
   if (config.parallel.ranks != world)
