@@ -18,12 +18,14 @@
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "app/models/collective_volumes_model.h"
 #include "app/models/config_issues_model.h"
 #include "app/models/derived_sizes_model.h"
 #include "engine/config_json.h"
+#include "engine/json_input.h"
 #include "resources/presets.h"
 
 namespace parm::app {
@@ -294,13 +296,52 @@ QString ConfigPage::fieldMessage(const QString& field) const {
   return label ? label->text() : QString();
 }
 
+namespace {
+
+qsizetype longestLine(const QString& text) {
+  qsizetype longest = 0, start = 0;
+  for (qsizetype i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == u'\n') {
+      longest = std::max(longest, i - start);
+      start = i + 1;
+    }
+  }
+  return longest;
+}
+
+}  // namespace
+
 QString ConfigPage::configText() const {
-  return editor_->toPlainText();
+  return oversized_ ? *oversized_ : editor_->toPlainText();
 }
 
 void ConfigPage::setConfigText(const QString& text) {
-  editor_->setPlainText(text);
+  const qsizetype longest = longestLine(text);
+  const QSignalBlocker block(editor_);  // validated below, at once
+  if (longest > kMaxEditableLine) {
+    oversized_ = text;
+    editor_->setPlainText(tr("This text has a line of %L1 characters, too long to edit here (at most %L2).\n"
+                             "The messages say what the engine found; load a preset or open another file.")
+                              .arg(longest)
+                              .arg(kMaxEditableLine));
+    editor_->setReadOnly(true);
+  } else {
+    oversized_.reset();
+    editor_->setReadOnly(false);
+    editor_->setPlainText(text);
+  }
   revalidate();
+}
+
+QString ConfigPage::loadConfigFile(const QString& path) {
+  std::string error;
+  const auto bytes = read_text_file(path.toStdString(), JsonLimits{}.max_file_bytes, error);
+  if (!bytes) return QString::fromStdString(error);
+  setConfigText(QString::fromUtf8(bytes->data(), static_cast<qsizetype>(bytes->size())));
+  // The file's own bytes decide (the editor's text is their UTF-8 decoding, invalid bytes replaced).
+  const JsonDocument doc = parse_json_text(*bytes, path.toStdString());
+  if (!doc.ok()) return QString::fromStdString(doc.error);
+  return {};
 }
 
 bool ConfigPage::loadPreset(const QString& name) {
@@ -316,7 +357,10 @@ void ConfigPage::formEdited(const QString& field) {
   const FieldSpec* f = spec(field);
   QWidget* editor = editors_.value(field);
   if (!f || !editor) return;
-  Json doc = Json::parse(editor_->toPlainText().toStdString(), nullptr, /*allow_exceptions=*/false);
+  // The engine's reader first: nlohmann alone would recurse into 100k-level nesting or keep a duplicate key.
+  const std::string text = configText().toStdString();
+  Json doc =
+      parse_json_text(text, "config").ok() ? Json::parse(text, nullptr, /*allow_exceptions=*/false) : Json();
   if (!doc.is_object())  // unparsable text: start over from what the engine last understood
     doc = Json::parse(config_to_json(lastParsed_).dump());
   Json* node = &doc;
@@ -351,13 +395,15 @@ void ConfigPage::formEdited(const QString& field) {
       break;
     }
   }
-  editor_->setPlainText(QString::fromStdString(doc.dump(2)));
+  const QString rewritten = QString::fromStdString(doc.dump(2));
+  if (oversized_ || longestLine(rewritten) > kMaxEditableLine) return setConfigText(rewritten);
+  editor_->setPlainText(rewritten);
   debounce_->start();
 }
 
 void ConfigPage::revalidate() {
   debounce_->stop();
-  const QString text = editor_->toPlainText();
+  const QString text = configText();
   const ConfigLoad load = config_from_json_text(text.toStdString());
   parsed_ = load.config;
   if (parsed_) lastParsed_ = *parsed_;

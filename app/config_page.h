@@ -28,8 +28,18 @@ class ConfigPage : public QWidget {
   explicit ConfigPage(QWidget* parent = nullptr);
 
   QString configText() const;
-  // Replaces the JSON text and validates at once (no debounce); the form follows.
+  // Replaces the JSON text and validates at once (no debounce); the form follows. A text with a line longer
+  // than kMaxEditableLine is validated but not put into the editor (laying out a 1 MB line froze the GUI):
+  // the editor then says so and is read-only until other text is set.
   void setConfigText(const QString& text);
+  // Reads a configuration file through the engine's reader (directories, missing, oversized files refused)
+  // and shows it; returns the one line to show in the message bar when it cannot be read or is not a
+  // configuration the engine can parse, else an empty string.
+  QString loadConfigFile(const QString& path);
+  // QPlainTextEdit lays a line out in time quadratic in its length: 16 KiB takes ~70 ms, 64 KiB ~0.7 s,
+  // 1 MB did not finish in a minute.
+  static constexpr qsizetype kMaxEditableLine = 16 * 1024;
+  bool textTooLongToEdit() const { return oversized_.has_value(); }
   // Loads an embedded preset ("default", "tc1", ...); false when there is none of that name.
   bool loadPreset(const QString& name);
   static QStringList presetNames();
@@ -79,7 +89,8 @@ class ConfigPage : public QWidget {
   QHash<QString, QWidget*> editors_;
   QHash<QString, QLabel*> messages_;
   std::optional<Config> parsed_;
-  Config lastParsed_;  // what a form edit starts from when the text does not parse
+  Config lastParsed_;                 // what a form edit starts from when the text does not parse
+  std::optional<QString> oversized_;  // the text when it is too long to edit (the editor shows a notice)
   bool valid_ = false;
 };
 

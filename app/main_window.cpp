@@ -332,12 +332,11 @@ void MainWindow::openProjectDialog() {
 void MainWindow::openConfig() {
   const QString path = QFileDialog::getOpenFileName(this, tr("Open configuration"), {}, tr("JSON (*.json)"));
   if (path.isEmpty()) return;
-  QFile f(path);
-  if (!f.open(QIODevice::ReadOnly)) {
-    showMessage(tr("Cannot read %1: %2").arg(path, f.errorString()));
-    return;
-  }
-  config_->setConfigText(QString::fromUtf8(f.readAll()));
+  openConfigFile(path);
+}
+
+void MainWindow::openConfigFile(const QString& path) {
+  if (const QString error = config_->loadConfigFile(path); !error.isEmpty()) showMessage(error);
 }
 
 void MainWindow::saveConfig() {

@@ -32,6 +32,9 @@ class MainWindow : public QMainWindow {
 
   // Opens (create: opens or creates) a project file; false with the one-line error in the message bar.
   bool openProject(const QString& path, bool create = false);
+  // File > Open configuration without the dialog: a file the engine cannot read or parse is one line in the
+  // message bar (and the configuration page's issues).
+  void openConfigFile(const QString& path);
   // Shows run `runId` of the open project in the timeline, comparison and sweep; false (message bar) when it
   // cannot be shown. A validation run shows the run it measured.
   bool selectRun(qint64 runId);

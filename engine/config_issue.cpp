@@ -1,8 +1,15 @@
 #include "engine/config_issue.h"
 
+#include <cstdio>
 #include <utility>
 
 namespace parm {
+
+std::string shortest(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", value);
+  return buf;
+}
 
 std::string ConfigIssue::line() const {
   std::string out = severity == Severity::Error ? "error: " : "warning: ";

@@ -18,6 +18,9 @@ struct ConfigIssue {
   std::string line() const;
 };
 
+// A number as a user would write it in an issue's value: 1.2, 1e+300 (std::to_string gives 1e300 301 digits).
+std::string shortest(double value);
+
 struct ConfigIssues {
   std::vector<ConfigIssue> items;
 

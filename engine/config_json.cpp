@@ -115,7 +115,11 @@ class ObjectReader {
   // Unknown members are errors: a typo must not silently fall back to a default.
   void reject_unknown() {
     for (auto it = object_.begin(); it != object_.end(); ++it)
-      if (!seen_.count(it.key())) issues_.error(field(it.key()), describe(it.value()), "unknown field");
+      if (!seen_.count(it.key())) {
+        // A 60 KB key must not become a 60 KB message line (the GUI lays each line out).
+        const std::string key = it.key().size() > 80 ? it.key().substr(0, 77) + "..." : it.key();
+        issues_.error(field(key), describe(it.value()), "unknown field");
+      }
   }
 
  private:

@@ -19,6 +19,22 @@ std::string clip(std::string s, std::size_t max = 160) {
   return s;
 }
 
+// The parser quotes what it last read; invalid UTF-8 or control bytes must not reach a terminal raw.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 struct Place {
   std::size_t line = 1, column = 1;
 };
@@ -112,7 +128,7 @@ class Checker : public nlohmann::json_sax<json> {
     if (e.id == 406)  // number overflow: the value is finite in the text only
       rule_ = clip(what) + " (numbers must fit a double, |x| < 1.8e308)";
     else
-      rule_ = "malformed JSON: " + clip(what, 200);
+      rule_ = "malformed JSON: " + clip(printable(what), 200);
     return false;
   }
 

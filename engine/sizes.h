@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "engine/config.h"
 
@@ -29,7 +31,24 @@ struct DerivedSizes {
   bool dynamic_capacity = false;
 };
 
-// Requires validate(config) to have no errors.
+// A derived size that leaves the 64-bit range, blamed on the field that drives it.
+struct SizeOverflow {
+  std::string field;  // "layer.batch"
+  std::string value;  // that field's value
+  std::string rule;   // which size overflowed and the limit
+};
+
+struct CheckedSizes {
+  std::optional<DerivedSizes> sizes;  // set when every size fits
+  std::optional<SizeOverflow> overflow;
+};
+
+// Every product and sum checked, including the sizes the reference layer (--verify) and a no-drop capacity
+// (up to S tokens per expert) reach at run time. Requires the per-field rules of validate() to hold
+// (positive sizes, divisible layout); validate() reports the overflow.
+CheckedSizes derive_sizes_checked(const Config& config);
+
+// Requires validate(config) to have no errors; throws std::logic_error otherwise.
 DerivedSizes derive_sizes(const Config& config);
 
 }  // namespace parm

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
+#include <vector>
+
+#include "engine/checked_math.h"
+#include "engine/sizes.h"
 
 namespace parm {
 namespace {
@@ -27,12 +32,18 @@ void validate_layer(const LayerConfig& l, const RunOptions& run, ConfigIssues& i
   require_positive(issues, "layer.ffn_hidden", l.ffn_hidden, "H");
   require_positive(issues, "layer.num_experts", l.num_experts, "E");
   require_positive(issues, "layer.top_k", l.top_k, "k");
+  if (l.num_experts > INT32_MAX)  // expert choices are stored as 32-bit indices
+    issues.error("layer.num_experts", str(l.num_experts), "must be at most 2147483647 (2^31 - 1)");
+  if (l.batch >= 1 && l.seq_len >= 1 && !checked_mul(l.batch, l.seq_len))
+    issues.error(l.batch >= l.seq_len ? "layer.batch" : "layer.seq_len",
+                 str(l.batch >= l.seq_len ? l.batch : l.seq_len),
+                 "tokens S = batch*seq_len = " + str(l.batch) + "*" + str(l.seq_len) +
+                     " leaves the 64-bit range (at most 9223372036854775807)");
   if (l.top_k >= 1 && l.num_experts >= 1 && l.top_k > l.num_experts)
     issues.error("layer.top_k", str(l.top_k),
                  "must not exceed num_experts (" + str(l.num_experts) + ") (k <= E)");
   if (!(l.capacity_factor > 0.0) || !std::isfinite(l.capacity_factor))
-    issues.error("layer.capacity_factor", std::to_string(l.capacity_factor),
-                 "must be a finite number > 0 (f > 0)");
+    issues.error("layer.capacity_factor", shortest(l.capacity_factor), "must be a finite number > 0 (f > 0)");
   if (l.min_capacity < 0) issues.error("layer.min_capacity", str(l.min_capacity), "must be >= 0");
   if (run.backend == Backend::Cpu && (l.dtype == DType::Bf16 || l.dtype == DType::Fp16))
     issues.error("layer.dtype", std::string(to_string(l.dtype)),
@@ -70,7 +81,7 @@ void validate_parallel(const Config& c, ConfigIssues& issues) {
         "layer.ffn_hidden", str(l.ffn_hidden),
         "must be divisible by esp (" + str(p.esp) + ") to shard each expert along H (H % N_ESP == 0)");
   const bool s1 = uses(c.run, ScheduleKind::S1) || uses(c.run, ScheduleKind::S1F);
-  if (s1 && l.batch >= 1 && l.seq_len >= 1 && l.tokens() % p.mp != 0)
+  if (s1 && l.batch >= 1 && l.seq_len >= 1 && checked_mul(l.batch, l.seq_len) && l.tokens() % p.mp != 0)
     issues.error("layer.seq_len", str(l.seq_len),
                  "tokens S = batch*seq_len = " + str(l.tokens()) + " must be divisible by mp (" + str(p.mp) +
                      ") when S1/S1F run (S % N_MP == 0)");
@@ -90,16 +101,114 @@ void validate_run(const RunOptions& run, ConfigIssues& issues) {
                      "each schedule may appear once");
   if (run.warmup < 0) issues.error("run.warmup", str(run.warmup), "must be >= 0");
   if (run.iterations < 1) issues.error("run.iterations", str(run.iterations), "must be >= 1");
+  if (run.warmup >= 0 && run.iterations >= 1 && !checked_add(run.warmup, run.iterations))
+    issues.error("run.iterations", str(run.iterations),
+                 "warmup + iterations leaves the 64-bit range (at most 9223372036854775807)");
+}
+
+std::string gib(std::int64_t bytes) {
+  char buf[32];
+  const double g = static_cast<double>(bytes) / double(1 << 30);
+  if (g >= 1024.0 * 1024.0)
+    std::snprintf(buf, sizeof buf, "%.1f PiB", g / (1024.0 * 1024.0));
+  else if (g >= 1024.0)
+    std::snprintf(buf, sizeof buf, "%.1f TiB", g / 1024.0);
+  else if (g >= 0.1)
+    std::snprintf(buf, sizeof buf, "%.1f GiB", g);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / double(1 << 20));
+  return buf;
+}
+
+// The field to name for a rank's buffers: the largest size behind the biggest part of the estimate.
+std::pair<const char*, std::int64_t> memory_driver(const LayerConfig& l, const RankMemory& m) {
+  using Driver = std::pair<const char*, std::int64_t>;
+  const Driver B{"layer.batch", l.batch}, L{"layer.seq_len", l.seq_len}, M{"layer.hidden", l.hidden},
+      H{"layer.ffn_hidden", l.ffn_hidden}, E{"layer.num_experts", l.num_experts},
+      C{"layer.min_capacity", l.min_capacity};
+  const std::pair<std::int64_t, std::vector<Driver>> parts[] = {
+      {m.activations, {B, L, M, E}},
+      {std::max(m.dispatched, m.pipeline), {B, L, M, C, E}},
+      {m.expert_hidden, {H, B, L, C}},
+      {m.weights, {H, M, E}}};
+  const auto* biggest = &parts[0];
+  for (const auto& p : parts)
+    if (p.first > biggest->first) biggest = &p;
+  Driver top = biggest->second.front();
+  for (const Driver& d : biggest->second)
+    if (d.second > top.second) top = d;
+  return top;
+}
+
+void validate_memory(const Config& c, const DerivedSizes& d, const MachineLimits& machine,
+                     ConfigIssues& issues) {
+  const LayerConfig& l = c.layer;
+  const std::optional<RankMemory> m = estimate_rank_memory(c, d);
+  if (!m) {
+    // Some byte count overflowed: the largest size is the one to reduce.
+    std::pair<const char*, std::int64_t> top{"layer.batch", l.batch};
+    for (const auto& size :
+         {std::pair{"layer.seq_len", l.seq_len}, std::pair{"layer.hidden", l.hidden},
+          std::pair{"layer.ffn_hidden", l.ffn_hidden}, std::pair{"layer.num_experts", l.num_experts},
+          std::pair{"layer.min_capacity", l.min_capacity}})
+      if (size.second > top.second) top = size;
+    issues.error(top.first, str(top.second),
+                 "one rank's buffers would need more than 8 EiB (their byte count leaves the 64-bit range)");
+    return;
+  }
+  const bool device = c.run.backend != Backend::Cpu;
+  std::int64_t limit = 0, sharing = 1;
+  std::string where;
+  if (device) {
+    limit = machine.device_memory_bytes;
+    where = "the " + gib(limit) + " of device memory assumed per rank for backend " +
+            std::string(to_string(c.run.backend)) + " (an 80 GB data-centre GPU)";
+  } else {
+    if (machine.host_memory_bytes <= 0) return;  // unknown: nothing to compare with
+    sharing = machine.ranks_per_host > 0 ? machine.ranks_per_host : c.parallel.ranks;
+    limit = machine.host_memory_bytes / std::max<std::int64_t>(1, sharing);
+    where = "the " + gib(limit) + " each of the " + str(sharing) + " ranks on this host can have (" +
+            gib(machine.host_memory_bytes) + " physical memory)";
+  }
+  if (m->total <= limit) return;
+  const std::string need = "one rank's buffers need " + gib(m->total) + " (schedule " +
+                           std::string(to_string(m->peak_schedule)) + ": activations " + gib(m->activations) +
+                           ", dispatched " + gib(m->dispatched + m->expert_hidden + m->pipeline) +
+                           ", weights and gradients " + gib(m->weights + m->gradients) + "), above " + where;
+  // A layer that fits an eighth of the host is refused only because too many ranks share it.
+  if (!device && sharing > 8 && m->total <= machine.host_memory_bytes / 8)
+    return issues.error("parallel.ranks", str(c.parallel.ranks), need + "; use fewer ranks or a hostfile");
+  const auto [field, value] = memory_driver(l, *m);
+  issues.error(field, str(value), need);
+}
+
+void validate_sizes(const Config& c, const MachineLimits& machine, ConfigIssues& issues) {
+  const CheckedSizes checked = derive_sizes_checked(c);
+  if (checked.overflow) {
+    const SizeOverflow& o = *checked.overflow;
+    issues.error(o.field, o.value, o.rule);
+    return;
+  }
+  validate_memory(c, *checked.sizes, machine, issues);
 }
 
 }  // namespace
 
-ConfigIssues validate(const Config& config) {
+ConfigIssues validate(const Config& config, const MachineLimits& machine) {
   ConfigIssues issues;
+  if (config.name.size() > 256)  // it titles tables, runs and the GUI's pages
+    issues.error(
+        "name", config.name.substr(0, 37) + "...",
+        "must be at most 256 bytes (it is " + str(static_cast<std::int64_t>(config.name.size())) + ")");
   validate_layer(config.layer, config.run, issues);
   validate_parallel(config, issues);
   validate_run(config.run, issues);
+  if (!issues.has_errors()) validate_sizes(config, machine, issues);  // the sizes need a well-formed layout
   return issues;
+}
+
+ConfigIssues validate(const Config& config) {
+  return validate(config, MachineLimits::this_machine());
 }
 
 }  // namespace parm

@@ -2,6 +2,7 @@
 #include <QtTest>
 
 #include "engine/config_json.h"
+#include "engine/rank_memory.h"
 #include "engine/sizes.h"
 #include "engine/volumes.h"
 #include "resources/presets.h"
@@ -133,6 +134,49 @@ class TestSizes : public QObject {
     QCOMPARE(b[2].elements, d.D2);
     const auto b0 = forward(c, ScheduleKind::B0);
     QCOMPARE(b0[0].elements, d.D0);  // every MP rank sends all of D0: N-fold redundant
+  }
+  // One rank's buffers, worked by hand for a one-rank B0 layer: S = 16, C0 = 4, D0 = E*C0*M = 128.
+  void rankMemoryByHand() {
+    Config c;
+    c.layer = {1, 16, 8, 16, 4, 1, 1.0, 0, true, Activation::Gelu, false, DType::Fp32};
+    c.parallel = {1, 1, 1, 1};
+    c.run.schedules = {ScheduleKind::B0};
+    const auto m = estimate_rank_memory(c, derive_sizes(c));
+    QVERIFY(m);
+    QCOMPARE(m->activations, std::int64_t((4 * 16 * 8 + 2 * 16 * 4) * 4));  // x, dout, out, dx; probs x2
+    QCOMPARE(m->dispatched, std::int64_t(3 * 128 * 4));
+    QCOMPARE(m->expert_hidden, std::int64_t(2 * (128 / 8) * 16 * 4));  // (rows, H) twice, gelu
+    QCOMPARE(m->weights, std::int64_t((8 * 4 + 2 * 4 * 8 * 16) * 4));  // router + W1, W2
+    QCOMPARE(m->gradients, m->weights);
+    QCOMPARE(m->pipeline, std::int64_t(0));
+    QCOMPARE(m->total, std::int64_t(14592));
+    // A fused schedule stages its pipeline on top; the peak is the most demanding schedule.
+    c.run.schedules = {ScheduleKind::B0, ScheduleKind::S1F};
+    const auto fused = estimate_rank_memory(c, derive_sizes(c));
+    QVERIFY(fused && fused->total >= m->total);
+  }
+
+  // Every product is checked: an overflow is reported with the field that drives it, never wrapped.
+  void checkedSizesReportOverflow() {
+    Config c = preset("tc1");
+    QVERIFY(derive_sizes_checked(c).sizes);
+    c.layer.min_capacity = std::int64_t(1) << 53;
+    CheckedSizes checked = derive_sizes_checked(c);
+    QVERIFY(!checked.sizes && checked.overflow);
+    QCOMPARE(QString::fromStdString(checked.overflow->field), QString("layer.min_capacity"));
+    QVERIFY_THROWS_EXCEPTION(std::logic_error, derive_sizes(c));
+    c = preset("tc1");
+    c.layer.batch = std::int64_t(1) << 57;  // S = 2^57 * 2048 wraps to 0 unchecked
+    checked = derive_sizes_checked(c);
+    QVERIFY(checked.overflow);
+    QCOMPARE(QString::fromStdString(checked.overflow->field), QString("layer.batch"));
+    c = preset("tc1");
+    c.layer.drop_tokens = false;  // a no-drop capacity reaches S: E*S*M must fit as well
+    c.layer.hidden = std::int64_t(1) << 45;
+    c.layer.num_experts = 64;
+    checked = derive_sizes_checked(c);
+    QVERIFY(checked.overflow);
+    QCOMPARE(QString::fromStdString(checked.overflow->field), QString("layer.hidden"));
   }
 };
 

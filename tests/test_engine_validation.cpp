@@ -2,6 +2,8 @@
 #include <QtTest>
 
 #include "engine/config_json.h"
+#include "engine/sizes.h"
+#include "engine/validation.h"
 
 using namespace parm;
 
@@ -178,6 +180,79 @@ class TestValidation : public QObject {
                                   << R"("batch": 18446744073709551615)"
                                   << "layer.batch"
                                   << "too large";
+  }
+
+  // Sizes that leave 64 bits, alone or only as a product: refused before anything allocates.
+  void overflowingSizesNameTheField_data() {
+    QTest::addColumn<QString>("from");
+    QTest::addColumn<QString>("to");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("rule");
+    QTest::newRow("S = B*L wraps") << R"("batch": 2, "seq_len": 16)"
+                                   << R"("batch": 144115188075855872, "seq_len": 64)"
+                                   << "layer.batch"
+                                   << "64-bit range";
+    QTest::newRow("B*L only together") << R"("batch": 2, "seq_len": 16)"
+                                       << R"("batch": 4294967296, "seq_len": 8589934592)"
+                                       << "layer.seq_len"
+                                       << "batch*seq_len";
+    QTest::newRow("min capacity 2^53") << R"("min_capacity": 2)"
+                                       << R"("min_capacity": 9007199254740992)"
+                                       << "layer.min_capacity"
+                                       << "64-bit";
+    QTest::newRow("capacity factor 1e300") << R"("capacity_factor": 1.0)"
+                                           << R"("capacity_factor": 1e300)"
+                                           << "layer.capacity_factor"
+                                           << "capacity C";
+    QTest::newRow("hidden 2^62") << R"("hidden": 8)"
+                                 << R"("hidden": 4611686018427387904)"
+                                 << "layer.hidden"
+                                 << "64-bit range";
+    QTest::newRow("experts above int32") << R"("num_experts": 4)"
+                                         << R"("num_experts": 4294967296)"
+                                         << "layer.num_experts"
+                                         << "2147483647";
+    QTest::newRow("warmup + iterations") << R"("warmup": 1)"
+                                         << R"("warmup": 9223372036854775807)"
+                                         << "run.iterations"
+                                         << "warmup + iterations";
+    QTest::newRow("batch 1e12 above memory") << R"("batch": 2)"
+                                             << R"("batch": 1000000000000)"
+                                             << "layer.batch"
+                                             << "one rank's buffers need";
+  }
+
+  void overflowingSizesNameTheField() { badConfigNamesField(); }
+
+  // The memory rule against limits the test states (validate() is pure given MachineLimits).
+  void perRankMemoryAgainstStatedLimits() {
+    Config c = *config_from_json_text(patched({}, {})).config;
+    c.layer.batch = 4096;  // the dispatched tensors dominate: batch is the field to name
+    const std::int64_t need = estimate_rank_memory(c, derive_sizes(c))->total;
+    const auto refusal = [&](const MachineLimits& m) {
+      for (const auto& e : validate(c, m).errors()) return QString::fromStdString(e.line());
+      return QString();
+    };
+    const std::int64_t device = kAssumedDeviceMemoryBytes;
+    QVERIFY2(refusal({4 * need, 0, device}).isEmpty(), qPrintable(refusal({4 * need, 0, device})));
+    QString line = refusal({4 * need - 4, 0, device});  // the 4 ranks of a local run share the host
+    QVERIFY2(line.startsWith("error: layer.batch = 4096: one rank's buffers need") &&
+                 line.contains("each of the 4 ranks on this host"),
+             qPrintable(line));
+    QVERIFY(refusal({4 * need - 4, 2, device}).isEmpty());  // a hostfile: G = 2 ranks per host
+    // The buffers fit the host but not its share among many ranks: the rank count is to blame.
+    line = refusal({16 * need, 32, device});
+    QVERIFY2(line.startsWith("error: parallel.ranks = 4:") && line.contains("each of the 32 ranks") &&
+                 line.contains("fewer ranks"),
+             qPrintable(line));
+    // cuda: the stated device memory, whatever the host has.
+    c.run.backend = Backend::Cuda;
+    line = refusal({0, 0, need - 1});
+    QVERIFY2(line.contains("of device memory assumed per rank for backend cuda"), qPrintable(line));
+    QVERIFY(refusal({0, 0, need}).isEmpty());
+    // Unknown host memory: no host check.
+    c.run.backend = Backend::Cpu;
+    QVERIFY(refusal({0, 0, 0}).isEmpty());
   }
 
   void badConfigNamesField() {

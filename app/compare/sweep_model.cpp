@@ -10,6 +10,7 @@
 #include "db/database.h"
 #include "engine/config.h"
 #include "engine/config_json.h"
+#include "engine/json_input.h"
 
 namespace parm::app {
 namespace {
@@ -127,7 +128,10 @@ QString SweepModel::loadValidationRun(const QString& dbPath, qint64 runId) {
     if (!run) throw db::DbError(db.path() + ": no run " + std::to_string(runId));
     if (run->kind != "validation")
       throw db::DbError("run " + std::to_string(runId) + " is a " + run->kind + " run, not a validation");
-    const auto report = nlohmann::json::parse(run->result_json);
+    // Through the engine's reader: a damaged report is one line naming the run, not a library exception.
+    const JsonDocument doc = parse_json_text(run->result_json, "run " + std::to_string(runId) + " report");
+    if (!doc.ok()) throw db::DbError(doc.error);
+    const nlohmann::json& report = *doc.value;
     std::vector<SweepRow> rows;
     for (const auto& layer : report.at("layers")) {
       SweepRow r;

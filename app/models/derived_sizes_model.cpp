@@ -2,6 +2,7 @@
 
 #include <QLocale>
 
+#include "engine/rank_memory.h"
 #include "engine/sizes.h"
 
 namespace parm::app {
@@ -27,6 +28,13 @@ void DerivedSizesModel::setConfig(const std::optional<Config>& config) {
         {QStringLiteral("D2"), d.D2, tr("elements of E*C2*M")},
         {QStringLiteral("b"), d.bytes_per_element, tr("bytes per element")},
     };
+    // Validated, so the estimate fits 64 bits and this machine's share; shown so the margin is visible.
+    if (const auto m = estimate_rank_memory(*config, d))
+      rows.push_back(
+          {QStringLiteral("mem"), m->total,
+           tr("bytes of one rank's buffers at their peak (schedule %1)")
+               .arg(QString::fromUtf8(to_string(m->peak_schedule).data(),
+                                      static_cast<qsizetype>(to_string(m->peak_schedule).size())))});
   }
   // Same symbols in the same order: only the values change, so views keep their state.
   const bool sameShape = rows.size() == rows_.size() && !rows.empty();

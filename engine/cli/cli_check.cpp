@@ -6,6 +6,7 @@
 #include "engine/backend_availability.h"
 #include "engine/cli/commands.h"
 #include "engine/config_json.h"
+#include "engine/rank_memory.h"
 #include "engine/sizes.h"
 #include "engine/volumes.h"
 
@@ -37,7 +38,18 @@ nlohmann::json volume_json(const CollectiveVolume& v) {
       {"elements", v.elements},      {"bytes", v.bytes},           {"wire_bytes", v.wire_bytes}};
 }
 
-void print_text(const Config& c, const DerivedSizes& d) {
+nlohmann::json memory_json(const RankMemory& m) {
+  return {{"total_bytes", m.total},
+          {"peak_schedule", to_string(m.peak_schedule)},
+          {"activations_bytes", m.activations},
+          {"dispatched_bytes", m.dispatched},
+          {"expert_hidden_bytes", m.expert_hidden},
+          {"weights_bytes", m.weights},
+          {"gradients_bytes", m.gradients},
+          {"pipeline_bytes", m.pipeline}};
+}
+
+void print_text(const Config& c, const DerivedSizes& d, const RankMemory& m) {
   std::printf(
       "config %s: %lld ranks = %lld nodes x %lld, N_MP=%lld N_ESP=%lld N_EP=%lld, E_loc=%lld, %s (b=%d)\n",
       c.name.c_str(), (long long)c.parallel.ranks, (long long)d.nodes, (long long)c.parallel.gpus_per_node,
@@ -54,6 +66,8 @@ void print_text(const Config& c, const DerivedSizes& d) {
   std::printf("  %-4s %14lld  elements E*C0*M\n", "D0", (long long)d.D0);
   std::printf("  %-4s %14lld  elements E*C1*M\n", "D1", (long long)d.D1);
   std::printf("  %-4s %14lld  elements E*C2*M\n", "D2", (long long)d.D2);
+  std::printf("  %-4s %14lld  bytes of one rank's buffers at their peak (schedule %s)\n", "mem",
+              (long long)m.total, std::string(to_string(m.peak_schedule)).c_str());
   std::printf(
       "\n# per-GPU collective volumes (size: AlltoAll send, AllGather out, ReduceScatter in, AllReduce "
       "buffer)\n");
@@ -83,8 +97,12 @@ void add_check_command(CLI::App& app) {
     if (const auto why = backend_unavailable(c.run.backend))
       std::cerr << "parm check: warning: run." << *why << " (parm run refuses it here)\n";
     const DerivedSizes d = derive_sizes(c);
-    if (!*json) return print_text(c, d);
-    nlohmann::json out{{"config", config_to_json(c)}, {"valid", true}, {"sizes", sizes_json(d)}};
+    const RankMemory m = estimate_rank_memory(c, d).value_or(RankMemory{});  // validated: it fits
+    if (!*json) return print_text(c, d, m);
+    nlohmann::json out{{"config", config_to_json(c)},
+                       {"valid", true},
+                       {"sizes", sizes_json(d)},
+                       {"rank_memory", memory_json(m)}};
     nlohmann::json schedules = nlohmann::json::object();
     for (ScheduleKind s : c.run.schedules) {
       nlohmann::json list = nlohmann::json::array();

@@ -234,7 +234,9 @@ Config effective_config(const RunArgs& a) {
       c.run.schedules.push_back(*kind);
     }
   }
-  const ConfigIssues issues = validate(c);
+  MachineLimits machine = MachineLimits::this_machine();
+  if (!a.hostfile.empty()) machine.ranks_per_host = c.parallel.gpus_per_node;  // G ranks on each host
+  const ConfigIssues issues = validate(c, machine);
   for (const auto& issue : issues.items) std::cerr << source << ": " << issue.line() << '\n';
   if (issues.has_errors()) throw CLI::RuntimeError(2);
   // Never a CPU run under a cuda label: refused before mpirun starts, and before a dry run prints its line.

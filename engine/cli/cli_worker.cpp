@@ -65,7 +65,10 @@ std::vector<std::string> load_on_rank(const WorkerArgs& args, int world, WorkerO
     options.schedules.push_back(*kind);
   }
   if (!options.schedules.empty()) config.run.schedules = options.schedules;
-  for (const auto& issue : validate(config).errors())
+  MachineLimits machine = MachineLimits::this_machine();
+  machine.host_memory_bytes =
+      0;  // the launcher checked the host's share; a hostfile's hosts are not this one
+  for (const auto& issue : validate(config, machine).errors())
     problems.push_back(args.config_path + ": " + issue.line());
   if (const auto why = backend_unavailable(config.run.backend)) problems.push_back(*why);
   if (config.parallel.ranks != world)

@@ -4,3 +4,5 @@ parm_add_qtest(test_app_main_window SOURCES app/test_app_main_window.cpp LIBS pa
 target_compile_definitions(test_app_main_window PRIVATE PARM_EXE="$<TARGET_FILE:parm>")
 add_dependencies(test_app_main_window parm)
 set_tests_properties(test_app_main_window PROPERTIES RUN_SERIAL TRUE TIMEOUT 300)  # starts mpirun ranks of its own
+# The worst JSON opened in the GUI (deep nesting, 1e999, a 10 MB field): one line, a responsive window.
+parm_add_qtest(test_app_hostile_json SOURCES app/test_app_hostile_json.cpp LIBS parm_app_shell)

@@ -13,6 +13,7 @@
 #include "app/models/config_issues_model.h"
 #include "app/models/derived_sizes_model.h"
 #include "engine/config_json.h"
+#include "engine/rank_memory.h"
 #include "engine/sizes.h"
 #include "engine/volumes.h"
 
@@ -109,6 +110,7 @@ class TestConfigPage : public QObject {
     QCOMPARE(page.sizesModel()->value("C0"), qint64(d.C0));
     QCOMPARE(page.sizesModel()->value("D2"), qint64(d.D2));
     QCOMPARE(page.sizesModel()->value("b"), qint64(8));
+    QCOMPARE(page.sizesModel()->value("mem"), qint64(parm::estimate_rank_memory(*load.config, d)->total));
     qint64 s2 = 0;
     for (const auto& v : parm::schedule_volumes(*load.config, d, parm::ScheduleKind::S2)) s2 += v.bytes;
     QCOMPARE(page.volumesModel()->totalBytes("S2"), s2);
