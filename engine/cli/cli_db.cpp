@@ -12,6 +12,7 @@
 
 #include "db/database.h"
 #include "db/exporters.h"
+#include "db/file_probe.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/summary_table.h"
@@ -174,6 +175,11 @@ void add_export(CLI::App& app) {
       refuse("export", "--format: unknown format '" + *format + "' (one of perfetto, csv)");
     const db::Database d = open_or_refuse("export", *path, false);
     run_or_refuse("export", d, *id);
+    // Renaming the export over the project would replace it under its own open connection.
+    if (const auto target = db::file_identity(*out);
+        !out->empty() && target && target == db::file_identity(*path))
+      refuse("export",
+             "--out " + *out + ": is the project file itself (--db); write the export to another file");
     const auto write = [&](std::ostream& os) {
       if (*format == "perfetto")
         db::export_perfetto(d, *id, os);

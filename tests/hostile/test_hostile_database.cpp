@@ -3,8 +3,8 @@
 // directory, a truncated database and a database missing a table; a project in a read-only place (reads work,
 // writes are refused before any work); `--db ""` in every subcommand that takes --db; import-nsys of a Parm
 // project, of the project into itself (also through a symbolic and a hard link), and leaving nothing beside a
-// source it only reads. Each refusal: the documented exit code and one short line naming the file; the file
-// is byte-identical afterwards and the stored runs are intact.
+// source it only reads; an export written over the project. Each refusal: the documented exit code and one
+// short line naming the file; the file is byte-identical afterwards and the stored runs are intact.
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -98,8 +98,8 @@ class TestHostileDatabase : public QObject {
     QFile::remove(nsys_ + "-wal");  // closed: only the file remains
     QFile::remove(nsys_ + "-shm");
 
-    hostile::write_file(dir_, "empty.sqlite", "");
-    hostile::write_file(dir_, "notes.sqlite", "these are my notes, not a database\n");
+    hostile::write_file(QDir(dir_.path()), "empty.sqlite", "");
+    hostile::write_file(QDir(dir_.path()), "notes.sqlite", "these are my notes, not a database\n");
     QVERIFY(QDir(dir_.path()).mkdir("folder.sqlite"));
     QVERIFY(exec(path("foreign.sqlite"),
                  "CREATE TABLE invoices (id INTEGER, total REAL);"
@@ -108,8 +108,8 @@ class TestHostileDatabase : public QObject {
     QByteArray damaged = bytes;
     std::mt19937 rng(12);
     for (int i = 16384; i < 4 * 16384 && i < damaged.size(); ++i) damaged[i] = static_cast<char>(rng());
-    hostile::write_file(dir_, "corrupt.sqlite", damaged);
-    hostile::write_file(dir_, "truncated.sqlite", bytes.left(bytes.size() / 2));
+    hostile::write_file(QDir(dir_.path()), "corrupt.sqlite", damaged);
+    hostile::write_file(QDir(dir_.path()), "truncated.sqlite", bytes.left(bytes.size() / 2));
     QVERIFY(exec(copy_of_project("missing.sqlite"), "DROP TABLE ranks;"));
 
     QVERIFY(QDir(dir_.path()).mkdir("locked"));
@@ -291,6 +291,25 @@ class TestHostileDatabase : public QObject {
     QCOMPARE(stored_runs(project_), runs_);
     for (const QString& f : {path(source), project_})
       QVERIFY(!QFile::exists(f + "-wal") && !QFile::exists(f + "-shm"));
+  }
+
+  // An export renamed over the project (by any path) would replace it under its connection: refused.
+  void exportOverTheProjectIsRefused_data() {
+    QTest::addColumn<QString>("out");
+    QTest::newRow("the project") << "project.sqlite";
+    QTest::newRow("the project by a symbolic link") << "link.sqlite";
+  }
+
+  void exportOverTheProjectIsRefused() {
+    QFETCH(QString, out);
+    QFile::remove(path("link.sqlite"));
+    QVERIFY(QFile::link(project_, path("link.sqlite")));
+    const QByteArray before = digest(project_);
+    const hostile::Result r =
+        hostile::run_parm({"export", "--db", project_, "--run", "1", "--format", "csv", "--out", path(out)});
+    hostile::expect_refused(r, 2, "--out " + path(out).toUtf8() + ": is the project file itself");
+    QCOMPARE(digest(project_), before);
+    QCOMPARE(stored_runs(project_), runs_);
   }
 
   // A good import reads its source without a trace: byte-identical, no -wal or -shm beside it (the source is
