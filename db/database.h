@@ -107,7 +107,8 @@ class Database {
   // store the run").
   static Database open(const std::string& path, bool create);
   // For commands that store a run, before they do the work: throws the DbError that storing into `path`
-  // would end in (read-only, not a project, ...). A missing file in a writable folder passes, uncreated.
+  // would end in (read-only, not a project, ...). A missing file in a writable folder passes, uncreated; an
+  // existing empty file becomes a project, as storing would make it.
   static void check_can_store(const std::string& path);
   Database(Database&&) noexcept;
   Database& operator=(Database&&) noexcept;

@@ -12,7 +12,7 @@ namespace parm::cli {
 CLI::Validator db_path_check(const std::string& command);
 
 // Before `command` does work whose result it stores in `path` (when set): exits 2 with one line naming the
-// file when the run could not be stored (read-only, not a project, a directory...). Creates nothing.
+// file when the run could not be stored (read-only, not a project, a directory...). Creates no file.
 void require_storable_db(const std::string& command, const std::string& path);
 
 }  // namespace parm::cli
