@@ -231,7 +231,16 @@ bool MainWindow::openProject(const QString& path, bool create) {
 }
 
 void MainWindow::projectOpened(const QString& path) {
-  setWindowTitle(tr("Parm Studio — %1").arg(QFileInfo(path).fileName()));
+  // A project in a read-only place is viewable; the title and one line say that runs cannot be stored in it.
+  const bool readOnly = project_->isReadOnly();
+  setWindowTitle(tr("Parm Studio — %1").arg(QFileInfo(path).fileName()) +
+                 (readOnly ? tr(" [read-only]") : ""));
+  if (readOnly)
+    showMessage(
+        tr("%1: read-only (the file, its folder or its file system is not writable): runs are viewable, "
+           "new runs cannot be stored here")
+            .arg(path),
+        false);
   currentRun_ = 0;
   exports_->setRun(path, 0);
   // The latest complete run is what the user most likely wants to see.

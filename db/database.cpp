@@ -7,12 +7,9 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <unordered_map>
 #include <utility>
 
-#include "db/schema.h"
 #include "db/sqlite_stmt.h"
 
 namespace parm::db {
@@ -68,76 +65,6 @@ std::string utc_now_iso() {
   return buf;
 }
 
-// Closes the handle unless released: every refusal in open() must leave no connection behind.
-struct HandleGuard {
-  sqlite3* db = nullptr;
-  ~HandleGuard() { sqlite3_close_v2(db); }
-  sqlite3* release() { return std::exchange(db, nullptr); }
-};
-
-// Refuses what is certainly not SQLite before SQLite sees it, so such a file is never touched.
-void check_header(const std::string& path, std::uintmax_t size) {
-  if (size == 0) return;
-  char header[16] = {};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DbError(path + ": cannot read the file");
-  in.read(header, sizeof header);
-  if (size < 100 || in.gcount() != sizeof header || std::memcmp(header, "SQLite format 3", 16) != 0)
-    throw DbError(path + ": not an SQLite database");
-}
-
-// Reads without writing: a damaged file must stay byte-identical after we refuse it.
-void check_integrity(sqlite3* db, const std::string& path) {
-  sqlite3_stmt* s = nullptr;
-  std::string problem;
-  if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &s, nullptr) != SQLITE_OK) {
-    problem = sqlite3_errmsg(db);
-  } else {
-    const int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-      if (!text || std::strcmp(text, "ok") != 0) problem = text ? text : "quick_check failed";
-    } else {
-      problem = sqlite3_errmsg(db);
-    }
-  }
-  sqlite3_finalize(s);
-  if (!problem.empty()) throw DbError(one_line(path + ": corrupt database (" + problem + ")"));
-}
-
-std::vector<std::string> table_names(sqlite3* db, const std::string& path) {
-  try {
-    Stmt s(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-    std::vector<std::string> names;
-    while (s.step()) names.push_back(s.text(0));
-    return names;
-  } catch (const DbError&) {
-    throw DbError(one_line(path + ": corrupt database (" + sqlite3_errmsg(db) + ")"));
-  }
-}
-
-void check_schema_version(sqlite3* db, const std::string& path) {
-  sqlite3_stmt* s = nullptr;
-  std::int64_t version = -1;
-  if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &s, nullptr) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-    version = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  if (version < 1)
-    throw DbError(path + ": not a Parm Studio database (schema_version table without a valid version)");
-  if (version > kSchemaVersion)
-    throw DbError(path + ": schema version " + std::to_string(version) +
-                  " is newer than this parm supports (" + std::to_string(kSchemaVersion) +
-                  "); use a newer parm");
-}
-
-std::string join(const std::vector<std::string>& names, std::size_t max) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
-  if (names.size() > max) out += ", ...";
-  return out;
-}
-
 }  // namespace
 
 struct Database::Cache {
@@ -149,57 +76,8 @@ struct Database::Cache {
   std::unordered_map<std::int32_t, std::string> texts;
 };
 
-Database Database::open(const std::string& path, bool create) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const bool exists = fs::exists(path, ec);
-  if (!exists && !create) throw DbError(path + ": no such file");
-  std::uintmax_t size = 0;
-  if (exists) {
-    if (fs::is_directory(path, ec)) throw DbError(path + ": is a directory, not a database file");
-    size = fs::file_size(path, ec);
-    if (ec) throw DbError(path + ": cannot read the file (" + ec.message() + ")");
-    check_header(path, size);
-    if (size == 0 && !create) throw DbError(path + ": empty file, not a Parm Studio database");
-  }
-
-  HandleGuard guard;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  if (sqlite3_open_v2(path.c_str(), &guard.db, flags, nullptr) != SQLITE_OK)
-    throw DbError(
-        one_line(path + ": cannot open (" + (guard.db ? sqlite3_errmsg(guard.db) : "out of memory") + ")"));
-  sqlite3_extended_result_codes(guard.db, 1);
-  sqlite3_busy_timeout(guard.db, 10'000);
-
-  if (size > 0) check_integrity(guard.db, path);
-  const std::vector<std::string> tables = table_names(guard.db, path);
-  const bool ours = std::find(tables.begin(), tables.end(), "schema_version") != tables.end();
-  if (ours) {
-    check_schema_version(guard.db, path);
-  } else if (!tables.empty()) {
-    throw DbError(path + ": not a Parm Studio database (no schema_version table; has " + join(tables, 5) +
-                  ")");
-  } else if (!create) {
-    throw DbError(path + ": empty SQLite database, not a Parm Studio database");
-  }
-
-  // Only now that the file is known to be ours (or new) may anything write to it.
-  // Larger pages: fewer b-tree splits and page writes per event row; only settable before the first table.
-  if (!ours) exec(guard.db, "PRAGMA page_size = 16384");
-  exec(guard.db, "PRAGMA journal_mode = WAL", "cannot switch to WAL");
-  exec(guard.db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536");
-  if (!ours) {
-    Transaction tx(guard.db);
-    exec(guard.db, kSchemaSql, "cannot create the schema");
-    Stmt v(guard.db, "INSERT INTO schema_version (version, created_by) VALUES (?, 'parm 0.1.0')");
-    v.bind(1, std::int64_t{kSchemaVersion}).run();
-    tx.commit();
-  }
-  return Database(guard.release(), path);
-}
-
-Database::Database(sqlite3* db, std::string path)
-    : db_(db), path_(std::move(path)), cache_(std::make_unique<Cache>()) {
+Database::Database(sqlite3* db, std::string path, bool read_only)
+    : db_(db), path_(std::move(path)), read_only_(read_only), cache_(std::make_unique<Cache>()) {
   Cache& c = *cache_;
   c.insert_event = Stmt(db_, insert_events_sql(1));
   c.insert_events = Stmt(db_, insert_events_sql(kEventsPerInsert));
@@ -217,7 +95,10 @@ Database::Database(sqlite3* db, std::string path)
 }
 
 Database::Database(Database&& o) noexcept
-    : db_(std::exchange(o.db_, nullptr)), path_(std::move(o.path_)), cache_(std::move(o.cache_)) {}
+    : db_(std::exchange(o.db_, nullptr)),
+      path_(std::move(o.path_)),
+      read_only_(o.read_only_),
+      cache_(std::move(o.cache_)) {}
 
 Database& Database::operator=(Database&& o) noexcept {
   if (this != &o) {
@@ -225,6 +106,7 @@ Database& Database::operator=(Database&& o) noexcept {
     sqlite3_close_v2(db_);
     db_ = std::exchange(o.db_, nullptr);
     path_ = std::move(o.path_);
+    read_only_ = o.read_only_;
     cache_ = std::move(o.cache_);
   }
   return *this;
@@ -546,9 +428,10 @@ std::vector<LaneName> Database::lane_names(std::int64_t run) const {
 
 void Database::add_calibration(std::int64_t run, const std::vector<CalibrationRow>& fits) {
   Transaction tx(db_);
-  Stmt s(db_,
-         "INSERT INTO calibrations (run, op, communicator, alpha_s, beta_s_per_byte, r2, samples) VALUES (?, ?, "
-         "?, ?, ?, ?, ?)");
+  Stmt s(
+      db_,
+      "INSERT INTO calibrations (run, op, communicator, alpha_s, beta_s_per_byte, r2, samples) VALUES (?, ?, "
+      "?, ?, ?, ?, ?)");
   for (const CalibrationRow& f : fits) {
     s.reset();
     s.bind(1, run)
@@ -564,9 +447,10 @@ void Database::add_calibration(std::int64_t run, const std::vector<CalibrationRo
 }
 
 std::vector<CalibrationRow> Database::calibrations(std::int64_t run) const {
-  Stmt s(db_,
-         "SELECT op, communicator, alpha_s, beta_s_per_byte, r2, samples FROM calibrations WHERE run = ? ORDER "
-         "BY id");
+  Stmt s(
+      db_,
+      "SELECT op, communicator, alpha_s, beta_s_per_byte, r2, samples FROM calibrations WHERE run = ? ORDER "
+      "BY id");
   s.bind(1, run);
   std::vector<CalibrationRow> out;
   while (s.step()) out.push_back({s.text(0), s.text(1), s.f64(2), s.f64(3), s.f64(4), s.i64(5)});

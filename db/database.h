@@ -99,14 +99,23 @@ struct CounterRow {
 
 class Database {
  public:
-  // Opens (and with `create`, creates) a project file. Throws DbError on a corrupt file, a foreign SQLite
-  // file or a newer schema, never modifying such a file.
+  // Opens (and with `create`, creates) a project file. Throws DbError, one line naming the file, on a missing
+  // file (without `create`), a directory, an empty, text, foreign, truncated or corrupt file, a project
+  // missing one of its tables or columns ("an incomplete Parm Studio database") or a newer schema, never
+  // modifying such a file. A project in a read-only place (file, folder or mount) opens read-only without
+  // `create` (read_only(); nothing is created beside it) and is refused with `create` ("read-only: cannot
+  // store the run").
   static Database open(const std::string& path, bool create);
+  // For commands that store a run, before they do the work: throws the DbError that storing into `path`
+  // would end in (read-only, not a project, ...). A missing file in a writable folder passes, uncreated; an
+  // existing empty file becomes a project, as storing would make it.
+  static void check_can_store(const std::string& path);
   Database(Database&&) noexcept;
   Database& operator=(Database&&) noexcept;
   ~Database();
 
   const std::string& path() const { return path_; }
+  bool read_only() const { return read_only_; }
 
   std::int64_t begin_run(const RunInfo& run);  // inserted with complete = 0, committed at once
   void set_result(std::int64_t run, const std::string& result_json);
@@ -130,14 +139,15 @@ class Database {
   // purpose, start_ns and end_ns of each row are stored; one transaction per call.
   void add_predictions(std::int64_t run, std::span<const EventRow> rows);
   std::vector<EventRow> predictions(std::int64_t run) const;  // ordered by (schedule, rank, start_ns)
-  std::vector<LaneName> lane_names(std::int64_t run) const;  // ordered by (rank, lane)
+  std::vector<LaneName> lane_names(std::int64_t run) const;   // ordered by (rank, lane)
 
   sqlite3* handle() const { return db_; }  // for importers/exporters in db/
 
  private:
-  Database(sqlite3* db, std::string path);
+  Database(sqlite3* db, std::string path, bool read_only);
   sqlite3* db_ = nullptr;
   std::string path_;
+  bool read_only_ = false;
   struct Cache;
   std::unique_ptr<Cache> cache_;  // prepared statements, interned strings
 };

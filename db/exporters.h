@@ -21,6 +21,11 @@ void export_csv(const Database& db, std::int64_t run, std::ostream& out);
 // Imports kernels, memcpys and NVTX ranges of an Nsight Systems SQLite export (nsys export --type sqlite) as
 // a run of kind "nsys-import": GPU streams become lanes, devices become ranks. Throws DbError naming the file
 // and the missing table/column when it is not such an export. Returns the new run id.
+// The source is opened read-only and immutable: nothing is written to it or created beside it. A Parm Studio
+// project (the target itself included, by any path: device and inode are compared) is refused.
 std::int64_t import_nsys(Database& db, const std::string& nsys_sqlite_path);
+
+// What import_nsys refuses about the source, checked before the project is opened or created.
+void check_nsys_source(const std::string& nsys_sqlite_path, const std::string& project_path);
 
 }  // namespace parm::db

@@ -1,7 +1,7 @@
 // Nsight Systems SQLite export -> one run of kind "nsys-import". Devices become ranks (in deviceId order),
 // each device's CUDA streams become its lanes (in streamId order), and NVTX ranges go to one extra lane per
-// host thread on the rank of the device their process used. Read through a second, read-only connection so
-// the user's file is never modified.
+// host thread on the rank of the device their process used. The source is read through its own connection,
+// read-only and immutable, so the user's file is never modified and nothing (-wal, -shm) appears beside it.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include <set>
 
 #include "db/exporters.h"
+#include "db/file_probe.h"
 #include "db/sqlite_stmt.h"
 
 namespace parm::db {
@@ -77,20 +78,59 @@ struct RawEvent {
   std::int64_t bytes;
 };
 
-}  // namespace
-
-std::int64_t import_nsys(Database& db, const std::string& nsys_sqlite_path) {
-  Source src;
-  src.path = nsys_sqlite_path;
-  if (!std::filesystem::is_regular_file(nsys_sqlite_path)) src.fail("no such file");
-  if (sqlite3_open_v2(nsys_sqlite_path.c_str(), &src.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
-    src.fail(std::string("cannot open (") + sqlite3_errmsg(src.db) + ")");
+// Opens the export read-only and immutable (no locks, no -wal/-shm created) and lists its tables; refuses
+// what is not an export, the project itself and any Parm Studio project, each in one line naming the file.
+void open_source(Source& src, const std::string& project_path) {
+  const FileProbe probe = probe_file(src.path);
+  switch (probe.kind) {
+    case FileKind::Missing:
+      src.fail("no such file");
+    case FileKind::Directory:
+      src.fail("is a directory, not an Nsight Systems export");
+    case FileKind::NotRegular:
+      src.fail("not a regular file (a pipe or a device), not an Nsight Systems export");
+    case FileKind::Unreadable:
+      src.fail("cannot read the file (" + probe.error + ")");
+    case FileKind::Empty:
+      src.fail("empty file, not an Nsight Systems export");
+    case FileKind::NotSqlite:
+      src.fail("not an SQLite database (import-nsys reads `nsys export --type sqlite` files)");
+    case FileKind::Sqlite:
+      break;
+  }
+  const std::optional<FileIdentity> project = file_identity(project_path);
+  if (project && *project == FileIdentity{probe.device, probe.inode})
+    src.fail("is the project file itself (--db " + project_path +
+             "): import an Nsight Systems export into it");
+  if (sqlite3_open_v2(file_uri(src.path, "mode=ro&immutable=1").c_str(), &src.db,
+                      SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK)
+    src.fail(std::string("cannot open (") + (src.db ? sqlite3_errmsg(src.db) : "out of memory") + ")");
   try {
     Stmt t(src.db, "SELECT name FROM sqlite_master WHERE type = 'table'");
     while (t.step()) src.tables.insert(t.text(0));
   } catch (const DbError&) {
-    src.fail(std::string("not an SQLite database (") + sqlite3_errmsg(src.db) + ")");
+    src.fail(std::string("not a readable SQLite database (") + sqlite3_errmsg(src.db) + ")");
   }
+  if (src.has("schema_version") && src.has("runs"))
+    src.fail(
+        "a Parm Studio project, not an Nsight Systems export (import-nsys reads `nsys export --type "
+        "sqlite` files)");
+}
+
+}  // namespace
+
+void check_nsys_source(const std::string& nsys_sqlite_path, const std::string& project_path) {
+  Source src;
+  src.path = nsys_sqlite_path;
+  open_source(src, project_path);
+  src.require("StringIds");
+  src.require("CUPTI_ACTIVITY_KIND_KERNEL");
+}
+
+std::int64_t import_nsys(Database& db, const std::string& nsys_sqlite_path) {
+  Source src;
+  src.path = nsys_sqlite_path;
+  open_source(src, db.path());
   src.require("StringIds");
   src.require("CUPTI_ACTIVITY_KIND_KERNEL");
 

@@ -1,6 +1,8 @@
 #include "db/sqlite_stmt.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 
 namespace parm::db {
 
@@ -10,9 +12,29 @@ std::string one_line(std::string text) {
   return text;
 }
 
+std::string file_uri(const std::string& path, const char* query) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (const unsigned char c : path) {
+    if (std::isalnum(c) || std::strchr("/-._~", c)) {
+      uri += static_cast<char>(c);
+    } else {
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 15];
+    }
+  }
+  return uri + "?" + query;
+}
+
 void throw_db_error(sqlite3* db, std::string_view what) {
   const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
   std::string line = (file && *file) ? std::string(file) + ": " : std::string();
+  // A write refused by a read-only connection (or file system) says so, whatever the statement was.
+  if (db && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_READONLY)
+    throw DbError(one_line(line + "read-only: cannot store the run"));
+  if (db && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_CORRUPT)
+    throw DbError(one_line(line + "corrupt database (" + sqlite3_errmsg(db) + ")"));
   line += what;
   if (db) line += std::string(" (") + sqlite3_errmsg(db) + ")";
   throw DbError(one_line(std::move(line)));
@@ -29,7 +51,7 @@ void exec(sqlite3* db, const char* sql, std::string_view what) {
 Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db) {
   if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s_,
                          nullptr) != SQLITE_OK)
-    throw_db_error(db, "cannot prepare " + std::string(sql.substr(0, 60)));
+    throw_db_error(db, "cannot query the database");
 }
 
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
@@ -47,7 +69,7 @@ bool Stmt::step() {
   if (rc == SQLITE_ROW) return true;
   sqlite3_reset(s_);
   if (rc == SQLITE_DONE) return false;
-  throw_db_error(db_, std::string("query failed: ") + sqlite3_sql(s_));
+  throw_db_error(db_, sqlite3_stmt_readonly(s_) ? "cannot read the database" : "cannot write the database");
 }
 
 std::string Stmt::text(int col) const {

@@ -15,6 +15,8 @@ namespace parm::db {
 // "FILE: what (sqlite message)" on one line.
 [[noreturn]] void throw_db_error(sqlite3* db, std::string_view what);
 std::string one_line(std::string text);
+// "file:" URI of `path` (every byte URIs reserve percent-encoded) with `query` ("mode=ro", "immutable=1").
+std::string file_uri(const std::string& path, const char* query);
 
 // Runs `sql` (one or more statements, no results); throws DbError naming `what` on failure.
 void exec(sqlite3* db, const char* sql, std::string_view what = {});

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <stdexcept>
 
 #include "db/database.h"
+#include "db/file_probe.h"
 
 namespace parm {
 namespace {
@@ -15,12 +15,11 @@ bool all_digits(const std::string& s) {
          std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
-// SQLite files start with this 16-byte header; anything else is read as JSON.
+// SQLite files (by their header) are projects; anything else is read as JSON. The header is read through
+// SQLite's VFS, never a descriptor of our own: this process may hold a connection to the same project (--db),
+// whose locks closing another descriptor of the file would drop.
 bool is_sqlite_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char head[16] = {};
-  in.read(head, sizeof head);
-  return in.gcount() == 16 && std::string(head, 15) == "SQLite format 3";
+  return db::probe_file(path).kind == db::FileKind::Sqlite;
 }
 
 Calibration from_run(const std::string& arg, const std::string& path, std::int64_t id) {

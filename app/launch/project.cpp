@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <QDateTime>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QTimer>
@@ -36,6 +37,10 @@ Project::Project(QObject* parent)
 
 Project::~Project() = default;
 
+bool Project::isReadOnly() const {
+  return db_ && db_->read_only();
+}
+
 bool Project::open(const QString& path, bool create) {
   const QString absolute = QFileInfo(path).absoluteFilePath();
   std::unique_ptr<db::Database> db;
@@ -52,6 +57,7 @@ bool Project::open(const QString& path, bool create) {
   lastError_.clear();
   lastRefreshError_.clear();
   version_ = dataVersion();
+  signature_ = fileSignature();
   loading_ = true;  // the runs already there did not "appear"
   refresh();
   loading_ = false;
@@ -72,6 +78,7 @@ void Project::close() {
   db_.reset();
   path_.clear();
   version_ = -1;
+  signature_.clear();
   emit closed();
 }
 
@@ -106,11 +113,45 @@ qint64 Project::dataVersion() const {
   return version;
 }
 
+QString Project::fileSignature() const {
+  QString signature;
+  for (const QString& file : {path_, path_ + "-wal"}) {
+    const QFileInfo info(file);
+    signature += info.exists()
+                     ? QString("%1@%2;").arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch())
+                     : QStringLiteral("-;");
+  }
+  return signature;
+}
+
+// A read-only connection may be immutable (no WAL index could be made), so it is replaced when the files
+// change; on failure the old one stays and the reason is shown once.
+void Project::reopenReadOnly() {
+  try {
+    auto db = std::make_unique<db::Database>(db::Database::open(path_.toStdString(), false));
+    db_ = std::move(db);
+    version_ = -1;
+  } catch (const std::exception& e) {
+    const QString message = QString::fromUtf8(e.what());
+    if (message != lastRefreshError_) {
+      lastRefreshError_ = lastError_ = message;
+      emit errorOccurred(message);
+    }
+  }
+}
+
 // Another connection committed since the last look: re-read the runs (cheap when nothing changed).
 void Project::checkForChanges() {
   if (!db_) return;
   if (const QString wal = path_ + "-wal"; !watcher_->files().contains(wal) && QFileInfo::exists(wal))
     watcher_->addPath(wal);
+  if (db_->read_only()) {
+    const QString signature = fileSignature();
+    if (signature != signature_) {
+      signature_ = signature;
+      reopenReadOnly();
+    }
+  }
   const qint64 version = dataVersion();
   if (version == version_ && version >= 0) return;
   version_ = version;

@@ -1,6 +1,10 @@
 // A project = one SQLite file (db/database.h). Opening or creating it, its runs as a model that follows the
 // file while other processes (`parm run --db`) write to it, and the recent-files list. A file that is not a
 // project (corrupt, foreign SQLite, newer schema) is refused with one line naming it, and is never modified.
+// One long-lived connection per open project: other processes' commits are seen through PRAGMA data_version
+// (the documented way), polled on a timer and on file-watcher events. A project in a read-only place opens
+// read-only (isReadOnly()) and viewable; its connection is reopened when the file or its WAL changes, since a
+// read-only connection that could not map the WAL index does not see commits.
 #pragma once
 
 #include <QObject>
@@ -32,6 +36,7 @@ class Project : public QObject {
   void close();
 
   bool isOpen() const { return db_ != nullptr; }
+  bool isReadOnly() const;  // opened read-only: the file, its folder or its file system is not writable
   QString path() const { return path_; }  // absolute; empty when none is open
   QString lastError() const { return lastError_; }
   // The open database (nullptr when none), for read queries on the GUI thread.
@@ -55,12 +60,15 @@ class Project : public QObject {
  private:
   void checkForChanges();
   qint64 dataVersion() const;
+  QString fileSignature() const;  // size and time of the file and its WAL (stat only, no descriptor)
+  void reopenReadOnly();
 
   std::unique_ptr<db::Database> db_;
   QString path_;
   QString lastError_;
   QString lastRefreshError_;  // reported once, not on every poll
   qint64 version_ = -1;
+  QString signature_;
   bool loading_ = false;
   RunListModel* runs_;
   QFileSystemWatcher* watcher_;

@@ -34,6 +34,7 @@
 #include "engine/calibration.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/db_option.h"
 #include "engine/cluster/cluster_launch.h"
 #include "engine/comm/comm_mpi.h"
 #include "engine/config_json.h"
@@ -894,6 +895,7 @@ struct CalibrateArgs {
 };
 
 void run_calibrate(const CalibrateArgs& a) {
+  require_storable_db("calibrate", a.db_path);
   const auto b = parse_size(a.begin), e = parse_size(a.end);
   if (!b) refuse("parm calibrate: -b " + a.begin + ": not a size (e.g. 64K, 16M)");
   if (!e) refuse("parm calibrate: -e " + a.end + ": not a size (e.g. 64K, 16M)");
@@ -1005,7 +1007,8 @@ void add_calibrate_command(CLI::App& app) {
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--cluster", a->cluster, "calibrate on the emulated cluster NAME (parm cluster up)");
-  cmd->add_option("--db", a->db_path, "SQLite project file: store the fits (calibrations table)");
+  cmd->add_option("--db", a->db_path, "SQLite project file: store the fits (calibrations table)")
+      ->check(db_path_check("calibrate"));
   cmd->add_option("--out", a->out, "where to write the calibration JSON (default calibration.json)");
   cmd->add_flag("--quick", a->quick, "3 sizes and fewer iterations (seconds)");
   cmd->add_option("-b,--minbytes", a->begin, "smallest message size (default 64K)");
@@ -1028,7 +1031,8 @@ void add_calibrate_command(CLI::App& app) {
       ->required();
   w->add_option("--result", wa->out_path, "where rank 0 writes the calibration JSON")->required();
   w->add_option("--table", wa->table_path, "where rank 0 writes the table")->required();
-  w->add_option("--db", wa->db_path, "SQLite project file: rank 0 stores the fits");
+  w->add_option("--db", wa->db_path, "SQLite project file: rank 0 stores the fits")
+      ->check(db_path_check("calibrate-worker"));
   w->add_option("--cluster-name", wa->cluster, "emulated cluster name recorded in the calibration");
   w->add_option("--begin", wa->begin, "smallest size in bytes");
   w->add_option("--end", wa->end, "largest size in bytes");

@@ -12,7 +12,9 @@
 
 #include "db/database.h"
 #include "db/exporters.h"
+#include "db/file_probe.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/db_option.h"
 #include "engine/cli/summary_table.h"
 #include "engine/run_result.h"
 
@@ -43,7 +45,7 @@ void add_runs(CLI::App& app) {
   auto* cmd = app.add_subcommand("runs", "List the runs stored in a project database");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("--db", *path, "project database file")->required();
+  cmd->add_option("--db", *path, "project database file")->required()->check(db_path_check("runs"));
   cmd->add_flag("--json", *json, "machine-readable output");
   cmd->callback([path, json] {
     const db::Database d = open_or_refuse("runs", *path, false);
@@ -76,7 +78,7 @@ void add_show(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto id = std::make_shared<std::int64_t>(0);
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("--db", *path, "project database file")->required();
+  cmd->add_option("--db", *path, "project database file")->required()->check(db_path_check("show"));
   cmd->add_option("--run", *id, "run id (see `parm runs`)")->required();
   cmd->add_flag("--json", *json, "machine-readable output");
   cmd->callback([path, id, json] {
@@ -163,7 +165,7 @@ void add_export(CLI::App& app) {
   auto id = std::make_shared<std::int64_t>(0);
   auto format = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
-  cmd->add_option("--db", *path, "project database file")->required();
+  cmd->add_option("--db", *path, "project database file")->required()->check(db_path_check("export"));
   cmd->add_option("--run", *id, "run id (see `parm runs`)")->required();
   cmd->add_option("--format", *format, "perfetto (Chrome trace JSON, opens in ui.perfetto.dev) or csv")
       ->required();
@@ -173,6 +175,11 @@ void add_export(CLI::App& app) {
       refuse("export", "--format: unknown format '" + *format + "' (one of perfetto, csv)");
     const db::Database d = open_or_refuse("export", *path, false);
     run_or_refuse("export", d, *id);
+    // Renaming the export over the project would replace it under its own open connection.
+    if (const auto target = db::file_identity(*out);
+        !out->empty() && target && target == db::file_identity(*path))
+      refuse("export",
+             "--out " + *out + ": is the project file itself (--db); write the export to another file");
     const auto write = [&](std::ostream& os) {
       if (*format == "perfetto")
         db::export_perfetto(d, *id, os);
@@ -199,8 +206,15 @@ void add_import_nsys(CLI::App& app) {
   auto file = std::make_shared<std::string>();
   auto path = std::make_shared<std::string>();
   cmd->add_option("file", *file, "Nsight Systems export (nsys export --type sqlite)")->required();
-  cmd->add_option("--db", *path, "project database file (created when missing)")->required();
+  cmd->add_option("--db", *path, "project database file (created when missing)")
+      ->required()
+      ->check(db_path_check("import-nsys"));
   cmd->callback([file, path] {
+    try {  // the source first: a refused import creates no project and touches no file
+      db::check_nsys_source(*file, *path);
+    } catch (const db::DbError& e) {
+      refuse("import-nsys", e.what());
+    }
     db::Database d = open_or_refuse("import-nsys", *path, true);
     try {
       std::cout << db::import_nsys(d, *file) << '\n';

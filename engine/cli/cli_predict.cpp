@@ -15,6 +15,7 @@
 #include "engine/calibration.h"
 #include "engine/calibration_source.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/db_option.h"
 #include "engine/config_json.h"
 #include "engine/prediction_store.h"
 #include "engine/recommendation.h"
@@ -276,10 +277,12 @@ void add_model_commands(CLI::App& app) {
                     "calibration: JSON file, or a calibration run of a project (ID with --db, "
                     "PROJECT.sqlite#ID, PROJECT.sqlite)")
         ->required();
-    cmd->add_option("--db", o->db, "store the predicted intervals as a run of kind 'prediction'");
+    cmd->add_option("--db", o->db, "store the predicted intervals as a run of kind 'prediction'")
+        ->check(db_path_check("predict"));
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "predict even when the calibration's layout differs");
     cmd->callback([o] {
+      require_storable_db("predict", o->db);
       const Config config = load_config_or_exit(o->config);
       const Calibration calib = load_calibration_or_exit(o->calibration, o->db);
       check_layout_or_exit(calib, config, o->force);
@@ -323,7 +326,8 @@ void add_model_commands(CLI::App& app) {
                     "PROJECT.sqlite#ID, PROJECT.sqlite)")
         ->required();
     cmd->add_option("--out", o->out, "also write the recommendation to this file");
-    cmd->add_option("--db", o->db, "project database holding the calibration run of --calibration ID");
+    cmd->add_option("--db", o->db, "project database holding the calibration run of --calibration ID")
+        ->check(db_path_check("recommend"));
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "recommend even when the calibration's layout differs");
     cmd->callback([o] {
@@ -365,7 +369,8 @@ void add_model_commands(CLI::App& app) {
                     "PROJECT.sqlite#ID, PROJECT.sqlite)")
         ->required();
     cmd->add_option("--out", o->out, "write one CSV row per configuration");
-    cmd->add_option("--db", o->db, "project database holding the calibration run of --calibration ID");
+    cmd->add_option("--db", o->db, "project database holding the calibration run of --calibration ID")
+        ->check(db_path_check("sweep"));
     cmd->add_flag("--json", o->json, "machine-readable summary");
     cmd->add_flag("--force", o->force, "sweep even when the calibration's layout differs");
     cmd->callback([o] {

@@ -20,6 +20,7 @@
 #include "engine/backend_availability.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/db_option.h"
 #include "engine/cli/summary_table.h"
 #include "engine/cluster/cluster_launch.h"
 #include "engine/config_json.h"
@@ -404,6 +405,8 @@ void run_reference(const RunArgs& a) {
 
 RunResult launch_distributed_run(const Config& c, const RunLaunch& l) {
   if (const auto why = backend_unavailable(c.run.backend)) refuse(l.who + ": " + *why);
+  // A run that could not be stored is refused before any rank starts (exit 2, as in every subcommand).
+  require_storable_db(l.who.substr(l.who.find(' ') + 1), l.db_path);
   const EnvLookup env = process_env();
   // Multi-node runs need the files on a shared filesystem: the working directory usually is, /tmp is not.
   const auto dir = run_folder(
@@ -459,7 +462,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--db", a->db_path,
-                  "SQLite project file: store the run, its ranks, counters and every traced op");
+                  "SQLite project file: store the run, its ranks, counters and every traced op")
+      ->check(db_path_check("run"));
   cmd->add_option("--die-on-rank", a->die_on_rank, "test hook: rank R aborts in the middle of the run")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([a] {

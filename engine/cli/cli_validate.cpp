@@ -24,6 +24,7 @@
 #include "engine/calibration.h"
 #include "engine/calibration_source.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/db_option.h"
 #include "engine/cluster/cluster_launch.h"
 #include "engine/config_json.h"
 #include "engine/prediction_store.h"
@@ -390,9 +391,10 @@ void add_validate_command(CLI::App& app) {
                   "PROJECT.sqlite#ID, PROJECT.sqlite)")
       ->required();
   cmd->add_option(
-      "--db", a->db_path,
-      "SQLite project file: store the traced runs and the report (kind 'validation'); enables the "
-      "per-op comparison");
+         "--db", a->db_path,
+         "SQLite project file: store the traced runs and the report (kind 'validation'); enables the "
+         "per-op comparison")
+      ->check(db_path_check("validate"));
   cmd->add_option("--max-error", a->max_error, "exit 3 when the mean layer error exceeds PCT percent")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", a->json, "machine-readable report");
@@ -400,7 +402,10 @@ void add_validate_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
       ->check(CLI::PositiveNumber);
-  cmd->callback([a] { run_validate(*a); });
+  cmd->callback([a] {
+    require_storable_db("validate", a->db_path);
+    run_validate(*a);
+  });
 }
 
 }  // namespace parm::cli

@@ -20,6 +20,7 @@
 #include "engine/backend_availability.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/db_option.h"
 #include "engine/comm/comm_mpi.h"
 #include "engine/config_json.h"
 #include "engine/process_watch.h"
@@ -241,7 +242,8 @@ void add_worker_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--verify", args->verify, "compare with the single-process reference after timing");
   cmd->add_option("--die-on-rank", args->die_on_rank, "test hook: this rank aborts in the middle of the run");
-  cmd->add_option("--db", args->db_path, "SQLite project file: rank 0 stores the run and every traced op");
+  cmd->add_option("--db", args->db_path, "SQLite project file: rank 0 stores the run and every traced op")
+      ->check(db_path_check("worker"));
   cmd->callback([args] { run_worker(*args); });
 }
 
