@@ -2,8 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 namespace parm {
 namespace {
@@ -18,8 +20,18 @@ T field(const nlohmann::json& j, const std::string& key, const std::string& wher
   const std::string name = where.empty() ? key : where + "." + key;
   if (!j.is_object() || !j.contains(key))
     throw std::runtime_error("calibration: missing field '" + name + "'");
+  const nlohmann::json& v = j.at(key);
+  // get<integer>() of a fraction or of a value outside T's range is undefined behaviour (found by fuzzing).
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const bool in_range =
+        v.is_number_unsigned()
+            ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+            : v.is_number_integer() && v.get<std::int64_t>() >= std::numeric_limits<T>::min() &&
+                  v.get<std::int64_t>() <= std::numeric_limits<T>::max();
+    if (!in_range) throw std::runtime_error("calibration: field '" + name + "' must be an integer in range");
+  }
   try {
-    return j.at(key).get<T>();
+    return v.get<T>();
   } catch (const nlohmann::json::exception&) {
     throw std::runtime_error("calibration: field '" + name + "' has the wrong type");
   }
