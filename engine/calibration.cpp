@@ -1,5 +1,6 @@
 #include "engine/calibration.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -29,6 +30,12 @@ T field(const nlohmann::json& j, const std::string& key, const std::string& wher
             : v.is_number_integer() && v.get<std::int64_t>() >= std::numeric_limits<T>::min() &&
                   v.get<std::int64_t>() <= std::numeric_limits<T>::max();
     if (!in_range) throw std::runtime_error("calibration: field '" + name + "' must be an integer in range");
+  }
+  // Names (id, host, op) reach one-line messages; a newline would split them (fuzz_calibration checks).
+  if constexpr (std::is_same_v<T, std::string>) {
+    const auto control = [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; };
+    if (v.is_string() && std::ranges::any_of(v.get_ref<const std::string&>(), control))
+      throw std::runtime_error("calibration: field '" + name + "' must not contain control characters");
   }
   try {
     return v.get<T>();

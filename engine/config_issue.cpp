@@ -1,14 +1,34 @@
 #include "engine/config_issue.h"
 
+#include <string>
 #include <utility>
 
 namespace parm {
 
+namespace {
+
+// A key may hold any character, a newline included (found by fuzzing); an issue stays one line.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      out += c;
+    } else {
+      static const char* hex = "0123456789abcdef";
+      out += c == '\n' ? std::string("\\n") : std::string("\\x") + hex[u >> 4] + hex[u & 0xf];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string ConfigIssue::line() const {
   std::string out = severity == Severity::Error ? "error: " : "warning: ";
-  out += field;
-  if (!value.empty()) out += " = " + value;
-  out += ": " + rule;
+  out += printable(field);
+  if (!value.empty()) out += " = " + printable(value);
+  out += ": " + printable(rule);
   return out;
 }
 

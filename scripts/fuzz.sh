@@ -53,11 +53,13 @@ trap 'rm -rf "$probe" "$scratch"' EXIT
 mkdir -p "$scratch/corpus" "$scratch/tmp" "build-fuzz/findings/$target"
 cp tests/fuzz/corpus/"$target"/* "$scratch/corpus/"
 seeds=$(find "$scratch/corpus" -type f | wc -l)
+dict=()
+[[ -f "tests/fuzz/$target.dict" ]] && dict=(-dict="tests/fuzz/$target.dict")
 # shellcheck disable=SC2086  # PARM_FUZZ_ARGS is a list of flags
 TMPDIR="$scratch/tmp" UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
   "build-fuzz/fuzz_$target" "$scratch/corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="build-fuzz/findings/$target/" -print_final_stats=1 -print_funcs=0 \
-  ${PARM_FUZZ_ARGS:-} && rc=0 || rc=$?
+  -error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="build-fuzz/findings/$target/" -print_final_stats=1 \
+  -print_funcs=0 "${dict[@]}" ${PARM_FUZZ_ARGS:-} && rc=0 || rc=$?
 inputs=$(find "$scratch/corpus" -type f | wc -l)
 if ((rc != 0)); then
   echo "fuzz: $target: FOUND a crash, leak or timeout (libFuzzer exit $rc); the input is in" \
