@@ -3,27 +3,11 @@
 #include <string>
 #include <utility>
 
+#include "engine/json_input.h"
+
 namespace parm {
 
-namespace {
-
 // A key may hold any character, a newline included (found by fuzzing); an issue stays one line.
-std::string printable(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u != 0x7f) {
-      out += c;
-    } else {
-      static const char* hex = "0123456789abcdef";
-      out += c == '\n' ? std::string("\\n") : std::string("\\x") + hex[u >> 4] + hex[u & 0xf];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string ConfigIssue::line() const {
   std::string out = severity == Severity::Error ? "error: " : "warning: ";
   out += printable(field);

@@ -1,11 +1,12 @@
-// libFuzzer target: db::import_nsys on a hostile Nsight Systems export, imported into a fresh Parm project.
+// libFuzzer target: db::import_nsys on a hostile Nsight Systems export, imported into a Parm project.
 // Two kinds of input, told apart by SQLite's 16-byte header:
 // - a whole file ("SQLite format 3\0..."): its bytes are the export, so damaged pages and headers are tried;
 // - anything else is SQL text run over an empty export (nsys_schema.sql) before the import, so the fuzzer
 //   reaches odd values, missing tables and columns, wrong types and many rows without rediscovering the
 //   file format. That SQL runs with attaching, pragmas and VACUUM (which could write files elsewhere) refused
-//   and a budget of steps, rows and bytes, so one input stays well under a second.
-// A refusal (db::DbError) is fine; any other exception, a crash, a leak or a sanitizer report is a bug.
+//   and a budget of VM steps, pages and value sizes, so one input stays well under a second.
+// A refusal (db::DbError, one line) is fine; any other exception, a crash, a leak or a sanitizer report is a
+// bug.
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -15,7 +16,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -43,7 +43,7 @@ constexpr int kStepBudget = 2000;  // progress callbacks of 1000 VM steps each
 // One folder per process under TMPDIR (scripts/fuzz.sh points it into its scratch folder). The empty export
 // is made once and copied for every SQL input. One project takes the imports of kImportsPerProject inputs
 // before a fresh one replaces it: opening a project costs more than an import (it prepares every statement),
-// and a bounded project keeps each import's work the same.
+// and a bounded project keeps each import's work the same. (A finding is replayed on a new project.)
 constexpr int kImportsPerProject = 256;
 
 struct Scratch {

@@ -55,6 +55,15 @@ class TestHostileFuzzFindings : public QObject {
     for (const QByteArray& line : r.err.split('\n')) QVERIFY2(!line.startsWith("ens"), r.err.constData());
   }
 
+  // The reader quoted a key holding a NUL and a newline raw: the refusal came out as two lines.
+  void config_key_with_nul_and_newline() {
+    QTemporaryDir dir;
+    const QString path = hostile::write_file(QDir(dir.path()), "c.json", R"({"layer": {"a\u0000\nb": 1}})");
+    const hostile::Result r = hostile::run_parm({"check", path});
+    hostile::expect_refused(r, 2, "NUL");
+    expect_one_line(r);
+  }
+
   // Kernel times 2^64 ns apart overflowed when made relative to the first event (undefined behaviour).
   void nsys_times_beyond_int64() {
     QTemporaryDir dir;
