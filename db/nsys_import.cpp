@@ -222,6 +222,16 @@ std::int64_t import_nsys(Database& db, const std::string& nsys_sqlite_path) {
          0, 0});
   }
 
+  // Times are stored relative to the first event; a span beyond 2^63 ns is no capture (and would overflow:
+  // found by fuzzing). Checked before anything is written to the project.
+  for (const RawEvent& e : raw) {
+    std::int64_t relative = 0;
+    if (__builtin_sub_overflow(e.start, origin, &relative) ||
+        __builtin_sub_overflow(e.end, origin, &relative))
+      src.fail(std::string(e.purpose) + " times out of range (start " + std::to_string(e.start) + ", end " +
+               std::to_string(e.end) + ")");
+  }
+
   const std::int32_t schedule = db.intern("nsys");
   const std::int32_t no_group = db.intern("-");
   std::vector<EventRow> rows;

@@ -1,9 +1,12 @@
 #include "engine/calibration.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 namespace parm {
 namespace {
@@ -18,8 +21,24 @@ T field(const nlohmann::json& j, const std::string& key, const std::string& wher
   const std::string name = where.empty() ? key : where + "." + key;
   if (!j.is_object() || !j.contains(key))
     throw std::runtime_error("calibration: missing field '" + name + "'");
+  const nlohmann::json& v = j.at(key);
+  // get<integer>() of a fraction or of a value outside T's range is undefined behaviour (found by fuzzing).
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const bool in_range =
+        v.is_number_unsigned()
+            ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+            : v.is_number_integer() && v.get<std::int64_t>() >= std::numeric_limits<T>::min() &&
+                  v.get<std::int64_t>() <= std::numeric_limits<T>::max();
+    if (!in_range) throw std::runtime_error("calibration: field '" + name + "' must be an integer in range");
+  }
+  // Names (id, host, op) reach one-line messages; a newline would split them (fuzz_calibration checks).
+  if constexpr (std::is_same_v<T, std::string>) {
+    const auto control = [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; };
+    if (v.is_string() && std::ranges::any_of(v.get_ref<const std::string&>(), control))
+      throw std::runtime_error("calibration: field '" + name + "' must not contain control characters");
+  }
   try {
-    return j.at(key).get<T>();
+    return v.get<T>();
   } catch (const nlohmann::json::exception&) {
     throw std::runtime_error("calibration: field '" + name + "' has the wrong type");
   }

@@ -1,7 +1,10 @@
 #include "engine/config_issue.h"
 
 #include <cstdio>
+#include <string>
 #include <utility>
+
+#include "engine/json_input.h"
 
 namespace parm {
 
@@ -11,11 +14,12 @@ std::string shortest(double value) {
   return buf;
 }
 
+// A key may hold any character, a newline included (found by fuzzing); an issue stays one line.
 std::string ConfigIssue::line() const {
   std::string out = severity == Severity::Error ? "error: " : "warning: ";
-  out += field;
-  if (!value.empty()) out += " = " + value;
-  out += ": " + rule;
+  out += printable(field);
+  if (!value.empty()) out += " = " + printable(value);
+  out += ": " + printable(rule);
   return out;
 }
 

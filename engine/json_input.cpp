@@ -188,19 +188,34 @@ class Checker : public nlohmann::json_sax<json> {
 
 }  // namespace
 
-JsonDocument parse_json_text(std::string_view text, std::string_view source, const JsonLimits& limits) {
+std::string printable(std::string_view text) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f)
+      out += c;
+    else
+      out += c == '\n' ? std::string("\\n") : std::string("\\x") + hex[u >> 4] + hex[u & 0xf];
+  }
+  return out;
+}
+
+JsonDocument parse_json_text(std::string_view text, std::string_view raw_source, const JsonLimits& limits) {
   JsonDocument doc;
+  // Keys and paths quoted in a refusal may hold any character (a NUL, a newline: found by fuzzing).
+  const std::string source = printable(raw_source);
   const auto refuse_at = [&](std::size_t byte, std::string rule) {
     const Place p = place_of(text, byte);
     doc.line = p.line;
     doc.column = p.column;
-    doc.rule = rule;
-    doc.error = located(source, p, rule);
+    doc.rule = printable(rule);
+    doc.error = located(source, p, doc.rule);
   };
   if (text.size() > limits.max_file_bytes) {
     doc.rule = std::to_string(text.size()) + " bytes is above the " + std::to_string(limits.max_file_bytes) +
                "-byte limit for a JSON input";
-    doc.error = std::string(source) + ": " + doc.rule;
+    doc.error = source + ": " + doc.rule;
     return doc;
   }
   if (const std::size_t at = too_deep_at(text, limits.max_depth); at != std::string_view::npos) {
@@ -214,8 +229,8 @@ JsonDocument parse_json_text(std::string_view text, std::string_view source, con
       // nlohmann counts the byte after the offending one; point at the offending byte itself.
       refuse_at(checker.error_byte() > 0 ? checker.error_byte() - 1 : 0, checker.rule());
     } else {
-      doc.rule = checker.rule();
-      doc.error = std::string(source) + ": " + (doc.field.empty() ? "" : doc.field + ": ") + doc.rule;
+      doc.rule = printable(checker.rule());
+      doc.error = source + ": " + (doc.field.empty() ? "" : clip(printable(doc.field)) + ": ") + doc.rule;
     }
     return doc;
   }

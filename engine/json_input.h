@@ -35,6 +35,10 @@ struct JsonDocument {
   bool ok() const { return value.has_value(); }
 };
 
+// `text` with every control character escaped ("\n", "\x00"), so a key or a value quoted in a message keeps
+// it one line.
+std::string printable(std::string_view text);
+
 // `source` names the document in messages (a path, "config", "the editor").
 JsonDocument parse_json_text(std::string_view text, std::string_view source, const JsonLimits& limits = {});
 

@@ -9,6 +9,7 @@ packages=(
   libopenmpi-dev openmpi-bin libsqlite3-dev sqlite3
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite qt6-svg-dev libxkbcommon-dev
   xvfb xauth fonts-dejavu-core
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer and the sanitizers' runtimes
 )
 [[ "${1:-}" == "--no-gui" ]] && packages=("${packages[@]:0:11}")
 

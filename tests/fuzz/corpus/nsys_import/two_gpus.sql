@@ -1,0 +1,9 @@
+INSERT INTO StringIds VALUES (1, 'gemm_fwd'), (2, 'nccl_alltoall'), (3, 'step');
+INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL (start, end, deviceId, streamId, globalPid, shortName) VALUES
+  (1000, 2000, 0, 7, 281474976710656, 1), (2100, 2900, 0, 13, 281474976710656, 2),
+  (1200, 2300, 1, 7, 281479271677952, 1);
+INSERT INTO CUPTI_ACTIVITY_KIND_MEMCPY (start, end, deviceId, streamId, globalPid, bytes, copyKind) VALUES
+  (500, 900, 0, 7, 281474976710656, 4096, 1), (3000, 3100, 1, 7, 281479271677952, 65536, 8);
+INSERT INTO NVTX_EVENTS (start, end, eventType, text, globalTid, textId) VALUES
+  (400, 3200, 59, NULL, 281474976710700, 3), (450, 3300, 60, 'iteration 0', 281479271677999, NULL);
+INSERT INTO TARGET_INFO_GPU VALUES (0, 'NVIDIA H100'), (1, 'NVIDIA H100');
