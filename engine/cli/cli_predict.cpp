@@ -14,6 +14,7 @@
 #include "db/database.h"
 #include "engine/calibration.h"
 #include "engine/calibration_source.h"
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/config_json.h"
 #include "engine/prediction_store.h"

@@ -22,6 +22,7 @@
 #include "db/database.h"
 #include "engine/calibration.h"
 #include "engine/calibration_source.h"
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cluster/cluster_launch.h"
 #include "engine/config_json.h"
@@ -377,10 +378,9 @@ void add_validate_command(CLI::App& app) {
       "target", a->target,
       "configuration JSON file, embedded preset name or grid file (parm sweep's format); default: "
       "the embedded default preset");
-  cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")->check(integer_in(1));
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_option("--cluster", a->cluster, "run on the emulated cluster NAME (parm cluster up)");
   cmd->add_option("--calibration", a->calibration,
                   "calibration: JSON file, or a calibration run of a project (ID with --db, "
@@ -391,12 +391,12 @@ void add_validate_command(CLI::App& app) {
       "SQLite project file: store the traced runs and the report (kind 'validation'); enables the "
       "per-op comparison");
   cmd->add_option("--max-error", a->max_error, "exit 3 when the mean layer error exceeds PCT percent")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_at_least(0));
   cmd->add_flag("--json", a->json, "machine-readable report");
   cmd->add_option("--limit", a->limit, "validate K evenly spaced configurations of a grid")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->callback([a] { run_validate(*a); });
 }
 
