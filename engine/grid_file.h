@@ -19,7 +19,7 @@ namespace parm {
 struct Grid {
   std::string name;
   Config base;
-  std::vector<std::pair<std::string, std::vector<double>>> axes;  // in the file's order
+  std::vector<std::pair<std::string, std::vector<double>>> axes;  // by name (the order rows are numbered in)
 };
 
 struct GridLoad {
