@@ -55,8 +55,10 @@ std::int64_t integer_field(const nlohmann::json& j, const std::string& key, cons
   }
   const std::string rule = "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
   if (v->is_number_unsigned()) {
-    if (v->get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) refuse(name, v, rule);
-    return static_cast<std::int64_t>(v->get<std::uint64_t>());
+    const std::uint64_t u = v->get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(hi) || (lo > 0 && u < static_cast<std::uint64_t>(lo)))
+      refuse(name, v, rule);
+    return static_cast<std::int64_t>(u);
   }
   if (!v->is_number_integer()) refuse(name, v, rule);
   const std::int64_t x = v->get<std::int64_t>();
@@ -90,8 +92,11 @@ CalibrationFit fit_from_json(const nlohmann::json& f, const std::string& where) 
   if (cf.op.empty()) refuse(where + ".op", member(f, "op"), "must not be empty");
   cf.communicator = string_field(f, "communicator", where, std::string());
   cf.group_size = static_cast<int>(integer_field(f, "group_size", where, 1, 1 << 24, 1));
-  cf.fit.alpha = number_field(f, "alpha", where, nonnegative, "must be >= 0 (ms)");
-  cf.fit.beta = number_field(f, "beta", where, nonnegative, "must be >= 0 (ms per unit)");
+  // Above 1e6 (ms, ms per byte or per multiply-add) no measurement lands; such values only make the model
+  // print absurd or infinite times.
+  const auto plausible = [](double x) { return x >= 0 && x <= 1e6; };
+  cf.fit.alpha = number_field(f, "alpha", where, plausible, "must be >= 0 and <= 1e6 (ms)");
+  cf.fit.beta = number_field(f, "beta", where, plausible, "must be >= 0 and <= 1e6 (ms per unit)");
   // r^2 may be negative for a poor fit, never above 1.
   cf.fit.r2 = number_field(
       f, "r2", where, [](double x) { return x <= 1; }, "must be <= 1", 0.0);
@@ -197,7 +202,8 @@ Calibration calibration_from_json(const nlohmann::json& j) {
   c.backend = string_field(j, "backend", "", std::string("cpu"));
   c.cluster = string_field(j, "cluster", "", std::string());
   c.interference = number_field(
-      j, "interference", "", [](double x) { return x >= 1; }, "must be >= 1 (a slowdown factor)", 1.0);
+      j, "interference", "", [](double x) { return x >= 1 && x <= 1e3; },
+      "must be >= 1 and <= 1000 (a slowdown factor)", 1.0);
   const nlohmann::json* fits = member(j, "fits");
   if (!fits || !fits->is_array()) refuse("fits", fits, "missing or not an array");
   for (std::size_t i = 0; i < fits->size(); ++i) {

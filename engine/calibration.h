@@ -47,9 +47,10 @@ struct Calibration {
 };
 
 nlohmann::json to_json(const Calibration& c);
-// Validates every value as it reads: finite numbers; alpha, beta >= 0; r2 <= 1; interference >= 1;
-// group_size >= 1; integers where integers belong; one fit per (op, communicator). Throws std::runtime_error
-// with one line naming the field path and the rule ("fits[3].beta = -0.001: must be >= 0 (ms per unit)").
+// Validates every value as it reads: finite numbers; 0 <= alpha, beta <= 1e6; r2 <= 1; 1 <= interference <=
+// 1000; group_size >= 1; integers where integers belong; one fit per (op, communicator). Throws
+// std::runtime_error with one line naming the field path and the rule ("fits[3].beta = -0.001: must be >= 0
+// (ms per unit)").
 Calibration calibration_from_json(const nlohmann::json& j);
 // Reads PATH through engine/json_input.h; the message starts with PATH.
 Calibration load_calibration_file(const std::string& path);

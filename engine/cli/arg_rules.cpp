@@ -48,7 +48,7 @@ CLI::App* deepest(CLI::App& app, int argc, const char* const* argv) {
 
 }  // namespace
 
-CLI::Validator integer_in(std::int64_t lo, std::int64_t hi) {
+CLI::Validator integer_in(std::int64_t lo, std::int64_t hi, const std::string& hidden_flag) {
   const bool open_ended =
       hi == std::numeric_limits<std::int32_t>::max() || hi == std::numeric_limits<std::int64_t>::max();
   const std::string rule = open_ended ? "an integer >= " + std::to_string(lo)
@@ -56,17 +56,18 @@ CLI::Validator integer_in(std::int64_t lo, std::int64_t hi) {
   const std::string desc =
       open_ended ? "INT>=" + std::to_string(lo) : "INT in " + std::to_string(lo) + ".." + std::to_string(hi);
   return CLI::Validator(
-      [lo, hi, rule](std::string& text) -> std::string {
+      [lo, hi, rule,
+       who = hidden_flag.empty() ? hidden_flag : hidden_flag + " "](std::string& text) -> std::string {
         std::string_view digits = text;
         if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
         std::int64_t v = 0;
         const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
         const bool integer = !digits.empty() && end == digits.data() + digits.size();
-        if (integer && ec == std::errc() && v < lo) return "must be " + rule + ", got " + shown(text);
+        if (integer && ec == std::errc() && v < lo) return who + "must be " + rule + ", got " + shown(text);
         if (ec == std::errc::result_out_of_range || (integer && ec == std::errc() && v > hi))
-          return "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " +
-                 shown(text);
-        if (!integer || ec != std::errc()) return "must be " + rule + ", got " + shown(text);
+          return who + "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                 ", got " + shown(text);
+        if (!integer || ec != std::errc()) return who + "must be " + rule + ", got " + shown(text);
         return {};
       },
       desc);
@@ -119,6 +120,7 @@ std::string argument_error_line(const CLI::ParseError& e, CLI::App& app, int arg
   const std::string help = " (see parm" + (sub.empty() ? "" : " " + sub) + " --help)";
   if (dynamic_cast<const CLI::ValidationError*>(&e)) {
     // "--ranks: must be ..." -> "--ranks must be ..."
+    if (what.rfind(": ", 0) == 0) return what.substr(2);  // a hidden option: the rule names it
     const std::size_t colon = what.find(": ");
     if (colon != std::string::npos && what.compare(colon + 2, 4, "must") == 0)
       return what.substr(0, colon) + " " + what.substr(colon + 2);

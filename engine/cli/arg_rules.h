@@ -10,8 +10,10 @@
 
 namespace parm::cli {
 
-// An integer (decimal digits, optional sign) in [lo, hi]; "1e99", "abc", "2.5" are refused by name.
-CLI::Validator integer_in(std::int64_t lo, std::int64_t hi = std::numeric_limits<std::int32_t>::max());
+// An integer (decimal digits, optional sign) in [lo, hi]; "1e99", "abc", "2.5" are refused by name. CLI11
+// leaves the name of a hidden option (group "") out of its errors: pass it as `hidden_flag` for those.
+CLI::Validator integer_in(std::int64_t lo, std::int64_t hi = std::numeric_limits<std::int32_t>::max(),
+                          const std::string& hidden_flag = {});
 // A finite number >= lo (nan, inf and text refused).
 CLI::Validator number_at_least(double lo);
 // A finite number > lo.

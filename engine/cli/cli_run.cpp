@@ -464,7 +464,7 @@ void add_run_command(CLI::App& app) {
                   "SQLite project file: store the run, its ranks, counters and every traced op");
   // A test hook, not for users: hidden from --help (group "") but accepted.
   cmd->add_option("--die-on-rank", a->die_on_rank, "test hook: rank R aborts in the middle of the run")
-      ->check(integer_in(0))
+      ->check(integer_in(0, std::numeric_limits<std::int32_t>::max(), "--die-on-rank"))
       ->group("");
   cmd->callback([a] {
     std::int64_t ranks = a->ranks;

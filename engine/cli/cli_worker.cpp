@@ -230,7 +230,7 @@ void add_worker_command(CLI::App& app) {
       ->check(integer_in(1));
   cmd->add_flag("--verify", args->verify, "compare with the single-process reference after timing");
   cmd->add_option("--die-on-rank", args->die_on_rank, "test hook: this rank aborts in the middle of the run")
-      ->check(integer_in(0))
+      ->check(integer_in(0, std::numeric_limits<std::int32_t>::max(), "--die-on-rank"))
       ->group("");  // a test hook: hidden from --help
   cmd->add_option("--db", args->db_path, "SQLite project file: rank 0 stores the run and every traced op");
   cmd->callback([args] { run_worker(*args); });
