@@ -2,8 +2,11 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <vector>
+
+#include "db/database.h"
 
 namespace parm::cli {
 namespace {
@@ -97,6 +100,27 @@ CLI::Validator number_at_least(double lo) {
 
 CLI::Validator number_above(double lo) {
   return finite_number(lo, false);
+}
+
+CLI::Validator project_database_rule() {
+  return CLI::Validator(
+      [](std::string& path) -> std::string {
+        if (path.empty()) return "must name a file (got an empty path)";
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) {
+          const std::filesystem::path folder = std::filesystem::absolute(path, ec).parent_path();
+          if (!std::filesystem::is_directory(folder, ec))
+            return path + ": the folder " + folder.string() + " does not exist";
+          return {};
+        }
+        try {
+          db::Database::open(path, false);  // closed at once: only whether it is a project we can open
+        } catch (const db::DbError& e) {
+          return e.what();
+        }
+        return {};
+      },
+      "PROJECT");
 }
 
 std::string known_subcommands(CLI::App& app) {

@@ -19,6 +19,12 @@ CLI::Validator number_at_least(double lo);
 // A finite number > lo.
 CLI::Validator number_above(double lo);
 
+// A project database a command will write (--db of run, calibrate, validate, predict): refused at parse time,
+// with exit 2 like `parm runs`, when it is empty, exists but cannot be opened as a Parm Studio project, or
+// would be created in a folder that does not exist (the workers would fail with exit 1 otherwise). A missing
+// file is not created here: the command creates it when it stores.
+CLI::Validator project_database_rule();
+
 // The largest grid `parm sweep` and `parm validate` take without --limit.
 inline constexpr std::uint64_t kMaxGridWithoutLimit = 100000;
 

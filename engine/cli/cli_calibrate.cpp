@@ -1026,7 +1026,8 @@ void add_calibrate_command(CLI::App& app) {
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
       ->check(integer_in(1));
   cmd->add_option("--cluster", a->cluster, "calibrate on the emulated cluster NAME (parm cluster up)");
-  cmd->add_option("--db", a->db_path, "SQLite project file: store the fits (calibrations table)");
+  cmd->add_option("--db", a->db_path, "SQLite project file: store the fits (calibrations table)")
+      ->check(project_database_rule());
   cmd->add_option("--out", a->out, "where to write the calibration JSON (default calibration.json)");
   cmd->add_flag("--quick", a->quick, "3 sizes and fewer iterations (seconds)");
   cmd->add_option("-b,--minbytes", a->begin, "smallest message size (default 64K)");

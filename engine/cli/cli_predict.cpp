@@ -11,6 +11,7 @@
 
 #include "db/database.h"
 #include "engine/calibration.h"
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/model_support.h"
 #include "engine/config_json.h"
@@ -126,7 +127,8 @@ void add_model_commands(CLI::App& app) {
                     "calibration: JSON file, or a calibration run of a project (ID with --db, "
                     "PROJECT.sqlite#ID, PROJECT.sqlite)")
         ->required();
-    cmd->add_option("--db", o->db, "store the predicted intervals as a run of kind 'prediction'");
+    cmd->add_option("--db", o->db, "store the predicted intervals as a run of kind 'prediction'")
+        ->check(project_database_rule());
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "predict even when the calibration's layout differs");
     cmd->callback([o] {

@@ -461,7 +461,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
       ->check(integer_in(1));
   cmd->add_option("--db", a->db_path,
-                  "SQLite project file: store the run, its ranks, counters and every traced op");
+                  "SQLite project file: store the run, its ranks, counters and every traced op")
+      ->check(project_database_rule());
   // A test hook, not for users: hidden from --help (group "") but accepted.
   cmd->add_option("--die-on-rank", a->die_on_rank, "test hook: rank R aborts in the middle of the run")
       ->check(integer_in(0, std::numeric_limits<std::int32_t>::max(), "--die-on-rank"))

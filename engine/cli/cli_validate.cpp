@@ -416,9 +416,10 @@ void add_validate_command(CLI::App& app) {
                   "PROJECT.sqlite#ID, PROJECT.sqlite)")
       ->required();
   cmd->add_option(
-      "--db", a->db_path,
-      "SQLite project file: store the traced runs and the report (kind 'validation'); enables the "
-      "per-op comparison");
+         "--db", a->db_path,
+         "SQLite project file: store the traced runs and the report (kind 'validation'); enables the "
+         "per-op comparison")
+      ->check(project_database_rule());
   cmd->add_option("--max-error", a->max_error, "exit 3 when the mean layer error exceeds PCT percent")
       ->check(number_at_least(0));
   cmd->add_flag("--json", a->json, "machine-readable report");

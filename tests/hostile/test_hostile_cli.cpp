@@ -69,6 +69,26 @@ class TestHostileCli : public QObject {
     QVERIFY(r.out.contains("Usage:"));
   }
 
+  // A project that cannot be opened is exit 2 in every subcommand that writes one, as in `parm runs`, before
+  // any rank starts (it was "rank 0 died", exit 1, in `parm run`).
+  void database_errors_are_exit_2() {
+    QTemporaryDir dir;
+    const QString text = hostile::write_file(QDir(dir.path()), "notes.sqlite", "not a database\n");
+    const QString nowhere = dir.filePath("no/such/folder/p.sqlite");
+    for (const QStringList& args :
+         {QStringList{"run", "--ranks", "2", "--db", text}, QStringList{"runs", "--db", text},
+          QStringList{"calibrate", "--ranks", "2", "--db", text},
+          QStringList{"predict", "--calibration", "c.json", "--db", text}}) {
+      const hostile::Result r = hostile::run_parm(args, 30000);
+      hostile::expect_refused(r, 2, "notes.sqlite");
+      QVERIFY2(!r.err.contains("rank"), r.err.constData());  // refused before any rank started
+    }
+    hostile::expect_refused(hostile::run_parm({"run", "--ranks", "2", "--db", nowhere}, 30000), 2,
+                            "does not exist");
+    hostile::expect_refused(hostile::run_parm({"run", "--db", ""}, 30000), 2, "--db must name a file");
+    QVERIFY(!QFile::exists(nowhere));
+  }
+
   // The test hook stays out of the user's help but keeps working for the tests that need it.
   void die_on_rank_hidden() {
     for (const char* sub : {"run", "worker"}) {
