@@ -6,6 +6,7 @@
 
 #include "db/database.h"
 #include "db/file_probe.h"
+#include "engine/json_input.h"
 
 namespace parm {
 namespace {
@@ -39,8 +40,11 @@ Calibration from_run(const std::string& arg, const std::string& path, std::int64
   if (!run->complete || run->result_json.empty())
     throw std::runtime_error("--calibration " + arg + ": calibration run " + std::to_string(id) + " in " +
                              path + " is incomplete (the calibration did not finish)");
+  const std::string source = "run " + std::to_string(id) + " in " + path;
+  const JsonDocument doc = parse_json_text(run->result_json, source);
+  if (!doc.ok()) throw std::runtime_error("--calibration " + arg + ": " + doc.error);
   try {
-    return calibration_from_json(nlohmann::json::parse(run->result_json));
+    return calibration_from_json(*doc.value);
   } catch (const std::exception& e) {
     throw std::runtime_error("--calibration " + arg + ": run " + std::to_string(id) + " in " + path + ": " +
                              e.what());

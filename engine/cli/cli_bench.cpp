@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/reference_layer.h"
 #include "engine/tensor_init.h"
@@ -138,7 +139,7 @@ void add_bench_command(CLI::App& app) {
   layer->add_option("config", *path,
                     "configuration JSON file or embedded preset name (default: embedded default)");
   layer->add_option("--iterations", *iterations, "measured iterations (default: the config's run.iterations)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   layer->add_flag("--json", *json, "machine-readable output");
   layer->callback([path, iterations, json] {
     const Config c = load_config_or_exit(*path);

@@ -32,6 +32,7 @@
 #include "db/database.h"
 #include "engine/backend_availability.h"
 #include "engine/calibration.h"
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
@@ -54,6 +55,9 @@
 
 namespace parm::cli {
 namespace {
+
+constexpr std::int64_t kMaxBytes = std::int64_t(1)
+                                   << 40;  // calibrate-worker sizes: 1 TiB is beyond any sweep
 
 using Clock = std::chrono::steady_clock;
 
@@ -182,6 +186,16 @@ void fit_measured(Measured& m) {
     m.fitted = true;
   } catch (const std::exception&) {
     m.fitted = false;  // fewer than two sizes: reported as not fitted
+    return;
+  }
+  if (m.fit.beta < 0) {
+    // Times that shrink with size (noise on a short sweep): a negative slope would predict negative times
+    // for large messages and is refused on load, so store the constant that fits best, the mean time.
+    double mean = 0;
+    for (const FitSample& x : m.samples) mean += x.t;
+    m.fit.alpha = mean / double(m.samples.size());
+    m.fit.beta = 0;
+    m.fit.r2 = 0;
     return;
   }
   if (m.fit.alpha >= 0) return;
@@ -1002,10 +1016,9 @@ void add_calibrate_command(CLI::App& app) {
                                  "sweep) and fit alpha-beta costs");
   auto a = std::make_shared<CalibrateArgs>();
   cmd->add_option("config", a->path, "configuration JSON file or embedded preset name (default: 'default')");
-  cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")->check(integer_in(1));
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_option("--cluster", a->cluster, "calibrate on the emulated cluster NAME (parm cluster up)");
   cmd->add_option("--db", a->db_path, "SQLite project file: store the fits (calibrations table)")
       ->check(db_path_check("calibrate"));
@@ -1013,13 +1026,14 @@ void add_calibrate_command(CLI::App& app) {
   cmd->add_flag("--quick", a->quick, "3 sizes and fewer iterations (seconds)");
   cmd->add_option("-b,--minbytes", a->begin, "smallest message size (default 64K)");
   cmd->add_option("-e,--maxbytes", a->end, "largest message size (default 16M)");
-  cmd->add_option("-f,--stepfactor", a->factor, "size multiplication factor (default 4)");
+  cmd->add_option("-f,--stepfactor", a->factor, "size multiplication factor (default 4)")
+      ->check(number_above(1));
   cmd->add_option("-n,--iters", a->iters, "timed iterations per size (default 20, quick 10)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_option("-w,--warmup_iters", a->warmup, "warm-up iterations per size (default 5, quick 2)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0));
   cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_flag("--json", a->json, "print the calibration JSON instead of the table");
   cmd->callback([a] { run_calibrate(*a); });
 
@@ -1034,12 +1048,13 @@ void add_calibrate_command(CLI::App& app) {
   w->add_option("--db", wa->db_path, "SQLite project file: rank 0 stores the fits")
       ->check(db_path_check("calibrate-worker"));
   w->add_option("--cluster-name", wa->cluster, "emulated cluster name recorded in the calibration");
-  w->add_option("--begin", wa->begin, "smallest size in bytes");
-  w->add_option("--end", wa->end, "largest size in bytes");
-  w->add_option("--factor", wa->factor, "size factor");
-  w->add_option("--iters", wa->iters, "timed iterations")->check(CLI::PositiveNumber);
-  w->add_option("--warmup", wa->warmup, "warm-up iterations")->check(CLI::NonNegativeNumber);
-  w->add_option("--timeout-ms", wa->timeout_ms, "bound on every collective wait, in ms");
+  w->add_option("--begin", wa->begin, "smallest size in bytes")->check(integer_in(1, kMaxBytes));
+  w->add_option("--end", wa->end, "largest size in bytes")->check(integer_in(1, kMaxBytes));
+  w->add_option("--factor", wa->factor, "size factor")->check(number_above(1));
+  w->add_option("--iters", wa->iters, "timed iterations")->check(integer_in(1));
+  w->add_option("--warmup", wa->warmup, "warm-up iterations")->check(integer_in(0));
+  w->add_option("--timeout-ms", wa->timeout_ms, "bound on every collective wait, in ms")
+      ->check(integer_in(1));
   w->add_flag("--quick", wa->quick, "3 sizes");
   w->callback([wa] { run_calibrate_worker(*wa); });
 }

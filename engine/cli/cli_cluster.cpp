@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cluster/emulated_cluster.h"
 
@@ -88,10 +89,10 @@ void add_cluster_command(CLI::App& app) {
   auto* up_cmd =
       cmd->add_subcommand("up", "create the nodes, the switch, the shaped links and the launcher files");
   auto ua = std::make_shared<UpArgs>();
-  up_cmd->add_option("--nodes", ua->nodes, "number of nodes N")->required()->check(CLI::Range(1, 200));
+  up_cmd->add_option("--nodes", ua->nodes, "number of nodes N")->required()->check(integer_in(1, 200));
   up_cmd->add_option("--ranks-per-node", ua->ranks_per_node, "ranks (slots) per node G")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   up_cmd
       ->add_option("--inter-bandwidth", ua->bandwidth,
                    "rate of every node link, each way (tc units: 2gbit, 500mbit)")

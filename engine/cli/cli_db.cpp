@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "db/database.h"
 #include "db/exporters.h"
 #include "db/file_probe.h"
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/summary_table.h"
@@ -20,6 +22,8 @@
 
 namespace parm::cli {
 namespace {
+
+constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
 
 [[noreturn]] void refuse(const std::string& command, const std::string& line, int code = 2) {
   std::cerr << "parm " << command << ": " << line << '\n';
@@ -79,7 +83,7 @@ void add_show(CLI::App& app) {
   auto id = std::make_shared<std::int64_t>(0);
   auto json = std::make_shared<bool>(false);
   cmd->add_option("--db", *path, "project database file")->required()->check(db_path_check("show"));
-  cmd->add_option("--run", *id, "run id (see `parm runs`)")->required();
+  cmd->add_option("--run", *id, "run id (see `parm runs`)")->required()->check(integer_in(1, kMaxId));
   cmd->add_flag("--json", *json, "machine-readable output");
   cmd->callback([path, id, json] {
     const db::Database d = open_or_refuse("show", *path, false);
@@ -166,7 +170,7 @@ void add_export(CLI::App& app) {
   auto format = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   cmd->add_option("--db", *path, "project database file")->required()->check(db_path_check("export"));
-  cmd->add_option("--run", *id, "run id (see `parm runs`)")->required();
+  cmd->add_option("--run", *id, "run id (see `parm runs`)")->required()->check(integer_in(1, kMaxId));
   cmd->add_option("--format", *format, "perfetto (Chrome trace JSON, opens in ui.perfetto.dev) or csv")
       ->required();
   cmd->add_option("--out", *out, "output file (default: standard output)");

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/backend_availability.h"
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
@@ -443,9 +444,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("config", a->path,
                   "configuration JSON file or embedded preset name (default: embedded default)");
   cmd->add_option("--ranks", a->ranks, "number of ranks (default: parallel.ranks; 1: reference layer)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_option("--schedules", a->schedules, "comma-separated schedules (default: run.schedules)")
       ->delimiter(',');
   cmd->add_option("--hostfile", a->hostfile,
@@ -460,12 +461,14 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--json", a->json, "machine-readable output");
   cmd->add_flag("--verify", a->verify, "check every schedule against the single-process reference");
   cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_option("--db", a->db_path,
                   "SQLite project file: store the run, its ranks, counters and every traced op")
       ->check(db_path_check("run"));
+  // A test hook, not for users: hidden from --help (group "") but accepted.
   cmd->add_option("--die-on-rank", a->die_on_rank, "test hook: rank R aborts in the middle of the run")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0, std::numeric_limits<std::int32_t>::max(), "--die-on-rank"))
+      ->group("");
   cmd->callback([a] {
     std::int64_t ranks = a->ranks;
     if (ranks == 0 && !a->layout_given()) {

@@ -23,8 +23,10 @@
 #include "engine/backend_availability.h"
 #include "engine/calibration.h"
 #include "engine/calibration_source.h"
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
+#include "engine/cli/model_support.h"
 #include "engine/cluster/cluster_launch.h"
 #include "engine/config_json.h"
 #include "engine/prediction_store.h"
@@ -77,13 +79,13 @@ Config load_single(const std::string& path) {
   return *load.config;
 }
 
-std::string label(const Config& c, std::size_t index, bool grid) {
+std::string label(const Config& c, std::uint64_t index, bool grid) {
   if (!grid) return c.name;
   const LayerConfig& l = c.layer;
   char buf[160];
-  std::snprintf(buf, sizeof buf, "#%zu b%lld s%lld M%lld H%lld E%lld k%lld f%g", index, (long long)l.batch,
-                (long long)l.seq_len, (long long)l.hidden, (long long)l.ffn_hidden, (long long)l.num_experts,
-                (long long)l.top_k, l.capacity_factor);
+  std::snprintf(buf, sizeof buf, "#%llu b%lld s%lld M%lld H%lld E%lld k%lld f%g", (unsigned long long)index,
+                (long long)l.batch, (long long)l.seq_len, (long long)l.hidden, (long long)l.ffn_hidden,
+                (long long)l.num_experts, (long long)l.top_k, l.capacity_factor);
   return buf;
 }
 
@@ -108,10 +110,11 @@ struct OpError {
 };
 
 void run_validate(const ValidateArgs& a) {
-  // Configurations, with the command line's layout applied.
+  // Configurations, with the command line's layout applied; a grid's are made from their index one at a
+  // time (engine/grid_file.h), so only the picked ones are kept.
   const bool grid = !a.target.empty() && std::filesystem::is_regular_file(a.target) && is_grid_file(a.target);
-  std::vector<Config> configs =
-      grid ? load_grid_configs_or_exit(a.target) : std::vector<Config>{load_single(a.target)};
+  std::optional<Grid> g;
+  if (grid) g = load_grid_or_exit(a.target);
   std::int64_t cluster_g = 0;
   if (!a.cluster.empty()) {
     try {
@@ -124,31 +127,59 @@ void run_validate(const ValidateArgs& a) {
       refuse("--gpus-per-node " + std::to_string(a.gpus_per_node) + " does not match cluster '" + a.cluster +
              "' (" + std::to_string(cluster_g) + " ranks per node)");
   }
-  std::vector<Config> valid;
-  int invalid = 0;
-  for (Config c : configs) {
+  const auto prepared = [&](Config c) {
     if (a.ranks > 0) c.parallel.ranks = a.ranks;
     if (a.gpus_per_node > 0) c.parallel.gpus_per_node = a.gpus_per_node;
     if (cluster_g > 0) c.parallel.gpus_per_node = cluster_g;
     c.run.schedules.assign(std::begin(kAllSchedules), std::end(kAllSchedules));
+    return c;
+  };
+  std::vector<Config> valid;             // the configurations to validate
+  std::vector<std::uint64_t> positions;  // their index in the grid (labels)
+  std::uint64_t invalid = 0;
+  if (!grid) {
+    const Config c = prepared(load_single(a.target));
     const ConfigIssues issues = validate(c);
     if (issues.has_errors()) {
-      if (!grid) {
-        for (const auto& issue : issues.items) std::cerr << c.name << ": " << issue.line() << '\n';
-        throw CLI::RuntimeError(2);
-      }
-      ++invalid;
-      continue;
+      for (const auto& issue : issues.items) std::cerr << c.name << ": " << issue.line() << '\n';
+      throw CLI::RuntimeError(2);
     }
     valid.push_back(c);
+    positions.push_back(0);
+  } else {
+    std::uint64_t count = 0;
+    const std::uint64_t k = grid_pick_count(*g, a.target, a.limit, "parm validate", count);
+    const auto is_valid = [&](std::uint64_t i) {
+      return !validate(prepared(grid_configuration(*g, i))).has_errors();
+    };
+    std::vector<std::uint64_t> candidates;  // valid indices when the grid is small enough to scan
+    if (count <= 10 * kMaxGridWithoutLimit) {
+      for (std::uint64_t i = 0; i < count; ++i) {
+        if (is_valid(i))
+          candidates.push_back(i);
+        else
+          ++invalid;
+      }
+      const std::uint64_t n = candidates.size(), take = std::min<std::uint64_t>(n, k);
+      for (std::uint64_t i = 0; i < take; ++i) positions.push_back(candidates[evenly_spaced(i, take, n)]);
+    } else {  // too large to scan: K evenly spaced over the grid, the invalid ones among them skipped
+      for (std::uint64_t i = 0; i < k; ++i) {
+        const std::uint64_t index = evenly_spaced(i, k, count);
+        if (is_valid(index))
+          positions.push_back(index);
+        else
+          ++invalid;
+      }
+    }
+    for (std::uint64_t index : positions) valid.push_back(prepared(grid_configuration(*g, index)));
+    if (valid.empty())
+      refuse(a.target + ": every configuration is invalid (" + std::to_string(invalid) + " checked)");
   }
   if (valid.empty()) refuse("no valid configuration in " + a.target);
   for (const Config& c : valid)  // a cuda run must never be measured on the cpu engine
     if (const auto why = backend_unavailable(c.run.backend)) refuse(*why);
-  std::vector<std::size_t> picked;  // indices into valid: all, or --limit evenly spaced
-  const std::size_t n = valid.size();
-  const std::size_t k = a.limit > 0 ? std::min<std::size_t>(n, static_cast<std::size_t>(a.limit)) : n;
-  for (std::size_t i = 0; i < k; ++i) picked.push_back(i * n / k);
+  std::vector<std::size_t> picked;  // indices into valid
+  for (std::size_t i = 0; i < valid.size(); ++i) picked.push_back(i);
 
   Calibration calib;
   try {
@@ -184,7 +215,7 @@ void run_validate(const ValidateArgs& a) {
   int correct = 0;
   for (std::size_t j = 0; j < picked.size(); ++j) {
     const Config& c = valid[picked[j]];
-    const std::string name = label(c, picked[j], grid);
+    const std::string name = label(c, positions[picked[j]], grid);
     std::cerr << "parm validate: [" << j + 1 << "/" << picked.size() << "] " << name << '\n';
     const RunResult result = launch_distributed_run(c, launch);
     const std::vector<ScheduleSummary> rows = summarize(result);
@@ -381,10 +412,9 @@ void add_validate_command(CLI::App& app) {
       "target", a->target,
       "configuration JSON file, embedded preset name or grid file (parm sweep's format); default: "
       "the embedded default preset");
-  cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")->check(integer_in(1));
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_option("--cluster", a->cluster, "run on the emulated cluster NAME (parm cluster up)");
   cmd->add_option("--calibration", a->calibration,
                   "calibration: JSON file, or a calibration run of a project (ID with --db, "
@@ -396,12 +426,12 @@ void add_validate_command(CLI::App& app) {
          "per-op comparison")
       ->check(db_path_check("validate"));
   cmd->add_option("--max-error", a->max_error, "exit 3 when the mean layer error exceeds PCT percent")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_at_least(0));
   cmd->add_flag("--json", a->json, "machine-readable report");
   cmd->add_option("--limit", a->limit, "validate K evenly spaced configurations of a grid")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->callback([a] {
     require_storable_db("validate", a->db_path);
     run_validate(*a);

@@ -18,6 +18,7 @@
 
 #include "db/database.h"
 #include "engine/backend_availability.h"
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
@@ -239,9 +240,11 @@ void add_worker_command(CLI::App& app) {
                   "comma-separated schedules (default: the config's run.schedules)")
       ->delimiter(',');
   cmd->add_option("--timeout-ms", args->timeout_ms, "bound on every collective wait, in ms")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1));
   cmd->add_flag("--verify", args->verify, "compare with the single-process reference after timing");
-  cmd->add_option("--die-on-rank", args->die_on_rank, "test hook: this rank aborts in the middle of the run");
+  cmd->add_option("--die-on-rank", args->die_on_rank, "test hook: this rank aborts in the middle of the run")
+      ->check(integer_in(0, std::numeric_limits<std::int32_t>::max(), "--die-on-rank"))
+      ->group("");  // a test hook: hidden from --help
   cmd->add_option("--db", args->db_path, "SQLite project file: rank 0 stores the run and every traced op")
       ->check(db_path_check("worker"));
   cmd->callback([args] { run_worker(*args); });

@@ -19,7 +19,8 @@ void add_worker_command(CLI::App& app);     // one rank of `parm run`, under mpi
 void add_cluster_command(CLI::App& app);    // emulated cluster of network namespaces
 void add_db_commands(CLI::App& app);        // runs, show, export, import-nsys (cli_db.cpp)
 void add_calibrate_command(CLI::App& app);  // calibrate and calibrate-worker (cli_calibrate.cpp)
-void add_model_commands(CLI::App& app);     // predict, recommend, sweep (cli_predict.cpp)
+void add_model_commands(CLI::App& app);     // predict, recommend (cli_predict.cpp), sweep
+void add_sweep_command(CLI::App& app);      // sweep (cli_sweep.cpp)
 
 // Loads and validates CONFIG (the embedded default preset when `path` is empty). Prints warnings to stderr;
 // on any error prints one line per violated rule to stderr and throws CLI::RuntimeError(2).
@@ -43,10 +44,7 @@ RunResult launch_distributed_run(const Config& config, const RunLaunch& launch);
 
 void add_validate_command(CLI::App& app);  // parm validate (cli_validate.cpp)
 
-// For `parm validate` (cli_predict.cpp): whether FILE is a grid (base + axes), its expanded configurations,
-// and the recommendation's reason for a configuration.
-bool is_grid_file(const std::string& path);
-std::vector<Config> load_grid_configs_or_exit(const std::string& path);
+// For `parm validate` (cli_predict.cpp): the recommendation's reason for a configuration.
 std::string recommendation_reason(const Config& config, const Calibration& calib);
 
 }  // namespace parm::cli

@@ -1,0 +1,75 @@
+#include "engine/cli/model_support.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "engine/calibration_source.h"
+#include "engine/cli/arg_rules.h"
+
+namespace parm::cli {
+namespace {
+
+[[noreturn]] void refuse(const std::string& who, const std::string& line) {
+  std::cerr << who << ": " << line << '\n';
+  throw CLI::RuntimeError(2);
+}
+
+}  // namespace
+
+Calibration load_calibration_or_exit(const std::string& ref, const std::string& db_path,
+                                     const std::string& who) {
+  try {
+    return load_calibration_ref(ref, db_path);
+  } catch (const std::exception& e) {
+    refuse(who, e.what());
+  }
+}
+
+void check_layout_or_exit(const Calibration& calib, const Config& config, bool force,
+                          const std::string& who) {
+  if (auto why = calibration_mismatch(calib, config)) {
+    if (!force) refuse(who, *why + " (use --force to predict anyway)");
+    std::cerr << who << ": warning: " << *why << " (--force)\n";
+  }
+}
+
+Recommendation predict_or_exit(const Config& config, const Calibration& calib, const std::string& who) {
+  try {
+    return recommend(config, calib);
+  } catch (const std::runtime_error& e) {  // a missing fit
+    refuse(who, e.what());
+  }
+}
+
+Grid load_grid_or_exit(const std::string& path) {
+  GridLoad load = load_grid_file(path);
+  if (!load.ok()) {
+    for (const auto& line : load.errors) std::cerr << line << '\n';
+    throw CLI::RuntimeError(2);
+  }
+  return std::move(*load.grid);
+}
+
+std::uint64_t grid_pick_count(const Grid& grid, const std::string& path, std::int64_t limit,
+                              const std::string& who, std::uint64_t& count) {
+  const auto n = grid_configuration_count(grid);
+  if (!n)
+    refuse(who, path + ": the grid has more than 2^64 configurations (the product of its axis lengths)");
+  count = *n;
+  if (limit <= 0 && count > kMaxGridWithoutLimit)
+    refuse(who, path + ": " + std::to_string(count) + " configurations is above the " +
+                    std::to_string(kMaxGridWithoutLimit) +
+                    " a grid may have without --limit (--limit K takes " + "K evenly spaced ones; --limit " +
+                    std::to_string(count) + " takes them all)");
+  if (limit <= 0) return count;
+  return std::min<std::uint64_t>(count, static_cast<std::uint64_t>(limit));
+}
+
+std::uint64_t evenly_spaced(std::uint64_t i, std::uint64_t k, std::uint64_t count) {
+  // With count = q k + r, i count / k = i q + (i r) / k; i r can pass 64 bits, so it is formed in 128.
+  const std::uint64_t q = count / k, r = count % k;
+  __extension__ using Wide = unsigned __int128;
+  return i * q + static_cast<std::uint64_t>(static_cast<Wide>(i) * r / k);
+}
+
+}  // namespace parm::cli
