@@ -30,9 +30,6 @@ trap 'rm -rf "$probe"' EXIT
 echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' >"$probe/p.cpp"
 clang++ -fsanitize=fuzzer,address,undefined "$probe/p.cpp" -o "$probe/p" 2>/dev/null ||
   skip "clang++ cannot link libFuzzer with ASan/UBSan (apt-get install libclang-rt-14-dev)"
-if [[ "$target" == grid && ! -f engine/grid_file.h ]]; then
-  skip "engine/grid_file.h (the grid reader) is not in this tree"
-fi
 
 if [[ ! -f build-fuzz/CMakeCache.txt ]]; then
   generator=()

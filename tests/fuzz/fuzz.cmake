@@ -5,10 +5,7 @@ set(_parm_fuzz ${PROJECT_SOURCE_DIR}/scripts/fuzz.sh)
 add_test(NAME fuzz_build COMMAND ${_parm_fuzz} build 0 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(fuzz_build PROPERTIES
   FIXTURES_SETUP parm_fuzz_build LABELS fuzz SKIP_RETURN_CODE 77 RUN_SERIAL TRUE TIMEOUT 1200)
-set(_parm_fuzz_targets config calibration nsys_import)
-if(EXISTS ${PROJECT_SOURCE_DIR}/engine/grid_file.h)  # the grid reader lands separately
-  list(APPEND _parm_fuzz_targets grid)
-endif()
+set(_parm_fuzz_targets config calibration grid nsys_import)
 foreach(target IN LISTS _parm_fuzz_targets)
   add_test(NAME fuzz_${target} COMMAND ${_parm_fuzz} ${target} 20 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(fuzz_${target} PROPERTIES

@@ -84,8 +84,8 @@ class TestHostileCli : public QObject {
       QVERIFY2(!r.err.contains("rank"), r.err.constData());  // refused before any rank started
     }
     hostile::expect_refused(hostile::run_parm({"run", "--ranks", "2", "--db", nowhere}, 30000), 2,
-                            "does not exist");
-    hostile::expect_refused(hostile::run_parm({"run", "--db", ""}, 30000), 2, "--db must name a file");
+                            "cannot create the project");
+    hostile::expect_refused(hostile::run_parm({"run", "--db", ""}, 30000), 2, "--db: empty path");
     QVERIFY(!QFile::exists(nowhere));
   }
 
