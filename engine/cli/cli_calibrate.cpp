@@ -1022,7 +1022,8 @@ void add_calibrate_command(CLI::App& app) {
   cmd->add_option("--cluster", a->cluster, "calibrate on the emulated cluster NAME (parm cluster up)");
   cmd->add_option("--db", a->db_path, "SQLite project file: store the fits (calibrations table)")
       ->check(db_path_check("calibrate"));
-  cmd->add_option("--out", a->out, "where to write the calibration JSON (default calibration.json)");
+  cmd->add_option("--out", a->out, "where to write the calibration JSON (default calibration.json)")
+      ->check(not_a_database_check("calibrate", "--out"));
   cmd->add_flag("--quick", a->quick, "3 sizes and fewer iterations (seconds)");
   cmd->add_option("-b,--minbytes", a->begin, "smallest message size (default 64K)");
   cmd->add_option("-e,--maxbytes", a->end, "largest message size (default 16M)");
@@ -1044,7 +1045,9 @@ void add_calibrate_command(CLI::App& app) {
   w->add_option("--config", wa->config_path, "configuration JSON file (parallel.ranks = world size)")
       ->required();
   w->add_option("--result", wa->out_path, "where rank 0 writes the calibration JSON")->required();
-  w->add_option("--table", wa->table_path, "where rank 0 writes the table")->required();
+  w->add_option("--table", wa->table_path, "where rank 0 writes the table")
+      ->required()
+      ->check(not_a_database_check("calibrate-worker", "--table"));
   w->add_option("--db", wa->db_path, "SQLite project file: rank 0 stores the fits")
       ->check(db_path_check("calibrate-worker"));
   w->add_option("--cluster-name", wa->cluster, "emulated cluster name recorded in the calibration");

@@ -184,6 +184,7 @@ void add_export(CLI::App& app) {
         !out->empty() && target && target == db::file_identity(*path))
       refuse("export",
              "--out " + *out + ": is the project file itself (--db); write the export to another file");
+    refuse_database_output("export", "--out", *out);
     const auto write = [&](std::ostream& os) {
       if (*format == "perfetto")
         db::export_perfetto(d, *id, os);

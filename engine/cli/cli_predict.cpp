@@ -176,7 +176,8 @@ void add_model_commands(CLI::App& app) {
                     "calibration: JSON file, or a calibration run of a project (ID with --db, "
                     "PROJECT.sqlite#ID, PROJECT.sqlite)")
         ->required();
-    cmd->add_option("--out", o->out, "also write the recommendation to this file");
+    cmd->add_option("--out", o->out, "also write the recommendation to this file")
+        ->check(not_a_database_check("recommend", "--out"));
     cmd->add_option("--db", o->db, "project database holding the calibration run of --calibration ID")
         ->check(db_path_check("recommend"));
     cmd->add_flag("--json", o->json, "machine-readable output");

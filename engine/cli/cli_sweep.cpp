@@ -206,7 +206,8 @@ void add_sweep_command(CLI::App& app) {
                   "calibration: JSON file, or a calibration run of a project (ID with --db, "
                   "PROJECT.sqlite#ID, PROJECT.sqlite)")
       ->required();
-  cmd->add_option("--out", a->out, "write one CSV row per configuration, as each is predicted");
+  cmd->add_option("--out", a->out, "write one CSV row per configuration, as each is predicted")
+      ->check(not_a_database_check("sweep", "--out"));
   cmd->add_option("--db", a->db, "project database holding the calibration run of --calibration ID")
       ->check(db_path_check("sweep"));
   cmd->add_option("--limit", a->limit,

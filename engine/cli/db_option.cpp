@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "db/database.h"
+#include "db/file_probe.h"
 
 namespace parm::cli {
 
@@ -14,6 +15,22 @@ CLI::Validator db_path_check(const std::string& command) {
         std::cerr << "parm " << command
                   << ": --db: empty path; name the project file (e.g. --db project.sqlite)\n";
         throw CLI::RuntimeError(2);
+      },
+      "");
+}
+
+void refuse_database_output(const std::string& command, const std::string& flag, const std::string& path) {
+  if (path.empty() || db::probe_file(path).kind != db::FileKind::Sqlite) return;
+  std::cerr << "parm " << command << ": " << flag << " " << path
+            << ": is an SQLite database (a project?); writing there would destroy it, name another file\n";
+  throw CLI::RuntimeError(2);
+}
+
+CLI::Validator not_a_database_check(const std::string& command, const std::string& flag) {
+  return CLI::Validator(
+      [command, flag](std::string& value) -> std::string {
+        refuse_database_output(command, flag, value);
+        return {};
       },
       "");
 }

@@ -15,4 +15,11 @@ CLI::Validator db_path_check(const std::string& command);
 // file when the run could not be stored (read-only, not a project, a directory...). Creates no file.
 void require_storable_db(const std::string& command, const std::string& path);
 
+// Validator for an output option (--out, --table) whose text or JSON would replace the file: a path that
+// holds an SQLite database (a project, most likely) is refused while parsing, so a slip of the flag never
+// overwrites stored runs. Reads the header through db::probe_file (no descriptor of our own).
+CLI::Validator not_a_database_check(const std::string& command, const std::string& flag);
+// The same refusal where it must come after a more specific one (export: "is the project file itself").
+void refuse_database_output(const std::string& command, const std::string& flag, const std::string& path);
+
 }  // namespace parm::cli

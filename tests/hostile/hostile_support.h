@@ -45,9 +45,9 @@ inline QString write_file(const QDir& dir, const QString& name, const QByteArray
   return path;
 }
 
-// The default preset with one member replaced: `section` "layer", `key` "batch", `json_value` "1e12".
-inline QByteArray config_with(const char* section, const char* key, const QByteArray& json_value) {
-  return QByteArray("{\"name\": \"hostile\", \"") + section + "\": {\"" + key + "\": " + json_value + "}}";
+// A configuration of the default preset whose "layer" section holds `members` (`"batch": 1e12`).
+inline QByteArray layer(const QByteArray& members) {
+  return "{\"name\": \"hostile\", \"layer\": {" + members + "}}";
 }
 
 // The case's verdict: exit code as documented, no crash, and stderr has a short line mentioning `needle`

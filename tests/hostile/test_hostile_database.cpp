@@ -312,6 +312,37 @@ class TestHostileDatabase : public QObject {
     QCOMPARE(stored_runs(project_), runs_);
   }
 
+  // Output flags that write JSON, CSV or text never replace an SQLite file (a project named by a slip of the
+  // flag): refused while parsing, the project byte-identical.
+  void outputOverADatabaseIsRefused_data() {
+    QTest::addColumn<QStringList>("args");  // "%P" is the project copy, "%N" the nsys export
+    QTest::addColumn<QByteArray>("flag");
+    QTest::newRow("calibrate --out") << QStringList{"calibrate", "--ranks", "2", "--quick", "--out", "%P"}
+                                     << QByteArray("parm calibrate: --out ");
+    QTest::newRow("sweep --out") << QStringList{"sweep",  "--grid", "g.json", "--calibration",
+                                                "c.json", "--out",  "%P"}
+                                 << QByteArray("parm sweep: --out ");
+    QTest::newRow("recommend --out") << QStringList{"recommend", "--calibration", "c.json", "--out", "%P"}
+                                     << QByteArray("parm recommend: --out ");
+    QTest::newRow("export --out another database")
+        << QStringList{"export", "--db", "%P", "--run", "1", "--format", "csv", "--out", "%N"}
+        << QByteArray("parm export: --out ");
+  }
+
+  void outputOverADatabaseIsRefused() {
+    QFETCH(QStringList, args);
+    QFETCH(QByteArray, flag);
+    const QString target = copy_of_project("output-target.sqlite");
+    const QByteArray before = digest(target), nsys_before = digest(nsys_);
+    for (QString& a : args) a = a == "%P" ? target : a == "%N" ? nsys_ : a;
+    const hostile::Result r = hostile::run_parm(args, 30000);
+    hostile::expect_refused(r, 2, flag);
+    QVERIFY2(r.err.contains("is an SQLite database"), r.err.constData());
+    QVERIFY2(!r.err.contains("rank"), r.err.constData());  // refused before any rank started
+    QCOMPARE(digest(target), before);
+    QCOMPARE(digest(nsys_), nsys_before);
+  }
+
   // A good import reads its source without a trace: byte-identical, no -wal or -shm beside it (the source is
   // in WAL mode, where a plain read-only connection would leave both).
   void importNsysLeavesNothingBesideItsSource() {

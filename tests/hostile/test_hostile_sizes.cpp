@@ -6,13 +6,7 @@
 
 #include "hostile_support.h"
 
-namespace {
-
-QByteArray layer(const QByteArray& members) {
-  return "{\"name\": \"hostile\", \"layer\": {" + members + "}}";
-}
-
-}  // namespace
+using hostile::layer;
 
 class TestHostileSizes : public QObject {
   Q_OBJECT
