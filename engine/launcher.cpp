@@ -235,20 +235,25 @@ struct ChildImage {
   }
 };
 
+// A close-on-exec pipe in `fds`, then fork(); on either failure nothing is left open and the error is thrown.
+pid_t fork_with_pipe(int fds[2]) {
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::runtime_error(std::string("fork: ") + std::strerror(err));
+  }
+  return pid;
+}
+
 // Starts the launcher in its own process group with `out` as stdout and stderr. The child asks the kernel for
 // SIGTERM when we die (even by SIGKILL), so mpirun never outlives `parm run`; exec errors come back as errno.
 pid_t spawn_launcher(ChildImage& image, int out) {
   int errpipe[2];
-  if (::pipe2(errpipe, O_CLOEXEC) != 0)
-    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    const int err = errno;
-    ::close(errpipe[0]);
-    ::close(errpipe[1]);
-    throw std::runtime_error(std::string("fork: ") + std::strerror(err));
-  }
+  const pid_t pid = fork_with_pipe(errpipe);
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(127);  // we died before the request took effect
@@ -291,14 +296,7 @@ void end_run(pid_t group, const std::string& run_dir, const std::string& exe, in
 pid_t spawn_guardian(pid_t group, const std::string& run_dir, const std::string& exe, int output,
                      int& guard) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    const int err = errno;
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw std::runtime_error(std::string("fork: ") + std::strerror(err));
-  }
+  const pid_t pid = fork_with_pipe(fds);
   if (pid == 0) {
     ::close(fds[1]);
     ::close(output);  // mpirun must see a closed pipe once we are gone
