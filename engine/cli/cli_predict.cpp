@@ -124,10 +124,7 @@ void add_model_commands(CLI::App& app) {
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
-    cmd->add_option("--calibration", o->calibration,
-                    "calibration: JSON file, or a calibration run of a project (ID with --db, "
-                    "PROJECT.sqlite#ID, PROJECT.sqlite)")
-        ->required();
+    add_calibration_option(cmd, o->calibration);
     cmd->add_option("--db", o->db, "store the predicted intervals as a run of kind 'prediction'")
         ->check(db_path_check("predict"));
     cmd->add_flag("--json", o->json, "machine-readable output");
@@ -172,10 +169,7 @@ void add_model_commands(CLI::App& app) {
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
-    cmd->add_option("--calibration", o->calibration,
-                    "calibration: JSON file, or a calibration run of a project (ID with --db, "
-                    "PROJECT.sqlite#ID, PROJECT.sqlite)")
-        ->required();
+    add_calibration_option(cmd, o->calibration);
     cmd->add_option("--out", o->out, "also write the recommendation to this file")
         ->check(not_a_database_check("recommend", "--out"));
     cmd->add_option("--db", o->db, "project database holding the calibration run of --calibration ID")

@@ -202,10 +202,7 @@ void add_sweep_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("sweep", "Predict every schedule over a grid of layer configurations");
   auto a = std::make_shared<SweepArgs>();
   cmd->add_option("--grid", a->grid, "grid JSON file (base configuration + axes)")->required();
-  cmd->add_option("--calibration", a->calibration,
-                  "calibration: JSON file, or a calibration run of a project (ID with --db, "
-                  "PROJECT.sqlite#ID, PROJECT.sqlite)")
-      ->required();
+  add_calibration_option(cmd, a->calibration);
   cmd->add_option("--out", a->out, "write one CSV row per configuration, as each is predicted")
       ->check(not_a_database_check("sweep", "--out"));
   cmd->add_option("--db", a->db, "project database holding the calibration run of --calibration ID")

@@ -416,10 +416,7 @@ void add_validate_command(CLI::App& app) {
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
       ->check(integer_in(1));
   cmd->add_option("--cluster", a->cluster, "run on the emulated cluster NAME (parm cluster up)");
-  cmd->add_option("--calibration", a->calibration,
-                  "calibration: JSON file, or a calibration run of a project (ID with --db, "
-                  "PROJECT.sqlite#ID, PROJECT.sqlite)")
-      ->required();
+  add_calibration_option(cmd, a->calibration);
   cmd->add_option(
          "--db", a->db_path,
          "SQLite project file: store the traced runs and the report (kind 'validation'); enables the "

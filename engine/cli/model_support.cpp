@@ -72,4 +72,12 @@ std::uint64_t evenly_spaced(std::uint64_t i, std::uint64_t k, std::uint64_t coun
   return i * q + static_cast<std::uint64_t>(static_cast<Wide>(i) * r / k);
 }
 
+CLI::Option* add_calibration_option(CLI::App* cmd, std::string& calibration) {
+  return cmd
+      ->add_option("--calibration", calibration,
+                   "calibration: JSON file, or a calibration run of a project (ID with --db, "
+                   "PROJECT.sqlite#ID, PROJECT.sqlite)")
+      ->required();
+}
+
 }  // namespace parm::cli

@@ -3,6 +3,7 @@
 // ("parm sweep") and CLI::RuntimeError(2).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 
 #include "engine/calibration.h"
@@ -30,5 +31,8 @@ std::uint64_t grid_pick_count(const Grid& grid, const std::string& path, std::in
                               const std::string& who, std::uint64_t& count);
 // Index of pick `i` of `k` spread evenly over `count` (0, count/k, 2count/k, ...), without overflow.
 std::uint64_t evenly_spaced(std::uint64_t i, std::uint64_t k, std::uint64_t count);
+
+// The required --calibration option of predict, recommend, sweep and validate: one text for what it accepts.
+CLI::Option* add_calibration_option(CLI::App* cmd, std::string& calibration);
 
 }  // namespace parm::cli
