@@ -24,8 +24,8 @@
 #include "app/models/collective_volumes_model.h"
 #include "app/models/config_issues_model.h"
 #include "app/models/derived_sizes_model.h"
-#include "engine/config_json.h"
-#include "engine/json_input.h"
+#include "engine/core/config_json.h"
+#include "engine/core/json_input.h"
 #include "resources/presets.h"
 
 namespace parm::app {

@@ -7,7 +7,7 @@
 #include <QWidget>
 #include <optional>
 
-#include "engine/config.h"
+#include "engine/core/config.h"
 
 class QComboBox;
 class QLabel;

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "engine/comm/comm_mpi.h"
-#include "engine/executor.h"
-#include "engine/tensor_init.h"
+#include "engine/run/executor.h"
+#include "engine/run/tensor_init.h"
 #include "profiler/phase_timer.h"
 
 namespace {

@@ -10,10 +10,10 @@
 #include <cstdio>
 
 #include "engine/comm/comm_mpi.h"
-#include "engine/config_json.h"
-#include "engine/executor.h"
-#include "engine/tensor_init.h"
-#include "engine/worker.h"
+#include "engine/core/config_json.h"
+#include "engine/run/executor.h"
+#include "engine/run/tensor_init.h"
+#include "engine/run/worker.h"
 #include "profiler/phase_timer.h"
 #include "resources/presets.h"
 

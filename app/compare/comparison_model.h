@@ -5,7 +5,7 @@
 #include <QAbstractTableModel>
 #include <QString>
 
-#include "engine/run_comparison.h"
+#include "engine/model/run_comparison.h"
 
 namespace parm::app {
 

@@ -19,8 +19,8 @@
 #include "app/compare/comparison_model.h"
 #include "app/compare/op_delta_model.h"
 #include "db/database.h"
-#include "engine/calibration.h"
-#include "engine/run_comparison.h"
+#include "engine/model/calibration.h"
+#include "engine/model/run_comparison.h"
 
 namespace parm::app {
 namespace {

@@ -11,8 +11,8 @@
 
 #include "db/database.h"
 #include "db/exporters.h"
-#include "engine/calibration.h"
-#include "engine/run_comparison.h"
+#include "engine/model/calibration.h"
+#include "engine/model/run_comparison.h"
 
 namespace parm::app {
 namespace {

@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "engine/run_comparison.h"
+#include "engine/model/run_comparison.h"
 
 namespace parm::app {
 

@@ -3,7 +3,7 @@
 #include <iterator>
 #include <string>
 
-#include "engine/config.h"
+#include "engine/core/config.h"
 
 namespace parm::app {
 

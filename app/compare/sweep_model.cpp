@@ -8,9 +8,9 @@
 #include <set>
 
 #include "db/database.h"
-#include "engine/config.h"
-#include "engine/config_json.h"
-#include "engine/json_input.h"
+#include "engine/core/config.h"
+#include "engine/core/config_json.h"
+#include "engine/core/json_input.h"
 
 namespace parm::app {
 namespace {

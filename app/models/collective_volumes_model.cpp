@@ -2,7 +2,7 @@
 
 #include <QLocale>
 
-#include "engine/sizes.h"
+#include "engine/core/sizes.h"
 
 namespace parm::app {
 

@@ -6,8 +6,8 @@
 #include <optional>
 #include <vector>
 
-#include "engine/config.h"
-#include "engine/volumes.h"
+#include "engine/core/config.h"
+#include "engine/schedules/volumes.h"
 
 namespace parm::app {
 

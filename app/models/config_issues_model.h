@@ -4,7 +4,7 @@
 
 #include <QAbstractTableModel>
 
-#include "engine/config_issue.h"
+#include "engine/core/config_issue.h"
 
 namespace parm::app {
 

@@ -2,8 +2,8 @@
 
 #include <QLocale>
 
-#include "engine/rank_memory.h"
-#include "engine/sizes.h"
+#include "engine/core/rank_memory.h"
+#include "engine/core/sizes.h"
 
 namespace parm::app {
 

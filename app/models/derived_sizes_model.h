@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "engine/config.h"
+#include "engine/core/config.h"
 
 namespace parm::app {
 

@@ -3,12 +3,12 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "engine/backend_availability.h"
+#include "engine/backend/backend_availability.h"
 #include "engine/cli/commands.h"
-#include "engine/config_json.h"
-#include "engine/rank_memory.h"
-#include "engine/sizes.h"
-#include "engine/volumes.h"
+#include "engine/core/config_json.h"
+#include "engine/core/rank_memory.h"
+#include "engine/core/sizes.h"
+#include "engine/schedules/volumes.h"
 
 namespace parm::cli {
 namespace {

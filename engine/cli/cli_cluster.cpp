@@ -11,7 +11,7 @@
 
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
-#include "engine/cluster/emulated_cluster.h"
+#include "engine/launch/emulated_cluster.h"
 
 namespace parm::cli {
 namespace {

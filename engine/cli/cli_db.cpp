@@ -18,7 +18,7 @@
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/summary_table.h"
-#include "engine/run_result.h"
+#include "engine/core/run_result.h"
 
 namespace parm::cli {
 namespace {

@@ -17,19 +17,19 @@
 #include <string>
 #include <vector>
 
-#include "engine/backend_availability.h"
+#include "engine/backend/backend_availability.h"
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/summary_table.h"
-#include "engine/cluster/cluster_launch.h"
-#include "engine/config_json.h"
-#include "engine/launcher.h"
-#include "engine/reference_layer.h"
-#include "engine/run_folder.h"
-#include "engine/run_result.h"
-#include "engine/validation.h"
+#include "engine/launch/cluster_launch.h"
+#include "engine/core/config_json.h"
+#include "engine/launch/launcher.h"
+#include "engine/run/reference_layer.h"
+#include "engine/launch/run_folder.h"
+#include "engine/core/run_result.h"
+#include "engine/core/validation.h"
 #include "profiler/phase_timer.h"
 #include "resources/presets.h"
 

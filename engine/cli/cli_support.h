@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/config_json.h"
+#include "engine/core/config_json.h"
 
 namespace parm::cli {
 

@@ -16,8 +16,8 @@
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/model_support.h"
-#include "engine/config_issue.h"
-#include "engine/validation.h"
+#include "engine/core/config_issue.h"
+#include "engine/core/validation.h"
 
 namespace parm::cli {
 namespace {

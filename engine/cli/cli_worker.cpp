@@ -17,19 +17,19 @@
 #include <vector>
 
 #include "db/database.h"
-#include "engine/backend_availability.h"
+#include "engine/backend/backend_availability.h"
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/comm/comm_mpi.h"
-#include "engine/config_json.h"
-#include "engine/process_watch.h"
-#include "engine/rank_layout.h"
-#include "engine/run_result.h"
-#include "engine/trace_collection.h"
-#include "engine/validation.h"
-#include "engine/worker.h"
+#include "engine/core/config_json.h"
+#include "engine/launch/process_watch.h"
+#include "engine/core/rank_layout.h"
+#include "engine/core/run_result.h"
+#include "engine/run/trace_collection.h"
+#include "engine/core/validation.h"
+#include "engine/run/worker.h"
 
 namespace parm::cli {
 namespace {

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/calibration.h"
-#include "engine/config.h"
-#include "engine/run_result.h"
+#include "engine/model/calibration.h"
+#include "engine/core/config.h"
+#include "engine/core/run_result.h"
 
 namespace parm::cli {
 

@@ -2,7 +2,7 @@
 
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
-#include "engine/config_json.h"
+#include "engine/core/config_json.h"
 
 namespace parm::cli {
 

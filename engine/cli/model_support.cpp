@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "engine/calibration_source.h"
+#include "engine/model/calibration_source.h"
 #include "engine/cli/arg_rules.h"
 
 namespace parm::cli {

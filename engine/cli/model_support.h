@@ -6,10 +6,10 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "engine/calibration.h"
-#include "engine/config.h"
-#include "engine/grid_file.h"
-#include "engine/recommendation.h"
+#include "engine/model/calibration.h"
+#include "engine/core/config.h"
+#include "engine/core/grid_file.h"
+#include "engine/model/recommendation.h"
 
 namespace parm::cli {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/run_result.h"
+#include "engine/core/run_result.h"
 
 namespace parm::cli {
 

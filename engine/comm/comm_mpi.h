@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "engine/comm/communicator.h"
-#include "engine/rank_layout.h"
+#include "engine/core/rank_layout.h"
 
 namespace parm::comm {
 

@@ -24,8 +24,8 @@
 #include "app/compare/sweep_model.h"
 #include "app/compare/sweep_page.h"
 #include "db/database.h"
-#include "engine/run_comparison.h"
-#include "engine/run_result.h"
+#include "engine/model/run_comparison.h"
+#include "engine/core/run_result.h"
 
 using namespace parm;
 using namespace parm::app;

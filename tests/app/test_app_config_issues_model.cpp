@@ -3,7 +3,7 @@
 #include <QtTest>
 
 #include "app/models/config_issues_model.h"
-#include "engine/config_json.h"
+#include "engine/core/config_json.h"
 
 using parm::app::ConfigIssuesModel;
 

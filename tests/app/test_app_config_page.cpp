@@ -12,10 +12,10 @@
 #include "app/models/collective_volumes_model.h"
 #include "app/models/config_issues_model.h"
 #include "app/models/derived_sizes_model.h"
-#include "engine/config_json.h"
-#include "engine/rank_memory.h"
-#include "engine/sizes.h"
-#include "engine/volumes.h"
+#include "engine/core/config_json.h"
+#include "engine/core/rank_memory.h"
+#include "engine/core/sizes.h"
+#include "engine/schedules/volumes.h"
 
 using parm::app::CollectiveVolumesModel;
 using parm::app::ConfigPage;

@@ -14,7 +14,7 @@
 #include "app/main_window.h"
 #include "app/models/config_issues_model.h"
 #include "app/models/derived_sizes_model.h"
-#include "engine/config_json.h"
+#include "engine/core/config_json.h"
 
 using parm::app::ConfigIssuesModel;
 using parm::app::ConfigPage;

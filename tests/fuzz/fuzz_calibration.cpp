@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "engine/calibration.h"
-#include "engine/json_input.h"
+#include "engine/model/calibration.h"
+#include "engine/core/json_input.h"
 
 namespace {
 

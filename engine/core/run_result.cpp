@@ -1,0 +1,212 @@
+#include "engine/core/run_result.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "engine/core/config_json.h"
+#include "profiler/phase_timer.h"
+
+namespace parm {
+namespace {
+
+using nlohmann::json;
+
+// Reading: every accessor names the dotted path of the field, so a truncated or hand-edited result file
+// fails with one line pointing at the culprit.
+[[noreturn]] void bad_field(const std::string& path, const std::string& rule) {
+  throw std::runtime_error("run result: " + path + ": " + rule);
+}
+
+const json& member(const json& j, const std::string& path, const char* key) {
+  if (!j.is_object()) bad_field(path.empty() ? "(top level)" : path, "expected an object");
+  const auto it = j.find(key);
+  const std::string field = path.empty() ? key : path + "." + key;
+  if (it == j.end()) bad_field(field, "missing");
+  return *it;
+}
+
+std::string field_of(const std::string& path, const char* key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+std::string get_string(const json& j, const std::string& path, const char* key) {
+  const json& v = member(j, path, key);
+  if (!v.is_string()) bad_field(field_of(path, key), "expected a string");
+  return v.get<std::string>();
+}
+
+std::int64_t get_int(const json& j, const std::string& path, const char* key) {
+  const json& v = member(j, path, key);
+  if (!v.is_number_integer()) bad_field(field_of(path, key), "expected an integer");
+  return v.get<std::int64_t>();
+}
+
+const json& get_array(const json& j, const std::string& path, const char* key) {
+  const json& v = member(j, path, key);
+  if (!v.is_array()) bad_field(field_of(path, key), "expected an array");
+  return v;
+}
+
+std::vector<double> get_seconds(const json& j, const std::string& path, const char* key) {
+  const json& a = get_array(j, path, key);
+  std::vector<double> out;
+  out.reserve(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_number())
+      bad_field(field_of(path, key) + "[" + std::to_string(i) + "]", "expected a number");
+    out.push_back(a[i].get<double>());
+  }
+  return out;
+}
+
+std::string indexed(const std::string& path, const char* key, std::size_t i) {
+  return field_of(path, key) + "[" + std::to_string(i) + "]";
+}
+
+json to_json(const CommCounter& c) {
+  return {{"pass", c.pass},   {"op", c.op},       {"group", c.group}, {"purpose", c.purpose},
+          {"fused", c.fused}, {"bytes", c.bytes}, {"calls", c.calls}};
+}
+
+CommCounter counter_from_json(const json& j, const std::string& path) {
+  CommCounter c;
+  c.pass = get_string(j, path, "pass");
+  c.op = get_string(j, path, "op");
+  c.group = get_string(j, path, "group");
+  c.purpose = get_string(j, path, "purpose");
+  c.fused = get_string(j, path, "fused");
+  c.bytes = get_int(j, path, "bytes");
+  c.calls = get_int(j, path, "calls");
+  return c;
+}
+
+json to_json(const RankScheduleResult& s) {
+  json counters = json::array();
+  for (const CommCounter& c : s.counters) counters.push_back(to_json(c));
+  return {{"schedule", to_string(s.kind)}, {"forward_s", s.forward_s},
+          {"backward_s", s.backward_s},    {"counters", counters},
+          {"capacity", s.capacity},        {"dropped_choices", s.dropped_choices}};
+}
+
+RankScheduleResult schedule_from_json(const json& j, const std::string& path) {
+  RankScheduleResult s;
+  const std::string name = get_string(j, path, "schedule");
+  const auto kind = parse_schedule(name);
+  if (!kind) bad_field(field_of(path, "schedule"), "unknown schedule '" + name + "'");
+  s.kind = *kind;
+  s.forward_s = get_seconds(j, path, "forward_s");
+  s.backward_s = get_seconds(j, path, "backward_s");
+  const json& counters = get_array(j, path, "counters");
+  for (std::size_t i = 0; i < counters.size(); ++i)
+    s.counters.push_back(counter_from_json(counters[i], indexed(path, "counters", i)));
+  s.capacity = get_int(j, path, "capacity");
+  s.dropped_choices = get_int(j, path, "dropped_choices");
+  return s;
+}
+
+RankRunResult rank_from_json(const json& j, const std::string& path) {
+  RankRunResult r;
+  const std::int64_t rank = get_int(j, path, "rank");
+  if (rank < 0) bad_field(field_of(path, "rank"), "must be >= 0");
+  r.rank = static_cast<int>(rank);
+  r.host = get_string(j, path, "host");
+  const json& schedules = get_array(j, path, "schedules");
+  for (std::size_t i = 0; i < schedules.size(); ++i)
+    r.schedules.push_back(schedule_from_json(schedules[i], indexed(path, "schedules", i)));
+  return r;
+}
+
+const RankScheduleResult* find_schedule(const RankRunResult& r, ScheduleKind kind) {
+  for (const auto& s : r.schedules)
+    if (s.kind == kind) return &s;
+  return nullptr;
+}
+
+// MP and ESP groups stay inside a node by construction; EP spans nodes (spec section 1).
+bool is_inter_group(const std::string& group) {
+  return group.rfind("EP", 0) == 0;
+}
+
+}  // namespace
+
+std::vector<ScheduleSummary> summarize(const RunResult& result) {
+  std::vector<ScheduleSummary> rows;
+  if (result.ranks.empty()) return rows;
+  // Rank 0 lists the schedules in run order; every rank runs the same list.
+  for (const RankScheduleResult& first : result.ranks.front().schedules) {
+    ScheduleSummary row;
+    row.kind = first.kind;
+    std::vector<const RankScheduleResult*> per_rank;
+    std::size_t iterations = first.forward_s.size();
+    for (const RankRunResult& r : result.ranks) {
+      const RankScheduleResult* s = find_schedule(r, first.kind);
+      if (!s) continue;
+      per_rank.push_back(s);
+      iterations = std::min({iterations, s->forward_s.size(), s->backward_s.size()});
+    }
+    // An iteration lasts as long as its slowest rank: max over ranks first, then the median over iterations.
+    std::vector<double> fwd, bwd, total;
+    for (std::size_t it = 0; it < iterations; ++it) {
+      double f = 0, b = 0, t = 0;
+      for (const RankScheduleResult* s : per_rank) {
+        f = std::max(f, s->forward_s[it]);
+        b = std::max(b, s->backward_s[it]);
+        t = std::max(t, s->forward_s[it] + s->backward_s[it]);
+      }
+      fwd.push_back(f);
+      bwd.push_back(b);
+      total.push_back(t);
+    }
+    row.forward_ms = 1e3 * profiler::median(fwd);
+    row.backward_ms = 1e3 * profiler::median(bwd);
+    row.total_ms = 1e3 * profiler::median(total);
+    for (const CommCounter& c : first.counters)
+      (is_inter_group(c.group) ? row.inter_bytes : row.intra_bytes) += c.bytes;
+    rows.push_back(row);
+  }
+  const auto bds = std::find_if(rows.begin(), rows.end(),
+                                [](const ScheduleSummary& s) { return s.kind == ScheduleKind::B_DS; });
+  if (bds != rows.end())
+    for (ScheduleSummary& row : rows)
+      if (row.total_ms > 0) row.speedup_vs_bds = bds->total_ms / row.total_ms;
+  return rows;
+}
+
+nlohmann::json to_json(const RankRunResult& r) {
+  json schedules = json::array();
+  for (const auto& s : r.schedules) schedules.push_back(to_json(s));
+  return {{"rank", r.rank}, {"host", r.host}, {"schedules", schedules}};
+}
+
+RankRunResult rank_run_result_from_json(const nlohmann::json& j) {
+  return rank_from_json(j, "");
+}
+
+nlohmann::json to_json(const RunResult& r) {
+  json ranks = json::array();
+  for (const auto& rank : r.ranks) ranks.push_back(to_json(rank));
+  return {{"config", config_to_json(r.config)}, {"backend", r.backend}, {"ranks", ranks}};
+}
+
+RunResult run_result_from_json(const nlohmann::json& j) {
+  RunResult r;
+  const json& config = member(j, "", "config");
+  if (!config.is_object()) bad_field("config", "expected an object");
+  const ConfigLoad load = config_from_json_text(config.dump());
+  // Validation warnings are fine here (the run already happened); only unreadable fields are fatal.
+  if (!load.config) {
+    const auto errors = load.issues.errors();
+    bad_field("config", errors.empty() ? "unreadable" : errors.front().line());
+  }
+  r.config = *load.config;
+  r.backend = get_string(j, "", "backend");
+  const json& ranks = get_array(j, "", "ranks");
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    r.ranks.push_back(rank_from_json(ranks[i], indexed("", "ranks", i)));
+    if (r.ranks.back().rank != static_cast<int>(i))
+      bad_field(indexed("", "ranks", i) + ".rank", "must equal its index " + std::to_string(i));
+  }
+  return r;
+}
+
+}  // namespace parm

@@ -1,0 +1,67 @@
+// What a distributed run measured: per rank, per schedule, per iteration times and communication counters.
+// Rank 0 gathers every rank's part and writes it as JSON; `parm run` reads it back and summarises.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/config.h"
+
+namespace parm {
+
+// Bytes and calls of one (pass, op, group, purpose) on one rank. `bytes` follows the spec's size convention
+// (AlltoAll per-GPU send, AllGather output, ReduceScatter input, AllReduce buffer) so it compares with
+// volumes.h.
+struct CommCounter {
+  std::string pass;     // "fwd" / "bwd"
+  std::string op;       // "AlltoAll", "AllGather", "ReduceScatter", "AllReduce"
+  std::string group;    // "EP", "MP", "ESP"
+  std::string purpose;  // the IR op's label: "dispatch", "combine", "expert output", ...
+  std::string fused;    // "SAA", "RSA", "RS>A2A>AG" when part of a fused pipeline, else empty
+  std::int64_t bytes = 0;
+  std::int64_t calls = 0;
+};
+
+struct RankScheduleResult {
+  ScheduleKind kind = ScheduleKind::B_DS;
+  std::vector<double> forward_s;      // one per measured iteration
+  std::vector<double> backward_s;     // one per measured iteration
+  std::vector<CommCounter> counters;  // over one forward + backward (the first measured iteration)
+  std::int64_t capacity = 0;          // capacity used by this rank's routing
+  std::int64_t dropped_choices = 0;   // (token, choice) pairs over capacity on this rank's gate
+};
+
+struct RankRunResult {
+  int rank = 0;
+  std::string host;
+  std::vector<RankScheduleResult> schedules;
+};
+
+struct RunResult {
+  Config config;
+  std::string backend;               // "cpu", ...
+  std::vector<RankRunResult> ranks;  // index = world rank
+};
+
+// One row of the `parm run` table: max over ranks within an iteration, then median over iterations.
+struct ScheduleSummary {
+  ScheduleKind kind = ScheduleKind::B_DS;
+  double forward_ms = 0;
+  double backward_ms = 0;
+  double total_ms = 0;                   // median over iterations of max over ranks of (fwd + bwd)
+  std::optional<double> speedup_vs_bds;  // B_DS total / this total, when B_DS ran
+  std::int64_t intra_bytes = 0;          // rank 0's counted bytes on MP/ESP groups (fwd + bwd)
+  std::int64_t inter_bytes = 0;          // rank 0's counted bytes on the EP group (fwd + bwd)
+};
+
+std::vector<ScheduleSummary> summarize(const RunResult& result);
+
+nlohmann::json to_json(const RankRunResult& r);
+RankRunResult rank_run_result_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const RunResult& r);
+RunResult run_result_from_json(const nlohmann::json& j);  // throws std::runtime_error naming the bad field
+
+}  // namespace parm

@@ -1,0 +1,361 @@
+#include "engine/model/timeline_model.h"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+namespace parm {
+namespace {
+
+double share(std::int64_t n) {
+  return n > 0 ? static_cast<double>(n - 1) / static_cast<double>(n) : 0.0;
+}
+
+Collective to_collective(OpKind k) {
+  switch (k) {
+    case OpKind::AlltoAll:
+      return Collective::AlltoAll;
+    case OpKind::AllGather:
+      return Collective::AllGather;
+    case OpKind::ReduceScatter:
+      return Collective::ReduceScatter;
+    default:
+      return Collective::AllReduce;  // AllReduce, Copy (backward), GradAllReduce
+  }
+}
+
+struct Model {
+  const Config& config;
+  const DerivedSizes& d;
+  const Calibration& calib;
+  CommCostParams p;
+  ScheduleKind kind;
+  Schedule schedule;
+  bool whole_experts = false;
+  std::int64_t a2a_elements = 0;     // AlltoAll per-GPU send (spec section 5)
+  std::int64_t expert_elements = 0;  // the tensor the experts consume on one rank
+  std::int64_t capacity_elements = 0;
+  bool shared_link = false;
+  std::int64_t w = 1;
+  std::vector<std::string> notes;
+
+  Model(const Config& c, const DerivedSizes& sizes, const Calibration& cal, ScheduleKind k)
+      : config(c),
+        d(sizes),
+        calib(cal),
+        p(cal.comm_params()),
+        kind(k),
+        schedule(build_schedule(k, c.parallel)) {
+    whole_experts = d.n_esp == 1 && d.N > 1;
+    const bool split_capacity = schedule.capacity == CapacityRule::C2 && d.N > 0;
+    switch (schedule.capacity) {
+      case CapacityRule::C0:
+        capacity_elements = d.D0;
+        a2a_elements = d.D0;
+        break;
+      case CapacityRule::C1:
+        capacity_elements = d.D1;
+        a2a_elements = d.D1;
+        break;
+      case CapacityRule::C2:
+        capacity_elements = d.D2;
+        a2a_elements = split_capacity ? d.D2 / d.N : d.D2;
+        break;
+    }
+    if (whole_experts || kind == ScheduleKind::B_DS)
+      expert_elements = a2a_elements;
+    else
+      expert_elements = d.N * a2a_elements;
+    shared_link = d.nodes <= 1;
+    w = std::max<std::int64_t>(1, d.n_ep);
+  }
+
+  std::int64_t group_size(Group g) const {
+    return g == Group::EP ? d.n_ep : (g == Group::ESP ? d.n_esp : d.N);
+  }
+
+  std::int64_t elements(OpKind k, Group g, Dim dim) const {
+    if (k == OpKind::GradAllReduce) return config.layer.hidden * config.layer.num_experts;
+    if (k == OpKind::AlltoAll) return a2a_elements;
+    if (k == OpKind::AllReduce || k == OpKind::Copy) return expert_elements;
+    if (dim == Dim::Tokens) return d.S * config.layer.hidden;
+    (void)g;
+    return d.N * a2a_elements;  // AllGather output / ReduceScatter input over the MP (ESP) group
+  }
+
+  std::int64_t bytes(OpKind k, Group g, Dim dim) const { return elements(k, g, dim) * d.bytes_per_element; }
+
+  double step_ms(const Stage& s, std::int64_t b) const {
+    const double part = static_cast<double>(b) / static_cast<double>(w);
+    switch (s.kind) {
+      case OpKind::AlltoAll:
+        return p.p2p_alpha_ms + p.alltoall.beta_ms_per_byte * part;
+      case OpKind::AllGather:
+        return p.allgather.alpha_ms + p.allgather.beta_ms_per_byte * share(group_size(s.group)) * part;
+      case OpKind::ReduceScatter:
+        return p.reduce_scatter.alpha_ms +
+               p.reduce_scatter.beta_ms_per_byte * share(group_size(s.group)) * part;
+      default:
+        throw std::logic_error("timeline model: unexpected pipeline stage");
+    }
+  }
+
+  double fit_ms(const char* op, double n) {
+    const CalibrationFit* f = calib.find(op);
+    if (!f) {
+      const std::string note = std::string("no '") + op + "' fit: " + op + " time 0";
+      if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
+      return 0.0;
+    }
+    return std::max(0.0, f->fit.alpha + f->fit.beta * n);
+  }
+
+  // Local data movement (the "copy" fit: a fresh buffer and a copy, n = bytes); 0 without the fit.
+  double copy_ms(double bytes) { return calib.find("copy") ? fit_ms("copy", bytes) : 0.0; }
+
+  // What a collective op does besides moving data between ranks, as the executor runs it: a group of one
+  // rank copies its input; the output buffer is fresh; capacity-dimension AllGather interleaves the gathered
+  // pieces and ReduceScatter groups them first (one more pass over the data each).
+  double local_movement_ms(const Op& op, std::int64_t n, std::int64_t bytes) {
+    const double b = static_cast<double>(bytes);
+    if (n <= 1) return copy_ms(b);
+    const bool capacity = op.dim == Dim::Capacity;
+    switch (op.kind) {
+      case OpKind::AllGather:  // bytes = output
+        return copy_ms(b) * (capacity ? 2.0 : 1.0);
+      case OpKind::ReduceScatter:  // bytes = input
+        return copy_ms(b / static_cast<double>(n)) + (capacity ? copy_ms(b) : 0.0);
+      case OpKind::AlltoAll:
+        return copy_ms(b);
+      default:
+        return 0.0;  // AllReduce in place
+    }
+  }
+
+  double gate_tokens() const {
+    return static_cast<double>(schedule.split_tokens && d.N > 0 ? d.S / d.N : d.S);
+  }
+
+  double compute_ms(const Op& op) {
+    const bool bwd = op.direction == Direction::Backward;
+    const double M = static_cast<double>(config.layer.hidden);
+    switch (op.kind) {
+      // The calibration's units (parm calibrate): gate n = T*M, order and combine n = T*k*M, T the tokens
+      // this rank gates (S, or S/N when S1 splits them).
+      case OpKind::Gate:
+        return fit_ms("gate", gate_tokens() * M);
+      case OpKind::Order:
+        return fit_ms("order", gate_tokens() * static_cast<double>(config.layer.top_k) * M);
+      case OpKind::Combine:
+        return fit_ms("combine", gate_tokens() * static_cast<double>(config.layer.top_k) * M);
+      case OpKind::Experts: {
+        const double e_loc = static_cast<double>(std::max<std::int64_t>(1, d.local_experts));
+        const double rows = static_cast<double>(expert_elements) / M / e_loc;
+        const double gemms = config.layer.activation == Activation::Swiglu ? 3.0 : 2.0;
+        const double macs = rows * M * static_cast<double>(d.h_shard);
+        // The experts op as calibrated (FFN with bias, activation and packing; per expert call), else the
+        // bare GEMM fit of older calibrations (backward = 2 x forward).
+        const char* op_fit = bwd ? "experts_bwd" : "experts";
+        if (calib.find(op_fit)) return e_loc * fit_ms(op_fit, macs * gemms);
+        return (bwd ? 2.0 : 1.0) * e_loc * gemms * fit_ms("gemm", macs);
+      }
+      default:
+        return 0.0;  // Split, forward Copy: no work
+    }
+  }
+};
+
+std::string group_name(Group g) {
+  return g == Group::None ? std::string("-") : std::string(to_string(g));
+}
+
+Lane lane_of(Group g) {
+  return g == Group::EP ? Lane::Inter : Lane::Intra;
+}
+
+std::string stage_name(OpKind k) {
+  return std::string(to_collective(k) == Collective::AlltoAll ? "AlltoAll" : to_string(to_collective(k)));
+}
+
+// Lays out one pass; returns its duration and adds the raw (interference-free) communication time.
+double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePrediction& out, double& comm_raw,
+               double& compute, double& interference, double& synced) {
+  double cursor = 0;
+  const double factor = std::max(1.0, m.calib.interference);
+  // Synchronisation (the "sync" fit for EP collectives, "sync_mp" for MP/ESP ones, when present): before each
+  // collective of a group of 2+ a rank waits for the slowest peer, beta x the compute since the last
+  // collective (ranks drift apart while computing); part of the collective's interval, as the trace measures
+  // it. The fits' fixed part (alpha) is not charged: measured over TCP it is mostly the micro-benchmark's own
+  // progress jitter, and charging it per collective over-predicted small layers 2-5x (BENCHMARKS.md).
+  double segment = 0;  // compute since the last collective
+  auto sync_ms = [&](Group g) {
+    const CalibrationFit* f = m.calib.find(g == Group::EP ? "sync" : "sync_mp");
+    const double t = f ? std::max(0.0, f->fit.beta) * segment : 0.0;
+    synced += t;
+    segment = 0;
+    return t;
+  };
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const Op& op = list[i];
+    const std::string suffix = phase == 1 ? " bwd" : "";
+    if (op.kind == OpKind::Pipeline) {
+      cursor += sync_ms(op.stages.front().group);  // the first step waits for the slowest peer
+      const std::size_t ns = op.stages.size();
+      std::vector<std::int64_t> b(ns);
+      std::vector<double> dur(ns);
+      for (std::size_t s = 0; s < ns; ++s) {
+        b[s] = m.bytes(op.stages[s].kind, op.stages[s].group, op.stages[s].dim);
+        dur[s] = m.step_ms(op.stages[s], b[s]);
+      }
+      // What the alpha-beta steps miss (lane handoffs per step, placing the chunks, a gather over a group of
+      // one, and the slowdown of traffic overlapping on both lanes): the "pipeline" fit, per stage-step,
+      // against the bytes one exchange step moves. It was measured on the overlapped pipeline itself, so it
+      // replaces the interference factor there (applying both would count the overlap twice).
+      const CalibrationFit* pipeline_fit = m.calib.find("pipeline");
+      double extra = 0;
+      if (pipeline_fit) {
+        const double step_bytes = static_cast<double>(m.bytes(OpKind::AlltoAll, Group::EP, Dim::Capacity)) /
+                                  static_cast<double>(m.w);
+        extra = std::max(0.0, pipeline_fit->fit.alpha + pipeline_fit->fit.beta * step_bytes);
+      }
+      // Each step of stage s starts after stage s-1 of the same step and after the lane it runs on is free
+      // (the executor runs one op at a time per lane, in FIFO order): stages on different lanes overlap
+      // across steps, stages sharing a lane (the two intra stages of S2F's RS>A2A>AG) take turns. On one
+      // node intra and inter traffic share one link, so every step runs serially.
+      auto simulate = [&](double f, double e, bool record) {
+        std::array<double, 3> lane_free{cursor, cursor, cursor};
+        double serial = cursor, last = cursor;
+        for (std::int64_t step = 0; step < m.w; ++step) {
+          double before = cursor;  // end of stage s-1 of this step
+          for (std::size_t s = 0; s < ns; ++s) {
+            const Lane lane = lane_of(op.stages[s].group);
+            double& free = lane_free[static_cast<std::size_t>(lane)];
+            double start, end;
+            if (m.shared_link) {
+              start = serial;
+              end = start + dur[s] + e;
+              serial = end;
+            } else {
+              start = std::max(before, free);
+              end = start + dur[s] * f + e;
+            }
+            free = end;
+            before = end;
+            last = std::max(last, end);
+            if (record) {
+              PredictedInterval iv;
+              iv.phase = phase;
+              iv.op = i;
+              iv.name = op.name() + "/" + stage_name(op.stages[s].kind);
+              iv.group = group_name(op.stages[s].group);
+              iv.purpose = op.label;
+              iv.lane = lane;
+              iv.chunk = static_cast<int>(step);
+              iv.bytes = b[s] / m.w;
+              iv.start_ms = start;
+              iv.end_ms = end;
+              out.intervals.push_back(iv);
+            }
+          }
+        }
+        return (m.shared_link ? serial : last) - cursor;
+      };
+      const double raw = simulate(1.0, 0.0, false);
+      const bool overlaps = !m.shared_link && ns > 1 && m.w > 1;
+      const double span =
+          pipeline_fit ? simulate(1.0, extra, true) : simulate(overlaps ? factor : 1.0, 0.0, true);
+      comm_raw += raw;
+      interference += span - raw;  // the measured overlap cost (the fit's extra, or the factor's)
+      out.terms.push_back({op.name() + " " + op.label + suffix, span, true});
+      cursor += span;
+      continue;
+    }
+    PredictedInterval iv;
+    iv.phase = phase;
+    iv.op = i;
+    iv.name = op.name();
+    iv.group = group_name(op.group);
+    iv.purpose = op.label;
+    iv.lane = op.communicates() || op.kind == OpKind::Copy ? lane_of(op.group) : Lane::Compute;
+    iv.start_ms = cursor;
+    double t = 0;
+    if (op.communicates()) {
+      iv.bytes = m.bytes(op.kind, op.group, op.dim);
+      const std::int64_t n = m.group_size(op.group);
+      t = n > 1 ? collective_ms(m.p, to_collective(op.kind), n, iv.bytes) : 0.0;
+      comm_raw += t;
+      t += m.local_movement_ms(op, n, iv.bytes);
+      if (n > 1) t += sync_ms(op.group);
+    } else if (op.kind == OpKind::Split) {
+      const std::int64_t n = std::max<std::int64_t>(1, m.group_size(op.group));
+      t = m.copy_ms(static_cast<double>(m.bytes(OpKind::AllGather, op.group, op.dim) / n));
+      compute += t;
+      segment += t;
+    } else if (op.kind != OpKind::Copy) {
+      t = m.compute_ms(op);
+      compute += t;
+      segment += t;
+    }
+    iv.end_ms = cursor + t;
+    cursor = iv.end_ms;
+    out.intervals.push_back(iv);
+    if (t > 0)
+      out.terms.push_back(
+          {iv.lane == Lane::Compute ? op.name() : op.name() + " " + op.label + suffix, t, false});
+  }
+  return cursor;
+}
+
+}  // namespace
+
+std::string TimelinePrediction::dominant() const {
+  const auto it =
+      std::max_element(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.ms < b.ms; });
+  return it == terms.end() ? std::string() : it->what;
+}
+
+TimelinePrediction predict_timeline(const Config& config, const DerivedSizes& sizes, const Calibration& calib,
+                                    ScheduleKind kind) {
+  Model m(config, sizes, calib, kind);
+  TimelinePrediction out;
+  out.kind = kind;
+  double comm = 0, compute = 0, interference = 0, synced = 0;
+  out.forward_ms = lay_out(m, m.schedule.forward, 0, out, comm, compute, interference, synced);
+  (void)comm;  // the lane-accurate sum; the reported quantity is the paper's (TC-3..TC-5)
+  out.forward_comm_ms = predict_forward_comm(config, sizes, m.p, kind).forward_comm_ms;
+  out.forward_compute_ms = compute;
+  double bcomm = 0, bcompute = 0;
+  const double fwd_end = out.forward_ms;
+  const std::size_t first_bwd = out.intervals.size();
+  out.backward_ms = lay_out(m, m.schedule.backward, 1, out, bcomm, bcompute, interference, synced);
+  for (std::size_t i = first_bwd; i < out.intervals.size(); ++i) {  // backward follows the forward
+    out.intervals[i].start_ms += fwd_end;
+    out.intervals[i].end_ms += fwd_end;
+  }
+  out.layer_ms = out.forward_ms + out.backward_ms;
+  out.compute_ms = compute + bcompute;
+  out.interference_ms = interference;
+  out.sync_ms = synced;
+  out.notes = m.notes;
+  if (calib.find("pipeline"))
+    out.notes.push_back("overlap of fused pipelines from the measured 'pipeline' fit (interference factor " +
+                        std::to_string(calib.interference) + " not applied to them)");
+  else if (calib.interference > 1.0)
+    out.notes.push_back("interference factor " + std::to_string(calib.interference) +
+                        " applied to pipeline steps that overlap traffic on the other lane");
+  return out;
+}
+
+ScheduleKind select_by_time(const std::vector<std::pair<ScheduleKind, double>>& times) {
+  std::vector<SchedulePrediction> preds;
+  preds.reserve(times.size());
+  for (const auto& [k, ms] : times) {
+    SchedulePrediction p;
+    p.kind = k;
+    p.forward_comm_ms = ms;
+    preds.push_back(p);
+  }
+  return select_schedule(preds);
+}
+
+}  // namespace parm

@@ -1,0 +1,69 @@
+#include "engine/run/local_weights.h"
+
+#include "engine/run/tensor_init.h"
+
+namespace parm {
+
+template <typename T>
+LocalWeights<T> make_local_weights(const Config& config, const RankLayout& layout) {
+  const LayerConfig& l = config.layer;
+  const std::uint64_t seed = config.run.seed;
+  LocalWeights<T> w;
+  w.hidden = l.hidden;
+  w.shard = l.ffn_hidden / layout.esp_size;
+  w.h0 = layout.esp_index * w.shard;
+  w.first_expert = layout.first_expert;
+  w.local_experts = layout.local_experts;
+  w.adds_b2 = layout.esp_index == 0;
+  const std::int64_t m = l.hidden, hs = w.shard, el = w.local_experts, e = l.num_experts, h = l.ffn_hidden;
+  const std::int64_t h1 = w.h0 + hs;
+  const bool swiglu = l.activation == Activation::Swiglu;
+
+  w.wg.resize(static_cast<std::size_t>(m * e));
+  fill(w.wg.data(), m * e, seed, TensorId::GateWeight, 0, tensor_scale(TensorId::GateWeight, m, h));
+  w.w1.resize(static_cast<std::size_t>(el * m * hs));
+  w.w2.resize(static_cast<std::size_t>(el * hs * m));
+  if (swiglu) w.w3.resize(w.w1.size());
+  if (l.bias) {
+    w.b1.resize(static_cast<std::size_t>(el * hs));
+    if (swiglu) w.b3.resize(w.b1.size());
+    if (w.adds_b2) w.b2.resize(static_cast<std::size_t>(el * m));
+  }
+  for (std::int64_t le = 0; le < el; ++le) {
+    const std::int64_t ge = w.first_expert + le;
+    fill_in_projection_shard(w.w1.data() + le * m * hs, seed, TensorId::W1, ge, m, h, w.h0, h1);
+    fill_w2_shard(w.w2.data() + le * hs * m, seed, ge, m, h, w.h0, h1);
+    if (swiglu) fill_in_projection_shard(w.w3.data() + le * m * hs, seed, TensorId::W3, ge, m, h, w.h0, h1);
+    if (l.bias) {  // B1/B3 (E,H): the shard's columns are contiguous inside expert ge's row
+      fill(w.b1.data() + le * hs, hs, seed, TensorId::B1, static_cast<std::uint64_t>(ge * h + w.h0),
+           tensor_scale(TensorId::B1, m, h));
+      if (swiglu)
+        fill(w.b3.data() + le * hs, hs, seed, TensorId::B3, static_cast<std::uint64_t>(ge * h + w.h0),
+             tensor_scale(TensorId::B3, m, h));
+      if (w.adds_b2)
+        fill(w.b2.data() + le * m, m, seed, TensorId::B2, static_cast<std::uint64_t>(ge * m),
+             tensor_scale(TensorId::B2, m, h));
+    }
+  }
+  return w;
+}
+
+template <typename T>
+LocalGradients<T> zero_gradients_like(const LocalWeights<T>& w) {
+  LocalGradients<T> g;
+  g.dwg.assign(w.wg.size(), T(0));
+  g.dw1.assign(w.w1.size(), T(0));
+  g.dw3.assign(w.w3.size(), T(0));
+  g.db1.assign(w.b1.size(), T(0));
+  g.db3.assign(w.b3.size(), T(0));
+  g.dw2.assign(w.w2.size(), T(0));
+  g.db2.assign(w.b2.size(), T(0));
+  return g;
+}
+
+template LocalWeights<float> make_local_weights<float>(const Config&, const RankLayout&);
+template LocalWeights<double> make_local_weights<double>(const Config&, const RankLayout&);
+template LocalGradients<float> zero_gradients_like<float>(const LocalWeights<float>&);
+template LocalGradients<double> zero_gradients_like<double>(const LocalWeights<double>&);
+
+}  // namespace parm

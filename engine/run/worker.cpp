@@ -1,0 +1,123 @@
+#include "engine/run/worker.h"
+
+#include <chrono>
+#include <csignal>
+#include <stdexcept>
+
+#include "engine/run/executor.h"
+#include "engine/core/sizes.h"
+#include "engine/run/tensor_init.h"
+#include "engine/run/verify.h"
+#include "kernels/cpu/routing.h"
+
+namespace parm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Verification tolerance of spec section 8: fp32 relative error < 1e-5, fp64 < 1e-12.
+template <typename T>
+constexpr double tolerance() {
+  return sizeof(T) == sizeof(double) ? 1e-12 : 1e-5;
+}
+
+template <typename T>
+RankScheduleResult run_schedule(const Config& config, const WorkerOptions& options, const RankLayout& layout,
+                                comm::CommGroups& groups, ScheduleKind kind, bool die_here) {
+  const LayerConfig& l = config.layer;
+  const std::int64_t sm = l.tokens() * l.hidden;
+  // This MP group's slice of the global input and output gradient (tensor_init.h layouts).
+  std::vector<T> x(static_cast<std::size_t>(sm)), dout(x.size());
+  const auto first = static_cast<std::uint64_t>(layout.mp_group * sm);
+  fill(x.data(), sm, config.run.seed, TensorId::Input, first,
+       tensor_scale(TensorId::Input, l.hidden, l.ffn_hidden));
+  fill(dout.data(), sm, config.run.seed, TensorId::OutputGrad, first,
+       tensor_scale(TensorId::OutputGrad, l.hidden, l.ffn_hidden));
+
+  LayerExecutor<T> exec(config, layout, groups, build_schedule(kind, config.parallel));
+  RankScheduleResult result;
+  result.kind = kind;
+  const std::int64_t total = config.run.warmup + config.run.iterations;
+  for (std::int64_t it = 0; it < total; ++it) {
+    const bool measured = it >= config.run.warmup;
+    if (it == config.run.warmup) exec.reset_counters();
+    exec.set_trace(measured ? options.tracer : nullptr, static_cast<std::int32_t>(it - config.run.warmup));
+    if (die_here && it == config.run.warmup) std::raise(SIGKILL);  // test hook: a rank dies mid-run
+    groups.world->barrier();
+    const auto t0 = Clock::now();
+    exec.forward(x);
+    const double fwd = seconds_since(t0);
+    const auto t1 = Clock::now();
+    exec.backward(dout);
+    const double bwd = seconds_since(t1);
+    if (measured) {
+      result.forward_s.push_back(fwd);
+      result.backward_s.push_back(bwd);
+    }
+    if (it == config.run.warmup) result.counters = exec.counters();
+  }
+  result.capacity = exec.routing().capacity;
+  result.dropped_choices = kernels::cpu::dropped_choices(exec.routing());
+
+  if (options.verify) {
+    const VerifyReport v = verify_against_reference(config, layout, groups, exec);
+    // Spec section 8: equal to the reference unless tokens were dropped and this schedule drops differently
+    // (S1 routes each token slice with C1; B_DS2/S2 use C2, which equals C0 only when C0 is a multiple of N).
+    const Schedule& sched = exec.schedule();
+    const bool same_capacity =
+        sched.capacity == CapacityRule::C0 ||
+        (sched.capacity == CapacityRule::C2 && derive_sizes(config).C0 % layout.mp_size == 0);
+    const bool nothing_dropped = v.dropped == 0 && v.reference_dropped == 0;
+    if (!config.layer.drop_tokens || same_capacity || nothing_dropped) {
+      if (v.worst() > tolerance<T>())
+        throw std::runtime_error(
+            std::string(to_string(kind)) + " differs from the reference: output " + std::to_string(v.output) +
+            ", dX " + std::to_string(v.input_grad) + ", dWg " + std::to_string(v.router_grad) + ", experts " +
+            std::to_string(v.expert_grads) + " (relative; tolerance " + std::to_string(tolerance<T>()) + ")");
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+std::size_t expected_trace_events(const Config& config, const std::vector<ScheduleKind>& schedules) {
+  std::size_t per_iteration = 0;
+  for (ScheduleKind kind : schedules) {
+    const Schedule s = build_schedule(kind, config.parallel);
+    for (const auto* list : {&s.forward, &s.backward})
+      for (const Op& op : *list)
+        per_iteration += op.kind == OpKind::Pipeline
+                             ? op.stages.size() * static_cast<std::size_t>(config.parallel.ep())
+                             : 1;
+  }
+  return per_iteration * static_cast<std::size_t>(config.run.iterations);
+}
+
+RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options, const RankLayout& layout,
+                              comm::CommGroups& groups) {
+  RankRunResult out;
+  out.rank = layout.rank;
+  const auto& kinds = options.schedules.empty() ? config.run.schedules : options.schedules;
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    const bool die_here = options.die_on_rank == layout.rank && i == 0;
+    switch (config.layer.dtype) {
+      case DType::Fp32:
+        out.schedules.push_back(run_schedule<float>(config, options, layout, groups, kinds[i], die_here));
+        break;
+      case DType::Fp64:
+        out.schedules.push_back(run_schedule<double>(config, options, layout, groups, kinds[i], die_here));
+        break;
+      default:
+        throw std::runtime_error("layer.dtype = " + std::string(to_string(config.layer.dtype)) +
+                                 ": the cpu backend computes in fp32 or fp64 only");
+    }
+  }
+  return out;
+}
+
+}  // namespace parm

@@ -1,0 +1,137 @@
+// `parm calibrate` as users call it: a quick calibration of a tiny 4-rank layout (2 nodes x 2) writes a
+// calibration JSON with every fit the cost model needs, stores the fits with --db, and a bad layout is
+// refused before any rank starts.
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "db/database.h"
+#include "engine/model/calibration.h"
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  QByteArray out;
+  QByteArray err;
+  qint64 elapsed_ms = 0;
+};
+
+Result run_parm(const QStringList& args, const QString& cwd, int timeout_ms = 60000) {
+  QProcess p;
+  p.setWorkingDirectory(cwd);
+  QElapsedTimer t;
+  t.start();
+  p.start(PARM_EXE, args);
+  if (!p.waitForFinished(timeout_ms)) {
+    p.kill();
+    p.waitForFinished();
+    qWarning("parm %s did not finish in %d ms", qPrintable(args.join(' ')), timeout_ms);
+    return {-2, p.readAllStandardOutput(), p.readAllStandardError(), t.elapsed()};
+  }
+  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+          p.readAllStandardError(), t.elapsed()};
+}
+
+QString write_tiny(const QTemporaryDir& dir) {
+  const QString path = dir.filePath("tiny.json");
+  QFile f(path);
+  if (!f.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
+  f.write(R"({"name": "tiny",
+    "layer": {"batch": 2, "seq_len": 8, "hidden": 8, "ffn_hidden": 16, "num_experts": 4, "top_k": 2},
+    "parallel": {"ranks": 2, "gpus_per_node": 2, "mp": 2, "esp": 2},
+    "run": {"warmup": 1, "iterations": 2}})");
+  return path;
+}
+
+}  // namespace
+
+class TestCliParmCalibrate : public QObject {
+  Q_OBJECT
+ private slots:
+  void quickCalibrationWritesEveryFit() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath("calib.json");
+    const QString db = dir.filePath("project.sqlite");
+    const Result r = run_parm({"calibrate", write_tiny(dir), "--ranks", "4", "--gpus-per-node", "2",
+                               "--quick", "--out", out, "--db", db},
+                              dir.path());
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    QVERIFY2(r.elapsed_ms < 30000, qPrintable(QString::number(r.elapsed_ms)));
+    // nccl-tests style: a #-commented header with units, then the rows.
+    QVERIFY2(r.out.contains("# alltoall on EP"), r.out.constData());
+    QVERIFY2(r.out.contains("(GB/s)"), r.out.constData());
+    QVERIFY2(r.out.contains("algbw") && r.out.contains("busbw"), r.out.constData());
+    QVERIFY2(r.err.contains("parm calibrate:"), r.err.constData());  // progress
+
+    parm::Calibration c;
+    try {
+      std::ifstream in(out.toStdString());
+      c = parm::calibration_from_json(nlohmann::json::parse(in));
+    } catch (const std::exception& e) {
+      QFAIL(e.what());
+    }
+    QCOMPARE(c.layout.ranks, std::int64_t{4});
+    QCOMPARE(c.layout.gpus_per_node, std::int64_t{2});
+    QCOMPARE(c.layout.mp, std::int64_t{2});
+    QCOMPARE(c.layout.esp, std::int64_t{2});
+    QVERIFY(c.interference >= 1.0);
+    for (const char* op : {"alltoall", "allgather", "reducescatter", "allreduce", "p2p", "gemm", "experts",
+                           "experts_bwd", "copy"}) {
+      const parm::CalibrationFit* f = c.find(op);
+      QVERIFY2(f != nullptr, op);
+      QVERIFY2(f->fit.beta > 0, op);
+      QVERIFY2(f->fit.r2 > -1e9 && f->fit.r2 <= 1.0 + 1e-9,
+               op);  // present and a coefficient of determination
+      QVERIFY2(f->fit.samples >= 2, op);
+      QVERIFY2(f->samples.size() >= 2, op);
+    }
+    // The overhead fits (non-negative lines; beta may be 0 on a quiet machine): one point per measured size.
+    for (const char* op : {"sync", "pipeline"}) {
+      const parm::CalibrationFit* f = c.find(op);
+      QVERIFY2(f != nullptr, op);
+      QVERIFY2(f->fit.alpha >= 0 && f->fit.beta >= 0, op);
+      QCOMPARE(f->samples.size(), std::size_t{3});
+      QCOMPARE(f->group_size, 2);
+    }
+    QCOMPARE(c.find("alltoall")->communicator, std::string("EP"));
+    QCOMPARE(c.find("allgather")->communicator, std::string("MP"));
+    QCOMPARE(c.find("allgather")->group_size, 2);
+
+    const auto database = parm::db::Database::open(db.toStdString(), false);
+    const auto runs = database.runs();
+    QCOMPARE(runs.size(), std::size_t{1});
+    QCOMPARE(runs[0].kind, std::string("calibration"));
+    QVERIFY(runs[0].complete);
+    const auto rows = database.calibrations(runs[0].id);
+    QCOMPARE(rows.size(), c.fits.size());
+    for (const auto& row : rows) QVERIFY2(row.samples >= 2, row.op.c_str());
+  }
+
+  void invalidLayoutIsRefusedBeforeStarting() {
+    QTemporaryDir dir;
+    const Result r = run_parm(
+        {"calibrate", write_tiny(dir), "--ranks", "3", "--quick", "--out", dir.filePath("calib.json")},
+        dir.path());
+    QCOMPARE(r.exit_code, 2);
+    QVERIFY2(r.elapsed_ms < 2000, qPrintable(QString::number(r.elapsed_ms)));
+    QVERIFY(r.out.isEmpty());
+    QVERIFY2(r.err.contains("parallel.mp") || r.err.contains("parallel.ranks"), r.err.constData());
+    QVERIFY2(!r.err.contains("starting"), r.err.constData());
+    QVERIFY(!QFile::exists(dir.filePath("calib.json")));
+  }
+
+  void badSizeIsRefused() {
+    QTemporaryDir dir;
+    const Result r = run_parm({"calibrate", write_tiny(dir), "--ranks", "4", "-b", "lots"}, dir.path());
+    QCOMPARE(r.exit_code, 2);
+    QVERIFY2(r.err.contains("-b lots"), r.err.constData());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliParmCalibrate)
+#include "test_cli_parm_calibrate.moc"

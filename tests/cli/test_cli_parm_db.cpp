@@ -1,0 +1,277 @@
+// `parm runs`, `parm show`, `parm export` and `parm import-nsys` as users call them, on files built here.
+#include <sqlite3.h>
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "db/database.h"
+#include "engine/core/run_result.h"
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  QByteArray out;
+  QByteArray err;
+};
+
+Result run_parm(const QStringList& args) {
+  QProcess p;
+  p.start(PARM_EXE, args);
+  if (!p.waitForFinished(120000)) {
+    p.kill();
+    qFatal("parm %s did not finish", qPrintable(args.join(' ')));
+  }
+  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+          p.readAllStandardError()};
+}
+
+QJsonDocument json_of(const QByteArray& bytes) {
+  QJsonParseError error{};
+  const QJsonDocument doc = QJsonDocument::fromJson(bytes, &error);
+  if (error.error != QJsonParseError::NoError)
+    qFatal("not JSON: %s\n%s", qPrintable(error.errorString()), bytes.left(2000).constData());
+  return doc;
+}
+
+bool one_line_naming(const Result& r, const QString& what) {
+  const QByteArray err = r.err.trimmed();
+  return r.out.isEmpty() && !err.isEmpty() && !err.contains('\n') && err.contains(what.toUtf8());
+}
+
+// Two ranks, B_DS and S1: B_DS total 5 ms, S1 2.5 ms (see test_engine_run_result.cpp for the arithmetic).
+parm::RunResult sample_result() {
+  using namespace parm;
+  auto schedule = [](ScheduleKind kind, std::vector<double> fwd_ms, std::vector<double> bwd_ms) {
+    RankScheduleResult s;
+    s.kind = kind;
+    for (double v : fwd_ms) s.forward_s.push_back(v * 1e-3);
+    for (double v : bwd_ms) s.backward_s.push_back(v * 1e-3);
+    return s;
+  };
+  RunResult r;
+  r.config.name = "sample";
+  r.config.parallel.ranks = 2;
+  r.config.parallel.mp = 2;
+  r.backend = "cpu";
+  RankRunResult r0{0, "host-a", {}}, r1{1, "host-b", {}};
+  r0.schedules = {schedule(ScheduleKind::B_DS, {1, 5, 2}, {3, 1, 1}),
+                  schedule(ScheduleKind::S1, {1, 1, 1}, {1, 1, 1})};
+  r1.schedules = {schedule(ScheduleKind::B_DS, {4, 1, 3}, {1, 1, 2}),
+                  schedule(ScheduleKind::S1, {1, 2, 1.5}, {1, 1, 1})};
+  r.ranks = {r0, r1};
+  return r;
+}
+
+// Run 1: complete, with a result and 2 x 3 events (one AlltoAll collective across both ranks).
+// Run 2: begun and never finished.
+void build_project(const std::string& path) {
+  using parm::db::EventRow;
+  parm::db::Database db = parm::db::Database::open(path, true);
+  parm::db::RunInfo info;
+  info.name = "sample";
+  info.kind = "measured";
+  info.backend = "cpu";
+  info.ranks = 2;
+  const std::int64_t run = db.begin_run(info);
+  db.add_ranks(run, {{0, "host-a", "cpu", 0, 0, 0}, {1, "host-b", "cpu", 0, 0, 0}});
+  const std::int32_t s = db.intern("B_DS"), experts = db.intern("experts"), a2a = db.intern("AlltoAll"),
+                     ep = db.intern("EP"), none = db.intern("-"), p = db.intern("dispatch");
+  std::vector<EventRow> rows;
+  for (int r = 0; r < 2; ++r) {
+    rows.push_back({r, 0, s, 0, 0, experts, none, p, -1, -1, 0, -1, 0, 1000});
+    rows.push_back({r, 2, s, 0, 0, a2a, ep, p, 0, -1, 1 << 16, 0, 1000 + 100 * r, 3000});
+    rows.push_back({r, 0, s, 0, 1, experts, none, p, -1, -1, 0, -1, 3000, 5000});
+  }
+  db.add_events(run, rows);
+  db.set_result(run, parm::to_json(sample_result()).dump());
+  db.finish_run(run);
+  info.name = "killed";
+  db.begin_run(info);
+}
+
+void exec(sqlite3* db, const std::string& sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) qFatal("%s: %s", sql.c_str(), msg);
+}
+
+// Minimal nsys layout: two kernels on two streams of device 0.
+void build_nsys(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  exec(db, "CREATE TABLE StringIds (id INTEGER NOT NULL PRIMARY KEY, value TEXT NOT NULL)");
+  exec(db, "INSERT INTO StringIds VALUES (1, 'k1'), (2, 'k2')");
+  exec(db,
+       "CREATE TABLE CUPTI_ACTIVITY_KIND_KERNEL (start INTEGER NOT NULL, end INTEGER NOT NULL, deviceId "
+       "INTEGER "
+       "NOT NULL, contextId INTEGER NOT NULL, streamId INTEGER NOT NULL, correlationId INTEGER, globalPid "
+       "INTEGER, demangledName INTEGER NOT NULL, shortName INTEGER NOT NULL)");
+  exec(db,
+       "INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL VALUES (100, 200, 0, 1, 7, 1, 0, 1, 1), (150, 300, 0, 1, 9, "
+       "2, 0, "
+       "2, 2)");
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+class TestCliParmDb : public QObject {
+  Q_OBJECT
+ private:
+  QTemporaryDir dir_;
+  QString project_;
+
+ private slots:
+  void initTestCase() {
+    project_ = dir_.filePath("project.parm");
+    build_project(project_.toStdString());
+  }
+
+  void runsListsCompleteAndIncomplete() {
+    const Result text = run_parm({"runs", "--db", project_});
+    QCOMPARE(text.exit_code, 0);
+    QVERIFY(text.out.contains("sample"));
+    QVERIFY(text.out.contains(" complete"));
+    QVERIFY(text.out.contains("incomplete"));
+
+    const Result r = run_parm({"runs", "--db", project_, "--json"});
+    QCOMPARE(r.exit_code, 0);
+    const QJsonArray runs = json_of(r.out).object()["runs"].toArray();
+    QCOMPARE(runs.size(), 2);
+    QCOMPARE(runs[0].toObject()["id"].toInteger(), 1);
+    QCOMPARE(runs[0].toObject()["complete"].toBool(), true);
+    QCOMPARE(runs[0].toObject()["events"].toInteger(), 6);
+    QCOMPARE(runs[0].toObject()["ranks"].toInteger(), 2);
+    QCOMPARE(runs[1].toObject()["complete"].toBool(), false);
+    QCOMPARE(runs[1].toObject()["events"].toInteger(), 0);
+  }
+
+  void showReprintsTheSummary() {
+    const Result text = run_parm({"show", "--db", project_, "--run", "1"});
+    QCOMPARE(text.exit_code, 0);
+    QVERIFY2(text.out.contains("B_DS") && text.out.contains("S1"), text.out.constData());
+    QVERIFY2(text.out.contains("5.000") && text.out.contains("2.500") && text.out.contains("2.00x"),
+             text.out.constData());
+
+    const Result r = run_parm({"show", "--db", project_, "--run", "1", "--json"});
+    QCOMPARE(r.exit_code, 0);
+    const QJsonArray summary = json_of(r.out).object()["summary"].toArray();
+    QCOMPARE(summary.size(), 2);
+    QCOMPARE(summary[0].toObject()["schedule"].toString(), QString("B_DS"));
+    QCOMPARE(summary[0].toObject()["total_ms"].toDouble(), 5.0);
+    QCOMPARE(summary[1].toObject()["total_ms"].toDouble(), 2.5);
+  }
+
+  void showSaysARunIsIncomplete() {
+    const Result r = run_parm({"show", "--db", project_, "--run", "2"});
+    QCOMPARE(r.exit_code, 0);
+    QVERIFY2(r.out.contains("incomplete"), r.out.constData());
+  }
+
+  void missingRunExitsTwo() {
+    for (const char* cmd : {"show", "export"}) {
+      QStringList args{cmd, "--db", project_, "--run", "99"};
+      if (QString(cmd) == "export")
+        args << "--format"
+             << "csv";
+      const Result r = run_parm(args);
+      QCOMPARE(r.exit_code, 2);
+      QVERIFY2(one_line_naming(r, "no run 99"), r.err.constData());
+    }
+  }
+
+  void exportPerfettoToFileAndStdout() {
+    const QString out = dir_.filePath("trace.json");
+    const Result r =
+        run_parm({"export", "--db", project_, "--run", "1", "--format", "perfetto", "--out", out});
+    QCOMPARE(r.exit_code, 0);
+    QFile f(out);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray bytes = f.readAll();
+    const QJsonArray events = json_of(bytes).object()["traceEvents"].toArray();
+    int complete = 0, starts = 0, finishes = 0;
+    for (const QJsonValue& v : events) {
+      const QString ph = v.toObject()["ph"].toString();
+      complete += ph == "X";
+      starts += ph == "s";
+      finishes += ph == "f";
+    }
+    QCOMPARE(complete, 6);
+    QCOMPARE(starts, 1);
+    QCOMPARE(finishes, 1);
+    QCOMPARE(QDir(dir_.path()).entryList(QDir::Hidden | QDir::Files).filter(".tmp").size(), 0);
+
+    const Result s = run_parm({"export", "--db", project_, "--run", "1", "--format", "perfetto"});
+    QCOMPARE(s.exit_code, 0);
+    QCOMPARE(s.out, bytes);
+  }
+
+  void exportCsv() {
+    const Result r = run_parm({"export", "--db", project_, "--run", "1", "--format", "csv"});
+    QCOMPARE(r.exit_code, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 7);
+    QVERIFY(lines[0].startsWith("run,rank,lane,"));
+  }
+
+  void badFormatExitsTwo() {
+    const Result r = run_parm({"export", "--db", project_, "--run", "1", "--format", "xml"});
+    QCOMPARE(r.exit_code, 2);
+    QVERIFY2(one_line_naming(r, "xml"), r.err.constData());
+  }
+
+  void corruptOrForeignFileExitsTwo() {
+    const QString bad = dir_.filePath("garbage.parm");
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray(4096, 'z'));
+    f.close();
+    Result r = run_parm({"runs", "--db", bad});
+    QCOMPARE(r.exit_code, 2);
+    QVERIFY2(one_line_naming(r, bad), r.err.constData());
+
+    const QString foreign = dir_.filePath("nsys-like.sqlite");
+    build_nsys(foreign.toStdString());
+    r = run_parm({"show", "--db", foreign, "--run", "1"});
+    QCOMPARE(r.exit_code, 2);
+    QVERIFY2(one_line_naming(r, "not a Parm Studio database"), r.err.constData());
+
+    r = run_parm({"runs", "--db", dir_.filePath("missing.parm")});
+    QCOMPARE(r.exit_code, 2);
+    QVERIFY(!QFile::exists(dir_.filePath("missing.parm")));
+  }
+
+  void importNsysPrintsTheNewRun() {
+    const QString trace = dir_.filePath("job.sqlite");
+    build_nsys(trace.toStdString());
+    const QString db = dir_.filePath("imports.parm");
+    Result r = run_parm({"import-nsys", trace, "--db", db});
+    QCOMPARE(r.exit_code, 0);
+    QCOMPARE(r.out.trimmed(), QByteArray("1"));
+    r = run_parm({"import-nsys", trace, "--db", db});
+    QCOMPARE(r.out.trimmed(), QByteArray("2"));
+
+    r = run_parm({"runs", "--db", db, "--json"});
+    const QJsonObject first = json_of(r.out).object()["runs"].toArray()[0].toObject();
+    QCOMPARE(first["kind"].toString(), QString("nsys-import"));
+    QCOMPARE(first["events"].toInteger(), 2);
+    QVERIFY(first["complete"].toBool());
+
+    // A file without the kernel table is not an nsys export.
+    const QString strings_only = dir_.filePath("strings-only.sqlite");
+    sqlite3* raw = nullptr;
+    sqlite3_open(strings_only.toUtf8().constData(), &raw);
+    exec(raw, "CREATE TABLE StringIds (id INTEGER NOT NULL PRIMARY KEY, value TEXT NOT NULL)");
+    sqlite3_close(raw);
+    r = run_parm({"import-nsys", strings_only, "--db", db});
+    QCOMPARE(r.exit_code, 2);
+    QVERIFY2(one_line_naming(r, "CUPTI_ACTIVITY_KIND_KERNEL"), r.err.constData());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliParmDb)
+#include "test_cli_parm_db.moc"
