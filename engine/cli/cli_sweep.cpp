@@ -91,7 +91,7 @@ class Progress {
 
 void write_header(std::ostream& csv) {
   csv << "index,batch,seq_len,hidden,ffn_hidden,num_experts,top_k,capacity_factor";
-  for (ScheduleKind k : kAllSchedules) csv << ',' << to_string(k) << "_ms";
+  for (ScheduleKind k : all_schedules()) csv << ',' << to_string(k) << "_ms";
   csv << ",chosen,speedup_vs_B_DS\n";
 }
 
@@ -125,7 +125,7 @@ void run_sweep(const SweepArgs& a) {
                  (unsigned long long)picks, (unsigned long long)count, a.grid.c_str());
   SpeedupSummary speedups;
   std::map<std::string, std::uint64_t> chosen;
-  for (ScheduleKind k : kAllSchedules) chosen[std::string(to_string(k))] = 0;
+  for (ScheduleKind k : all_schedules()) chosen[std::string(to_string(k))] = 0;
   std::uint64_t invalid = 0;
   std::string first_invalid;
   Progress progress(picks, a.quiet || a.json);
@@ -181,7 +181,7 @@ void run_sweep(const SweepArgs& a) {
     return;
   }
   std::printf("grid %s: %llu configurations x %zu schedules predicted (%llu invalid skipped)\n",
-              grid.name.c_str(), (unsigned long long)picks, std::size(kAllSchedules),
+              grid.name.c_str(), (unsigned long long)picks, all_schedules().size(),
               (unsigned long long)invalid);
   if (picks < count)
     std::printf("(--limit: %llu evenly spaced of %llu)\n", (unsigned long long)picks,
@@ -190,7 +190,7 @@ void run_sweep(const SweepArgs& a) {
               speedups.min(), speedups.median(), speedups.median_estimated() ? " (from a sample)" : "",
               speedups.max());
   std::printf("chosen:");
-  for (ScheduleKind k : kAllSchedules)
+  for (ScheduleKind k : all_schedules())
     std::printf(" %s %llu", std::string(to_string(k)).c_str(),
                 (unsigned long long)chosen[std::string(to_string(k))]);
   std::printf("\nelapsed %.3f s\n", elapsed);

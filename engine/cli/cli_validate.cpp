@@ -21,20 +21,20 @@
 
 #include "db/database.h"
 #include "engine/backend/backend_availability.h"
-#include "engine/model/calibration.h"
-#include "engine/model/calibration_source.h"
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/model_support.h"
-#include "engine/launch/cluster_launch.h"
 #include "engine/core/config_json.h"
-#include "engine/model/prediction_store.h"
-#include "engine/model/run_comparison.h"
 #include "engine/core/run_result.h"
 #include "engine/core/sizes.h"
-#include "engine/model/timeline_model.h"
 #include "engine/core/validation.h"
+#include "engine/launch/cluster_launch.h"
+#include "engine/model/calibration.h"
+#include "engine/model/calibration_source.h"
+#include "engine/model/prediction_store.h"
+#include "engine/model/run_comparison.h"
+#include "engine/model/timeline_model.h"
 #include "resources/presets.h"
 
 namespace parm::cli {
@@ -131,7 +131,7 @@ void run_validate(const ValidateArgs& a) {
     if (a.ranks > 0) c.parallel.ranks = a.ranks;
     if (a.gpus_per_node > 0) c.parallel.gpus_per_node = a.gpus_per_node;
     if (cluster_g > 0) c.parallel.gpus_per_node = cluster_g;
-    c.run.schedules.assign(std::begin(kAllSchedules), std::end(kAllSchedules));
+    c.run.schedules = all_schedules();
     return c;
   };
   std::vector<Config> valid;             // the configurations to validate
@@ -194,7 +194,7 @@ void run_validate(const ValidateArgs& a) {
     for (std::size_t i : picked) {
       const DerivedSizes sizes = derive_sizes(valid[i]);
       std::vector<TimelinePrediction> row;
-      for (ScheduleKind s : kAllSchedules) row.push_back(predict_timeline(valid[i], sizes, calib, s));
+      for (ScheduleKind s : all_schedules()) row.push_back(predict_timeline(valid[i], sizes, calib, s));
       predictions.push_back(std::move(row));
     }
   } catch (const std::runtime_error& e) {
@@ -225,21 +225,21 @@ void run_validate(const ValidateArgs& a) {
     for (const TimelinePrediction& t : predictions[j]) pred_of[t.kind] = t.layer_ms;
     nlohmann::json schedules = nlohmann::json::array();
     double sum_err = 0, layer_max = 0;
-    for (ScheduleKind s : kAllSchedules) {
+    for (ScheduleKind s : all_schedules()) {
       if (!meas_of.count(s)) refuse("the run of " + name + " has no result for " + name_of(s), 1);
       const double m = meas_of[s], p = pred_of[s], err = pct_error(p, m);
       measured.emplace_back(s, m);
       predicted.emplace_back(s, p);
       sum_err += err;
       layer_max = std::max(layer_max, err);
-      const double bds = meas_of.count(ScheduleKind::B_DS) ? meas_of[ScheduleKind::B_DS] : 0.0;
+      const double bds = meas_of.count(kSpeedupBaseline) ? meas_of[kSpeedupBaseline] : 0.0;
       schedules.push_back({{"schedule", name_of(s)},
                            {"measured_ms", m},
                            {"predicted_ms", p},
                            {"error_pct", err},
                            {"measured_speedup_vs_B_DS", m > 0 ? bds / m : 0.0}});
     }
-    const double layer_mean = sum_err / static_cast<double>(std::size(kAllSchedules));
+    const double layer_mean = sum_err / static_cast<double>(all_schedules().size());
     const ScheduleKind pred_best = select_by_time(predicted);
     const ScheduleKind meas_best = measured_best(measured);
     double fastest = measured.front().second;

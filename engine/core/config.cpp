@@ -27,13 +27,6 @@ constexpr std::array<std::pair<DType, std::string_view>, 4> kDTypes{
     {{DType::Fp32, "fp32"}, {DType::Fp64, "fp64"}, {DType::Bf16, "bf16"}, {DType::Fp16, "fp16"}}};
 constexpr std::array<std::pair<Backend, std::string_view>, 3> kBackends{
     {{Backend::Cpu, "cpu"}, {Backend::Cuda, "cuda"}, {Backend::CudaMpi, "cuda+mpi"}}};
-constexpr std::array<std::pair<ScheduleKind, std::string_view>, 7> kSchedules{{{ScheduleKind::B_DS, "B_DS"},
-                                                                               {ScheduleKind::B_DS2, "B_DS2"},
-                                                                               {ScheduleKind::B0, "B0"},
-                                                                               {ScheduleKind::S1, "S1"},
-                                                                               {ScheduleKind::S1F, "S1F"},
-                                                                               {ScheduleKind::S2, "S2"},
-                                                                               {ScheduleKind::S2F, "S2F"}}};
 
 }  // namespace
 
@@ -59,9 +52,6 @@ std::string_view to_string(DType d) {
 std::string_view to_string(Backend b) {
   return name_of(kBackends, b);
 }
-std::string_view to_string(ScheduleKind s) {
-  return name_of(kSchedules, s);
-}
 
 std::optional<Activation> parse_activation(std::string_view s) {
   return lookup(kActivations, s);
@@ -71,9 +61,6 @@ std::optional<DType> parse_dtype(std::string_view s) {
 }
 std::optional<Backend> parse_backend(std::string_view s) {
   return lookup(kBackends, s);
-}
-std::optional<ScheduleKind> parse_schedule(std::string_view s) {
-  return lookup(kSchedules, s);
 }
 
 }  // namespace parm

@@ -8,17 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/schedules/schedule_kind.h"
+
 namespace parm {
 
 enum class Activation { Gelu, Swiglu };
 enum class DType { Fp32, Fp64, Bf16, Fp16 };
 enum class Backend { Cpu, Cuda, CudaMpi };
-
-// The schedules of spec section 4, in the order tables and reports list them.
-enum class ScheduleKind { B_DS, B_DS2, B0, S1, S1F, S2, S2F };
-inline constexpr ScheduleKind kAllSchedules[] = {ScheduleKind::B_DS, ScheduleKind::B_DS2, ScheduleKind::B0,
-                                                 ScheduleKind::S1,   ScheduleKind::S1F,   ScheduleKind::S2,
-                                                 ScheduleKind::S2F};
 
 struct LayerConfig {
   std::int64_t batch = 4;         // B
@@ -50,7 +46,7 @@ struct ParallelConfig {
 };
 
 struct RunOptions {
-  std::vector<ScheduleKind> schedules{std::begin(kAllSchedules), std::end(kAllSchedules)};
+  std::vector<ScheduleKind> schedules = all_schedules();  // registry order
   std::int64_t warmup = 2;
   std::int64_t iterations = 5;
   std::uint64_t seed = 1234;
@@ -70,11 +66,9 @@ int bytes_per_element(DType dtype);
 std::string_view to_string(Activation a);
 std::string_view to_string(DType d);
 std::string_view to_string(Backend b);
-std::string_view to_string(ScheduleKind s);
 
 std::optional<Activation> parse_activation(std::string_view s);
 std::optional<DType> parse_dtype(std::string_view s);
 std::optional<Backend> parse_backend(std::string_view s);
-std::optional<ScheduleKind> parse_schedule(std::string_view s);
 
 }  // namespace parm

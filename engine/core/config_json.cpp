@@ -91,7 +91,7 @@ class ObjectReader {
       std::vector<ScheduleKind> parsed;
       for (const auto& item : v) {
         auto s = item.is_string() ? parse_schedule(item.get<std::string>()) : std::nullopt;
-        if (!s) return fail(key, item, "unknown schedule; known: B_DS, B_DS2, B0, S1, S1F, S2, S2F");
+        if (!s) return fail(key, item, "unknown schedule; known: " + schedule_names());
         parsed.push_back(*s);
       }
       out = std::move(parsed);

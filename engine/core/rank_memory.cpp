@@ -5,14 +5,11 @@
 #include <algorithm>
 
 #include "engine/core/checked_math.h"
+#include "engine/schedules/schedule_registry.h"
 #include "engine/schedules/volumes.h"
 
 namespace parm {
 namespace {
-
-bool fused(ScheduleKind s) {
-  return s == ScheduleKind::S1F || s == ScheduleKind::S2F;
-}
 
 std::optional<std::int64_t> bytes(std::optional<std::int64_t> elements, std::int64_t b) {
   return elements ? checked_mul(*elements, b) : std::nullopt;
@@ -43,7 +40,7 @@ std::optional<RankMemory> schedule_memory(const Config& c, const DerivedSizes& d
                            .add_product({l.bias ? (swiglu ? 2 : 1) : 0, d.local_experts, d.h_shard})
                            .add_product({l.bias ? 1 : 0, d.local_experts, l.hidden})
                            .total();
-  const auto pipeline = fused(s) ? checked_mul(2, widest) : std::optional<std::int64_t>(0);
+  const auto pipeline = spec_of(s).fused ? checked_mul(2, widest) : std::optional<std::int64_t>(0);
   const auto parts = {bytes(activations, b), bytes(dispatched, b), bytes(hidden, b), bytes(weights, b),
                       bytes(pipeline, b)};
   for (const auto& p : parts)

@@ -165,7 +165,7 @@ std::vector<ScheduleSummary> summarize(const RunResult& result) {
     rows.push_back(row);
   }
   const auto bds = std::find_if(rows.begin(), rows.end(),
-                                [](const ScheduleSummary& s) { return s.kind == ScheduleKind::B_DS; });
+                                [](const ScheduleSummary& s) { return s.kind == kSpeedupBaseline; });
   if (bds != rows.end())
     for (ScheduleSummary& row : rows)
       if (row.total_ms > 0) row.speedup_vs_bds = bds->total_ms / row.total_ms;

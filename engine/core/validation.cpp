@@ -8,6 +8,7 @@
 
 #include "engine/core/checked_math.h"
 #include "engine/core/sizes.h"
+#include "engine/schedules/schedule_registry.h"
 
 namespace parm {
 namespace {
@@ -16,8 +17,16 @@ std::string str(std::int64_t v) {
   return std::to_string(v);
 }
 
-bool uses(const RunOptions& run, ScheduleKind s) {
-  return std::find(run.schedules.begin(), run.schedules.end(), s) != run.schedules.end();
+// Whether a schedule that gates S/N tokens per MP rank (S1, S1F) runs, and those schedules' names ("S1/S1F").
+bool runs_token_split(const RunOptions& run) {
+  return std::any_of(run.schedules.begin(), run.schedules.end(),
+                     [](ScheduleKind s) { return spec_of(s).split_tokens; });
+}
+std::string token_split_names() {
+  std::string out;
+  for (const ScheduleSpec* s : schedule_registry())
+    if (s->split_tokens) out += (out.empty() ? "" : "/") + std::string(s->name);
+  return out;
 }
 
 void require_positive(ConfigIssues& issues, const char* field, std::int64_t value, const char* symbol) {
@@ -80,11 +89,11 @@ void validate_parallel(const Config& c, ConfigIssues& issues) {
     issues.error(
         "layer.ffn_hidden", str(l.ffn_hidden),
         "must be divisible by esp (" + str(p.esp) + ") to shard each expert along H (H % N_ESP == 0)");
-  const bool s1 = uses(c.run, ScheduleKind::S1) || uses(c.run, ScheduleKind::S1F);
+  const bool s1 = runs_token_split(c.run);
   if (s1 && l.batch >= 1 && l.seq_len >= 1 && checked_mul(l.batch, l.seq_len) && l.tokens() % p.mp != 0)
     issues.error("layer.seq_len", str(l.seq_len),
                  "tokens S = batch*seq_len = " + str(l.tokens()) + " must be divisible by mp (" + str(p.mp) +
-                     ") when S1/S1F run (S % N_MP == 0)");
+                     ") when " + token_split_names() + " run (S % N_MP == 0)");
 
   if (p.ranks % p.gpus_per_node == 0 && (p.gpus_per_node % p.mp != 0))
     issues.warning("parallel.mp", str(p.mp),

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "engine/schedules/schedule_registry.h"
+
 namespace parm {
 namespace {
 
@@ -25,27 +27,6 @@ double step_ms(const CommCostParams& p, const CollectiveVolume& v, std::int64_t 
       break;
   }
   throw std::logic_error("an AllReduce is never pipelined");
-}
-
-// Tie order: unfused schedules first, S1 before S2 (spec section 7).
-int tie_rank(ScheduleKind k) {
-  switch (k) {
-    case ScheduleKind::S1:
-      return 0;
-    case ScheduleKind::S2:
-      return 1;
-    case ScheduleKind::B_DS:
-      return 2;
-    case ScheduleKind::B_DS2:
-      return 3;
-    case ScheduleKind::B0:
-      return 4;
-    case ScheduleKind::S1F:
-      return 5;
-    case ScheduleKind::S2F:
-      return 6;
-  }
-  return 7;
 }
 
 }  // namespace
@@ -112,7 +93,7 @@ ScheduleKind select_schedule(const std::vector<SchedulePrediction>& predictions)
     const double scale = std::max(std::abs(p.forward_comm_ms), std::abs(best->forward_comm_ms));
     const bool tie = std::abs(p.forward_comm_ms - best->forward_comm_ms) <= 1e-6 * scale;
     if ((!tie && p.forward_comm_ms < best->forward_comm_ms) ||
-        (tie && tie_rank(p.kind) < tie_rank(best->kind)))
+        (tie && spec_of(p.kind).tie_rank < spec_of(best->kind).tie_rank))
       best = &p;
   }
   return best->kind;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "engine/schedules/schedule_registry.h"
+
 namespace parm {
 namespace {
 
@@ -20,7 +22,7 @@ const TimelinePrediction& Recommendation::of(ScheduleKind k) const {
 
 double Recommendation::speedup(ScheduleKind k) const {
   const double t = of(k).layer_ms;
-  return t > 0 ? of(ScheduleKind::B_DS).layer_ms / t : 0.0;
+  return t > 0 ? of(kSpeedupBaseline).layer_ms / t : 0.0;
 }
 
 Recommendation recommend(const Config& config, const Calibration& calib) {
@@ -28,7 +30,7 @@ Recommendation recommend(const Config& config, const Calibration& calib) {
   p.config = config;
   p.sizes = derive_sizes(config);
   std::vector<std::pair<ScheduleKind, double>> times;
-  for (ScheduleKind k : kAllSchedules) {
+  for (ScheduleKind k : all_schedules()) {
     p.timelines.push_back(predict_timeline(config, p.sizes, calib, k));
     times.emplace_back(k, p.timelines.back().layer_ms);
   }
@@ -39,40 +41,11 @@ Recommendation recommend(const Config& config, const Calibration& calib) {
 std::string recommendation_reason(const Recommendation& p) {
   const ScheduleKind k = p.chosen;
   const auto& t = p.of(k);
-  const auto& base = p.of(ScheduleKind::B_DS);
-  const bool whole = p.sizes.n_esp == 1 && p.sizes.N > 1;
+  const auto& base = p.of(kSpeedupBaseline);
+  const bool whole = has_whole_experts(p.sizes);
   char buf[256];
   std::string why = name_of(k) + ": ";
-  switch (k) {
-    case ScheduleKind::S2F:
-      why += whole ? "its SAA pipeline hides the MP AllGather under the inter-node AlltoAll"
-                   : "its RS>A2A>AG pipeline hides the MP AllGather under the inter-node AlltoAll";
-      break;
-    case ScheduleKind::S1F:
-      why += "its SAA/RSA pipelines overlap the ESP collectives of S/N tokens with the AlltoAll";
-      break;
-    case ScheduleKind::S1:
-      why +=
-          "each MP rank sends only its S/N tokens (AlltoAll of D1); the exposed MP AllGather of S*M is cheap "
-          "and unfused collectives avoid W latency terms";
-      break;
-    case ScheduleKind::S2:
-      why +=
-          "the capacity is split over MP before the AlltoAll (D2/N per GPU) and one AllGather resumes MP; "
-          "unfused collectives avoid W latency terms";
-      break;
-    case ScheduleKind::B_DS2:
-      why += "splitting the capacity over MP removes the N-fold duplicated AlltoAll";
-      break;
-    case ScheduleKind::B0:
-      why += "generic ESP: redundant expert work is cheaper than the alternatives here";
-      break;
-    case ScheduleKind::B_DS:
-      why +=
-          "communication is not the bottleneck: the extra collectives of the other schedules cost more than "
-          "B_DS's duplicated AlltoAll";
-      break;
-  }
+  why += spec_of(k).reason.of(whole);
   // The runner-up, and whether communication or compute separates them.
   const TimelinePrediction* second = nullptr;
   for (const auto& o : p.timelines)
@@ -89,7 +62,7 @@ std::string recommendation_reason(const Recommendation& p) {
                   comm >= compute ? "exposed communication" : "compute");
     why += buf;
   }
-  if (k != ScheduleKind::B_DS) {
+  if (k != kSpeedupBaseline) {
     double a2a = 0;
     for (const auto& c : base.terms)
       if (c.what.rfind("AlltoAll", 0) == 0) a2a += c.ms;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/model/calibration.h"
 #include "engine/core/config.h"
 #include "engine/core/sizes.h"
+#include "engine/model/calibration.h"
 #include "engine/model/timeline_model.h"
 
 namespace parm {
@@ -18,7 +18,7 @@ namespace parm {
 struct Recommendation {
   Config config;
   DerivedSizes sizes;
-  std::vector<TimelinePrediction> timelines;  // kAllSchedules order
+  std::vector<TimelinePrediction> timelines;  // registry order (all_schedules())
   ScheduleKind chosen = ScheduleKind::B_DS;
 
   const TimelinePrediction& of(ScheduleKind k) const;

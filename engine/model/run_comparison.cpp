@@ -5,8 +5,8 @@
 #include <iterator>
 
 #include "engine/core/config_json.h"
-#include "engine/model/recommendation.h"
 #include "engine/core/run_result.h"
+#include "engine/model/recommendation.h"
 #include "engine/model/timeline_model.h"
 
 namespace parm {
@@ -131,7 +131,7 @@ RunComparison compare_run(const db::Database& db, std::int64_t run) {
 
   const auto bds = measured.find("B_DS");
   std::vector<std::pair<ScheduleKind, double>> meas_times, pred_times;
-  for (ScheduleKind k : kAllSchedules) {
+  for (ScheduleKind k : all_schedules()) {
     const std::string name(to_string(k));
     const auto m = measured.find(name);
     const auto p = predicted.find(name);

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "db/database.h"
-#include "engine/model/calibration.h"
 #include "engine/core/config.h"
+#include "engine/model/calibration.h"
 
 namespace parm {
 
@@ -72,7 +72,7 @@ struct ScheduleComparison {
 
 struct RunComparison {
   std::int64_t run = 0;
-  std::vector<ScheduleComparison> schedules;  // kAllSchedules order, those with a measurement or prediction
+  std::vector<ScheduleComparison> schedules;  // registry order, those with a measurement or prediction
   std::optional<std::string> predicted_best;  // argmin of the predicted times (when every one is predicted)
   std::optional<std::string> measured_best;   // measured_best's rule
 };

@@ -4,6 +4,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "engine/schedules/group_kinds.h"
+
 namespace parm {
 namespace {
 
@@ -31,7 +33,6 @@ struct Model {
   CommCostParams p;
   ScheduleKind kind;
   Schedule schedule;
-  bool whole_experts = false;
   std::int64_t a2a_elements = 0;     // AlltoAll per-GPU send (spec section 5)
   std::int64_t expert_elements = 0;  // the tensor the experts consume on one rank
   std::int64_t capacity_elements = 0;
@@ -46,7 +47,6 @@ struct Model {
         p(cal.comm_params()),
         kind(k),
         schedule(build_schedule(k, c.parallel)) {
-    whole_experts = d.n_esp == 1 && d.N > 1;
     const bool split_capacity = schedule.capacity == CapacityRule::C2 && d.N > 0;
     switch (schedule.capacity) {
       case CapacityRule::C0:
@@ -62,17 +62,21 @@ struct Model {
         a2a_elements = split_capacity ? d.D2 / d.N : d.D2;
         break;
     }
-    if (whole_experts || kind == ScheduleKind::B_DS)
-      expert_elements = a2a_elements;
-    else
-      expert_elements = d.N * a2a_elements;
+    // The experts consume the AlltoAll's output, times the peers an AllGather along the peer dimension
+    // before them gathers (N for ESP/MP gathers; B_DS and whole experts gather nothing).
+    expert_elements = a2a_elements;
+    for (const Op& op : schedule.forward) {
+      if (op.kind == OpKind::Experts) break;
+      const std::vector<Stage> steps =
+          op.kind == OpKind::Pipeline ? op.stages : std::vector<Stage>{{op.kind, op.group, op.dim}};
+      for (const Stage& s : steps)
+        if (s.kind == OpKind::AllGather && s.dim == Dim::Peer) expert_elements *= group_size(s.group);
+    }
     shared_link = d.nodes <= 1;
     w = std::max<std::int64_t>(1, d.n_ep);
   }
 
-  std::int64_t group_size(Group g) const {
-    return g == Group::EP ? d.n_ep : (g == Group::ESP ? d.n_esp : d.N);
-  }
+  std::int64_t group_size(Group g) const { return parm::group_size(g, d); }
 
   std::int64_t elements(OpKind k, Group g, Dim dim) const {
     if (k == OpKind::GradAllReduce) return config.layer.hidden * config.layer.num_experts;
@@ -166,11 +170,7 @@ struct Model {
 };
 
 std::string group_name(Group g) {
-  return g == Group::None ? std::string("-") : std::string(to_string(g));
-}
-
-Lane lane_of(Group g) {
-  return g == Group::EP ? Lane::Inter : Lane::Intra;
+  return std::string(to_string(g));
 }
 
 std::string stage_name(OpKind k) {
@@ -189,7 +189,7 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
   // progress jitter, and charging it per collective over-predicted small layers 2-5x (BENCHMARKS.md).
   double segment = 0;  // compute since the last collective
   auto sync_ms = [&](Group g) {
-    const CalibrationFit* f = m.calib.find(g == Group::EP ? "sync" : "sync_mp");
+    const CalibrationFit* f = m.calib.find(std::string(group_kind(g).sync_fit));
     const double t = f ? std::max(0.0, f->fit.beta) * segment : 0.0;
     synced += t;
     segment = 0;

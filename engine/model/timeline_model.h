@@ -27,12 +27,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/model/calibration.h"
 #include "engine/core/config.h"
+#include "engine/core/sizes.h"
+#include "engine/model/calibration.h"
 #include "engine/model/cost_model.h"
 #include "engine/schedules/lane.h"
 #include "engine/schedules/schedule_ir.h"
-#include "engine/core/sizes.h"
 
 namespace parm {
 

@@ -1,5 +1,9 @@
 #include "engine/schedules/schedule_ir.h"
 
+#include <algorithm>
+
+#include "engine/schedules/schedule_registry.h"
+
 namespace parm {
 
 std::string_view to_string(OpKind k) {
@@ -28,20 +32,6 @@ std::string_view to_string(OpKind k) {
       return "Pipeline";
     case OpKind::GradAllReduce:
       return "GradAllReduce";
-  }
-  return "?";
-}
-
-std::string_view to_string(Group g) {
-  switch (g) {
-    case Group::None:
-      return "-";
-    case Group::MP:
-      return "MP";
-    case Group::ESP:
-      return "ESP";
-    case Group::EP:
-      return "EP";
   }
   return "?";
 }
@@ -184,33 +174,16 @@ Op pipeline(std::vector<Stage> stages, std::string label) {
 }  // namespace ops
 
 Schedule build_schedule(ScheduleKind kind, const ParallelConfig& parallel) {
+  const ScheduleSpec& spec = spec_of(kind);
   Schedule s;
   s.kind = kind;
-  const bool whole_experts = parallel.esp == 1 && parallel.mp > 1;
-  switch (kind) {
-    case ScheduleKind::B_DS:
-    case ScheduleKind::B_DS2:
-    case ScheduleKind::B0:
-      s.forward = build_forward_baseline(kind, parallel);
-      s.capacity = (kind == ScheduleKind::B0 || (kind == ScheduleKind::B_DS && !whole_experts))
-                       ? CapacityRule::C0
-                       : CapacityRule::C2;
-      break;
-    case ScheduleKind::S1:
-    case ScheduleKind::S1F:
-      s.fused = kind == ScheduleKind::S1F;
-      s.forward = build_forward_s1(s.fused, parallel);
-      s.capacity = CapacityRule::C1;
-      s.split_tokens = true;
-      break;
-    case ScheduleKind::S2:
-    case ScheduleKind::S2F:
-      // With whole experts S2 is already B_DS with its last AlltoAll+AllGather fused (spec section 4).
-      s.fused = kind == ScheduleKind::S2F || whole_experts;
-      s.forward = build_forward_s2(kind == ScheduleKind::S2F, parallel);
-      s.capacity = CapacityRule::C2;
-      break;
-  }
+  s.forward = spec.forward(parallel);
+  s.capacity = spec.capacity.of(has_whole_experts(parallel));
+  s.split_tokens = spec.split_tokens;
+  // A forward list that pipelines collectives gets a pipelined backward too (S2 with whole experts fuses
+  // its last AlltoAll+AllGather although it is not a fused variant).
+  s.fused = spec.fused || std::any_of(s.forward.begin(), s.forward.end(),
+                                      [](const Op& op) { return op.kind == OpKind::Pipeline; });
   s.backward = derive_backward(s.forward, s.fused);
   return s;
 }

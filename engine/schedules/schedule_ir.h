@@ -83,21 +83,17 @@ struct Schedule {
 };
 
 std::string_view to_string(OpKind k);
-std::string_view to_string(Group g);
+std::string_view to_string(Group g);  // group_kinds.h: the group table
 std::string_view to_string(Dim d);
 
-// Builds forward and backward op lists of `kind` for the layout's N_MP and N_ESP (validated configuration).
+// Builds forward and backward op lists of `kind` for the layout's N_MP and N_ESP (validated configuration),
+// from the schedule's registry entry (schedule_registry.h).
 Schedule build_schedule(ScheduleKind kind, const ParallelConfig& parallel);
 
 // The backward list: each forward op's backward (section 3), in reverse order, with gradient-replication
 // tracking deciding whether an AllGather's backward is a Split (replicated gradient) or a ReduceScatter
 // (partial sums).
 std::vector<Op> derive_backward(const std::vector<Op>& forward, bool fused);
-
-// Forward builders, one per family (schedule_baselines.cpp, schedule_s1.cpp, schedule_s2.cpp).
-std::vector<Op> build_forward_baseline(ScheduleKind kind, const ParallelConfig& parallel);
-std::vector<Op> build_forward_s1(bool fused, const ParallelConfig& parallel);
-std::vector<Op> build_forward_s2(bool fused, const ParallelConfig& parallel);
 
 // Small constructors the builders share.
 namespace ops {

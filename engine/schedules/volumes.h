@@ -1,5 +1,6 @@
 // Per-GPU volume of every collective of every schedule, straight from the formulas of spec parm.md section 5.
-// This is the specification side: the executor's byte counters are tested against it.
+// This is the specification side: the executor's byte counters are tested against it. Each schedule's
+// formulas live with its builder (schedule_*.cpp) and are reached through the registry.
 #pragma once
 
 #include <cstdint>
@@ -9,15 +10,15 @@
 
 #include "engine/core/config.h"
 #include "engine/core/sizes.h"
+#include "engine/schedules/schedule_ir.h"
 
 namespace parm {
 
 enum class Collective { AlltoAll, AllGather, ReduceScatter, AllReduce };
-enum class CommGroup { EP, MP, ESP };  // ESP is the MP group when N_ESP = N_MP
+using CommGroup = Group;  // EP, MP or ESP (ESP is the MP group when N_ESP = N_MP); group_kinds.h
 enum class Pass { Forward, Backward };
 
 std::string_view to_string(Collective c);
-std::string_view to_string(CommGroup g);
 std::string_view to_string(Pass p);
 
 struct CollectiveVolume {
@@ -33,6 +34,23 @@ struct CollectiveVolume {
   // Bytes this GPU actually puts on the wire: AlltoAll (W-1)/W, AllGather/ReduceScatter (N-1)/N, AllReduce
   // 2(N-1)/N of `bytes` (the nccl-tests bus-bandwidth factors).
   double wire_bytes = 0.0;
+};
+
+// Collects a schedule's entries with the bus-bandwidth factor of each collective applied once, here.
+class VolumeList {
+ public:
+  explicit VolumeList(const DerivedSizes& sizes) : d_(sizes) {}
+
+  void add(Pass pass, std::string purpose, Collective c, CommGroup g, std::int64_t elements,
+           std::string fused = {});
+  void fwd(std::string purpose, Collective c, CommGroup g, std::int64_t elements, std::string fused = {}) {
+    add(Pass::Forward, std::move(purpose), c, g, elements, std::move(fused));
+  }
+
+  std::vector<CollectiveVolume> items;
+
+ private:
+  const DerivedSizes& d_;
 };
 
 // The forward collectives of schedule `s` in execution order (the table of section 5), followed for S1/S1F by

@@ -1,0 +1,68 @@
+#include "engine/schedules/group_kinds.h"
+
+#include <array>
+#include <stdexcept>
+
+namespace parm {
+namespace {
+
+constexpr std::array<GroupKind, 4> kGroupKinds{{
+    {Group::None, "-", Members::Self, Lane::Compute, ""},
+    {Group::MP, "MP", Members::MpGroup, Lane::Intra, "sync_mp"},
+    {Group::ESP, "ESP", Members::EspGroup, Lane::Intra, "sync_mp"},
+    {Group::EP, "EP", Members::EpGroup, Lane::Inter, "sync"},
+}};
+
+}  // namespace
+
+std::span<const GroupKind> group_kinds() {
+  return kGroupKinds;
+}
+
+const GroupKind& group_kind(Group g) {
+  for (const GroupKind& k : kGroupKinds)
+    if (k.group == g) return k;
+  throw std::logic_error("group_kind: a Group value without a row in kGroupKinds");
+}
+
+std::string_view to_string(Group g) {
+  return group_kind(g).name;
+}
+
+Lane lane_of(Group g) {
+  return group_kind(g).lane;
+}
+
+Lane lane_of(const Op& op) {
+  return op.communicates() ? lane_of(op.group) : Lane::Compute;
+}
+
+std::int64_t group_size(Group g, const DerivedSizes& sizes) {
+  switch (group_kind(g).members) {
+    case Members::Self:
+      return 1;
+    case Members::MpGroup:
+      return sizes.N;
+    case Members::EspGroup:
+      return sizes.n_esp;
+    case Members::EpGroup:
+      return sizes.n_ep;
+  }
+  return 1;
+}
+
+std::vector<int> group_ranks(Group g, const RankLayout& layout) {
+  switch (group_kind(g).members) {
+    case Members::Self:
+      return {layout.rank};
+    case Members::MpGroup:
+      return layout.mp_ranks;
+    case Members::EspGroup:
+      return layout.esp_size > 1 ? layout.mp_ranks : std::vector<int>{layout.rank};
+    case Members::EpGroup:
+      return layout.ep_ranks;
+  }
+  return {layout.rank};
+}
+
+}  // namespace parm

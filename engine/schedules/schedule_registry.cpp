@@ -1,0 +1,168 @@
+#include "engine/schedules/schedule_registry.h"
+
+#include <algorithm>
+#include <deque>
+#include <stdexcept>
+#include <string>
+
+#include "engine/schedules/schedule_builders.h"
+
+namespace parm {
+namespace {
+
+using enum CapacityRule;
+using enum ScheduleFamily;
+
+// The built-in schedules, in spec section 4's order (their index is their ScheduleKind constant).
+std::deque<ScheduleSpec> built_in_schedules() {
+  using namespace builtin;
+  return {
+      {.name = "B_DS",
+       .family = Baseline,
+       .forward = forward_b_ds,
+       .capacity = {C0, C2},
+       .volumes = volumes_b_ds,
+       .tie_rank = 2,
+       .reason =
+           "communication is not the bottleneck: the extra collectives of the other schedules cost more "
+           "than B_DS's duplicated AlltoAll"},
+      {.name = "B_DS2",
+       .family = Baseline,
+       .forward = forward_b_ds2,
+       .capacity = C2,
+       .volumes = volumes_b_ds2,
+       .tie_rank = 3,
+       .reason = "splitting the capacity over MP removes the N-fold duplicated AlltoAll"},
+      {.name = "B0",
+       .family = Baseline,
+       .forward = forward_b0,
+       .capacity = C0,
+       .volumes = volumes_b0,
+       .tie_rank = 4,
+       .reason = "generic ESP: redundant expert work is cheaper than the alternatives here"},
+      {.name = "S1",
+       .forward = forward_s1,
+       .capacity = C1,
+       .split_tokens = true,
+       .volumes = volumes_s1,
+       .tie_rank = 0,
+       .reason =
+           "each MP rank sends only its S/N tokens (AlltoAll of D1); the exposed MP AllGather of S*M is "
+           "cheap and unfused collectives avoid W latency terms"},
+      {.name = "S1F",
+       .fused = true,
+       .unfused = "S1",
+       .forward = forward_s1f,
+       .capacity = C1,
+       .split_tokens = true,
+       .volumes = volumes_s1f,
+       .tie_rank = 5,
+       .reason = "its SAA/RSA pipelines overlap the ESP collectives of S/N tokens with the AlltoAll"},
+      {.name = "S2",
+       .forward = forward_s2,
+       .capacity = C2,
+       .volumes = volumes_s2,
+       .tie_rank = 1,
+       .reason = "the capacity is split over MP before the AlltoAll (D2/N per GPU) and one AllGather resumes "
+                 "MP; unfused collectives avoid W latency terms"},
+      {.name = "S2F",
+       .fused = true,
+       .unfused = "S2",
+       .forward = forward_s2f,
+       .capacity = C2,
+       .volumes = volumes_s2f,
+       .tie_rank = 6,
+       .reason = {"its RS>A2A>AG pipeline hides the MP AllGather under the inter-node AlltoAll",
+                  "its SAA pipeline hides the MP AllGather under the inter-node AlltoAll"}},
+  };
+}
+
+struct Registry {
+  std::deque<ScheduleSpec> specs;  // a deque: registering never moves a spec others hold
+  std::vector<const ScheduleSpec*> listed;
+
+  Registry() {
+    for (ScheduleSpec& s : built_in_schedules()) add(std::move(s));
+  }
+
+  ScheduleKind add(ScheduleSpec spec) {
+    if (spec.name.empty()) throw std::invalid_argument("register_schedule: empty name");
+    if (!spec.forward || !spec.volumes)
+      throw std::invalid_argument("register_schedule: " + std::string(spec.name) +
+                                  " needs a forward builder and a volumes function");
+    if (find(spec.name))
+      throw std::invalid_argument("register_schedule: " + std::string(spec.name) + " is already registered");
+    spec.kind = ScheduleKind(static_cast<int>(specs.size()));
+    specs.push_back(std::move(spec));
+    listed.push_back(&specs.back());
+    return specs.back().kind;
+  }
+
+  const ScheduleSpec* find(std::string_view name) const {
+    for (const ScheduleSpec& s : specs)
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+bool has_whole_experts(const ParallelConfig& parallel) {
+  return parallel.esp == 1 && parallel.mp > 1;
+}
+
+bool has_whole_experts(const DerivedSizes& sizes) {
+  return sizes.n_esp == 1 && sizes.N > 1;
+}
+
+const std::vector<const ScheduleSpec*>& schedule_registry() {
+  return registry().listed;
+}
+
+const ScheduleSpec& spec_of(ScheduleKind kind) {
+  const auto& listed = registry().listed;
+  if (kind.index() < 0 || static_cast<std::size_t>(kind.index()) >= listed.size())
+    throw std::out_of_range("spec_of: no schedule with registry index " + std::to_string(kind.index()));
+  return *listed[static_cast<std::size_t>(kind.index())];
+}
+
+const ScheduleSpec* find_schedule(std::string_view name) {
+  return registry().find(name);
+}
+
+ScheduleKind register_schedule(ScheduleSpec spec) {
+  return registry().add(std::move(spec));
+}
+
+std::string_view to_string(ScheduleKind s) {
+  const auto& listed = registry().listed;
+  if (s.index() < 0 || static_cast<std::size_t>(s.index()) >= listed.size()) return "?";
+  return listed[static_cast<std::size_t>(s.index())]->name;
+}
+
+std::optional<ScheduleKind> parse_schedule(std::string_view name) {
+  const ScheduleSpec* s = find_schedule(name);
+  return s ? std::optional<ScheduleKind>(s->kind) : std::nullopt;
+}
+
+std::vector<ScheduleKind> all_schedules() {
+  std::vector<ScheduleKind> out;
+  for (const ScheduleSpec* s : registry().listed) out.push_back(s->kind);
+  return out;
+}
+
+std::string schedule_names() {
+  std::string out;
+  for (const ScheduleSpec* s : registry().listed) {
+    if (!out.empty()) out += ", ";
+    out += s->name;
+  }
+  return out;
+}
+
+}  // namespace parm

@@ -1,0 +1,82 @@
+// The schedule registry: one ScheduleSpec per schedule, everything the engine and the models need to know
+// about it besides its op lists. build_schedule, the volumes of spec section 5, the cost model's tie rule,
+// the recommendation's reason and the names in configs, JSON and the database all read it, so nothing outside
+// engine/schedules switches over schedule kinds.
+//
+// Adding a built-in schedule: a builder file (forward op list + section-5 volumes, declared in
+// schedule_builders.h) and one entry in schedule_registry.cpp. A schedule outside the engine (a test fixture)
+// calls register_schedule once at start-up (tests/engine/schedules/fixture_schedule_b_ds_copy.cpp).
+#pragma once
+
+#include <concepts>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/config.h"
+#include "engine/core/sizes.h"
+#include "engine/schedules/schedule_ir.h"
+#include "engine/schedules/schedule_kind.h"
+#include "engine/schedules/volumes.h"
+
+namespace parm {
+
+// Spec section 4's two layouts: experts H-sharded over the MP group (N_ESP = N_MP, or N_MP = 1), or whole
+// experts (N_ESP = 1 < N_MP), where the ESP collectives disappear and some schedules change shape.
+bool has_whole_experts(const ParallelConfig& parallel);
+bool has_whole_experts(const DerivedSizes& sizes);
+
+// A property that may differ between the two layouts.
+template <typename T>
+struct PerLayout {
+  T sharded{};
+  T whole_experts{};
+  constexpr PerLayout() = default;
+  template <typename U>
+  requires std::convertible_to<U, T>
+  constexpr PerLayout(U both) : sharded(both), whole_experts(both) {}  // one value for both layouts
+  constexpr PerLayout(T sharded_experts, T whole) : sharded(sharded_experts), whole_experts(whole) {}
+  constexpr const T& of(bool whole) const { return whole ? whole_experts : sharded; }
+};
+
+enum class ScheduleFamily {
+  Baseline,  // DeepSpeed-MoE and generic ESP: what Parm is compared against (B_DS, B_DS2, B0)
+  Parm,      // Parm's schedules (S1, S2 and their fused variants)
+};
+
+// The forward op list for a validated layout; the backward list is derived (derive_backward).
+using ForwardBuilder = std::vector<Op> (*)(const ParallelConfig& parallel);
+// Appends the schedule's collectives with the volumes of spec section 5, forward in execution order, then
+// any backward-only collective (S1's router-gradient AllReduce).
+using VolumesFunction = void (*)(const Config& config, const DerivedSizes& sizes, VolumeList& out);
+
+struct ScheduleSpec {
+  std::string_view name{};  // as configs, JSON, the database and tables spell it: "B_DS", "S1F"
+  ScheduleFamily family = ScheduleFamily::Parm;
+  // A fused variant pipelines collectives of `unfused` (SAA, RSA, RS>A2A>AG) and moves the same bytes.
+  bool fused = false;
+  std::string_view unfused{};  // "S1" for S1F; empty for an unfused schedule
+  ForwardBuilder forward = nullptr;
+  PerLayout<CapacityRule> capacity = CapacityRule::C0;  // C0 / C1 / C2 (spec section 4)
+  bool split_tokens = false;  // each MP rank gates its own S/N tokens (S1): the router gradient is summed
+  VolumesFunction volumes = nullptr;
+  // Selection ties (within 1e-6) go to the lowest rank: unfused first, S1 before S2 (spec section 7).
+  int tie_rank = 0;
+  // Why the recommendation picks it, after "<name>: " (spec section 4's trade-off, in words).
+  PerLayout<std::string_view> reason{};
+  ScheduleKind kind{};  // assigned by the registry: its index
+};
+
+// Every registered schedule, in registry order (built-ins first, in spec section 4's order).
+const std::vector<const ScheduleSpec*>& schedule_registry();
+// The spec of a registered kind; throws std::out_of_range for an index the registry does not hold.
+const ScheduleSpec& spec_of(ScheduleKind kind);
+// By name; nullptr when no schedule has it.
+const ScheduleSpec* find_schedule(std::string_view name);
+
+// Adds a schedule after the built-ins and returns its kind. Call at start-up, before any thread reads the
+// registry (a namespace-scope initializer). Throws std::invalid_argument for a duplicate or empty name or a
+// missing builder or volumes function.
+ScheduleKind register_schedule(ScheduleSpec spec);
+
+}  // namespace parm
