@@ -2,8 +2,8 @@
 // section 3, and agreement between the IR and the independent volume formulas of section 5.
 #include <QtTest>
 
-#include "engine/schedules/schedule_ir.h"
 #include "engine/core/sizes.h"
+#include "engine/schedules/schedule_ir.h"
 #include "engine/schedules/volumes.h"
 
 using namespace parm;
