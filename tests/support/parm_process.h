@@ -26,9 +26,9 @@ QString source_directory();
 struct ProcessOptions {
   QString working_directory = source_directory();  // empty: this test's own working folder
   int timeout_ms = 120000;
-  QList<std::pair<QString, QString>> environment;  // added to (or replacing in) this process's environment
-  QByteArray stdin_data;                           // written, then stdin is closed (it always is)
-  bool fatal_on_timeout = false;                   // qFatal instead of returning exit_code -2
+  QList<std::pair<QString, QString>> environment{};  // added to (or replacing in) this process's environment
+  QByteArray stdin_data{};                           // written, then stdin is closed (it always is)
+  bool fatal_on_timeout = false;                     // qFatal instead of returning exit_code -2
 };
 
 // Starts `program` and waits for it; a start failure is reported as a crash.
