@@ -2,7 +2,8 @@
 # Performance of two `parm` binaries on this machine, measured alternately so that load and clock drift hit
 # both alike: ROUNDS rounds of `parm bench layer` and of a RANKS-rank `parm run` of every schedule of the
 # embedded default preset (old first in odd rounds, new first in even ones). Prints per measure the median of
-# each binary, new/old and whether it is within TOLERANCE (5%), and whether the byte counters are identical.
+# each binary with its spread (+-%: half the range of the rounds, relative to the median), new/old and whether
+# it is within TOLERANCE (5%), and whether the byte counters are identical.
 #
 #   scripts/bench-compare.sh OLD_PARM NEW_PARM [ROUNDS=5]
 #   RANKS=4 TOLERANCE=0.05 CONFIG=default ITERATIONS=20 scripts/bench-compare.sh /work/parm_old build/engine/parm 7
@@ -87,13 +88,16 @@ awk -F'\t' -v tol="$tolerance" -v rounds="$rounds" '
   function median(list, n,    a, i, j, t) {
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    lo = a[1]; hi = a[n]  # the spread, so a reader can tell noise from a difference
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
+  function spread(mid) { return mid > 0 ? 100 * (hi - lo) / (2 * mid) : 0 }
   !($2 in seen) { seen[$2] = 1; order[++measures] = $2 }
   { values[$1, $2] = values[$1, $2] " " $3 }
   END {
     bad = 0
-    printf "\n%-28s %12s %12s %9s  %s\n", "measure (median of " rounds ")", "old", "new", "new/old", "within " tol * 100 "%"
+    printf "\n%-28s %12s %7s %12s %7s %9s  %s\n", "measure (median of " rounds ")", "old", "+-%", "new", "+-%",
+           "new/old", "within " tol * 100 "%"
     for (m = 1; m <= measures; m++) {
       name = order[m]
       if (name ~ /^bytes /) {
@@ -101,15 +105,16 @@ awk -F'\t' -v tol="$tolerance" -v rounds="$rounds" '
         same = 1; byte_measures++
         for (i in o) if (o[i] != o[1]) same = 0
         for (i in n) if (n[i] != o[1]) same = 0
-        if (!same) { printf "%-28s %12s %12s %9s  %s\n", name, o[1], n[1], "", "DIFFER"; bad = 1 }
+        if (!same) { printf "%-28s %12s %7s %12s %7s %9s  %s\n", name, o[1], "", n[1], "", "", "DIFFER"; bad = 1 }
         else identical++
         continue
       }
-      a = median(values["old", name]); b = median(values["new", name])
+      a = median(values["old", name]); sa = spread(a)
+      b = median(values["new", name]); sb = spread(b)
       ratio = a > 0 ? b / a : 0
       ok = ratio >= 1 - tol && ratio <= 1 + tol
       if (!ok) bad = 1
-      printf "%-28s %12.3f %12.3f %9.3f  %s\n", name, a, b, ratio, ok ? "yes" : "NO"
+      printf "%-28s %12.3f %7.1f %12.3f %7.1f %9.3f  %s\n", name, a, sa, b, sb, ratio, ok ? "yes" : "NO"
     }
     printf "\nbyte counters (intra/inter bytes per schedule): %d of %d schedules identical in every run of both\n",
            identical, byte_measures
