@@ -2,28 +2,17 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/support/parm_process.h"
+
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  QByteArray out;
-  QByteArray err;
-};
+using Result = parm_test::ProcessResult;
 
 Result run_parm(const QStringList& args) {
-  QProcess p;
-  p.setWorkingDirectory(PARM_SOURCE_DIR);
-  p.start(PARM_EXE, args);
-  if (!p.waitForFinished(120000)) {
-    p.kill();
-    qFatal("parm %s did not finish", qPrintable(args.join(' ')));
-  }
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-          p.readAllStandardError()};
+  return parm_test::run_parm(args, {.fatal_on_timeout = true});
 }
 
 QJsonObject json_of(const Result& r) {

@@ -1,9 +1,7 @@
 // `parm calibrate` as users call it: a quick calibration of a tiny 4-rank layout (2 nodes x 2) writes a
 // calibration JSON with every fit the cost model needs, stores the fits with --db, and a bad layout is
 // refused before any rank starts.
-#include <QElapsedTimer>
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <fstream>
@@ -11,30 +9,14 @@
 
 #include "db/database.h"
 #include "engine/model/calibration.h"
+#include "tests/support/parm_process.h"
 
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  QByteArray out;
-  QByteArray err;
-  qint64 elapsed_ms = 0;
-};
+using Result = parm_test::ProcessResult;
 
 Result run_parm(const QStringList& args, const QString& cwd, int timeout_ms = 60000) {
-  QProcess p;
-  p.setWorkingDirectory(cwd);
-  QElapsedTimer t;
-  t.start();
-  p.start(PARM_EXE, args);
-  if (!p.waitForFinished(timeout_ms)) {
-    p.kill();
-    p.waitForFinished();
-    qWarning("parm %s did not finish in %d ms", qPrintable(args.join(' ')), timeout_ms);
-    return {-2, p.readAllStandardOutput(), p.readAllStandardError(), t.elapsed()};
-  }
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-          p.readAllStandardError(), t.elapsed()};
+  return parm_test::run_parm(args, {.working_directory = cwd, .timeout_ms = timeout_ms});
 }
 
 QString write_tiny(const QTemporaryDir& dir) {

@@ -4,30 +4,19 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include "db/database.h"
 #include "engine/core/run_result.h"
+#include "tests/support/parm_process.h"
 
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  QByteArray out;
-  QByteArray err;
-};
+using Result = parm_test::ProcessResult;
 
 Result run_parm(const QStringList& args) {
-  QProcess p;
-  p.start(PARM_EXE, args);
-  if (!p.waitForFinished(120000)) {
-    p.kill();
-    qFatal("parm %s did not finish", qPrintable(args.join(' ')));
-  }
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-          p.readAllStandardError()};
+  return parm_test::run_parm(args, {.working_directory = {}, .fatal_on_timeout = true});
 }
 
 QJsonDocument json_of(const QByteArray& bytes) {

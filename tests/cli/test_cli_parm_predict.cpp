@@ -5,28 +5,17 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/support/parm_process.h"
+
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  QByteArray out;
-  QByteArray err;
-};
+using Result = parm_test::ProcessResult;
 
 Result run_parm(const QStringList& args) {
-  QProcess p;
-  p.setWorkingDirectory(PARM_SOURCE_DIR);
-  p.start(PARM_EXE, args);
-  if (!p.waitForFinished(120000)) {
-    p.kill();
-    qFatal("parm %s did not finish", qPrintable(args.join(' ')));
-  }
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-          p.readAllStandardError()};
+  return parm_test::run_parm(args, {.fatal_on_timeout = true});
 }
 
 QJsonObject json_of(const Result& r) {
@@ -37,11 +26,12 @@ QJsonObject json_of(const Result& r) {
   return doc.object();
 }
 
-// TC-3 constants (spec section 7) plus compute fits, on a layout of `ranks` GPUs, G per node, N_MP = N_ESP = 4.
+// TC-3 constants (spec section 7) plus compute fits, on a layout of `ranks` GPUs, G per node, N_MP = N_ESP
+// = 4.
 QString write_calibration(const QTemporaryDir& dir, const QString& name, int ranks, int gpus_per_node) {
   auto fit = [](const char* op, const char* comm, int n, double alpha, double beta) {
-    return QJsonObject{{"op", op}, {"communicator", comm}, {"group_size", n}, {"alpha", alpha}, {"beta", beta},
-                       {"r2", 1.0}};
+    return QJsonObject{{"op", op},       {"communicator", comm}, {"group_size", n},
+                       {"alpha", alpha}, {"beta", beta},         {"r2", 1.0}};
   };
   const double a2a = 1e3 / 3e9, intra = 1e3 / 10e9, s = 0.75;
   const QJsonArray fits{fit("alltoall", "EP", ranks / 4, 0.2, a2a),
@@ -51,12 +41,12 @@ QString write_calibration(const QTemporaryDir& dir, const QString& name, int ran
                         fit("allreduce", "MP", 4, 0.05, intra * 2 * s),
                         fit("gemm", "local", 1, 0.01, 1e-9),
                         fit("gate", "local", 1, 0.005, 1e-8)};
-  const QJsonObject root{{"id", "calib-test-" + name},
-                         {"layout", QJsonObject{{"ranks", ranks}, {"gpus_per_node", gpus_per_node}, {"mp", 4},
-                                                {"esp", 4}}},
-                         {"dtype", "bf16"},
-                         {"interference", 1.1},
-                         {"fits", fits}};
+  const QJsonObject root{
+      {"id", "calib-test-" + name},
+      {"layout", QJsonObject{{"ranks", ranks}, {"gpus_per_node", gpus_per_node}, {"mp", 4}, {"esp", 4}}},
+      {"dtype", "bf16"},
+      {"interference", 1.1},
+      {"fits", fits}};
   const QString path = dir.filePath(name + ".json");
   QFile f(path);
   if (!f.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
@@ -120,7 +110,8 @@ class TestCliParmPredict : public QObject {
     const QList<QByteArray> lines = r.err.trimmed().split('\n');
     QCOMPARE(lines.size(), 1);
     QVERIFY2(r.err.contains("gpus_per_node") || r.err.contains("nodes"), r.err.constData());
-    const Result forced = run_parm({"predict", "resources/presets/tc1.json", "--calibration", calib, "--force"});
+    const Result forced =
+        run_parm({"predict", "resources/presets/tc1.json", "--calibration", calib, "--force"});
     QCOMPARE(forced.exit_code, 0);
     const Result rec = run_parm({"recommend", "resources/presets/tc1.json", "--calibration", calib});
     QCOMPARE(rec.exit_code, 2);
@@ -142,8 +133,8 @@ class TestCliParmPredict : public QObject {
     QTemporaryDir dir;
     const QString calib = write_calibration(dir, "tc1", 32, 4);
     const QString out = dir.filePath("rec.json");
-    const Result r = run_parm(
-        {"recommend", "resources/presets/tc1.json", "--calibration", calib, "--json", "--out", out});
+    const Result r =
+        run_parm({"recommend", "resources/presets/tc1.json", "--calibration", calib, "--json", "--out", out});
     QVERIFY2(r.exit_code == 0, r.err.constData());
     const QJsonArray layers = json_of(r)["layers"].toArray();
     QCOMPARE(layers.size(), 1);
@@ -171,8 +162,8 @@ class TestCliParmPredict : public QObject {
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(f.readAll().count('\n'), qsizetype(1297) - 0);
 
-    const Result j = run_parm({"sweep", "--grid", "resources/grids/paper-grid.json", "--calibration", calib,
-                               "--json"});
+    const Result j =
+        run_parm({"sweep", "--grid", "resources/grids/paper-grid.json", "--calibration", calib, "--json"});
     QCOMPARE(j.exit_code, 0);
     const QJsonObject root = json_of(j);
     QCOMPARE(root["configurations"].toInt(), 1296);

@@ -1,36 +1,19 @@
 // `parm run` on several ranks as users call it: the dry-run launch line, refusal of bad layouts before any
 // process starts, the schedule table, and a dead rank turning into a prompt non-zero exit naming it.
-#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/support/parm_process.h"
+
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  QByteArray out;
-  QByteArray err;
-  qint64 elapsed_ms = 0;
-};
+using Result = parm_test::ProcessResult;
 
 Result run_parm(const QStringList& args, int timeout_ms = 120000) {
-  QProcess p;
-  p.setWorkingDirectory(PARM_SOURCE_DIR);
-  QElapsedTimer t;
-  t.start();
-  p.start(PARM_EXE, args);
-  if (!p.waitForFinished(timeout_ms)) {
-    p.kill();
-    p.waitForFinished();
-    qWarning("parm %s did not finish in %d ms", qPrintable(args.join(' ')), timeout_ms);
-    return {-2, p.readAllStandardOutput(), p.readAllStandardError(), t.elapsed()};
-  }
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-          p.readAllStandardError(), t.elapsed()};
+  return parm_test::run_parm(args, {.timeout_ms = timeout_ms});
 }
 
 // The tiny layer of the issue: seconds to run on 2 local ranks.

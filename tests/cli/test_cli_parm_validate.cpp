@@ -2,38 +2,20 @@
 // schedule run for real and compared with its prediction: the JSON report holds every schedule's measured and
 // predicted time and error, the selection accuracy and regret, and is stored as a run of kind "validation";
 // --max-error makes it exit 3, and a calibration from another layout is refused with exit 2.
-#include <QElapsedTimer>
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <nlohmann/json.hpp>
 
 #include "db/database.h"
+#include "tests/support/parm_process.h"
 
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  QByteArray out;
-  QByteArray err;
-  qint64 elapsed_ms = 0;
-};
+using Result = parm_test::ProcessResult;
 
 Result run_parm(const QStringList& args, const QString& cwd, int timeout_ms = 60000) {
-  QProcess p;
-  p.setWorkingDirectory(cwd);
-  QElapsedTimer t;
-  t.start();
-  p.start(PARM_EXE, args);
-  if (!p.waitForFinished(timeout_ms)) {
-    p.kill();
-    p.waitForFinished();
-    qWarning("parm %s did not finish in %d ms", qPrintable(args.join(' ')), timeout_ms);
-    return {-2, p.readAllStandardOutput(), p.readAllStandardError(), t.elapsed()};
-  }
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-          p.readAllStandardError(), t.elapsed()};
+  return parm_test::run_parm(args, {.working_directory = cwd, .timeout_ms = timeout_ms});
 }
 
 QString write_tiny(const QTemporaryDir& dir) {

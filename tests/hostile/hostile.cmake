@@ -3,7 +3,7 @@
 file(GLOB _parm_hostile_suites CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/test_hostile_*.cpp)
 foreach(_src ${_parm_hostile_suites})
   get_filename_component(_name ${_src} NAME_WE)
-  parm_add_qtest(${_name} SOURCES ${_src} LIBS Qt6::Core SQLite::SQLite3)  # SQLite: suites build hostile project files
+  parm_add_qtest(${_name} SOURCES ${_src} LIBS Qt6::Core SQLite::SQLite3 parm_test_support)  # SQLite: suites build hostile project files
   target_include_directories(${_name} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
   target_compile_definitions(${_name} PRIVATE PARM_EXE="$<TARGET_FILE:parm>")
   add_dependencies(${_name} parm)

@@ -1,40 +1,26 @@
-// What every hostile-input suite needs: the real `parm` binary run as a user would run it, files written into a
-// temporary folder, and the two things each case asserts (the documented exit code, and one stderr line that
-// names the field or the file).
+// What every hostile-input suite needs: the real `parm` binary run as a user would run it, files written into
+// a temporary folder, and the two things each case asserts (the documented exit code, and one stderr line
+// that names the field or the file).
 #pragma once
 
 #include <QDir>
 #include <QFile>
-#include <QProcess>
+#include <QProcess>  // suites that start a parm in the background
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 #include <QtTest>
 
+#include "tests/support/parm_process.h"
+
 namespace hostile {
 
-struct Result {
-  int exit_code = -1;  // -1: crashed (signal) or did not finish
-  QByteArray out;
-  QByteArray err;
-  bool crashed = false;
-};
+using Result = parm_test::ProcessResult;  // exit_code -1: crashed (signal), -2: did not finish
 
-// Runs parm with `args` from the source folder; a run that outlives `timeout_ms` is killed and fails the test.
+// Runs parm with `args` from the source folder; a run that outlives `timeout_ms` is killed and fails the
+// test.
 inline Result run_parm(const QStringList& args, int timeout_ms = 120000, const QByteArray& stdin_data = {}) {
-  QProcess p;
-  p.setWorkingDirectory(PARM_SOURCE_DIR);
-  p.start(PARM_EXE, args);
-  if (!stdin_data.isEmpty()) p.write(stdin_data);
-  p.closeWriteChannel();
-  if (!p.waitForFinished(timeout_ms)) {
-    p.kill();
-    p.waitForFinished(5000);
-    qWarning("parm %s did not finish within %d ms", qPrintable(args.join(' ')), timeout_ms);
-    return {-1, p.readAllStandardOutput(), p.readAllStandardError(), false};
-  }
-  const bool crashed = p.exitStatus() != QProcess::NormalExit;
-  return {crashed ? -1 : p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError(), crashed};
+  return parm_test::run_parm(args, {.timeout_ms = timeout_ms, .stdin_data = stdin_data});
 }
 
 inline QString write_file(const QDir& dir, const QString& name, const QByteArray& content) {
@@ -58,7 +44,8 @@ inline void expect_refused(const Result& r, int exit_code, const QByteArray& nee
   QVERIFY2(!r.crashed, qPrintable("crashed:\n" + all));
   QVERIFY2(r.exit_code == exit_code,
            qPrintable(QString("exit %1, expected %2:\n").arg(r.exit_code).arg(exit_code) + all));
-  for (const char* leak : {"terminate called", "what():", "[json.exception", "Segmentation", "std::bad_alloc"})
+  for (const char* leak :
+       {"terminate called", "what():", "[json.exception", "Segmentation", "std::bad_alloc"})
     QVERIFY2(!all.contains(leak), qPrintable(QString("library text leaked (%1):\n").arg(leak) + all));
   bool named = false;
   for (const QByteArray& line : r.err.split('\n'))

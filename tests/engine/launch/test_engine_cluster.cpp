@@ -9,39 +9,26 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <algorithm>
 #include <cstdio>
 
+#include "tests/support/parm_process.h"
+
 namespace {
 
 const QString kName = "qtcluster";  // fixed, so a killed earlier run's leftovers are removed at the start
 
-struct Result {
-  int exit_code = -1;
-  QByteArray out;
-  QByteArray err;
-};
+using Result = parm_test::ProcessResult;
 
 Result run(const QString& program, const QStringList& args, int timeout_ms = 120000) {
-  QProcess p;
-  p.setWorkingDirectory(PARM_SOURCE_DIR);
-  p.start(program, args);
-  if (!p.waitForFinished(timeout_ms)) {
-    p.kill();
-    p.waitForFinished();
-    qWarning("%s %s did not finish in %d ms", qPrintable(program), qPrintable(args.join(' ')), timeout_ms);
-    return {-2, p.readAllStandardOutput(), p.readAllStandardError()};
-  }
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-          p.readAllStandardError()};
+  return parm_test::run_program(program, args, {.timeout_ms = timeout_ms});
 }
 
 Result parm(const QStringList& args, int timeout_ms = 120000) {
-  return run(PARM_EXE, args, timeout_ms);
+  return parm_test::run_parm(args, {.timeout_ms = timeout_ms});
 }
 
 // Everything of cluster `name` that exists now: namespaces, /etc/netns entries, the state directory.

@@ -1,6 +1,5 @@
 // A real 4-rank traced run stored in SQLite: every op of every rank is there, per rank and lane the intervals
 // do not overlap, and every collective appears once per member rank under one sequence number.
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <map>
@@ -9,8 +8,9 @@
 #include "db/database.h"
 #include "engine/core/config_json.h"
 #include "engine/core/rank_layout.h"
-#include "engine/schedules/schedule_ir.h"
 #include "engine/run/worker.h"
+#include "engine/schedules/schedule_ir.h"
+#include "tests/support/parm_process.h"
 
 using namespace parm;
 
@@ -41,10 +41,11 @@ class TestTraceDb : public QObject {
     const QString config_path = dir_.filePath("tiny.json");
     save_config_file(config_, config_path.toStdString());
     db_path_ = dir_.filePath("project.sqlite").toStdString();
-    QProcess p;
-    p.start(PARM_EXE, {"run", config_path, "--db", QString::fromStdString(db_path_)});
-    QVERIFY(p.waitForFinished(120'000));
-    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    const parm_test::ProcessResult r =
+        parm_test::run_parm({"run", config_path, "--db", QString::fromStdString(db_path_)},
+                            {.working_directory = {}, .timeout_ms = 120'000});
+    QVERIFY(!r.timed_out);
+    QVERIFY2(r.exit_code == 0, r.err.constData());
   }
 
   void runIsCompleteWithRanks() {

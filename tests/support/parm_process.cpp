@@ -1,0 +1,70 @@
+#include "parm_process.h"
+
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QtGlobal>
+
+namespace parm_test {
+
+ProcessResult run_program(const QString& program, const QStringList& args, const ProcessOptions& options) {
+  ProcessResult result;
+  result.command = (QStringList{program} + args).join(' ');
+  QProcess p;
+  if (!options.working_directory.isEmpty()) p.setWorkingDirectory(options.working_directory);
+  if (!options.environment.isEmpty()) {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const auto& [name, value] : options.environment) env.insert(name, value);
+    p.setProcessEnvironment(env);
+  }
+  QElapsedTimer clock;
+  clock.start();
+  p.start(program, args);
+  if (!options.stdin_data.isEmpty()) p.write(options.stdin_data);
+  p.closeWriteChannel();  // a program that reads stdin sees end of file, never waits on the test
+  if (!p.waitForFinished(options.timeout_ms)) {
+    p.kill();
+    p.waitForFinished(5000);
+    result.elapsed_ms = clock.elapsed();
+    result.out = p.readAllStandardOutput();
+    result.err = p.readAllStandardError();
+    if (p.error() == QProcess::FailedToStart) {
+      result.crashed = true;
+      result.err += "failed to start: " + p.errorString().toUtf8();
+      return result;
+    }
+    if (options.fatal_on_timeout)
+      qFatal("%s did not finish within %d ms", qPrintable(result.command), options.timeout_ms);
+    qWarning("%s did not finish within %d ms", qPrintable(result.command), options.timeout_ms);
+    result.exit_code = -2;
+    result.timed_out = true;
+    return result;
+  }
+  result.elapsed_ms = clock.elapsed();
+  result.out = p.readAllStandardOutput();
+  result.err = p.readAllStandardError();
+  result.crashed = p.exitStatus() != QProcess::NormalExit;
+  result.exit_code = result.crashed ? -1 : p.exitCode();
+  return result;
+}
+
+QString source_directory() {
+  return QStringLiteral(PARM_TEST_SOURCE_DIR);
+}
+
+QString parm_executable() {
+  return QStringLiteral(PARM_TEST_PARM_EXE);
+}
+
+ProcessResult run_parm(const QStringList& args, const ProcessOptions& options) {
+  return run_program(parm_executable(), args, options);
+}
+
+QByteArray output_of_success(const ProcessResult& result) {
+  if (result.exit_code != 0)
+    qFatal("%s failed (exit %d%s):\n%s\n%s", qPrintable(result.command), result.exit_code,
+           result.timed_out ? ", timed out" : "", result.out.constData(), result.err.constData());
+  return result.out;
+}
+
+}  // namespace parm_test
