@@ -54,7 +54,7 @@ struct ExpertGrads {
 
 // A dispatched tensor's shape (outer, experts, slots, M).
 struct DispatchShape {
-  std::int64_t outer = 1, experts = 1, slots = 1, width = 0;
+  std::int64_t outer = 1, experts = 1, slot_count = 1, width = 0;
 };
 
 template <typename T>

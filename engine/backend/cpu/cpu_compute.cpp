@@ -158,7 +158,7 @@ class CpuCompute final : public Compute<T> {
                        ExpertState& saved, View<T> out) override {
     auto& st = dynamic_cast<CpuExpertState<T>&>(saved);
     cpu_stream(s).enqueue([=, &st] {
-      const std::int64_t outer = shape.outer, el = shape.experts, c = shape.slots, m = shape.width;
+      const std::int64_t outer = shape.outer, el = shape.experts, c = shape.slot_count, m = shape.width;
       const std::int64_t rows = outer * c;
       st.experts.resize(static_cast<std::size_t>(el));
       std::vector<T> y(static_cast<std::size_t>(rows * m));
@@ -176,7 +176,7 @@ class CpuCompute final : public Compute<T> {
                         const ExpertState& saved, const ExpertGrads<T>& grads, View<T> dx) override {
     const auto& st = dynamic_cast<const CpuExpertState<T>&>(saved);
     cpu_stream(s).enqueue([=, &st] {
-      const std::int64_t outer = shape.outer, el = shape.experts, c = shape.slots, m = shape.width;
+      const std::int64_t outer = shape.outer, el = shape.experts, c = shape.slot_count, m = shape.width;
       const std::int64_t rows = outer * c, hs = w.shard;
       std::vector<T> packed(static_cast<std::size_t>(rows * m)), dxd(packed.size());
       for (std::int64_t e = 0; e < el; ++e) {
