@@ -18,16 +18,37 @@ std::size_t size_of(DataType t) {
       return 4;
     case DataType::F64:
       return 8;
+    case DataType::BF16:
+    case DataType::F16:
+      return 2;
     case DataType::I64:
       return 8;
   }
   return 0;
 }
 
+std::string_view to_string(GroupKind kind) {
+  static constexpr std::string_view kNames[kGroupKindCount] = {"world",    "MP",        "ESP",     "EP",
+                                                               "MP#fused", "ESP#fused", "EP#fused"};
+  return kNames[static_cast<int>(kind)];
+}
+
+Communicator& CommGroups::of(GroupKind kind) const {
+  const std::unique_ptr<Communicator>& c = this->*kMembers[static_cast<int>(kind)];
+  if (!c) throw CommError("this rank has no " + std::string(to_string(kind)) + " group");
+  return *c;
+}
+
 namespace {
 
+// MPI has no built-in 16-bit float types, so BF16/F16 can be moved (as bytes) but not reduced on the cpu
+// transport; nothing reduces them yet.
 MPI_Datatype mpi_type(DataType t) {
   switch (t) {
+    case DataType::BF16:
+    case DataType::F16:
+      throw CommError("reductions over " + std::string(t == DataType::BF16 ? "bf16" : "fp16") +
+                      " are not supported by the MPI transport (no built-in MPI type)");
     case DataType::F32:
       return MPI_FLOAT;
     case DataType::F64:
@@ -159,6 +180,32 @@ class MpiCommunicator final : public Communicator {
     check(MPI_Ialltoall(send, span.count(), span.type(), recv, span.count(), span.type(), comm_, &req),
           "AlltoAll");
     wait({req}, "AlltoAll");
+  }
+
+  void all_to_all_v(const void* send, const std::size_t* send_bytes, void* recv,
+                    const std::size_t* recv_bytes) override {
+    drain_abandoned();
+    std::vector<int> scounts(static_cast<std::size_t>(size_)), sdispls(scounts.size());
+    std::vector<int> rcounts(scounts.size()), rdispls(scounts.size());
+    const auto fill = [&](const std::size_t* bytes, std::vector<int>& counts, std::vector<int>& displs) {
+      std::size_t offset = 0;
+      for (std::size_t p = 0; p < counts.size(); ++p) {
+        // MPI_Alltoallv takes int counts and displacements (the derived-type trick cannot vary per peer).
+        if (bytes[p] > static_cast<std::size_t>(INT_MAX) || offset > static_cast<std::size_t>(INT_MAX))
+          throw CommError("AlltoAllv on " + description_ + ": more than " + std::to_string(INT_MAX) +
+                          " bytes per peer or in total");
+        counts[p] = static_cast<int>(bytes[p]);
+        displs[p] = static_cast<int>(offset);
+        offset += bytes[p];
+      }
+    };
+    fill(send_bytes, scounts, sdispls);
+    fill(recv_bytes, rcounts, rdispls);
+    MPI_Request req = MPI_REQUEST_NULL;
+    check(MPI_Ialltoallv(send, scounts.data(), sdispls.data(), MPI_BYTE, recv, rcounts.data(), rdispls.data(),
+                         MPI_BYTE, comm_, &req),
+          "AlltoAllv");
+    wait({req}, "AlltoAllv");
   }
 
   void all_gather(const void* send, void* recv, std::size_t bytes_per_rank) override {
@@ -384,11 +431,18 @@ CommGroups make_mpi_groups(const RankLayout& layout, std::chrono::milliseconds t
   g.mp = wrap_mpi_comm(split(layout.mp_group, layout.mp_index, "MP"), "MP", timeout, true, live);
   g.mp_fused =
       wrap_mpi_comm(split(layout.mp_group, layout.mp_index, "MP#fused"), "MP#fused", timeout, true, live);
+  // N_ESP = N_MP: the MP group's ranks; N_ESP = 1: each rank alone (a colour of its own).
+  const int esp_color = layout.esp_size == 1 ? layout.rank : layout.mp_group;
+  g.esp = wrap_mpi_comm(split(esp_color, layout.mp_index, "ESP"), "ESP", timeout, true, live);
+  g.esp_fused =
+      wrap_mpi_comm(split(esp_color, layout.mp_index, "ESP#fused"), "ESP#fused", timeout, true, live);
   g.ep = wrap_mpi_comm(split(layout.mp_index, layout.ep_index, "EP"), "EP", timeout, true, live);
   g.ep_fused =
       wrap_mpi_comm(split(layout.mp_index, layout.ep_index, "EP#fused"), "EP#fused", timeout, true, live);
   expect_members(*g.mp, layout.mp_ranks);
   expect_members(*g.mp_fused, layout.mp_ranks);
+  expect_members(*g.esp, layout.esp_ranks);
+  expect_members(*g.esp_fused, layout.esp_ranks);
   expect_members(*g.ep, layout.ep_ranks);
   expect_members(*g.ep_fused, layout.ep_ranks);
   return g;

@@ -10,11 +10,12 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parm::comm {
 
-enum class DataType { F32, F64, I64 };
+enum class DataType { F32, F64, BF16, F16, I64 };
 enum class ReduceOp { Sum, Max };
 
 std::size_t size_of(DataType t);
@@ -35,6 +36,10 @@ class Communicator {
 
   // recv[p*bytes_per_peer ...] <- block sent by peer p; send[p*bytes_per_peer ...] goes to peer p.
   virtual void all_to_all(const void* send, void* recv, std::size_t bytes_per_peer) = 0;
+  // Uneven AlltoAll: send_bytes[p] bytes go to peer p, recv_bytes[p] come from it; both buffers hold the
+  // blocks packed in peer order (one entry per group rank in each array).
+  virtual void all_to_all_v(const void* send, const std::size_t* send_bytes, void* recv,
+                            const std::size_t* recv_bytes) = 0;
   // recv = concatenation over group ranks of each rank's send block (rank order).
   virtual void all_gather(const void* send, void* recv, std::size_t bytes_per_rank) = 0;
   // recv (count_per_rank elements) = sum over ranks of their send[rank()*count_per_rank ...] block.
@@ -47,14 +52,32 @@ class Communicator {
   virtual void barrier() = 0;
 };
 
-// The groups of one rank, each built twice: `*_fused` communicators carry the pairwise steps of fused
-// pipelines, so their messages never match an ordinary collective issued on the same group from another lane.
+// The kinds of group a rank belongs to. `*Fused` communicators carry the pairwise steps of fused pipelines,
+// so their messages never match an ordinary collective issued on the same group from another lane. New kinds
+// (intra-/inter-node sub-groups) are one enumerator here plus one row in CommGroups::kMembers.
+enum class GroupKind { World, MP, ESP, EP, MPFused, ESPFused, EPFused };
+inline constexpr int kGroupKindCount = 7;
+
+// The groups of one rank, one communicator per GroupKind. The ESP group holds the ranks that shard the same
+// experts along H: the MP group when N_ESP = N_MP, this rank alone when N_ESP = 1 (spec parm.md section 1).
 struct CommGroups {
   std::unique_ptr<Communicator> world;
-  std::unique_ptr<Communicator> mp;  // MP group (= ESP group when N_ESP = N_MP)
-  std::unique_ptr<Communicator> ep;  // EP group
+  std::unique_ptr<Communicator> mp;   // MP group
+  std::unique_ptr<Communicator> esp;  // ESP group
+  std::unique_ptr<Communicator> ep;   // EP group
   std::unique_ptr<Communicator> mp_fused;
+  std::unique_ptr<Communicator> esp_fused;
   std::unique_ptr<Communicator> ep_fused;
+
+  // Which member holds each kind, in GroupKind order: the lookup is data, not a chain of ifs.
+  static constexpr std::unique_ptr<Communicator> CommGroups::*kMembers[kGroupKindCount] = {
+      &CommGroups::world,    &CommGroups::mp,        &CommGroups::esp,     &CommGroups::ep,
+      &CommGroups::mp_fused, &CommGroups::esp_fused, &CommGroups::ep_fused};
+
+  // The communicator of `kind`; throws CommError when this rank's groups lack it.
+  Communicator& of(GroupKind kind) const;
 };
+
+std::string_view to_string(GroupKind kind);
 
 }  // namespace parm::comm

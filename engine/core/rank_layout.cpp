@@ -19,6 +19,7 @@ RankLayout make_rank_layout(const Config& config, int rank) {
   l.local_experts = config.layer.num_experts / l.ep_size;
   l.first_expert = l.ep_index * l.local_experts;
   for (int j = 0; j < l.mp_size; ++j) l.mp_ranks.push_back(l.mp_group * l.mp_size + j);
+  l.esp_ranks = l.esp_size == 1 ? std::vector<int>{rank} : l.mp_ranks;
   for (int q = 0; q < l.ep_size; ++q) l.ep_ranks.push_back(q * l.mp_size + l.mp_index);
   return l;
 }

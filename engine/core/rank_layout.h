@@ -23,7 +23,9 @@ struct RankLayout {
   int esp_size = 1;    // N_ESP
   std::int64_t first_expert = 0;  // EP rank q hosts experts [q*E_loc, (q+1)*E_loc)
   std::int64_t local_experts = 0;
-  std::vector<int> mp_ranks;  // world ranks of the MP (= ESP) group, in MP-index order
+  std::vector<int> mp_ranks;  // world ranks of the MP group, in MP-index order
+  std::vector<int>
+      esp_ranks;  // world ranks sharding the same experts: mp_ranks when N_ESP = N_MP, else {rank}
   std::vector<int> ep_ranks;  // world ranks of the EP group, in EP-index order
 
   // Whether two world ranks share a node (MP groups are meant to; EP groups usually span nodes).

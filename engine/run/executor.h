@@ -1,25 +1,23 @@
-// Runs one schedule's op lists (schedule_ir.h) forward and backward on this rank: local ops on the compute
-// lane, MP/ESP collectives on the intra lane, EP collectives on the inter lane, each waiting on the previous
-// op's event; fused pipelines put their AlltoAll steps and their AllGather/ReduceScatter steps on the two
-// communication lanes so step i+1's exchange overlaps step i's gather. Counts bytes and calls per (pass, op,
-// group, purpose).
+// Runs one schedule's op lists (schedule_ir.h) forward and backward on this rank by enqueueing them on a
+// backend (engine/backend): local ops on the compute stream, MP/ESP collectives on the intra stream, EP
+// collectives on the inter stream, each waiting on the previous op's event; fused pipelines put their steps
+// on the two communication streams so step i+1's exchange overlaps step i's gather. Every shape, buffer,
+// byte counter and trace size is decided here while enqueueing; the tasks only move data. The one host
+// decision inside a pass is the CapacitySync op (no-drop capacity agreed over the world).
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <vector>
 
+#include "engine/backend/backend.h"
 #include "engine/comm/communicator.h"
 #include "engine/core/config.h"
-#include "engine/run/flow_tensor.h"
-#include "engine/backend/cpu/lanes.h"
-#include "engine/run/local_weights.h"
 #include "engine/core/rank_layout.h"
 #include "engine/core/run_result.h"
+#include "engine/run/flow_tensor.h"
+#include "engine/run/local_weights.h"
 #include "engine/schedules/schedule_ir.h"
-#include "kernels/cpu/expert_ffn.h"
-#include "kernels/cpu/routing.h"
 #include "profiler/op_tracer.h"
 
 namespace parm {
@@ -27,19 +25,27 @@ namespace parm {
 template <typename T>
 class LayerExecutor {
  public:
+  // On the backend config.run.backend names, owned by the executor.
   LayerExecutor(const Config& config, const RankLayout& layout, comm::CommGroups& groups, Schedule schedule);
+  // On a backend the caller owns (one per rank, shared by its executors).
+  LayerExecutor(backend::Backend& backend, const Config& config, const RankLayout& layout,
+                comm::CommGroups& groups, Schedule schedule);
+  ~LayerExecutor();
+  LayerExecutor(const LayerExecutor&) = delete;
+  LayerExecutor& operator=(const LayerExecutor&) = delete;
 
   // x: this rank's MP group's S tokens (S, M), replicated over the group as in training.
   void forward(const std::vector<T>& x);
   // dout: the gradient of the layer output (S, M), replicated over the MP group.
   void backward(const std::vector<T>& dout);
 
+  // Host conveniences: copies out of the backend's buffers, made on first use after a pass.
   const Schedule& schedule() const { return schedule_; }
-  const std::vector<T>& output() const { return output_; }          // (S, M)
-  const std::vector<T>& input_grad() const { return input_grad_; }  // (S, M)
+  const std::vector<T>& output() const;      // (S, M)
+  const std::vector<T>& input_grad() const;  // (S, M)
   const LocalWeights<T>& weights() const { return weights_; }
-  const LocalGradients<T>& gradients() const { return grads_; }
-  const kernels::cpu::Routing& routing() const { return routing_; }
+  const LocalGradients<T>& gradients() const;
+  const backend::HostRouting& routing() const;
   const std::vector<CommCounter>& counters() const { return counters_; }
   void reset_counters() { counters_.clear(); }
 
@@ -48,28 +54,44 @@ class LayerExecutor {
   void set_trace(profiler::OpTracer* tracer, std::int32_t iteration);
 
  private:
-  struct ExpertState {     // per local expert, forward -> backward
-    std::vector<T> input;  // packed rows (rows, M)
-    kernels::cpu::ExpertFfnSaved<T> saved;
-  };
-
   struct TraceIds {  // interned names of one op (or one pipeline stage)
     std::int32_t op = 0, group = 0, purpose = 0;
   };
+  struct PendingTrace {  // filled from the events' times once the pass has run
+    profiler::TraceEvent event;
+    backend::Event* start = nullptr;
+    backend::Event* end = nullptr;
+  };
+  // Where the previous op ended: the next op on another stream waits for it.
+  struct Tail {
+    backend::Event* event = nullptr;
+    Lane lane = Lane::Compute;
+  };
+
+  LayerExecutor(std::unique_ptr<backend::Backend> owned, backend::Backend* shared, const Config& config,
+                const RankLayout& layout, comm::CommGroups& groups, Schedule schedule);
 
   void run(const std::vector<Op>& ops, Direction direction);
-  void apply(const Op& op);
+  void enqueue(const Op& op, std::size_t index);
   void run_pipeline(const Op& op, std::size_t index);
-  std::function<void()> traced(std::function<void()> work, const TraceIds& ids, Lane lane, Group group,
-                               std::int64_t seq, std::int32_t chunk, std::int64_t fixed_bytes = -1);
+  // Orders `lane`'s stream after `after` (recorded on `after_lane`) and, when tracing, records the op's
+  // start into *start; returns the stream.
+  backend::Stream& begin(Lane lane, backend::Event* after, Lane after_lane, backend::Event** start);
+  // Records the op's end on `lane`, which becomes the tail; traces it when tracing.
+  backend::Event* end(Lane lane, const TraceIds* ids, Group group, std::int64_t seq, std::int32_t chunk,
+                      std::int64_t bytes, backend::Event* start);
   std::int64_t next_seq(Group g) { return g == Group::EP ? seq_ep_++ : seq_mp_++; }
-  const TraceIds& ids_of(std::size_t op_index, std::size_t stage) const;
+  const TraceIds* ids_of(std::size_t op_index, std::size_t stage) const;
+
+  backend::View<T> allocate(std::int64_t count);
+  backend::Event* next_event();
 
   void gate_forward();
+  void capacity_sync();
   void gate_backward();
   void order_forward();
   void order_backward();
-  void experts_forward(const Op& op);
+  void experts_forward();
   void experts_backward(const Op& op);
   void combine_forward();
   void combine_backward();
@@ -80,41 +102,56 @@ class LayerExecutor {
   void all_to_all(const Op& op);
   void grad_all_reduce(const Op& op);
 
-  std::int64_t routing_capacity(const std::vector<std::int32_t>& choices);
-  kernels::cpu::ExpertFfnParams<T> expert_params(std::int64_t local_expert) const;
-  comm::Communicator& comm_for(Group g, bool fused) const;
+  std::int64_t rule_capacity() const;
+  backend::StreamCommunicator& comm_for(Group g, bool fused) const;
   void count(const Op& op, OpKind kind, Group group, std::int64_t elements, const std::string& fused = {});
+  backend::ExpertWeights<T> expert_weights() const;
 
+  std::unique_ptr<backend::Backend> owned_backend_;
+  backend::Backend& backend_;
+  backend::Compute<T>& compute_;
   const Config& config_;
   RankLayout layout_;
-  comm::CommGroups& groups_;
+  comm::CommGroups& transport_;
+  backend::StreamGroups groups_;
   Schedule schedule_;
-  LocalWeights<T> weights_;
-  LocalGradients<T> grads_;
-  std::unique_ptr<LaneSet> lanes_;
+  LocalWeights<T> weights_;  // host copy (shapes and verification)
+  DeviceTensors<T> device_weights_;
+  DeviceTensors<T> device_grads_;
 
   FlowTensor<T> flow_;
   Direction direction_ = Direction::Forward;
-  // Saved by forward for backward.
-  std::vector<T> gate_input_;  // tokens the gate saw (T_loc, M)
-  std::vector<T> probs_;       // (T_loc, E)
-  std::vector<T> combine_weights_;
-  std::vector<T> expert_output_;  // the (1, E, C, M) tensor the combine read
-  std::vector<T> dweights_;
-  kernels::cpu::Routing routing_;
-  std::vector<ExpertState> expert_state_;
+  Tail tail_;
+  backend::Stream* stream_ = nullptr;  // the stream of the chain op being enqueued
+  // Per pass: buffers and events in enqueue order, reused across iterations while the shapes repeat.
+  std::vector<backend::Buffer<T>> buffers_[2];
+  std::vector<std::unique_ptr<backend::Event>> events_[2];
+  std::size_t next_buffer_ = 0, next_event_ = 0;
+  backend::Buffer<T> input_[2];  // the uploaded x / dout
 
-  std::vector<T> output_;
-  std::vector<T> input_grad_;
+  // Saved by forward for backward (views of forward buffers, which live until the next forward).
+  backend::View<T> gate_input_, probs_, combine_weights_, expert_output_, dweights_;
+  std::int64_t gate_tokens_ = 0, capacity_ = 0;
+  std::unique_ptr<backend::RoutingState> routing_state_;
+  std::unique_ptr<backend::ExpertState> expert_state_;
+  backend::View<T> result_[2];  // the last pass's output / input gradient
+
+  mutable std::vector<T> host_result_[2];
+  mutable bool result_stale_[2] = {true, true};
+  mutable LocalGradients<T> host_grads_;
+  mutable bool grads_stale_ = false;
+  mutable backend::HostRouting host_routing_;
+  mutable bool routing_stale_ = false;
+
   std::vector<CommCounter> counters_;
-  std::int64_t op_bytes_ =
-      0;  // bytes of the op running on the chain (spec size convention), for its trace event
+  std::int64_t op_bytes_ = 0;  // bytes counted by the op being enqueued (spec size convention)
 
   profiler::OpTracer* tracer_ = nullptr;
   std::int32_t trace_iteration_ = 0;
   std::int32_t trace_schedule_ = 0;
   // [direction][op index][stage] (stage 0 for ops that are not pipelines)
   std::vector<std::vector<TraceIds>> trace_ids_[2];
+  std::vector<PendingTrace> pending_traces_;
   std::int64_t seq_mp_ = 0, seq_ep_ = 0;
 };
 

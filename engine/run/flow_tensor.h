@@ -1,15 +1,17 @@
-// The one activation (or gradient) that flows along a schedule's op list. Token tensors are (rows, M) stored
-// as outer = rows; dispatched tensors are (outer, experts, slot_count, M), expert-major (see schedule_ir.h).
+// The one activation (or gradient) that flows along a schedule's op list: a view of a device buffer and its
+// shape, which the executor tracks on the host while it enqueues. Token tensors are (rows, M) stored as
+// outer = rows; dispatched tensors are (outer, experts, slot_count, M), expert-major (see schedule_ir.h).
 #pragma once
 
 #include <cstdint>
-#include <vector>
+
+#include "engine/backend/buffer.h"
 
 namespace parm {
 
 template <typename T>
 struct FlowTensor {
-  std::vector<T> data;
+  backend::View<T> data;
   std::int64_t outer = 0;  // rows of a token tensor; 1 (sender side) or W / N*W (expert side) when dispatched
   std::int64_t experts = 1;     // E on the sender side, E_loc on the expert side
   std::int64_t slot_count = 1;  // capacity slot_count per expert
@@ -20,12 +22,12 @@ struct FlowTensor {
   // Elements of one outer block.
   std::int64_t block() const { return experts * slot_count * width; }
 
-  static FlowTensor tokens(std::vector<T> values, std::int64_t rows, std::int64_t m) {
-    return {std::move(values), rows, 1, 1, m, false};
+  static FlowTensor tokens(backend::View<T> values, std::int64_t rows, std::int64_t m) {
+    return {values, rows, 1, 1, m, false};
   }
-  static FlowTensor dispatch(std::vector<T> values, std::int64_t outer, std::int64_t experts,
+  static FlowTensor dispatch(backend::View<T> values, std::int64_t outer, std::int64_t experts,
                              std::int64_t slot_count, std::int64_t m) {
-    return {std::move(values), outer, experts, slot_count, m, true};
+    return {values, outer, experts, slot_count, m, true};
   }
 };
 

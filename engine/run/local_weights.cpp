@@ -61,6 +61,54 @@ LocalGradients<T> zero_gradients_like(const LocalWeights<T>& w) {
   return g;
 }
 
+namespace {
+
+template <typename T>
+backend::Buffer<T> upload(backend::Allocator& allocator, const std::vector<T>& host) {
+  backend::Buffer<T> b(allocator, host.size());
+  allocator.copy_from_host(b.data(), host.data(), host.size() * sizeof(T));
+  return b;
+}
+
+template <typename T>
+void download(backend::Allocator& allocator, const backend::Buffer<T>& device, std::vector<T>& host) {
+  host.resize(device.size());
+  allocator.copy_to_host(host.data(), device.data(), device.size() * sizeof(T));
+}
+
+}  // namespace
+
+template <typename T>
+DeviceTensors<T> upload_weights(backend::Allocator& a, const LocalWeights<T>& w) {
+  return {upload(a, w.wg), upload(a, w.w1), upload(a, w.w3), upload(a, w.b1),
+          upload(a, w.b3), upload(a, w.w2), upload(a, w.b2)};
+}
+
+template <typename T>
+DeviceTensors<T> upload_gradients(backend::Allocator& a, const LocalGradients<T>& g) {
+  return {upload(a, g.dwg), upload(a, g.dw1), upload(a, g.dw3), upload(a, g.db1),
+          upload(a, g.db3), upload(a, g.dw2), upload(a, g.db2)};
+}
+
+template <typename T>
+void download_gradients(backend::Allocator& a, const DeviceTensors<T>& d, LocalGradients<T>& g) {
+  download(a, d.wg, g.dwg);
+  download(a, d.w1, g.dw1);
+  download(a, d.w3, g.dw3);
+  download(a, d.b1, g.db1);
+  download(a, d.b3, g.db3);
+  download(a, d.w2, g.dw2);
+  download(a, d.b2, g.db2);
+}
+
+#define PARM_DEVICE_TENSORS(T)                                                                  \
+  template DeviceTensors<T> upload_weights<T>(backend::Allocator&, const LocalWeights<T>&);     \
+  template DeviceTensors<T> upload_gradients<T>(backend::Allocator&, const LocalGradients<T>&); \
+  template void download_gradients<T>(backend::Allocator&, const DeviceTensors<T>&, LocalGradients<T>&);
+PARM_DEVICE_TENSORS(float)
+PARM_DEVICE_TENSORS(double)
+#undef PARM_DEVICE_TENSORS
+
 template LocalWeights<float> make_local_weights<float>(const Config&, const RankLayout&);
 template LocalWeights<double> make_local_weights<double>(const Config&, const RankLayout&);
 template LocalGradients<float> zero_gradients_like<float>(const LocalWeights<float>&);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/backend/buffer.h"
 #include "engine/core/config.h"
 #include "engine/core/rank_layout.h"
 
@@ -31,6 +32,19 @@ template <typename T>
 struct LocalGradients {
   std::vector<T> dwg, dw1, dw3, db1, db3, dw2, db2;
 };
+
+// Parameters (or their gradients) in a backend's memory, shaped like LocalWeights.
+template <typename T>
+struct DeviceTensors {
+  backend::Buffer<T> wg, w1, w3, b1, b3, w2, b2;
+};
+
+template <typename T>
+DeviceTensors<T> upload_weights(backend::Allocator& allocator, const LocalWeights<T>& w);
+template <typename T>
+DeviceTensors<T> upload_gradients(backend::Allocator& allocator, const LocalGradients<T>& g);
+template <typename T>
+void download_gradients(backend::Allocator& allocator, const DeviceTensors<T>& device, LocalGradients<T>& g);
 
 template <typename T>
 LocalWeights<T> make_local_weights(const Config& config, const RankLayout& layout);

@@ -91,10 +91,10 @@ VerifyReport verify_against_reference(const Config& config, const RankLayout& la
   groups.world->all_reduce(worst, 4, comm::DataType::F64, comm::ReduceOp::Max);
   // Every MP rank routes its group's tokens identically except in S1, where each routes its own slice.
   const bool own_slice = executor.schedule().split_tokens || layout.mp_index == 0;
-  std::int64_t dropped = own_slice ? kernels::cpu::dropped_choices(executor.routing()) : 0;
+  std::int64_t dropped = own_slice ? executor.routing().dropped_choices() : 0;
   groups.world->all_reduce(&dropped, 1, comm::DataType::I64, comm::ReduceOp::Sum);
   std::int64_t reference_dropped = 0;
-  for (const auto& routing : ref.routing) reference_dropped += kernels::cpu::dropped_choices(routing);
+  for (const auto& routing : ref.routing) reference_dropped += dropped_choices(routing);
   return {worst[0], worst[1], worst[2], worst[3], dropped, reference_dropped};
 }
 

@@ -4,11 +4,11 @@
 #include <csignal>
 #include <stdexcept>
 
-#include "engine/run/executor.h"
+#include "engine/backend/backend.h"
 #include "engine/core/sizes.h"
+#include "engine/run/executor.h"
 #include "engine/run/tensor_init.h"
 #include "engine/run/verify.h"
-#include "kernels/cpu/routing.h"
 
 namespace parm {
 namespace {
@@ -26,8 +26,9 @@ constexpr double tolerance() {
 }
 
 template <typename T>
-RankScheduleResult run_schedule(const Config& config, const WorkerOptions& options, const RankLayout& layout,
-                                comm::CommGroups& groups, ScheduleKind kind, bool die_here) {
+RankScheduleResult run_schedule(backend::Backend& backend, const Config& config, const WorkerOptions& options,
+                                const RankLayout& layout, comm::CommGroups& groups, ScheduleKind kind,
+                                bool die_here) {
   const LayerConfig& l = config.layer;
   const std::int64_t sm = l.tokens() * l.hidden;
   // This MP group's slice of the global input and output gradient (tensor_init.h layouts).
@@ -38,7 +39,7 @@ RankScheduleResult run_schedule(const Config& config, const WorkerOptions& optio
   fill(dout.data(), sm, config.run.seed, TensorId::OutputGrad, first,
        tensor_scale(TensorId::OutputGrad, l.hidden, l.ffn_hidden));
 
-  LayerExecutor<T> exec(config, layout, groups, build_schedule(kind, config.parallel));
+  LayerExecutor<T> exec(backend, config, layout, groups, build_schedule(kind, config.parallel));
   RankScheduleResult result;
   result.kind = kind;
   const std::int64_t total = config.run.warmup + config.run.iterations;
@@ -61,7 +62,7 @@ RankScheduleResult run_schedule(const Config& config, const WorkerOptions& optio
     if (it == config.run.warmup) result.counters = exec.counters();
   }
   result.capacity = exec.routing().capacity;
-  result.dropped_choices = kernels::cpu::dropped_choices(exec.routing());
+  result.dropped_choices = exec.routing().dropped_choices();
 
   if (options.verify) {
     const VerifyReport v = verify_against_reference(config, layout, groups, exec);
@@ -103,14 +104,18 @@ RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options
   RankRunResult out;
   out.rank = layout.rank;
   const auto& kinds = options.schedules.empty() ? config.run.schedules : options.schedules;
+  // run.backend picks the engine (backends this build lacks were refused before any rank started).
+  const std::unique_ptr<backend::Backend> backend = backend::make_backend(config.run.backend);
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     const bool die_here = options.die_on_rank == layout.rank && i == 0;
     switch (config.layer.dtype) {
       case DType::Fp32:
-        out.schedules.push_back(run_schedule<float>(config, options, layout, groups, kinds[i], die_here));
+        out.schedules.push_back(
+            run_schedule<float>(*backend, config, options, layout, groups, kinds[i], die_here));
         break;
       case DType::Fp64:
-        out.schedules.push_back(run_schedule<double>(config, options, layout, groups, kinds[i], die_here));
+        out.schedules.push_back(
+            run_schedule<double>(*backend, config, options, layout, groups, kinds[i], die_here));
         break;
       default:
         throw std::runtime_error("layer.dtype = " + std::string(to_string(config.layer.dtype)) +

@@ -146,6 +146,8 @@ std::vector<Op> derive_backward(const std::vector<Op>& forward, bool fused) {
       }
       case OpKind::GradAllReduce:
         break;  // only ever emitted in backward lists
+      case OpKind::CapacitySync:
+        break;  // a host decision of the forward pass; backward reuses its routing
     }
   }
   return fused ? fuse_backward(std::move(bwd)) : bwd;

@@ -32,6 +32,8 @@ std::string_view to_string(OpKind k) {
       return "Pipeline";
     case OpKind::GradAllReduce:
       return "GradAllReduce";
+    case OpKind::CapacitySync:
+      return "capacity_sync";
   }
   return "?";
 }
@@ -89,6 +91,8 @@ std::string Op::name() const {
     case OpKind::Experts:
     case OpKind::Combine:
       return std::string(to_string(kind)) + (bwd ? "_bwd" : "");
+    case OpKind::CapacitySync:
+      return std::string(to_string(kind));
     case OpKind::Pipeline: {
       if (stages.size() == 2 && stages[0].kind == OpKind::AlltoAll && stages[1].kind == OpKind::AllGather)
         return "SAA";
@@ -114,6 +118,16 @@ std::string Op::name() const {
       return n;
     }
   }
+}
+
+void add_capacity_sync(Schedule& schedule) {
+  auto& f = schedule.forward;
+  const auto gate = std::find_if(f.begin(), f.end(), [](const Op& op) { return op.kind == OpKind::Gate; });
+  if (gate == f.end() || (gate + 1 != f.end() && (gate + 1)->kind == OpKind::CapacitySync)) return;
+  Op sync;
+  sync.kind = OpKind::CapacitySync;
+  sync.label = "capacity";
+  f.insert(gate + 1, sync);
 }
 
 namespace ops {

@@ -34,6 +34,7 @@ enum class OpKind {
   Pipeline,       // fused collectives run over W = N_EP pairwise steps, stages on two lanes (SAA, RSA,
                   // RS->A2A->AG)
   GradAllReduce,  // sum of a parameter gradient over a group (S1's router gradient)
+  CapacitySync,   // host sync point after the gate: the no-drop capacity agreed over the world (max load)
 };
 
 enum class Group { None, MP, ESP, EP };
@@ -94,6 +95,10 @@ Schedule build_schedule(ScheduleKind kind, const ParallelConfig& parallel);
 // tracking deciding whether an AllGather's backward is a Split (replicated gradient) or a ReduceScatter
 // (partial sums).
 std::vector<Op> derive_backward(const std::vector<Op>& forward, bool fused);
+
+// With a dynamic capacity (layer.drop_tokens false) the forward list carries a CapacitySync after the gate:
+// the one point where the host reads device results (the expert loads) in the middle of a pass.
+void add_capacity_sync(Schedule& schedule);
 
 // Small constructors the builders share.
 namespace ops {

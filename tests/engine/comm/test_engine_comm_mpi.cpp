@@ -149,9 +149,32 @@ void check_collectives(Communicator& c, Mismatches& m) {
   }
 }
 
+// Uneven AlltoAll: rank r sends (r + 2p) % 5 values to peer p (zero counts included), so every pair of
+// ranks exchanges a different amount.
+void check_all_to_all_v(Communicator& c, Mismatches& m) {
+  const int n = c.size(), me = c.rank();
+  auto count = [](int from, int to) { return static_cast<std::size_t>((from + 2 * to) % 5); };
+  std::vector<std::size_t> send_bytes(static_cast<std::size_t>(n)), recv_bytes(static_cast<std::size_t>(n));
+  std::vector<double> send, recv;
+  for (int p = 0; p < n; ++p) {
+    send_bytes[std::size_t(p)] = count(me, p) * sizeof(double);
+    recv_bytes[std::size_t(p)] = count(p, me) * sizeof(double);
+    for (std::size_t i = 0; i < count(me, p); ++i) send.push_back(value(me, p, i));
+  }
+  std::size_t total = 0;
+  for (int p = 0; p < n; ++p) total += count(p, me);
+  recv.assign(total, -1.0);
+  c.all_to_all_v(send.data(), send_bytes.data(), recv.data(), recv_bytes.data());
+  std::size_t at = 0;
+  for (int p = 0; p < n; ++p)
+    for (std::size_t i = 0; i < count(p, me); ++i, ++at)
+      m.expect(recv[at] == value(p, me, i), c.name() + " AlltoAllv from " + std::to_string(p));
+}
+
 void check_all(Communicator& c, Mismatches& m) {
   check_collectives<float>(c, m);
   check_collectives<double>(c, m);
+  check_all_to_all_v(c, m);
   // I64 reductions too (the executor reduces token counts).
   std::vector<std::int64_t> v = {c.rank(), std::int64_t{1} << 40, -c.rank()};
   c.all_reduce(v.data(), v.size(), DataType::I64, ReduceOp::Sum);
@@ -177,6 +200,27 @@ class TestCommMpi : public QObject {
     QCOMPARE(size_of(DataType::F32), std::size_t(4));
     QCOMPARE(size_of(DataType::F64), std::size_t(8));
     QCOMPARE(size_of(DataType::I64), std::size_t(8));
+    QCOMPARE(size_of(DataType::BF16), std::size_t(2));
+    QCOMPARE(size_of(DataType::F16), std::size_t(2));
+    QCOMPARE(to_string(GroupKind::ESPFused), std::string_view("ESP#fused"));
+  }
+
+  void halfPrecisionMovesButDoesNotReduce() {
+    // BF16/F16 travel as bytes (AllGather), but MPI has no built-in type to sum them: a clear error.
+    auto world = dup_world("world");
+    const std::uint16_t mine[2] = {std::uint16_t(0x3f80 + world->rank()), 0x4000};  // bf16 bit patterns
+    std::vector<std::uint16_t> all(2 * std::size_t(world->size()));
+    world->all_gather(mine, all.data(), sizeof(mine));
+    for (int p = 0; p < world->size(); ++p) QCOMPARE(all[2 * std::size_t(p)], std::uint16_t(0x3f80 + p));
+    std::uint16_t v[2] = {0x3f80, 0x3f80};
+    for (DataType t : {DataType::BF16, DataType::F16}) {
+      try {
+        world->all_reduce(v, 2, t, ReduceOp::Sum);
+        QFAIL("a 16-bit float reduction was accepted");
+      } catch (const CommError& e) {
+        QVERIFY2(std::string(e.what()).find("not supported") != std::string::npos, e.what());
+      }
+    }
   }
 
   void collectivesOnWorld() {
@@ -266,6 +310,14 @@ class TestCommMpi : public QObject {
     const std::vector<int> mp = members(*g.mp), mpf = members(*g.mp_fused);
     const std::vector<int> ep = members(*g.ep), epf = members(*g.ep_fused);
     const std::vector<int> world = members(*g.world);
+    const std::vector<int> esp = members(*g.esp), espf = members(*g.esp_fused);
+    // N_ESP = N_MP: the ESP group is the MP group, in the same order (ESP ops ran on MP before it existed).
+    QCOMPARE(esp, layout.mp_ranks);
+    QCOMPARE(espf, layout.mp_ranks);
+    QCOMPARE(layout.esp_ranks, layout.mp_ranks);
+    QCOMPARE(&g.of(GroupKind::ESP), g.esp.get());
+    QCOMPARE(&g.of(GroupKind::EPFused), g.ep_fused.get());
+    QCOMPARE(g.esp->name(), std::string("ESP"));
 
     QCOMPARE(g.world->name(), std::string("world"));
     QCOMPARE(g.mp->name(), std::string("MP"));
@@ -287,6 +339,20 @@ class TestCommMpi : public QObject {
       QCOMPARE(ep, (std::vector<int>{r % 2, r % 2 + 2}));
       QCOMPARE(g.ep->world_rank_of(1), r % 2 + 2);
     }
+  }
+
+  void espGroupOfOneWithWholeExperts() {
+    // N_ESP = 1: experts are whole, so the ESP group is this rank alone while MP keeps its size.
+    Config config = config_for_world(2);
+    config.parallel.esp = 1;
+    const RankLayout layout = make_rank_layout(config, world_rank());
+    CommGroups g = make_mpi_groups(layout, kTimeout);
+    int me = world_rank(), got = -1;
+    g.esp->all_gather(&me, &got, sizeof(int));
+    QCOMPARE(g.esp->size(), 1);
+    QCOMPARE(got, me);
+    QCOMPARE(layout.esp_ranks, std::vector<int>{world_rank()});
+    QCOMPARE(g.mp->size(), std::min(2, world_size()));
   }
 
   void layoutForAnotherWorldIsRefused() {

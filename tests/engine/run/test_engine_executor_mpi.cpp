@@ -7,8 +7,8 @@
 #include <map>
 
 #include "engine/comm/comm_mpi.h"
-#include "engine/run/executor.h"
 #include "engine/core/sizes.h"
+#include "engine/run/executor.h"
 #include "engine/run/tensor_init.h"
 #include "engine/run/verify.h"
 #include "engine/schedules/volumes.h"
@@ -63,7 +63,7 @@ std::vector<T> group_tensor(const Config& c, const RankLayout& l, TensorId id) {
 
 template <typename T>
 VerifyReport run_and_verify(const Config& c, ScheduleKind kind, std::vector<CommCounter>* counters = nullptr,
-                            kernels::cpu::Routing* routing = nullptr) {
+                            backend::HostRouting* routing = nullptr) {
   const RankLayout layout = make_rank_layout(c, parm::test::world_rank());
   comm::CommGroups groups = comm::make_mpi_groups(layout, kTimeout);
   LayerExecutor<T> exec(c, layout, groups, build_schedule(kind, c.parallel));
@@ -130,11 +130,11 @@ class TestExecutorMpi : public QObject {
     QFETCH(Config, config);
     QFETCH(double, tolerance);
     for (ScheduleKind kind : kAllSchedules) {
-      kernels::cpu::Routing routing;
+      backend::HostRouting routing;
       const VerifyReport v = config.layer.dtype == DType::Fp64
                                  ? run_and_verify<double>(config, kind, nullptr, &routing)
                                  : run_and_verify<float>(config, kind, nullptr, &routing);
-      QVERIFY2(kernels::cpu::dropped_choices(routing) == 0, to_string(kind).data());
+      QVERIFY2(routing.dropped_choices() == 0, to_string(kind).data());
       QVERIFY2(v.worst() < tolerance, qPrintable(QString(to_string(kind).data()) + ": " + describe(v)));
     }
   }
@@ -148,7 +148,7 @@ class TestExecutorMpi : public QObject {
       c.layer.capacity_factor = 1.0;  // C0 = ceil(16/8 * 1 * 2) = 4, a multiple of N in {1, 2, 4}
       QCOMPARE(derive_sizes(c).C0 % mp, std::int64_t(0));
       for (ScheduleKind kind : kAllSchedules) {
-        kernels::cpu::Routing routing;
+        backend::HostRouting routing;
         const VerifyReport v = run_and_verify<double>(c, kind, nullptr, &routing);
         // Valid routing on every rank: slots unique per expert and below the capacity.
         std::map<std::pair<int, std::int64_t>, int> seen;

@@ -1,0 +1,27 @@
+#include "engine/backend/backend.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "engine/backend/cpu/cpu_backend.h"
+
+namespace parm::backend {
+
+std::int64_t HostRouting::dropped_choices() const {
+  return std::count(position.begin(), position.end(), std::int64_t{-1});
+}
+
+StreamCommunicator& StreamGroups::operator[](GroupKind kind) const {
+  const auto& c = by_kind[static_cast<std::size_t>(kind)];
+  if (!c) throw comm::CommError("this rank has no " + std::string(comm::to_string(kind)) + " group");
+  return *c;
+}
+
+std::unique_ptr<Backend> make_backend(parm::Backend kind) {
+  if (kind == parm::Backend::Cpu) return cpu::make_cpu_backend();
+  // backend_availability refuses these before a rank starts; reaching here is a caller's bug.
+  throw std::runtime_error("backend " + std::string(to_string(kind)) + ": no layer engine in this build");
+}
+
+}  // namespace parm::backend

@@ -1,0 +1,52 @@
+// One backend instance per rank: its memory, its three streams (one per lane), events, the local ops
+// (Compute<T>) and the rank's groups on its streams. `run.backend` picks it (make_backend); a backend this
+// build lacks is refused before any rank starts (backend_availability.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "engine/backend/buffer.h"
+#include "engine/backend/compute.h"
+#include "engine/backend/stream.h"
+#include "engine/backend/stream_communicator.h"
+#include "engine/comm/communicator.h"
+#include "engine/core/config.h"
+
+namespace parm::backend {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+  virtual Allocator& allocator() = 0;
+  virtual Stream& stream(Lane lane) = 0;
+  virtual std::unique_ptr<Event> make_event() = 0;
+  // Host-clock time (profiler::now_ns base) the event's latest record was reached; the event is done.
+  virtual std::int64_t event_time_ns(const Event& event) const = 0;
+  virtual Compute<float>& compute_f32() = 0;
+  virtual Compute<double>& compute_f64() = 0;
+  // The rank's groups on this backend's streams, over the transport groups the worker bootstrap built
+  // (which stay usable from the host for barriers, verification and the capacity agreement).
+  virtual StreamGroups make_groups(const comm::CommGroups& transport) = 0;
+  // Every stream; rethrows the first failure.
+  virtual void synchronize() = 0;
+
+  template <typename T>
+  Compute<T>& compute();
+};
+
+template <>
+inline Compute<float>& Backend::compute<float>() {
+  return compute_f32();
+}
+template <>
+inline Compute<double>& Backend::compute<double>() {
+  return compute_f64();
+}
+
+// The backend `kind` names; throws std::runtime_error for one this build has no layer engine for.
+std::unique_ptr<Backend> make_backend(parm::Backend kind);
+
+}  // namespace parm::backend

@@ -1,0 +1,78 @@
+#include "engine/backend/cpu/cpu_backend.h"
+
+#include <cstring>
+#include <new>
+
+#include "engine/backend/cpu/cpu_communicator.h"
+#include "engine/backend/cpu/cpu_compute.h"
+#include "engine/backend/cpu/cpu_streams.h"
+#include "engine/backend/cpu/lanes.h"
+
+namespace parm::backend::cpu {
+namespace {
+
+class HostAllocator final : public Allocator {
+ public:
+  // 64-byte aligned, like the vectors' allocations BLAS saw before (and a cache line).
+  void* allocate(std::size_t bytes) override { return ::operator new (bytes, std::align_val_t{64}); }
+  void release(void* pointer, std::size_t) noexcept override {
+    ::operator delete (pointer, std::align_val_t{64});
+  }
+  void copy_to_host(void* host, const void* device, std::size_t bytes) override {
+    if (bytes) std::memcpy(host, device, bytes);
+  }
+  void copy_from_host(void* device, const void* host, std::size_t bytes) override {
+    if (bytes) std::memcpy(device, host, bytes);
+  }
+};
+
+class CpuBackend final : public Backend {
+ public:
+  CpuBackend()
+      : streams_{CpuStream(lanes_, Lane::Compute), CpuStream(lanes_, Lane::Intra),
+                 CpuStream(lanes_, Lane::Inter)},
+        f32_(make_cpu_compute<float>()),
+        f64_(make_cpu_compute<double>()) {}
+  ~CpuBackend() override {
+    try {
+      lanes_.synchronize();  // tasks hold views of buffers their owners free after this
+    } catch (...) {
+      // The failure was reported by whoever synchronized first.
+    }
+  }
+
+  std::string_view name() const override { return "cpu"; }
+  Allocator& allocator() override { return allocator_; }
+  Stream& stream(Lane lane) override { return streams_[static_cast<int>(lane)]; }
+  std::unique_ptr<Event> make_event() override { return std::make_unique<CpuEvent>(); }
+  std::int64_t event_time_ns(const Event& event) const override {
+    return dynamic_cast<const CpuEvent&>(event).time_ns();
+  }
+  Compute<float>& compute_f32() override { return *f32_; }
+  Compute<double>& compute_f64() override { return *f64_; }
+
+  StreamGroups make_groups(const comm::CommGroups& transport) override {
+    StreamGroups g;
+    for (int k = 0; k < comm::kGroupKindCount; ++k)
+      if (const auto& c = transport.*comm::CommGroups::kMembers[k])
+        g.by_kind[std::size_t(k)] = make_cpu_communicator(*c);
+    return g;
+  }
+
+  void synchronize() override { lanes_.synchronize(); }
+
+ private:
+  HostAllocator allocator_;
+  LaneSet lanes_;
+  CpuStream streams_[kLaneCount];
+  std::unique_ptr<Compute<float>> f32_;
+  std::unique_ptr<Compute<double>> f64_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend() {
+  return std::make_unique<CpuBackend>();
+}
+
+}  // namespace parm::backend::cpu

@@ -1,0 +1,34 @@
+// Small helpers the executor's two files share (executor.cpp, executor_pipeline.cpp).
+#pragma once
+
+#include <cstdint>
+
+#include "engine/comm/communicator.h"
+#include "engine/run/flow_tensor.h"
+#include "engine/schedules/schedule_ir.h"
+
+namespace parm::detail {
+
+template <typename T>
+comm::DataType data_type() {
+  return sizeof(T) == sizeof(double) ? comm::DataType::F64 : comm::DataType::F32;
+}
+
+inline Lane lane_of_group(Group g) {
+  return g == Group::EP ? Lane::Inter : Lane::Intra;
+}
+
+// Sender side (1, E, c, M) <-> expert side (W, E_loc, c, M): the memory layout is the same, block w belongs
+// to EP rank w either way, so only the interpretation flips.
+template <typename T>
+void flip_sides(FlowTensor<T>& f, std::int64_t w) {
+  if (f.outer == 1) {
+    f.outer = w;
+    f.experts /= w;
+  } else {
+    f.experts *= f.outer;
+    f.outer = 1;
+  }
+}
+
+}  // namespace parm::detail
