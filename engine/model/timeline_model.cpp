@@ -4,7 +4,7 @@
 #include <array>
 #include <stdexcept>
 
-#include "engine/schedules/group_kinds.h"
+#include "engine/schedules/group_specs.h"
 
 namespace parm {
 namespace {
@@ -189,7 +189,7 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
   // progress jitter, and charging it per collective over-predicted small layers 2-5x (BENCHMARKS.md).
   double segment = 0;  // compute since the last collective
   auto sync_ms = [&](Group g) {
-    const CalibrationFit* f = m.calib.find(std::string(group_kind(g).sync_fit));
+    const CalibrationFit* f = m.calib.find(std::string(group_spec(g).sync_fit));
     const double t = f ? std::max(0.0, f->fit.beta) * segment : 0.0;
     synced += t;
     segment = 0;

@@ -84,7 +84,7 @@ struct Schedule {
 };
 
 std::string_view to_string(OpKind k);
-std::string_view to_string(Group g);  // group_kinds.h: the group table
+std::string_view to_string(Group g);  // group_specs.h: the group table
 std::string_view to_string(Dim d);
 
 // Builds forward and backward op lists of `kind` for the layout's N_MP and N_ESP (validated configuration),

@@ -1,6 +1,6 @@
 #include "engine/schedules/volumes.h"
 
-#include "engine/schedules/group_kinds.h"
+#include "engine/schedules/group_specs.h"
 #include "engine/schedules/schedule_registry.h"
 
 namespace parm {

@@ -15,7 +15,7 @@
 namespace parm {
 
 enum class Collective { AlltoAll, AllGather, ReduceScatter, AllReduce };
-using CommGroup = Group;  // EP, MP or ESP (ESP is the MP group when N_ESP = N_MP); group_kinds.h
+using CommGroup = Group;  // EP, MP or ESP (ESP is the MP group when N_ESP = N_MP); group_specs.h
 enum class Pass { Forward, Backward };
 
 std::string_view to_string(Collective c);

@@ -6,7 +6,7 @@
 
 #include "engine/core/config_json.h"
 #include "engine/core/rank_layout.h"
-#include "engine/schedules/group_kinds.h"
+#include "engine/schedules/group_specs.h"
 #include "engine/schedules/schedule_registry.h"
 #include "resources/presets.h"
 
@@ -141,7 +141,7 @@ class TestScheduleRegistry : public QObject {
   // Spec section 1 with P = 8, G = 4, N_MP = N_ESP = 4: rank 5's MP (= ESP) group is {4..7}, its EP group
   // {1, 5}; with N_ESP = 1 its ESP group is itself.
   void groupTable() {
-    QCOMPARE(group_kinds().size(), std::size_t(4));
+    QCOMPARE(group_specs().size(), std::size_t(4));
     const std::pair<Group, const char*> names[] = {
         {Group::None, "-"}, {Group::MP, "MP"}, {Group::ESP, "ESP"}, {Group::EP, "EP"}};
     for (const auto& [g, name] : names) QCOMPARE(std::string(to_string(g)), std::string(name));

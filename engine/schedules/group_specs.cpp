@@ -1,4 +1,4 @@
-#include "engine/schedules/group_kinds.h"
+#include "engine/schedules/group_specs.h"
 
 #include <array>
 #include <stdexcept>
@@ -6,7 +6,7 @@
 namespace parm {
 namespace {
 
-constexpr std::array<GroupKind, 4> kGroupKinds{{
+constexpr std::array<GroupSpec, 4> kGroupSpecs{{
     {Group::None, "-", Members::Self, Lane::Compute, ""},
     {Group::MP, "MP", Members::MpGroup, Lane::Intra, "sync_mp"},
     {Group::ESP, "ESP", Members::EspGroup, Lane::Intra, "sync_mp"},
@@ -15,22 +15,22 @@ constexpr std::array<GroupKind, 4> kGroupKinds{{
 
 }  // namespace
 
-std::span<const GroupKind> group_kinds() {
-  return kGroupKinds;
+std::span<const GroupSpec> group_specs() {
+  return kGroupSpecs;
 }
 
-const GroupKind& group_kind(Group g) {
-  for (const GroupKind& k : kGroupKinds)
+const GroupSpec& group_spec(Group g) {
+  for (const GroupSpec& k : kGroupSpecs)
     if (k.group == g) return k;
-  throw std::logic_error("group_kind: a Group value without a row in kGroupKinds");
+  throw std::logic_error("group_kind: a Group value without a row in kGroupSpecs");
 }
 
 std::string_view to_string(Group g) {
-  return group_kind(g).name;
+  return group_spec(g).name;
 }
 
 Lane lane_of(Group g) {
-  return group_kind(g).lane;
+  return group_spec(g).lane;
 }
 
 Lane lane_of(const Op& op) {
@@ -38,7 +38,7 @@ Lane lane_of(const Op& op) {
 }
 
 std::int64_t group_size(Group g, const DerivedSizes& sizes) {
-  switch (group_kind(g).members) {
+  switch (group_spec(g).members) {
     case Members::Self:
       return 1;
     case Members::MpGroup:
@@ -52,7 +52,7 @@ std::int64_t group_size(Group g, const DerivedSizes& sizes) {
 }
 
 std::vector<int> group_ranks(Group g, const RankLayout& layout) {
-  switch (group_kind(g).members) {
+  switch (group_spec(g).members) {
     case Members::Self:
       return {layout.rank};
     case Members::MpGroup:

@@ -26,7 +26,7 @@ enum class Members {
   EpGroup,   // one rank of every MP group, those with this rank's MP index (N_EP ranks)
 };
 
-struct GroupKind {
+struct GroupSpec {
   Group group = Group::None;
   std::string_view name;  // to_string(Group): op names, traces, volume tables
   Members members = Members::Self;
@@ -35,8 +35,8 @@ struct GroupKind {
 };
 
 // Every group kind, one row per Group value.
-std::span<const GroupKind> group_kinds();
-const GroupKind& group_kind(Group g);
+std::span<const GroupSpec> group_specs();
+const GroupSpec& group_spec(Group g);
 
 // The lane of a collective over `g`; the lane an op runs on (compute unless it communicates).
 Lane lane_of(Group g);
