@@ -212,12 +212,7 @@ std::optional<cluster::ClusterState> cluster_of(const RunArgs& a) {
 // Applies the command-line layout to the configuration and validates the result; nothing runs on errors.
 Config effective_config(const RunArgs& a) {
   std::string source;
-  ConfigLoad load = load_unvalidated(a.path, source);
-  if (!load.config) {
-    for (const auto& issue : load.issues.items) std::cerr << source << ": " << issue.line() << '\n';
-    throw CLI::RuntimeError(2);
-  }
-  Config c = *load.config;
+  Config c = load_unvalidated_or_exit(a.path, source);
   if (a.ranks > 0) c.parallel.ranks = a.ranks;
   if (a.gpus_per_node > 0) c.parallel.gpus_per_node = a.gpus_per_node;
   if (const auto cl = cluster_of(a)) {  // the cluster's nodes are the layout's nodes
@@ -238,9 +233,7 @@ Config effective_config(const RunArgs& a) {
   }
   MachineLimits machine = MachineLimits::this_machine();
   if (!a.hostfile.empty()) machine.ranks_per_host = c.parallel.gpus_per_node;  // G ranks on each host
-  const ConfigIssues issues = validate(c, machine);
-  for (const auto& issue : issues.items) std::cerr << source << ": " << issue.line() << '\n';
-  if (issues.has_errors()) throw CLI::RuntimeError(2);
+  validate_or_exit(c, source, machine);
   // Never a CPU run under a cuda label: refused before mpirun starts, and before a dry run prints its line.
   if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
   if (a.die_on_rank >= c.parallel.ranks)

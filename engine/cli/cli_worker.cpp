@@ -1,7 +1,6 @@
 // `parm worker --config FILE --result FILE ...`: one rank of a distributed run. `parm run` starts it through
 // mpirun; on SLURM clusters start it directly with `srun -n P parm worker ...` (the rank comes from MPI).
 // Rank 0 gathers every rank's measurements and writes one RunResult JSON file.
-#include <mpi.h>
 #include <unistd.h>
 
 #include <array>
@@ -23,12 +22,14 @@
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/comm/comm_mpi.h"
+#include "engine/comm/mpi_world.h"
+#include "engine/comm/world_clock.h"
 #include "engine/core/config_json.h"
-#include "engine/launch/process_watch.h"
 #include "engine/core/rank_layout.h"
 #include "engine/core/run_result.h"
-#include "engine/run/trace_collection.h"
 #include "engine/core/validation.h"
+#include "engine/launch/process_watch.h"
+#include "engine/run/trace_collection.h"
 #include "engine/run/worker.h"
 
 namespace parm::cli {
@@ -50,53 +51,22 @@ struct WorkerArgs {
 // Loads and checks the configuration on this rank; returns the lines to print when it cannot run.
 std::vector<std::string> load_on_rank(const WorkerArgs& args, int world, WorkerOptions& options,
                                       Config& config) {
-  std::vector<std::string> problems;
-  ConfigLoad load = load_config_file(args.config_path);
-  if (!load.config) {
-    for (const auto& issue : load.issues.errors()) problems.push_back(args.config_path + ": " + issue.line());
-    if (problems.empty()) problems.push_back(args.config_path + ": unreadable");
-    return problems;
-  }
-  config = *load.config;
-  for (const std::string& name : args.schedules) {
-    const auto kind = parse_schedule(name);
-    if (!kind) {
-      problems.push_back("--schedules: unknown schedule '" + name + "' (one of B_DS,B_DS2,B0,S1,S1F,S2,S2F)");
-      continue;
+  const auto only_requested_schedules = [&](Config& c, std::vector<std::string>& problems) {
+    for (const std::string& name : args.schedules) {
+      const auto kind = parse_schedule(name);
+      if (!kind) {
+        problems.push_back("--schedules: unknown schedule '" + name +
+                           "' (one of B_DS,B_DS2,B0,S1,S1F,S2,S2F)");
+        continue;
+      }
+      options.schedules.push_back(*kind);
     }
-    options.schedules.push_back(*kind);
-  }
-  if (!options.schedules.empty()) config.run.schedules = options.schedules;
+    if (!options.schedules.empty()) c.run.schedules = options.schedules;
+  };
   MachineLimits machine = MachineLimits::this_machine();
   machine.host_memory_bytes =
       0;  // the launcher checked the host's share; a hostfile's hosts are not this one
-  for (const auto& issue : validate(config, machine).errors())
-    problems.push_back(args.config_path + ": " + issue.line());
-  if (const auto why = backend_unavailable(config.run.backend)) problems.push_back(*why);
-  if (config.parallel.ranks != world)
-    problems.push_back(args.config_path +
-                       ": error: parallel.ranks = " + std::to_string(config.parallel.ranks) +
-                       ": must equal the MPI world size (" + std::to_string(world) + ")");
-  return problems;
-}
-
-// Every rank's RankRunResult as JSON text, concatenated on rank 0 (sizes first, then the bytes).
-std::vector<std::string> gather_to_root(const std::string& mine, int rank, int world) {
-  const int size = static_cast<int>(mine.size());
-  std::vector<int> sizes(rank == 0 ? world : 0);
-  MPI_Gather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-  std::vector<int> displs(sizes.size(), 0);
-  std::int64_t total = 0;
-  for (std::size_t i = 0; i < sizes.size(); ++i) {
-    displs[i] = static_cast<int>(total);
-    total += sizes[i];
-  }
-  std::vector<char> all(static_cast<std::size_t>(total));
-  MPI_Gatherv(mine.data(), size, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, 0,
-              MPI_COMM_WORLD);
-  std::vector<std::string> parts;
-  for (std::size_t i = 0; i < sizes.size(); ++i) parts.emplace_back(all.data() + displs[i], sizes[i]);
-  return parts;
+  return load_rank_config(args.config_path, world, machine, only_requested_schedules, config);
 }
 
 // Temporary file + rename: `parm run` never reads a half-written result.
@@ -114,15 +84,9 @@ void write_atomically(const std::string& path, const std::string& text) {
 }
 
 void run_worker(const WorkerArgs& args) {
-  static char program[] = "parm";
-  static char* program_argv[] = {program, nullptr};
-  int argc = 1;
-  char** argv = program_argv;
-  comm::ensure_mpi_initialized(&argc, &argv);
-  exit_when_orphaned(1);  // a killed `parm run` leaves no rank behind
-  int rank = 0, world = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &world);
+  const comm::MpiWorld mpi;  // finalises MPI on every way out
+  exit_when_orphaned(1);     // a killed `parm run` leaves no rank behind
+  const int rank = mpi.rank(), world = mpi.size();
 
   WorkerOptions options;
   options.timeout = std::chrono::milliseconds(args.timeout_ms);
@@ -148,7 +112,7 @@ void run_worker(const WorkerArgs& args) {
   } catch (const std::exception& e) {
     problems.push_back(e.what());
   }
-  agree_or_exit(problems, rank, world);
+  agree_or_exit(problems, mpi);
 
   try {
     const RankLayout layout = make_rank_layout(config, rank);
@@ -162,11 +126,11 @@ void run_worker(const WorkerArgs& args) {
       profiler::OpTracer tracer(args.db_path.empty() ? 0
                                                      : expected_trace_events(config, config.run.schedules));
       if (!args.db_path.empty()) options.tracer = &tracer;
-      trace.clock.start = measure_clock_offset(MPI_COMM_WORLD);
+      trace.clock.start = comm::measure_clock_offset(mpi);
       trace.start_local_ns = profiler::now_ns();
       origin_ns = trace.start_local_ns;  // rank 0's value is the run's time origin
       RankRunResult mine_result = run_worker_rank(config, options, layout, groups);
-      trace.clock.end = measure_clock_offset(MPI_COMM_WORLD);
+      trace.clock.end = comm::measure_clock_offset(mpi);
       trace.end_local_ns = profiler::now_ns();
       const double elapsed = static_cast<double>(trace.end_local_ns - trace.start_local_ns);
       if (elapsed > 0)
@@ -177,10 +141,10 @@ void run_worker(const WorkerArgs& args) {
       mine_result.rank = rank;
       if (mine_result.host.empty()) mine_result.host = trace.host;
       result_text = to_json(mine_result).dump();
-    }  // groups freed before MPI_Finalize
-    const std::vector<std::string> parts = gather_to_root(result_text, rank, world);
+    }  // groups freed before MPI is finalised
+    const std::vector<std::string> parts = mpi.gather_to_root(result_text);
     const std::vector<RankTrace> traces =
-        args.db_path.empty() ? std::vector<RankTrace>{} : gather_traces(MPI_COMM_WORLD, trace);
+        args.db_path.empty() ? std::vector<RankTrace>{} : gather_traces(mpi, trace);
     if (rank == 0) {
       RunResult result;
       result.config = config;
@@ -219,9 +183,8 @@ void run_worker(const WorkerArgs& args) {
   } catch (const std::exception& e) {
     // One line naming the rank, then take the whole job down so no peer waits on a collective forever.
     std::cerr << "parm worker: rank " << rank << ": " << e.what() << std::endl;
-    MPI_Abort(MPI_COMM_WORLD, 3);
+    mpi.abort(3);
   }
-  finalize_mpi();
 }
 
 }  // namespace

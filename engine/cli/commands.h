@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/model/calibration.h"
+#include "engine/cli/config_loading.h"
 #include "engine/core/config.h"
 #include "engine/core/run_result.h"
+#include "engine/model/calibration.h"
 
 namespace parm::cli {
 
@@ -21,10 +22,6 @@ void add_db_commands(CLI::App& app);        // runs, show, export, import-nsys (
 void add_calibrate_command(CLI::App& app);  // calibrate and calibrate-worker (cli_calibrate.cpp)
 void add_model_commands(CLI::App& app);     // predict, recommend (cli_predict.cpp), sweep
 void add_sweep_command(CLI::App& app);      // sweep (cli_sweep.cpp)
-
-// Loads and validates CONFIG (the embedded default preset when `path` is empty). Prints warnings to stderr;
-// on any error prints one line per violated rule to stderr and throws CLI::RuntimeError(2).
-Config load_config_or_exit(const std::string& path);
 
 // How a distributed run is started (cli_run.cpp); `parm run` and `parm validate` share it.
 struct RunLaunch {

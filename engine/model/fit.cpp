@@ -1,8 +1,26 @@
 #include "engine/model/fit.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace parm {
+namespace {
+
+// 1 - SS_res / SS_tot of the unweighted residuals (1 when every time is the same).
+double r_squared(const std::vector<FitSample>& samples, double alpha, double beta) {
+  double mean = 0;
+  for (const auto& s : samples) mean += s.t;
+  mean /= static_cast<double>(samples.size());
+  double ss_res = 0, ss_tot = 0;
+  for (const auto& s : samples) {
+    const double r = s.t - (alpha + beta * s.n);
+    ss_res += r * r;
+    ss_tot += (s.t - mean) * (s.t - mean);
+  }
+  return ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+}
+
+}  // namespace
 
 LinearFit fit_alpha_beta(const std::vector<FitSample>& samples) {
   double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
@@ -22,17 +40,59 @@ LinearFit fit_alpha_beta(const std::vector<FitSample>& samples) {
   f.beta = (sw * sxy - sx * sy) / det;
   f.alpha = (sy - f.beta * sx) / sw;
   f.samples = static_cast<int>(samples.size());
-  double mean = 0;
-  for (const auto& s : samples) mean += s.t;
-  mean /= static_cast<double>(samples.size());
-  double ss_res = 0, ss_tot = 0;
-  for (const auto& s : samples) {
-    const double r = s.t - (f.alpha + f.beta * s.n);
-    ss_res += r * r;
-    ss_tot += (s.t - mean) * (s.t - mean);
-  }
-  f.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+  f.r2 = r_squared(samples, f.alpha, f.beta);
   return f;
+}
+
+GuardedFit fit_measured(const std::vector<FitSample>& samples) {
+  GuardedFit g;
+  try {
+    g.line = fit_alpha_beta(samples);
+    g.fitted = true;
+  } catch (const std::invalid_argument&) {
+    return g;  // fewer than two sizes: reported as not fitted
+  }
+  if (g.line.beta < 0) {
+    // A negative slope would predict negative times for large messages and is refused on load: store the
+    // constant that fits best, the mean time.
+    double mean = 0;
+    for (const FitSample& x : samples) mean += x.t;
+    g.line.alpha = mean / double(samples.size());
+    g.line.beta = 0;
+    g.line.r2 = 0;
+    return g;
+  }
+  if (g.line.alpha >= 0) return g;
+  double num = 0, den = 0;
+  for (const FitSample& x : samples) {
+    num += x.n / x.t;
+    den += (x.n / x.t) * (x.n / x.t);
+  }
+  if (den <= 0) return g;
+  g.line.alpha = 0;
+  g.line.beta = num / den;
+  g.line.r2 = r_squared(samples, 0, g.line.beta);
+  g.through_origin = true;
+  return g;
+}
+
+GuardedFit fit_nonnegative_line(const std::vector<FitSample>& samples) {
+  const double n = double(samples.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const FitSample& f : samples) {
+    sx += f.n;
+    sy += f.t;
+    sxx += f.n * f.n;
+    sxy += f.n * f.t;
+  }
+  GuardedFit g;
+  const double den = n * sxx - sx * sx;
+  g.line.beta = den > 0 ? std::max(0.0, (n * sxy - sx * sy) / den) : 0.0;
+  g.line.alpha = n > 0 ? std::max(0.0, (sy - g.line.beta * sx) / n) : 0.0;
+  g.line.r2 = n > 0 ? r_squared(samples, g.line.alpha, g.line.beta) : 1.0;
+  g.line.samples = static_cast<int>(n);
+  g.fitted = n > 0;
+  return g;
 }
 
 }  // namespace parm

@@ -6,15 +6,10 @@
 namespace parm {
 namespace {
 
-constexpr int kPingTag = 0x7a11;
-
 // A flat byte image of one RankTrace: header ints, names as NUL-terminated strings, then the POD events.
-std::vector<char> serialize(const RankTrace& t) {
-  std::vector<char> out;
-  auto put = [&out](const void* p, std::size_t n) {
-    const char* c = static_cast<const char*>(p);
-    out.insert(out.end(), c, c + n);
-  };
+std::string serialize(const RankTrace& t) {
+  std::string out;
+  auto put = [&out](const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); };
   const std::int64_t header[6] = {t.rank,
                                   static_cast<std::int64_t>(t.names.size()),
                                   static_cast<std::int64_t>(t.events.size()),
@@ -66,74 +61,15 @@ RankTrace deserialize(const char* p, std::size_t size) {
 
 }  // namespace
 
-profiler::ClockOffset measure_clock_offset(MPI_Comm comm, int rounds) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  profiler::ClockOffset mine;
-  for (int peer = 1; peer < size; ++peer) {
-    if (rank == 0) {
-      std::vector<profiler::PingSample> samples;
-      for (int i = 0; i < rounds; ++i) {
-        profiler::PingSample s;
-        s.local_send_ns = profiler::now_ns();
-        MPI_Send(&s.local_send_ns, 1, MPI_INT64_T, peer, kPingTag, comm);
-        MPI_Recv(&s.remote_ns, 1, MPI_INT64_T, peer, kPingTag, comm, MPI_STATUS_IGNORE);
-        s.local_recv_ns = profiler::now_ns();
-        samples.push_back(s);
-      }
-      const profiler::ClockOffset o = profiler::estimate_offset(samples);
-      const double pair[2] = {o.offset_ns, o.uncertainty_ns};
-      MPI_Send(pair, 2, MPI_DOUBLE, peer, kPingTag, comm);
-    } else if (rank == peer) {
-      for (int i = 0; i < rounds; ++i) {
-        std::int64_t ping = 0;
-        MPI_Recv(&ping, 1, MPI_INT64_T, 0, kPingTag, comm, MPI_STATUS_IGNORE);
-        const std::int64_t now = profiler::now_ns();
-        MPI_Send(&now, 1, MPI_INT64_T, 0, kPingTag, comm);
-      }
-      double pair[2] = {0, 0};
-      MPI_Recv(pair, 2, MPI_DOUBLE, 0, kPingTag, comm, MPI_STATUS_IGNORE);
-      mine = {pair[0], pair[1]};
-    }
+std::vector<RankTrace> gather_traces(const comm::MpiWorld& world, const RankTrace& trace) {
+  std::vector<std::string> parts;
+  try {
+    parts = world.gather_to_root(serialize(trace));
+  } catch (const std::length_error& e) {
+    throw std::runtime_error(std::string("trace gather: ") + e.what() + "; trace fewer iterations");
   }
-  return mine;
-}
-
-std::vector<RankTrace> gather_traces(MPI_Comm comm, const RankTrace& trace) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  const std::vector<char> bytes = serialize(trace);
-  // Sizes as int64 so a large trace is refused clearly instead of overflowing MPI's int counts.
-  const std::int64_t n = static_cast<std::int64_t>(bytes.size());
-  std::vector<std::int64_t> sizes(rank == 0 ? size : 0);
-  MPI_Gather(&n, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, 0, comm);
   std::vector<RankTrace> out;
-  if (rank == 0) {
-    std::int64_t total = 0;
-    for (auto s : sizes) total += s;
-    if (total > INT32_MAX)
-      throw std::runtime_error("trace gather: " + std::to_string(total) +
-                               " bytes exceed one MPI message; trace fewer iterations");
-  }
-  std::vector<int> counts, displs;
-  std::vector<char> all;
-  if (rank == 0) {
-    int offset = 0;
-    for (auto s : sizes) {
-      counts.push_back(static_cast<int>(s));
-      displs.push_back(offset);
-      offset += static_cast<int>(s);
-    }
-    all.resize(static_cast<std::size_t>(offset));
-  }
-  MPI_Gatherv(bytes.data(), static_cast<int>(n), MPI_CHAR, all.data(), counts.data(), displs.data(), MPI_CHAR,
-              0, comm);
-  if (rank == 0)
-    for (int r = 0; r < size; ++r)
-      out.push_back(deserialize(all.data() + displs[static_cast<std::size_t>(r)],
-                                static_cast<std::size_t>(counts[static_cast<std::size_t>(r)])));
+  for (const std::string& part : parts) out.push_back(deserialize(part.data(), part.size()));
   return out;
 }
 

@@ -1,23 +1,18 @@
-// From per-rank op traces to one stored run: clock offsets to rank 0 by ping-pong at the start and end of a
-// run, the gather of every rank's events to rank 0, and their conversion to aligned, run-relative database
-// rows.
+// From per-rank op traces to one stored run: the gather of every rank's events to rank 0 (the clock offsets
+// measured at the start and end of a run come from engine/comm/world_clock.h), and their conversion to
+// aligned, run-relative database rows.
 #pragma once
-
-#include <mpi.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "db/database.h"
+#include "engine/comm/mpi_world.h"
 #include "profiler/clock_alignment.h"
 #include "profiler/op_tracer.h"
 
 namespace parm {
-
-// Collective over `comm`: every rank gets its clock's offset to rank 0 (rank 0: zero). `rounds` ping-pongs
-// per rank; the shortest round trip wins.
-profiler::ClockOffset measure_clock_offset(MPI_Comm comm, int rounds = 16);
 
 struct RankTrace {
   int rank = 0;
@@ -31,7 +26,7 @@ struct RankTrace {
 };
 
 // Rank 0 receives every rank's trace (index = rank); other ranks get an empty vector.
-std::vector<RankTrace> gather_traces(MPI_Comm comm, const RankTrace& mine);
+std::vector<RankTrace> gather_traces(const comm::MpiWorld& world, const RankTrace& mine);
 
 // Writes the ranks and their events, times shifted onto rank 0's clock (offset interpolated between the start
 // and end measurements) and made relative to `origin_ns` (rank 0's clock). Returns the alignment uncertainty

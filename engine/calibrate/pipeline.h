@@ -1,0 +1,22 @@
+// The fused pipeline's overhead: what the model's per-step prices (from the p2p, AlltoAll and AllGather fits)
+// miss when the executor runs a fused SAA pipeline (lane handoffs per step, the placement copies, a gather
+// over a group of one), fitted per stage-step against the bytes of one step: "pipeline".
+#pragma once
+
+#include <ostream>
+#include <vector>
+
+#include "engine/calibrate/harness.h"
+#include "engine/calibrate/measurement.h"
+#include "engine/comm/communicator.h"
+#include "engine/core/config.h"
+#include "engine/core/rank_layout.h"
+
+namespace parm::calibrate {
+
+// Appends "pipeline" (EP) to `fits`; needs the "p2p" and "alltoall" fits already in `fits` (not measured
+// without them, or with an EP group of one rank).
+void time_pipeline(const Config& config, const RankLayout& layout, comm::CommGroups& groups,
+                   const Harness& harness, std::vector<Measurement>& fits, std::ostream& table);
+
+}  // namespace parm::calibrate

@@ -1,0 +1,157 @@
+// The calibration library (engine/calibrate) on 2 and 4 ranks: the sweep, the harness's one way of timing
+// an op (median call of the slowest rank), the concurrent timing behind the interference factor, and the
+// collective, sync and fused-pipeline families on a real layout's communicators, checked by what they fit.
+// Every rank enters the same collectives before asserting (tests/engine/mpi_test_main.h).
+#include <QtTest>
+#include <atomic>
+#include <chrono>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/calibrate/collectives.h"
+#include "engine/calibrate/harness.h"
+#include "engine/calibrate/overheads.h"
+#include "engine/calibrate/pipeline.h"
+#include "engine/comm/comm_mpi.h"
+#include "engine/comm/mpi_world.h"
+#include "engine/core/rank_layout.h"
+#include "tests/engine/mpi_test_main.h"
+
+using namespace parm;
+using namespace parm::calibrate;
+using parm::test::world_size;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Static: MPI is finalised by the test main, and the world's destructor then finds it finalised.
+const comm::MpiWorld& world() {
+  static const comm::MpiWorld w;
+  return w;
+}
+
+SweepOptions quick_sweep() {
+  SweepOptions s;
+  s.begin = 4096;
+  s.end = 65536;
+  s.iters = 3;
+  s.warmup = 1;
+  s.quick = true;
+  return s;
+}
+
+// EP 2 with MP 1 on 2 ranks; EP 2 with MP = ESP 2 on 4.
+Config layout_config() {
+  Config c;
+  c.name = "calibrate-test";
+  c.layer.batch = 2;
+  c.layer.seq_len = 8;
+  c.layer.hidden = 8;
+  c.layer.ffn_hidden = 16;
+  c.layer.num_experts = 8;
+  c.layer.top_k = 2;
+  const int n = world_size() >= 4 ? 2 : 1;
+  c.parallel = {world_size(), world_size(), n, n};
+  return c;
+}
+
+const Measurement* find(const std::vector<Measurement>& fits, const std::string& op) {
+  for (const Measurement& m : fits)
+    if (m.op == op) return &m;
+  return nullptr;
+}
+
+}  // namespace
+
+class TestCalibrate : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void sweepSizesFollowNcclTests() {
+    QCOMPARE(sweep_sizes(64 * 1024, 16 * 1024 * 1024, 4, false),
+             (std::vector<std::int64_t>{65536, 262144, 1048576, 4194304, 16777216}));
+    QCOMPARE(sweep_sizes(64 * 1024, 16 * 1024 * 1024, 4, true),
+             (std::vector<std::int64_t>{65536, 1048576, 16777216}));
+    QCOMPARE(sweep_sizes(1000, 1000, 2, true), (std::vector<std::int64_t>{1000}));
+    QCOMPARE(sweep_sizes(1000, 3000, 2, false), (std::vector<std::int64_t>{1000, 2000}));
+  }
+
+  // The last rank's calls take 20 ms: every rank reports at least that. One slow call in five on every rank
+  // does not move the median.
+  void timeOpIsTheMedianCallOfTheSlowestRank() {
+    SweepOptions s = quick_sweep();
+    s.iters = 5;
+    s.warmup = 0;
+    const Harness harness(world(), s);
+    const bool last = world().rank() == world().size() - 1;
+    const double slowest = harness.time_op([&] {
+      if (last) std::this_thread::sleep_for(20ms);
+    });
+    int call = 0;
+    const double median = harness.time_op([&] {
+      if (call++ == 0) std::this_thread::sleep_for(200ms);
+    });
+    QVERIFY2(slowest >= 20.0, qPrintable(QString::number(slowest)));
+    QVERIFY2(median < 200.0, qPrintable(QString::number(median)));
+    QCOMPARE(call, 5);
+  }
+
+  void timeOpDuringRunsTheBackgroundBesideTheOp() {
+    const Harness harness(world(), quick_sweep());
+    std::atomic<int> background{0};
+    int op = 0;
+    const double t = harness.time_op_during(
+        [&] {
+          ++op;
+          std::this_thread::sleep_for(2ms);
+        },
+        [&] { ++background; });
+    QCOMPARE(background.load(), quick_sweep().iters);
+    QCOMPARE(op, quick_sweep().warmup + quick_sweep().iters);
+    QVERIFY2(t >= 2.0, qPrintable(QString::number(t)));
+  }
+
+  // The families on the layout's groups: what each fits, on which communicator and group size, and the
+  // pipeline's step sizes (size / W floats, one EP peer's chunk).
+  void familiesFitTheLayoutsGroups() {
+    const Config c = layout_config();
+    const RankLayout layout = make_rank_layout(c, world().rank());
+    comm::CommGroups groups = comm::make_mpi_groups(layout, 20'000ms);
+    const Harness harness(world(), quick_sweep());
+    std::vector<Measurement> fits;
+    std::ostringstream table;
+    const double interference = time_collectives(c, groups, harness, fits, table);
+    time_sync_overheads(c, groups, harness, fits, table);
+    time_pipeline(c, layout, groups, harness, fits, table);
+    world().barrier();
+
+    const int w = groups.ep->size(), n = groups.mp->size();
+    QCOMPARE(w, 2);
+    QVERIFY(interference >= 1.0);
+    const Measurement* a2a = find(fits, "alltoall");
+    QVERIFY(a2a);
+    QCOMPARE(a2a->communicator, std::string("EP"));
+    QCOMPARE(a2a->group_size, w);
+    QCOMPARE(a2a->samples.size(), std::size_t(3));
+    QVERIFY(a2a->fit.fitted);
+    QVERIFY(a2a->fit.line.alpha >= 0 && a2a->fit.line.beta >= 0);
+    QVERIFY(find(fits, "p2p"));
+    QVERIFY(find(fits, "sync"));
+    QCOMPARE(find(fits, "allgather") != nullptr, n > 1);  // a group of one is not measured
+    QCOMPARE(find(fits, "sync_mp") != nullptr, n > 1);
+    const Measurement* pipe = find(fits, "pipeline");
+    QVERIFY(pipe);
+    QCOMPARE(pipe->group_size, w);
+    std::vector<double> steps;
+    for (const FitSample& s : pipe->samples) steps.push_back(s.n);
+    QCOMPARE(steps, (std::vector<double>{4096.0 / w, 16384.0 / w, 65536.0 / w}));
+    QVERIFY(pipe->fit.fitted);
+    const std::string header = "# pipeline (SAA over 2 steps, MP " + std::to_string(n) + ")";
+    QVERIFY2(table.str().find(header) != std::string::npos, qPrintable(QString::fromStdString(table.str())));
+  }
+};
+
+PARM_MPI_QTEST_MAIN(TestCalibrate)
+#include "test_engine_calibrate_mpi.moc"
