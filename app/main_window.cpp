@@ -33,6 +33,7 @@
 #include "app/launch/recent_projects.h"
 #include "app/models/run_list_model.h"
 #include "app/timeline/timeline_widget.h"
+#include "app/tone_delegate.h"
 
 namespace parm::app {
 
@@ -73,6 +74,7 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
 
   runsView_->setObjectName("runsView");
   runsView_->setModel(project_->runs());
+  runsView_->setItemDelegate(new ToneDelegate(runsView_));
   runsView_->setSelectionBehavior(QAbstractItemView::SelectRows);
   runsView_->setSelectionMode(QAbstractItemView::SingleSelection);
   runsView_->verticalHeader()->hide();
