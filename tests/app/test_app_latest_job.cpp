@@ -115,22 +115,34 @@ class TestLatestJob : public QObject {
     QCOMPARE(job.staleCount(), 1);
   }
 
+  // A job that has begun runs to its end before the owner is gone; one that has not begun is skipped.
   void destructionWaitsForTheJobInFlight() {
     auto finished = std::make_shared<std::atomic<bool>>(false);
+    auto queuedRan = std::make_shared<std::atomic<bool>>(false);
     bool delivered = false;
     {
       LatestJob job;
+      QSemaphore started;
       job.start(
-          [finished] {
+          [finished, &started] {
+            started.release();
             QThread::msleep(100);
             *finished = true;
             return 0;
           },
           [&](int) { delivered = true; });
+      QVERIFY(started.tryAcquire(1, 10000));  // running: a newer start() no longer skips it
+      job.start(
+          [queuedRan] {
+            *queuedRan = true;
+            return 0;
+          },
+          [&](int) { delivered = true; });
     }
-    QVERIFY(finished->load());  // the destructor waited
+    QVERIFY(finished->load());    // the destructor waited for the running job
+    QVERIFY(!queuedRan->load());  // and skipped the queued one
     QCoreApplication::processEvents();
-    QVERIFY(!delivered);  // and nothing reached the destroyed owner
+    QVERIFY(!delivered);  // nothing reached the destroyed owner
   }
 };
 

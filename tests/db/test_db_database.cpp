@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "db/database.h"
+#include "db/run_queries.h"
 #include "db/timeline_query.h"
 
 using parm::db::Database;
@@ -240,6 +241,24 @@ class TestDbDatabase : public QObject {
     QVERIFY(reader.data_version() != v0);
     const std::int64_t v1 = reader.data_version();
     QCOMPARE(reader.data_version(), v1);
+  }
+
+  // The newest run of a kind, complete or not, answered in SQL.
+  void latestRunOfKind() {
+    const std::string path = file("latest.parm");
+    Database db = Database::open(path, true);
+    QVERIFY(!parm::db::latest_run_of_kind(db, "measured", false));
+    const std::int64_t a = db.begin_run(run_info("a", 1));
+    db.finish_run(a);
+    auto validation = run_info("v", 1);
+    validation.kind = "validation";
+    const std::int64_t v = db.begin_run(validation);
+    db.finish_run(v);
+    const std::int64_t b = db.begin_run(run_info("b", 1));  // measured, still incomplete
+    QCOMPARE(parm::db::latest_run_of_kind(db, "measured", false), std::optional<std::int64_t>(b));
+    QCOMPARE(parm::db::latest_run_of_kind(db, "measured", true), std::optional<std::int64_t>(a));
+    QCOMPARE(parm::db::latest_run_of_kind(db, "validation", true), std::optional<std::int64_t>(v));
+    QVERIFY(!parm::db::latest_run_of_kind(db, "calibration", false));
   }
 
   void internIsStableAcrossConnections() {
