@@ -5,6 +5,7 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
+#include <QEventLoop>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -20,6 +21,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
 
@@ -308,6 +310,13 @@ QString MainWindow::saveScreenshots(const QString& dir) {
     if (page == TimelinePage) {
       timeline_->fitToView();  // the window may have been resized since the run was loaded
       QApplication::processEvents();
+    }
+    if (page == ComparePage && compare_->recommendationPending()) {
+      // The recommendation is computed on a worker: grab the page once it is shown (30 s at most).
+      QEventLoop loop;
+      connect(compare_, &ComparisonPage::recommendationChanged, &loop, &QEventLoop::quit);
+      QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+      loop.exec();
     }
     const QString path = QDir(dir).filePath(QString::fromLatin1(names[page]) + ".png");
     if (!grab().save(path)) error = tr("Cannot write %1").arg(path);
