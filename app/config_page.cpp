@@ -24,6 +24,7 @@
 #include "app/models/collective_volumes_model.h"
 #include "app/models/config_issues_model.h"
 #include "app/models/derived_sizes_model.h"
+#include "app/tone_delegate.h"
 #include "engine/core/config_json.h"
 #include "engine/core/json_input.h"
 #include "resources/presets.h"
@@ -138,6 +139,7 @@ ConfigPage::ConfigPage(QWidget* parent)
   editor_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
   editor_->setObjectName("configJson");
   issuesView_->setModel(issues_);
+  issuesView_->setItemDelegate(new ToneDelegate(issuesView_));
   issuesView_->horizontalHeader()->setStretchLastSection(true);
   issuesView_->verticalHeader()->hide();
   generalMessages_->setObjectName("generalMessages");

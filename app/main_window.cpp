@@ -5,6 +5,7 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
+#include <QEventLoop>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -20,6 +21,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
 
@@ -33,6 +35,7 @@
 #include "app/launch/recent_projects.h"
 #include "app/models/run_list_model.h"
 #include "app/timeline/timeline_widget.h"
+#include "app/tone_delegate.h"
 
 namespace parm::app {
 
@@ -73,6 +76,7 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
 
   runsView_->setObjectName("runsView");
   runsView_->setModel(project_->runs());
+  runsView_->setItemDelegate(new ToneDelegate(runsView_));
   runsView_->setSelectionBehavior(QAbstractItemView::SelectRows);
   runsView_->setSelectionMode(QAbstractItemView::SingleSelection);
   runsView_->verticalHeader()->hide();
@@ -306,6 +310,13 @@ QString MainWindow::saveScreenshots(const QString& dir) {
     if (page == TimelinePage) {
       timeline_->fitToView();  // the window may have been resized since the run was loaded
       QApplication::processEvents();
+    }
+    if (page == ComparePage && compare_->recommendationPending()) {
+      // The recommendation is computed on a worker: grab the page once it is shown (30 s at most).
+      QEventLoop loop;
+      connect(compare_, &ComparisonPage::recommendationChanged, &loop, &QEventLoop::quit);
+      QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+      loop.exec();
     }
     const QString path = QDir(dir).filePath(QString::fromLatin1(names[page]) + ".png");
     if (!grab().save(path)) error = tr("Cannot write %1").arg(path);

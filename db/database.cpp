@@ -426,6 +426,17 @@ std::vector<LaneName> Database::lane_names(std::int64_t run) const {
   return out;
 }
 
+std::int64_t Database::data_version() const noexcept {
+  try {
+    Stmt s(db_, "PRAGMA data_version");
+    const std::int64_t version = s.step() ? s.i64(0) : -1;
+    s.reset();
+    return version;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 void Database::add_calibration(std::int64_t run, const std::vector<CalibrationRow>& fits) {
   Transaction tx(db_);
   Stmt s(

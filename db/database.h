@@ -140,6 +140,9 @@ class Database {
   void add_predictions(std::int64_t run, std::span<const EventRow> rows);
   std::vector<EventRow> predictions(std::int64_t run) const;  // ordered by (schedule, rank, start_ns)
   std::vector<LaneName> lane_names(std::int64_t run) const;   // ordered by (rank, lane)
+  // PRAGMA data_version: changes when another connection commits to the file (a viewer polls it to re-read
+  // only after a change); -1 when it cannot be read.
+  std::int64_t data_version() const noexcept;
 
   sqlite3* handle() const { return db_; }  // for importers/exporters in db/
 

@@ -18,6 +18,7 @@
 
 #include "app/compare/comparison_model.h"
 #include "app/compare/op_delta_model.h"
+#include "app/models/latest_job.h"
 #include "db/database.h"
 #include "engine/model/calibration.h"
 #include "engine/model/run_comparison.h"
@@ -42,10 +43,43 @@ QTableView* makeTable(QAbstractItemModel* model, QWidget* parent) {
 
 }  // namespace
 
+// What the recommendation box shows; computed on the worker from plain values (no widget is touched there).
+struct RecommendationView {
+  QString chosen, reason, source, error;
+};
+
+namespace {
+
+RecommendationView computeRecommendation(const QString& dbPath, qint64 runId,
+                                         const QString& calibrationPath) {
+  RecommendationView view;
+  try {
+    const auto db = db::Database::open(dbPath.toStdString(), false);
+    std::optional<Calibration> calib;
+    if (!calibrationPath.isEmpty()) calib = load_calibration_file(calibrationPath.toStdString());
+    const nlohmann::json rec = recommendation_for_run(db, runId, calib ? &*calib : nullptr);
+    const nlohmann::json& layer = rec["layers"].at(0);
+    view.chosen = QString::fromStdString(layer.value("chosen", std::string()));
+    view.reason = QString::fromStdString(layer.value("reason", std::string()));
+    if (view.reason.isEmpty() && layer.contains("measured_best"))
+      view.reason =
+          ComparisonPage::tr("predicted best %1, measured best %2 (a grid validation stores no reason)")
+              .arg(view.chosen, QString::fromStdString(layer["measured_best"].get<std::string>()));
+    view.source = QString::fromStdString(rec.value("source", std::string()));
+  } catch (const std::exception& e) {
+    view = {};
+    view.error = oneLine(e);
+  }
+  return view;
+}
+
+}  // namespace
+
 ComparisonPage::ComparisonPage(QWidget* parent)
     : QWidget(parent),
       comparison_(new ComparisonModel(this)),
       deltas_(new OpDeltaModel(this)),
+      recommendationJob_(new LatestJob(this)),
       comparisonProxy_(new QSortFilterProxyModel(this)),
       deltaProxy_(new QSortFilterProxyModel(this)) {
   // Sort on the raw values, not on the formatted text.
@@ -211,30 +245,34 @@ void ComparisonPage::chooseCalibration() {
   if (!path.isEmpty()) setCalibrationPath(path);
 }
 
+bool ComparisonPage::recommendationPending() const {
+  return recommendationJob_->pending();
+}
+
 void ComparisonPage::updateRecommendation() {
+  if (runId_ <= 0) {  // nothing to compute: cleared at once, and anything in flight is dropped
+    recommendationJob_->cancel();
+    showRecommendation({});
+    return;
+  }
   recommended_.clear();
   reason_.clear();
-  QString source, error;
-  if (runId_ > 0) {
-    try {
-      const auto db = db::Database::open(dbPath_.toStdString(), false);
-      std::optional<Calibration> calib;
-      if (!calibrationPath_.isEmpty()) calib = load_calibration_file(calibrationPath_.toStdString());
-      const nlohmann::json rec = recommendation_for_run(db, runId_, calib ? &*calib : nullptr);
-      const nlohmann::json& layer = rec["layers"].at(0);
-      recommended_ = QString::fromStdString(layer.value("chosen", std::string()));
-      reason_ = QString::fromStdString(layer.value("reason", std::string()));
-      if (reason_.isEmpty() && layer.contains("measured_best"))
-        reason_ = tr("predicted best %1, measured best %2 (a grid validation stores no reason)")
-                      .arg(recommended_, QString::fromStdString(layer["measured_best"].get<std::string>()));
-      source = QString::fromStdString(rec.value("source", std::string()));
-    } catch (const std::exception& e) {
-      error = oneLine(e);
-    }
-  }
+  chosen_->setText(tr("Computing the recommendation..."));
+  reasonLabel_->clear();
+  source_->clear();
+  recommendationJob_->start(
+      [dbPath = dbPath_, runId = runId_, calibration = calibrationPath_] {
+        return computeRecommendation(dbPath, runId, calibration);
+      },
+      [this](const RecommendationView& view) { showRecommendation(view); });
+}
+
+void ComparisonPage::showRecommendation(const RecommendationView& view) {
+  recommended_ = view.chosen;
+  reason_ = view.reason;
   chosen_->setText(recommended_.isEmpty() ? tr("No recommendation") : recommended_);
-  reasonLabel_->setText(error.isEmpty() ? reason_ : error);
-  source_->setText(source);
+  reasonLabel_->setText(view.error.isEmpty() ? reason_ : view.error);
+  source_->setText(view.source);
   emit recommendationChanged(recommended_, reason_);
 }
 

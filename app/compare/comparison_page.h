@@ -1,6 +1,8 @@
 // The comparison page of one run: the schedules table (ComparisonModel), per-op deltas between two schedules
 // or measured vs predicted (OpDeltaModel, filtered by the timeline's range selection), and the recommendation
 // with its reason (from the validation report that measured the run, else computed with a calibration file).
+// The recommendation runs the cost model, so it is computed on a worker (LatestJob): only the newest result
+// is shown, and the page stays responsive while it is computed.
 #pragma once
 
 #include <QString>
@@ -15,7 +17,9 @@ class QTableView;
 namespace parm::app {
 
 class ComparisonModel;
+class LatestJob;
 class OpDeltaModel;
+struct RecommendationView;
 
 class ComparisonPage : public QWidget {
   Q_OBJECT
@@ -37,6 +41,10 @@ class ComparisonPage : public QWidget {
   OpDeltaModel* opDeltaModel() const { return deltas_; }
   QString recommendedSchedule() const { return recommended_; }
   QString recommendationReason() const { return reason_; }
+  // True while the recommendation of the current run and calibration is being computed; then
+  // recommendationChanged carries it.
+  bool recommendationPending() const;
+  LatestJob* recommendationJob() const { return recommendationJob_; }
 
  public Q_SLOTS:
   // A range of the run in run-origin ns (the timeline's selection): the per-op table keeps the events in it.
@@ -50,6 +58,7 @@ class ComparisonPage : public QWidget {
 
  private:
   void updateRecommendation();
+  void showRecommendation(const RecommendationView& view);
   void updateDeltaControls();
   void updateRangeLabel();
   void chooseCalibration();
@@ -61,6 +70,7 @@ class ComparisonPage : public QWidget {
 
   ComparisonModel* comparison_;
   OpDeltaModel* deltas_;
+  LatestJob* recommendationJob_;
   QSortFilterProxyModel* comparisonProxy_;
   QSortFilterProxyModel* deltaProxy_;
   QLabel* title_;

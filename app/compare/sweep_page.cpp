@@ -34,6 +34,7 @@
 #include "app/compare/schedule_colors.h"
 #include "app/compare/sweep_model.h"
 #include "db/database.h"
+#include "db/run_queries.h"
 
 namespace parm::app {
 namespace {
@@ -135,11 +136,9 @@ bool SweepPage::setRun(const QString& dbPath, qint64 runId) {
     const auto db = db::Database::open(dbPath.toStdString(), false);
     const auto run = db.run(runId);
     if (!run || run->kind != "validation") {
-      validationRun = 0;
-      for (const auto& r : db.runs())
-        if (r.kind == "validation" && r.complete) validationRun = std::max<qint64>(validationRun, r.id);
-      if (validationRun == 0)
-        throw db::DbError(dbPath.toStdString() + ": no validation run (parm validate --db)");
+      const std::optional<std::int64_t> latest = db::latest_run_of_kind(db, "validation", true);
+      if (!latest) throw db::DbError(dbPath.toStdString() + ": no validation run (parm validate --db)");
+      validationRun = *latest;
     }
   } catch (const std::exception& e) {
     error = QString::fromStdString(e.what()).replace(QLatin1Char('\n'), QLatin1Char(' '));

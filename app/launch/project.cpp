@@ -1,7 +1,5 @@
 #include "app/launch/project.h"
 
-#include <sqlite3.h>
-
 #include <QDateTime>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
@@ -103,14 +101,7 @@ bool Project::refresh() {
 }
 
 qint64 Project::dataVersion() const {
-  if (!db_ || !db_->handle()) return -1;
-  sqlite3_stmt* stmt = nullptr;
-  qint64 version = -1;
-  if (sqlite3_prepare_v2(db_->handle(), "PRAGMA data_version", -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW)
-    version = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  return version;
+  return db_ ? db_->data_version() : -1;
 }
 
 QString Project::fileSignature() const {

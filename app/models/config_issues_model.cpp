@@ -1,8 +1,8 @@
 #include "app/models/config_issues_model.h"
 
-#include <QBrush>
-#include <QColor>
 #include <QStringList>
+
+#include "app/models/tone.h"
 
 namespace parm::app {
 
@@ -58,10 +58,9 @@ QVariant ConfigIssuesModel::data(const QModelIndex& index, int role) const {
       return {};
     case Qt::ToolTipRole:
       return QString::fromStdString(issue.line());
-    case Qt::ForegroundRole:
-      return index.column() == SeverityColumn
-                 ? QVariant(QBrush(error ? QColor(0xc0, 0x20, 0x20) : QColor(0xa0, 0x60, 0x00)))
-                 : QVariant();
+    case ToneRole:
+      return index.column() == SeverityColumn ? QVariant(int(error ? Tone::Error : Tone::Warning))
+                                              : QVariant();
     case FieldRole:
       return QString::fromStdString(issue.field);
     case IsErrorRole:

@@ -1,10 +1,9 @@
 #include "app/models/run_list_model.h"
 
-#include <QBrush>
-#include <QColor>
 #include <algorithm>
 #include <unordered_map>
 
+#include "app/models/tone.h"
 #include "db/database.h"
 
 namespace parm::app {
@@ -105,9 +104,8 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
       return index.column() == IdColumn || index.column() == RanksColumn || index.column() == EventsColumn
                  ? QVariant(int(Qt::AlignRight | Qt::AlignVCenter))
                  : QVariant();
-    case Qt::ForegroundRole:
-      return index.column() == StatusColumn && !r.complete ? QVariant(QBrush(QColor(0xa0, 0x60, 0x00)))
-                                                           : QVariant();
+    case ToneRole:
+      return index.column() == StatusColumn && !r.complete ? QVariant(int(Tone::Warning)) : QVariant();
     case Qt::ToolTipRole:
       return r.complete ? QVariant()
                         : QVariant(tr("Run %1 is still being written, or its process was killed").arg(r.id));

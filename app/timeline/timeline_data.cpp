@@ -1,7 +1,5 @@
 #include "app/timeline/timeline_data.h"
 
-#include <sqlite3.h>
-
 #include <QHash>
 #include <algorithm>
 #include <exception>
@@ -12,41 +10,10 @@
 #include <unordered_map>
 
 #include "db/database.h"
+#include "db/timeline_query.h"
 
 namespace parm::app {
 namespace {
-
-// RAII prepared statement; any SQLite failure becomes a one-line DbError naming the file.
-class Statement {
- public:
-  Statement(sqlite3* db, const QString& path, const char* sql) : db_(db), path_(path) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail();
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  bool step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) fail();
-    return false;
-  }
-  std::int64_t i64(int c) const { return sqlite3_column_int64(stmt_, c); }
-  int i32(int c) const { return sqlite3_column_int(stmt_, c); }
-  QString text(int c) const {
-    return QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c)),
-                             sqlite3_column_bytes(stmt_, c));
-  }
-
- private:
-  [[noreturn]] void fail() const {
-    throw db::DbError(path_.toStdString() + ": cannot read events: " + sqlite3_errmsg(db_));
-  }
-  sqlite3* db_;
-  QString path_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
 
 OpClass classOf(const QString& op) {
   if (op.startsWith(QLatin1String("SAA"))) return OpClass::PipelineSaa;
@@ -134,59 +101,39 @@ bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t pred
       return it->second;
     };
 
-    // event_kinds once, then the narrow event_spans table in its clustered (rank, start) order: the order
-    // rows need, and half the columns of the `events` view.
+    // Each op kind once, then the spans in (rank, start) order (db/timeline_query.h).
     struct Kind {
       std::int32_t lane, schedule, phase, op, group, purpose, comm, chunk;
     };
-    std::unordered_map<std::int64_t, Kind> kinds;
-    {
-      Statement k(
-          db.handle(), path,
-          "SELECT id, lane, schedule, phase, op, grp, purpose, comm, chunk FROM event_kinds WHERE run = ?1");
-      k.bind(1, run);
-      while (k.step())
-        kinds[k.i64(0)] = {k.i32(1), k.i32(2), k.i32(3), k.i32(4), k.i32(5), k.i32(6), k.i32(7), k.i32(8)};
-    }
+    // Names are resolved in the kinds map's order, as before the reader moved to db/ (same string table).
+    std::unordered_map<std::int64_t, db::EventKindRow> kinds;
+    for (const db::EventKindRow& k : db::event_kinds(db, run)) kinds[k.id] = k;
     std::unordered_map<std::int64_t, Kind> resolved;
-    for (auto& [id, kd] : kinds) {
-      Kind r = kd;
-      r.schedule = section(kd.schedule);
-      r.op = str(kd.op);
-      r.group = str(kd.group);
-      r.purpose = str(kd.purpose);
-      resolved[id] = r;
-    }
-    {
-      const std::int64_t count = db.event_count(run);
-      measured_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(count, 0)));
-      Statement s(
-          db.handle(), path,
-          "SELECT rank, kind, iteration, bytes, seq, start_ns, end_ns FROM event_spans WHERE run = ?1 "
-          "ORDER BY rank, start_ns");
-      s.bind(1, run);
-      while (s.step()) {
-        const auto it = resolved.find(s.i64(1));
-        if (it == resolved.end()) continue;  // a span whose kind was not committed yet (run being written)
-        const Kind& kd = it->second;
-        TimelineEvent e;
-        e.rank = static_cast<std::int16_t>(s.i32(0));
-        e.iteration = s.i32(2);
-        e.bytes = s.i64(3);
-        e.seq = s.i64(4);
-        e.start_ns = s.i64(5);
-        e.end_ns = std::max(s.i64(6), e.start_ns);
-        e.section = static_cast<std::int16_t>(kd.schedule);
-        e.lane = static_cast<std::int16_t>(kd.lane);
-        e.phase = static_cast<std::int8_t>(kd.phase);
-        e.op = kd.op;
-        e.group = kd.group;
-        e.purpose = kd.purpose;
-        e.comm = static_cast<std::int16_t>(kd.comm);
-        e.chunk = static_cast<std::int16_t>(kd.chunk);
-        measured_.push_back(e);
-      }
-    }
+    for (const auto& [id, k] : kinds)
+      resolved[id] = {k.lane,       section(k.schedule), k.phase, str(k.op),
+                      str(k.group), str(k.purpose),      k.comm,  k.chunk};
+    measured_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(db.event_count(run), 0)));
+    db::for_each_event_span(db, run, [&](const db::EventSpanRow& s) {
+      const auto it = resolved.find(s.kind);
+      if (it == resolved.end()) return;  // a span whose kind was not committed yet (run being written)
+      const Kind& kd = it->second;
+      TimelineEvent e;
+      e.rank = static_cast<std::int16_t>(s.rank);
+      e.iteration = s.iteration;
+      e.bytes = s.bytes;
+      e.seq = s.seq;
+      e.start_ns = s.start_ns;
+      e.end_ns = std::max(s.end_ns, e.start_ns);
+      e.section = static_cast<std::int16_t>(kd.schedule);
+      e.lane = static_cast<std::int16_t>(kd.lane);
+      e.phase = static_cast<std::int8_t>(kd.phase);
+      e.op = kd.op;
+      e.group = kd.group;
+      e.purpose = kd.purpose;
+      e.comm = static_cast<std::int16_t>(kd.comm);
+      e.chunk = static_cast<std::int16_t>(kd.chunk);
+      measured_.push_back(e);
+    });
     for (const db::EventRow& p : db.predictions(predictionRun >= 0 ? predictionRun : run)) {
       TimelineEvent e;
       e.rank = -1;

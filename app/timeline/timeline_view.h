@@ -2,7 +2,8 @@
 // arrows joining one collective across ranks, and a time-range selection. Vertical layout comes from the row
 // tree (TimelineWidget passes the visible rows with their y), so the tree and the canvas scroll together.
 // Navigation: wheel zooms around the cursor, left drag pans, W/S zoom, A/D pan, F fits; shift-drag or
-// right-drag selects a time range, Esc clears it.
+// right-drag selects a time range, Esc clears it. Painting is timeline_painting.cpp; mapping, hit-testing and
+// interaction timeline_view.cpp.
 #pragma once
 
 #include <QStringList>

@@ -6,3 +6,11 @@ add_dependencies(test_app_main_window parm)
 set_tests_properties(test_app_main_window PROPERTIES RUN_SERIAL TRUE TIMEOUT 300)  # starts mpirun ranks of its own
 # The worst JSON opened in the GUI (deep nesting, 1e999, a 10 MB field): one line, a responsive window.
 parm_add_qtest(test_app_hostile_json SOURCES app/test_app_hostile_json.cpp LIBS parm_app_shell)
+# parm-studio links no MPI, BLAS, CUDA runtime, cluster, communicator or kernel code (readelf -d, nm), checked
+# against `parm` as the control that has them all.
+parm_add_qtest(test_app_links SOURCES app/test_app_links.cpp LIBS Qt6::Core)
+target_compile_definitions(test_app_links PRIVATE PARM_STUDIO_EXE="$<TARGET_FILE:parm-studio>"
+                                                  PARM_EXE="$<TARGET_FILE:parm>")
+add_dependencies(test_app_links parm-studio parm)
+# The worker the window runs the cost model on (app/models/latest_job.h): newest result only, off the GUI thread.
+parm_add_qtest(test_app_latest_job SOURCES app/test_app_latest_job.cpp LIBS parm_app_models)

@@ -23,9 +23,10 @@
 #include "app/compare/op_delta_model.h"
 #include "app/compare/sweep_model.h"
 #include "app/compare/sweep_page.h"
+#include "app/models/latest_job.h"
 #include "db/database.h"
-#include "engine/model/run_comparison.h"
 #include "engine/core/run_result.h"
+#include "engine/model/run_comparison.h"
 
 using namespace parm;
 using namespace parm::app;
@@ -254,6 +255,7 @@ class TestAppCompare : public QObject {
     QSignalSpy errors(&page, &ComparisonPage::errorOccurred);
     QVERIFY(page.setRun(db_, measuredRun_));
     QCOMPARE(errors.count(), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!page.recommendationPending(), 30000);  // computed on a worker
     const auto db = db::Database::open(db_.toStdString(), false);
     const auto report = nlohmann::json::parse(db.run(validationRun_)->result_json);
     QCOMPARE(page.recommendedSchedule().toStdString(),
@@ -270,13 +272,38 @@ class TestAppCompare : public QObject {
 
     // A run without a report: no recommendation until a calibration is chosen, then parm recommend's.
     QVERIFY(page.setRun(runDb_, 1));
+    QTRY_VERIFY_WITH_TIMEOUT(!page.recommendationPending(), 30000);
     QVERIFY(page.recommendedSchedule().isEmpty());
     page.setCalibrationPath(cal_);
+    QTRY_VERIFY_WITH_TIMEOUT(!page.recommendationPending(), 30000);
     const Result r = runParm({"recommend", path("c2.json"), "--calibration", cal_, "--json"}, dir_.path());
     QCOMPARE(r.code, 0);
     const auto rec = nlohmann::json::parse(r.out.toStdString());
     QCOMPARE(page.recommendedSchedule().toStdString(), rec["layers"][0]["chosen"].get<std::string>());
     QCOMPARE(page.recommendationReason().toStdString(), rec["layers"][0]["reason"].get<std::string>());
+  }
+
+  // The recommendation runs the cost model on a worker: a calibration chosen and then cleared before the
+  // first result arrives shows the second state only, and the first result is dropped as stale.
+  void staleRecommendationIsDropped() {
+    ComparisonPage page;
+    QVERIFY(page.setRun(runDb_, 1));
+    QTRY_VERIFY_WITH_TIMEOUT(!page.recommendationPending(), 30000);
+    QSignalSpy changed(&page, &ComparisonPage::recommendationChanged);
+    const int staleBefore = page.recommendationJob()->staleCount();
+    page.setCalibrationPath(cal_);  // would recommend a schedule
+    QVERIFY(page.recommendationPending());
+    page.setCalibrationPath(QString());  // no report, no calibration: no recommendation
+    QTRY_VERIFY_WITH_TIMEOUT(!page.recommendationPending(), 30000);
+    page.recommendationJob()->waitForIdle();
+    QCoreApplication::processEvents();
+    QCOMPARE(changed.count(), 1);
+    QVERIFY(page.recommendedSchedule().isEmpty());
+    QCOMPARE(page.recommendationJob()->staleCount(), staleBefore + 1);
+    // And the calibration alone gives parm recommend's choice.
+    page.setCalibrationPath(cal_);
+    QTRY_VERIFY_WITH_TIMEOUT(!page.recommendationPending(), 30000);
+    QVERIFY(!page.recommendedSchedule().isEmpty());
   }
 
   void sweepHeatMapMatchesParmSweep() {

@@ -111,6 +111,7 @@ class TestAppMainWindow : public QObject {
     QVERIFY(!data->predicted().empty());  // validate stored its predictions against the measured run
     QVERIFY(!data->measured().empty());
     QCOMPARE(w.comparison()->comparisonModel()->schedules(), measuredSchedules_);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.comparison()->recommendationPending(), 30000);  // computed on a worker
     QVERIFY(!w.comparison()->recommendedSchedule().isEmpty());
     QVERIFY(measuredSchedules_.contains(w.comparison()->recommendedSchedule()));
     QCOMPARE(w.sweep()->validationModel()->rowCount(), 1);  // one configuration validated

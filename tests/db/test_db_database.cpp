@@ -9,10 +9,15 @@
 #include <QtTest>
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <random>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include "db/database.h"
+#include "db/run_queries.h"
+#include "db/timeline_query.h"
 
 using parm::db::Database;
 using parm::db::DbError;
@@ -165,6 +170,95 @@ class TestDbDatabase : public QObject {
     QCOMPARE(sqlite3_column_int64(s, 0), std::int64_t(collective_rows));
     QCOMPARE(sqlite3_column_int64(s, 1), std::int64_t(collective_rows));
     sqlite3_finalize(s);
+  }
+
+  // The timeline's reader (db/timeline_query.h): kinds joined with spans give back every written event, in
+  // (rank, start) order, with the same fields the `events` view has.
+  void timelineQueryReadsKindsAndSpans() {
+    const std::string path = file("timeline.parm");
+    Database db = Database::open(path, true);
+    const std::int64_t run = db.begin_run(run_info("tl", 3));
+    const std::vector<EventRow> written = make_events(db, 3, 25, 1000);
+    db.add_events(run, written);
+    const std::int64_t other = db.begin_run(run_info("other", 1));
+    db.add_events(other, make_events(db, 1, 7, 0));
+
+    std::map<std::int64_t, parm::db::EventKindRow> kinds;
+    for (const parm::db::EventKindRow& k : parm::db::event_kinds(db, run)) kinds[k.id] = k;
+    std::set<std::tuple<int, int, int, int, int, int, int, int>> distinct;  // what one kind row stands for
+    for (const EventRow& e : written)
+      distinct.insert({e.lane, e.schedule, e.phase, e.op, e.group, e.purpose, e.comm, e.chunk});
+    QCOMPARE(kinds.size(), distinct.size());
+    std::vector<EventRow> read;
+    parm::db::for_each_event_span(db, run, [&](const parm::db::EventSpanRow& s) {
+      const auto it = kinds.find(s.kind);
+      QVERIFY(it != kinds.end());
+      const parm::db::EventKindRow& k = it->second;
+      EventRow e;
+      e.rank = s.rank;
+      e.lane = k.lane;
+      e.schedule = k.schedule;
+      e.iteration = s.iteration;
+      e.phase = k.phase;
+      e.op = k.op;
+      e.group = k.group;
+      e.purpose = k.purpose;
+      e.comm = k.comm;
+      e.chunk = k.chunk;
+      e.bytes = s.bytes;
+      e.seq = s.seq;
+      e.start_ns = s.start_ns;
+      e.end_ns = s.end_ns;
+      read.push_back(e);
+    });
+    QCOMPARE(read.size(), written.size());
+    auto sorted = written;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const EventRow& a, const EventRow& b) {
+      return std::tie(a.rank, a.start_ns) < std::tie(b.rank, b.start_ns);
+    });
+    for (std::size_t i = 0; i < read.size(); ++i) {
+      const EventRow &a = read[i], &b = sorted[i];
+      QVERIFY(std::tie(a.rank, a.lane, a.schedule, a.iteration, a.phase, a.op, a.group, a.purpose, a.comm,
+                       a.chunk, a.bytes, a.seq, a.start_ns, a.end_ns) ==
+              std::tie(b.rank, b.lane, b.schedule, b.iteration, b.phase, b.op, b.group, b.purpose, b.comm,
+                       b.chunk, b.bytes, b.seq, b.start_ns, b.end_ns));
+    }
+    QVERIFY(parm::db::event_kinds(db, 999).empty());
+    int none = 0;
+    parm::db::for_each_event_span(db, 999, [&](const parm::db::EventSpanRow&) { ++none; });
+    QCOMPARE(none, 0);
+  }
+
+  // data_version stays put while nothing changes and moves when another connection commits.
+  void dataVersionFollowsOtherConnections() {
+    const std::string path = file("version.parm");
+    Database writer = Database::open(path, true);
+    Database reader = Database::open(path, false);
+    const std::int64_t v0 = reader.data_version();
+    QVERIFY(v0 >= 0);
+    QCOMPARE(reader.data_version(), v0);
+    writer.finish_run(writer.begin_run(run_info("v", 1)));
+    QVERIFY(reader.data_version() != v0);
+    const std::int64_t v1 = reader.data_version();
+    QCOMPARE(reader.data_version(), v1);
+  }
+
+  // The newest run of a kind, complete or not, answered in SQL.
+  void latestRunOfKind() {
+    const std::string path = file("latest.parm");
+    Database db = Database::open(path, true);
+    QVERIFY(!parm::db::latest_run_of_kind(db, "measured", false));
+    const std::int64_t a = db.begin_run(run_info("a", 1));
+    db.finish_run(a);
+    auto validation = run_info("v", 1);
+    validation.kind = "validation";
+    const std::int64_t v = db.begin_run(validation);
+    db.finish_run(v);
+    const std::int64_t b = db.begin_run(run_info("b", 1));  // measured, still incomplete
+    QCOMPARE(parm::db::latest_run_of_kind(db, "measured", false), std::optional<std::int64_t>(b));
+    QCOMPARE(parm::db::latest_run_of_kind(db, "measured", true), std::optional<std::int64_t>(a));
+    QCOMPARE(parm::db::latest_run_of_kind(db, "validation", true), std::optional<std::int64_t>(v));
+    QVERIFY(!parm::db::latest_run_of_kind(db, "calibration", false));
   }
 
   void internIsStableAcrossConnections() {
