@@ -260,7 +260,7 @@ void ConfigPage::buildForm(QWidget* form) {
         editor = new QWidget(form);
         auto* row = new QHBoxLayout(editor);
         row->setContentsMargins(0, 0, 0, 0);
-        for (ScheduleKind s : kAllSchedules) {
+        for (ScheduleKind s : all_schedules()) {
           auto* box = new QCheckBox(qs(to_string(s)), editor);
           box->setObjectName(qs(to_string(s)));
           row->addWidget(box);
@@ -391,7 +391,7 @@ void ConfigPage::formEdited(const QString& field) {
       break;
     case Kind::Schedules: {
       value = Json::array();
-      for (ScheduleKind s : kAllSchedules)
+      for (ScheduleKind s : all_schedules())
         if (auto* box = editor->findChild<QCheckBox*>(qs(to_string(s))); box && box->isChecked())
           value.push_back(std::string(to_string(s)));
       break;

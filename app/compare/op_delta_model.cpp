@@ -55,7 +55,7 @@ QStringList OpDeltaModel::schedules() const {
   for (const auto& [k, ms] : predicted_) names.insert(std::get<0>(k));
   // In kAllSchedules order, then anything else (imports) by name.
   QStringList out;
-  for (ScheduleKind s : kAllSchedules)
+  for (ScheduleKind s : all_schedules())
     if (names.erase(std::string(to_string(s)))) out << QString::fromStdString(std::string(to_string(s)));
   for (const auto& n : names) out << QString::fromStdString(n);
   return out;

@@ -17,7 +17,7 @@ namespace {
 
 QStringList allSchedules() {
   QStringList out;
-  for (ScheduleKind k : kAllSchedules) out << QString::fromStdString(std::string(to_string(k)));
+  for (ScheduleKind k : all_schedules()) out << QString::fromStdString(std::string(to_string(k)));
   return out;
 }
 
@@ -144,7 +144,7 @@ QString SweepModel::loadValidationRun(const QString& dbPath, qint64 runId) {
         r.measured[name] = s.value("measured_ms", 0.0);
       }
       const double mine = r.predicted.value(r.chosen);
-      r.speedup = mine > 0 ? r.predicted.value(QStringLiteral("B_DS")) / mine : 0.0;
+      r.speedup = mine > 0 ? r.predicted.value(QString::fromUtf8(to_string(kSpeedupBaseline))) / mine : 0.0;
       // The parameters: the measured run's configuration (the report keeps only a label).
       if (layer.contains("measured_run"))
         if (const auto m = db.run(layer["measured_run"].get<std::int64_t>()))

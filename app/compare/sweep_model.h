@@ -25,7 +25,7 @@ struct SweepRow {
   double speedup = 0;               // predicted B_DS / predicted chosen
 };
 
-// One cell: the schedule chosen most often among the rows matching it (ties: kAllSchedules order), how many
+// One cell: the schedule chosen most often among the rows matching it (ties: registry order), how many
 // of them chose it, and the median speedup vs B_DS of those rows.
 struct HeatCell {
   QString schedule;
@@ -59,7 +59,7 @@ class SweepModel : public QAbstractTableModel {
   QStringList params() const;                             // every parameter the rows carry, in column order
   QStringList variedParams() const;                       // those with more than one value
   QList<double> paramValues(const QString& param) const;  // distinct, ascending
-  QStringList schedules() const;                          // predicted columns, kAllSchedules order
+  QStringList schedules() const;                          // predicted columns, registry order
   bool hasMeasured() const;
 
   // The chosen schedule over (x, y). Parameters in `fixed` keep only rows with that value; every other

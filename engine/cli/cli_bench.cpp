@@ -11,7 +11,7 @@
 
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
-#include "engine/run/reference_layer.h"
+#include "engine/reference/reference_layer.h"
 #include "engine/run/tensor_init.h"
 #include "kernels/cpu/blas.h"
 #include "profiler/phase_timer.h"

@@ -26,7 +26,7 @@
 #include "engine/launch/cluster_launch.h"
 #include "engine/core/config_json.h"
 #include "engine/launch/launcher.h"
-#include "engine/run/reference_layer.h"
+#include "engine/reference/reference_layer.h"
 #include "engine/launch/run_folder.h"
 #include "engine/core/run_result.h"
 #include "engine/core/validation.h"

@@ -129,7 +129,7 @@ RunComparison compare_run(const db::Database& db, std::int64_t run) {
     (is_inter_group(c.group) ? b.second : b.first) += c.bytes;
   }
 
-  const auto bds = measured.find("B_DS");
+  const auto bds = measured.find(std::string(to_string(kSpeedupBaseline)));
   std::vector<std::pair<ScheduleKind, double>> meas_times, pred_times;
   for (ScheduleKind k : all_schedules()) {
     const std::string name(to_string(k));
@@ -183,7 +183,8 @@ nlohmann::json recommendation_from_validation(const nlohmann::json& report) {
     for (const nlohmann::json& s : layer.value("schedules", nlohmann::json::array()))
       times[s.value("schedule", std::string())] = s.value("predicted_ms", 0.0);
     const std::string chosen = layer.value("predicted_best", std::string());
-    const double bds = times.value("B_DS", 0.0), mine = times.value(chosen, 0.0);
+    const double bds = times.value(std::string(to_string(kSpeedupBaseline)), 0.0),
+                 mine = times.value(chosen, 0.0);
     nlohmann::json out{{"config", layer.value("config", std::string())},
                        {"chosen", chosen},
                        {"predicted_ms", times},

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "engine/run/executor_support.h"
+#include "engine/schedules/group_specs.h"
 #include "kernels/capacity.h"
 
 namespace parm {
@@ -239,7 +240,7 @@ void LayerExecutor<T>::run(const std::vector<Op>& ops, Direction direction) {
 
 template <typename T>
 void LayerExecutor<T>::enqueue(const Op& op, std::size_t index) {
-  const Lane lane = op.communicates() ? detail::lane_of_group(op.group) : Lane::Compute;
+  const Lane lane = lane_of(op);
   const std::int64_t seq = op.communicates() ? next_seq(op.group) : -1;
   backend::Event* start = nullptr;
   stream_ = &begin(lane, tail_.event, tail_.lane, &start);

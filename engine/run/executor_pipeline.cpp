@@ -8,6 +8,7 @@
 
 #include "engine/run/executor.h"
 #include "engine/run/executor_support.h"
+#include "engine/schedules/group_specs.h"
 
 namespace parm {
 
@@ -71,7 +72,7 @@ void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
 
   // Enqueued in wavefront order (step + stage), older steps first, so each stream's FIFO never blocks a
   // ready step.
-  auto lane_of_stage = [&](std::size_t s) { return detail::lane_of_group(op.stages[s].group); };
+  auto lane_of_stage = [&](std::size_t s) { return lane_of(op.stages[s].group); };
   std::vector<std::vector<backend::Event*>> done(static_cast<std::size_t>(W),
                                                  std::vector<backend::Event*>(S));
   for (std::int64_t wave = 0; wave < W + static_cast<std::int64_t>(S) - 1; ++wave) {

@@ -14,10 +14,6 @@ comm::DataType data_type() {
   return sizeof(T) == sizeof(double) ? comm::DataType::F64 : comm::DataType::F32;
 }
 
-inline Lane lane_of_group(Group g) {
-  return g == Group::EP ? Lane::Inter : Lane::Intra;
-}
-
 // Sender side (1, E, c, M) <-> expert side (W, E_loc, c, M): the memory layout is the same, block w belongs
 // to EP rank w either way, so only the interpretation flips.
 template <typename T>

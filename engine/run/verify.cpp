@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/run/reference_layer.h"
+#include "engine/reference/reference_layer.h"
 
 namespace parm {
 

@@ -6,7 +6,7 @@
 #include <set>
 #include <vector>
 
-#include "engine/run/reference_layer.h"
+#include "engine/reference/reference_layer.h"
 #include "engine/run/tensor_init.h"
 
 using namespace parm;

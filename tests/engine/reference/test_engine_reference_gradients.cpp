@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/run/reference_layer.h"
+#include "engine/reference/reference_layer.h"
 #include "kernels/cpu/routing.h"
 
 using namespace parm;

@@ -1,4 +1,4 @@
-#include "engine/run/reference_layer.h"
+#include "engine/reference/reference_layer.h"
 
 #include <algorithm>
 #include <stdexcept>
