@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
-#include <thread>
 
 namespace parm::calibrate {
 namespace {
@@ -13,6 +12,10 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+double ms_between(const backend::Backend& backend, const backend::Event& start, const backend::Event& end) {
+  return double(backend.event_time_ns(end) - backend.event_time_ns(start)) * 1e-6;
 }
 
 }  // namespace
@@ -47,18 +50,42 @@ double Harness::time_op(const std::function<void()>& op, int iters, int warmup) 
   return world_.max(calls[calls.size() / 2]);
 }
 
-double Harness::time_op_during(const std::function<void()>& op,
-                               const std::function<void()>& background) const {
-  for (int i = 0; i < sweep_.warmup; ++i) op();
+double Harness::time_enqueued(backend::Backend& backend, backend::Stream& first, backend::Stream& last,
+                              const std::function<void()>& enqueue, int iters, int warmup) const {
+  for (int i = 0; i < warmup; ++i) {
+    enqueue();
+    backend.synchronize();
+  }
   world_.barrier();
-  std::thread other([&] {
-    for (int i = 0; i < sweep_.iters; ++i) background();
-  });
-  const auto t0 = Clock::now();
+  const auto start = backend.make_event(), end = backend.make_event();
+  std::vector<double> calls(static_cast<std::size_t>(std::max(1, iters)));
+  for (double& t : calls) {
+    first.record(*start);
+    enqueue();
+    last.record(*end);
+    end->synchronize();
+    backend.synchronize();  // a failure on another stream surfaces here, not in the next call
+    t = ms_between(backend, *start, *end);
+  }
+  std::nth_element(calls.begin(), calls.begin() + static_cast<std::ptrdiff_t>(calls.size() / 2), calls.end());
+  return world_.max(calls[calls.size() / 2]);
+}
+
+double Harness::time_enqueued_during(backend::Backend& backend, backend::Stream& stream,
+                                     const std::function<void()>& op,
+                                     const std::function<void()>& background) const {
+  for (int i = 0; i < sweep_.warmup; ++i) {
+    op();
+    backend.synchronize();
+  }
+  world_.barrier();
+  const auto start = backend.make_event(), end = backend.make_event();
+  for (int i = 0; i < sweep_.iters; ++i) background();
+  stream.record(*start);
   for (int i = 0; i < sweep_.iters; ++i) op();
-  const double mine = ms_since(t0) / sweep_.iters;
-  other.join();
-  return world_.max(mine);
+  stream.record(*end);
+  backend.synchronize();
+  return world_.max(ms_between(backend, *start, *end) / sweep_.iters);
 }
 
 void Harness::progress(const std::string& line) const {
