@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <memory>
 
 namespace parm::calibrate {
 namespace {
@@ -57,18 +58,24 @@ double Harness::time_enqueued(backend::Backend& backend, backend::Stream& first,
     backend.synchronize();
   }
   world_.barrier();
-  const auto start = backend.make_event(), end = backend.make_event();
-  std::vector<double> calls(static_cast<std::size_t>(std::max(1, iters)));
-  for (double& t : calls) {
-    first.record(*start);
+  // One lead-in call, then the timed calls back to back, each between two events on `last`, each starting
+  // after the previous one ended (on `first` too): the stream stays busy while the host enqueues, so no
+  // interval holds the host's enqueueing or a wake-up, as calls launched back to back on a GPU.
+  const std::size_t n = static_cast<std::size_t>(std::max(1, iters));
+  std::vector<std::unique_ptr<backend::Event>> marks(n + 1);
+  for (auto& e : marks) e = backend.make_event();
+  enqueue();
+  for (std::size_t i = 0; i < n; ++i) {
+    last.record(*marks[i]);
+    if (&first != &last) first.wait(*marks[i]);
     enqueue();
-    last.record(*end);
-    end->synchronize();
-    backend.synchronize();  // a failure on another stream surfaces here, not in the next call
-    t = ms_between(backend, *start, *end);
   }
-  std::nth_element(calls.begin(), calls.begin() + static_cast<std::ptrdiff_t>(calls.size() / 2), calls.end());
-  return world_.max(calls[calls.size() / 2]);
+  last.record(*marks[n]);
+  backend.synchronize();
+  std::vector<double> calls(n);
+  for (std::size_t i = 0; i < n; ++i) calls[i] = ms_between(backend, *marks[i], *marks[i + 1]);
+  std::nth_element(calls.begin(), calls.begin() + static_cast<std::ptrdiff_t>(n / 2), calls.end());
+  return world_.max(calls[n / 2]);
 }
 
 double Harness::time_enqueued_during(backend::Backend& backend, backend::Stream& stream,

@@ -39,11 +39,16 @@ class Harness {
   double time_op(const std::function<void()>& op, int iters, int warmup) const;
   double time_op(const std::function<void()>& op) const { return time_op(op, sweep_.iters, sweep_.warmup); }
 
-  // What `enqueue` puts on the backend's streams, from an event recorded on `first` before it to one recorded
-  // on `last` after it (`enqueue` orders `last` after its work on other streams): `warmup` calls, a world
-  // barrier, `iters` timed calls one at a time; the median call of the slowest rank, in ms.
+  // What `enqueue` puts on the backend's streams, starting on `first` and ending on `last` (`enqueue` orders
+  // `last` after its work on other streams), timed by events on `last` between calls: `warmup` calls, a
+  // world barrier, `iters` timed calls enqueued back to back (each waits for the previous one); the median
+  // call of the slowest rank, in ms. What a call allocates must outlive the call's synchronization.
   double time_enqueued(backend::Backend& backend, backend::Stream& first, backend::Stream& last,
                        const std::function<void()>& enqueue, int iters, int warmup) const;
+  double time_enqueued(backend::Backend& backend, backend::Stream& first, backend::Stream& last,
+                       const std::function<void()>& enqueue) const {
+    return time_enqueued(backend, first, last, enqueue, sweep_.iters, sweep_.warmup);
+  }
   double time_enqueued(backend::Backend& backend, backend::Stream& stream,
                        const std::function<void()>& enqueue, int iters, int warmup) const {
     return time_enqueued(backend, stream, stream, enqueue, iters, warmup);
