@@ -15,6 +15,9 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+// Lead-in calls at most before the timed ones (an op much faster than its enqueueing is timed as it can be).
+constexpr std::size_t kMaxLeadIn = 64;
+
 double ms_between(const backend::Backend& backend, const backend::Event& start, const backend::Event& end) {
   return double(backend.event_time_ns(end) - backend.event_time_ns(start)) * 1e-6;
 }
@@ -58,20 +61,25 @@ double Harness::time_enqueued(backend::Backend& backend, backend::Stream& first,
     backend.synchronize();
   }
   world_.barrier();
-  // One lead-in call, then the timed calls back to back, each between two events on `last`, each starting
-  // after the previous one ended (on `first` too): the stream stays busy while the host enqueues, so no
-  // interval holds the host's enqueueing or a wake-up, as calls launched back to back on a GPU.
+  // Lead-in calls, then the timed calls back to back, each between two events on `last`, each starting after
+  // the previous one ended (on `first` too). The host must have enqueued every timed call before the stream
+  // reaches the first (else an interval holds the host's enqueueing, a wake-up, or on a shared cpu the host
+  // thread's turn): when any rank's stream got there first, the batch is rerun with 4x the lead-in.
   const std::size_t n = static_cast<std::size_t>(std::max(1, iters));
   std::vector<std::unique_ptr<backend::Event>> marks(n + 1);
   for (auto& e : marks) e = backend.make_event();
-  enqueue();
-  for (std::size_t i = 0; i < n; ++i) {
-    last.record(*marks[i]);
-    if (&first != &last) first.wait(*marks[i]);
-    enqueue();
+  for (std::size_t lead = 1;; lead *= 4) {
+    for (std::size_t i = 0; i < lead; ++i) enqueue();
+    for (std::size_t i = 0; i < n; ++i) {
+      last.record(*marks[i]);
+      if (&first != &last) first.wait(*marks[i]);
+      enqueue();
+    }
+    last.record(*marks[n]);
+    const bool overtaken = marks[0]->done();
+    backend.synchronize();
+    if (world_.max(overtaken ? 1.0 : 0.0) == 0.0 || lead >= kMaxLeadIn) break;
   }
-  last.record(*marks[n]);
-  backend.synchronize();
   std::vector<double> calls(n);
   for (std::size_t i = 0; i < n; ++i) calls[i] = ms_between(backend, *marks[i], *marks[i + 1]);
   std::nth_element(calls.begin(), calls.begin() + static_cast<std::ptrdiff_t>(n / 2), calls.end());
