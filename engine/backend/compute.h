@@ -100,6 +100,11 @@ class Compute {
   virtual void experts_backward(Stream& s, const ExpertWeights<T>& w, DispatchShape shape, View<const T> dy,
                                 const ExpertState& saved, const ExpertGrads<T>& grads, View<T> dx) = 0;
 
+  // c (m,n) = a (m,k) * b (k,n), row-major: the experts' inner kernel on its own, which calibration times
+  // as the "gemm" fit (the executor runs it inside experts_forward/backward).
+  virtual void gemm(Stream& s, View<const T> a, View<const T> b, std::int64_t m, std::int64_t n,
+                    std::int64_t k, View<T> c) = 0;
+
   // values *= factor (the gradient redundancy scaling of B0).
   virtual void scale(Stream& s, View<T> values, T factor) = 0;
   // Any layout transform of layout_index.h.

@@ -1,9 +1,11 @@
 #include "engine/calibrate/calibration_run.h"
 
 #include <chrono>
+#include <memory>
 #include <sstream>
 #include <vector>
 
+#include "engine/backend/backend.h"
 #include "engine/calibrate/collectives.h"
 #include "engine/calibrate/compute.h"
 #include "engine/calibrate/overheads.h"
@@ -20,15 +22,19 @@ CalibrationOutcome run_calibration(const Config& config, const RankLayout& layou
   std::ostringstream table;
   write_table_header(table, config, options);
   double interference = 1.0;
+  // One backend per rank, as the worker builds it: every family enqueues the executor's own ops on it.
+  const std::unique_ptr<backend::Backend> backend = backend::make_backend(config.run.backend);
   {
-    comm::CommGroups groups = comm::make_mpi_groups(layout, std::chrono::milliseconds(options.timeout_ms));
-    interference = time_collectives(config, groups, harness, fits, table);
+    comm::CommGroups transport = comm::make_mpi_groups(layout, std::chrono::milliseconds(options.timeout_ms));
+    const backend::StreamGroups groups = backend->make_groups(transport);
+    interference = time_collectives(config, *backend, groups, harness, fits, table);
     // What the alpha-beta terms miss, after the collectives whose fits the pipeline uses.
-    time_sync_overheads(config, groups, harness, fits, table);
-    time_pipeline(config, layout, groups, harness, fits, table);
+    time_sync_overheads(config, *backend, groups, harness, fits, table);
+    time_pipeline(config, layout, *backend, transport, harness, fits, table);
+    backend->synchronize();
     harness.barrier();
   }  // groups freed before the compute kernels run alone
-  time_compute(config, harness, fits, table);
+  time_compute(config, *backend, harness, fits, table);
   return {make_calibration(config, options, interference, fits), table.str()};
 }
 

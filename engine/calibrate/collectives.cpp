@@ -6,13 +6,16 @@
 #include <functional>
 #include <string>
 
+#include "engine/backend/buffer.h"
+
 namespace parm::calibrate {
 namespace {
 
 struct CommOp {
   const char* op;
   const char* communicator;
-  comm::Communicator* c;
+  backend::StreamCommunicator* c;
+  Lane lane;             // the executor's stream for this group: intra for MP/ESP, inter for EP
   double bus_factor;     // busbw = algbw * factor (nccl-tests)
   const char* formula;   // shown in the header
   double bytes_divisor;  // the bytes timed per size (p2p: size / W)
@@ -20,24 +23,31 @@ struct CommOp {
 
 }  // namespace
 
-double time_collectives(const Config& config, comm::CommGroups& groups, const Harness& harness,
-                        std::vector<Measurement>& fits, std::ostream& table) {
+double time_collectives(const Config& config, backend::Backend& backend, const backend::StreamGroups& groups,
+                        const Harness& harness, std::vector<Measurement>& fits, std::ostream& table) {
+  using comm::GroupKind;
   const std::int64_t P = config.parallel.ranks;
-  const int W = groups.ep->size();
+  backend::StreamCommunicator& ep = groups[GroupKind::EP];
+  backend::StreamCommunicator& mp = groups[GroupKind::MP];
+  const int W = ep.size();
   std::vector<std::int64_t> sizes;
   for (std::int64_t s : sweep_sizes(harness.sweep()))
     sizes.push_back(std::max<std::int64_t>(4 * P, s / (4 * P) * (4 * P)));  // divisible by every group
   sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
   const std::int64_t largest = sizes.back();
-  std::vector<char> send(std::size_t(largest), 1), recv(std::size_t(largest), 0);
-  std::vector<float> fsend(std::size_t(largest / 4), 0.0f), frecv(std::size_t(largest / 4), 0.0f);
+  // On the device, as the executor's tensors; sizes are multiples of 4P, so every block is whole floats.
+  const std::vector<float> zeros(std::size_t(largest / 4), 0.0f);
+  backend::Buffer<float> send(backend.allocator(), zeros.size()), recv(backend.allocator(), zeros.size());
+  backend.allocator().copy_from_host(send.data(), zeros.data(), zeros.size() * sizeof(float));
+  backend.allocator().copy_from_host(recv.data(), zeros.data(), zeros.size() * sizeof(float));
+  constexpr auto F32 = comm::DataType::F32;
 
   const CommOp ops[] = {
-      {"alltoall", "EP", groups.ep.get(), 0, "busbw = algbw * (n-1)/n; size = send bytes per rank", 1},
-      {"allgather", "MP", groups.mp.get(), 0, "busbw = algbw * (n-1)/n; size = output bytes", 1},
-      {"reducescatter", "MP", groups.mp.get(), 0, "busbw = algbw * (n-1)/n; size = input bytes", 1},
-      {"allreduce", "MP", groups.mp.get(), 0, "busbw = algbw * 2(n-1)/n; size = bytes", 1},
-      {"p2p", "EP", groups.ep_fused.get(), 0,
+      {"alltoall", "EP", &ep, Lane::Inter, 0, "busbw = algbw * (n-1)/n; size = send bytes per rank", 1},
+      {"allgather", "MP", &mp, Lane::Intra, 0, "busbw = algbw * (n-1)/n; size = output bytes", 1},
+      {"reducescatter", "MP", &mp, Lane::Intra, 0, "busbw = algbw * (n-1)/n; size = input bytes", 1},
+      {"allreduce", "MP", &mp, Lane::Intra, 0, "busbw = algbw * 2(n-1)/n; size = bytes", 1},
+      {"p2p", "EP", &groups[GroupKind::EPFused], Lane::Inter, 0,
        "one pairwise step (send to q+1, receive from q-1); bytes = size/W", double(W)},
   };
   char line[1024];
@@ -61,30 +71,31 @@ double time_collectives(const Config& config, comm::CommGroups& groups, const Ha
                   "(GB/s)", "(GB/s)");
     table << line;
     Measurement meas = measurement(name, op.communicator, n);
+    backend::Stream& stream = backend.stream(op.lane);
     for (std::int64_t size : sizes) {
       std::function<void()> call;
       std::int64_t bytes = size;
+      const auto per = [&](std::int64_t b) { return std::size_t(b / 4 / n); };  // floats per rank
       if (name == "alltoall")
-        call = [&] { op.c->all_to_all(send.data(), recv.data(), std::size_t(size / n)); };
+        call = [&] { op.c->all_to_all(stream, send.data(), recv.data(), per(size), F32); };
       else if (name == "allgather")
-        call = [&] { op.c->all_gather(send.data(), recv.data(), std::size_t(size / n)); };
+        call = [&] { op.c->all_gather(stream, send.data(), recv.data(), per(size), F32); };
       else if (name == "reducescatter")
-        call = [&] {
-          op.c->reduce_scatter(fsend.data(), frecv.data(), std::size_t(size / 4 / n), comm::DataType::F32);
-        };
+        call = [&] { op.c->reduce_scatter(stream, send.data(), recv.data(), per(size), F32); };
       else if (name == "allreduce")
         call = [&] {
-          op.c->all_reduce(fsend.data(), std::size_t(size / 4), comm::DataType::F32, comm::ReduceOp::Sum);
+          op.c->all_reduce(stream, send.data(), std::size_t(size / 4), F32, comm::ReduceOp::Sum);
         };
       else {
         bytes = size / W;
         const int me = op.c->rank();
-        call = [&, bytes, me] {
-          op.c->send_recv(send.data(), std::size_t(bytes), (me + 1) % n, recv.data(), std::size_t(bytes),
-                          (me + n - 1) % n);
+        const std::size_t count = std::size_t(bytes / 4);
+        call = [&, count, me] {
+          op.c->send_recv(stream, send.data(), count, (me + 1) % n, recv.data(), count, (me + n - 1) % n,
+                          F32);
         };
       }
-      const double ms = harness.time_op(call);
+      const double ms = harness.time_enqueued(backend, stream, call);
       meas.samples.push_back({double(bytes), ms});
       const double algbw = double(bytes) / (ms * 1e-3) / 1e9;
       std::snprintf(line, sizeof line, "  %12lld %12lld %6s %12.2f %10.3f %10.3f\n", (long long)bytes,
@@ -99,18 +110,22 @@ double time_collectives(const Config& config, comm::CommGroups& groups, const Ha
   }
 
   // Interference: the EP AlltoAll of the middle size alone, then while an MP AllGather of the same size runs
-  // on another thread (MPI runs thread-multiple).
-  if (groups.ep->size() < 2 || groups.mp->size() < 2) {
+  // on the intra stream beside it (the cpu backend's lane threads; MPI runs thread-multiple).
+  if (ep.size() < 2 || mp.size() < 2) {
     table << "#\n# interference: not measured (needs EP and MP groups of 2 or more ranks); 1.0 assumed\n";
     return 1.0;
   }
   const std::int64_t mid = sizes[sizes.size() / 2];
-  const int ne = groups.ep->size(), nm = groups.mp->size();
-  std::vector<char> send2(std::size_t(mid), 2), recv2(std::size_t(mid), 0);
-  const auto a2a = [&] { groups.ep->all_to_all(send.data(), recv.data(), std::size_t(mid / ne)); };
-  const double alone = harness.time_op(a2a);
-  const double together = harness.time_op_during(
-      a2a, [&] { groups.mp->all_gather(send2.data(), recv2.data(), std::size_t(mid / nm)); });
+  const int ne = ep.size(), nm = mp.size();
+  backend::Buffer<float> send2(backend.allocator(), std::size_t(mid / 4)),
+      recv2(backend.allocator(), send2.size());
+  backend.allocator().copy_from_host(send2.data(), zeros.data(), send2.size() * sizeof(float));
+  backend::Stream &inter = backend.stream(Lane::Inter), &intra = backend.stream(Lane::Intra);
+  const auto a2a = [&] { ep.all_to_all(inter, send.data(), recv.data(), std::size_t(mid / 4 / ne), F32); };
+  const double alone = harness.time_enqueued(backend, inter, a2a);
+  const double together = harness.time_enqueued_during(backend, inter, a2a, [&] {
+    mp.all_gather(intra, send2.data(), recv2.data(), std::size_t(mid / 4 / nm), F32);
+  });
   const double ratio = alone > 0 ? together / alone : 1.0;
   std::snprintf(
       line, sizeof line,

@@ -3,21 +3,21 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <random>
 #include <string>
 
-#include "kernels/cpu/blas.h"
-#include "kernels/cpu/dispatch.h"
-#include "kernels/cpu/expert_ffn.h"
-#include "kernels/cpu/gate.h"
-#include "kernels/cpu/routing.h"
+#include "engine/backend/buffer.h"
 
 namespace parm::calibrate {
 namespace {
 
+// Every op here is the backend's own (Compute<T> on device Buffers, enqueued on the compute stream), timed by
+// the events around it: what the executor runs, on whichever backend the config names.
 template <typename T>
-void time_compute_in(const Config& config, const Harness& harness, std::vector<Measurement>& fits,
-                     std::ostream& table) {
+void time_compute_in(const Config& config, backend::Backend& backend, const Harness& harness,
+                     std::vector<Measurement>& fits, std::ostream& table) {
   // More iterations than quick collectives and at least one warm-up: kernels are short and cache-sensitive.
   const int iters = std::max(3, harness.sweep().iters), warmup = std::max(1, harness.sweep().warmup);
   const bool quick = harness.sweep().quick;
@@ -34,8 +34,19 @@ void time_compute_in(const Config& config, const Harness& harness, std::vector<M
   };
   std::mt19937 rng(1234);
   std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  const auto fill = [&](std::vector<T>& v) {
-    for (auto& x : v) x = static_cast<T>(dist(rng));
+  backend::Allocator& memory = backend.allocator();
+  backend::Compute<T>& compute = backend.compute<T>();
+  backend::Stream& stream = backend.stream(Lane::Compute);
+  const auto time = [&](const std::function<void()>& enqueue) {
+    return harness.time_enqueued(backend, stream, enqueue, iters, warmup);
+  };
+  // A device buffer of `count` elements, uniform in [-scale, scale] (zeros when scale is 0).
+  const auto filled = [&](std::int64_t count, double scale = 1.0) {
+    backend::Buffer<T> b(memory, std::size_t(count));
+    std::vector<T> host(b.size());
+    for (auto& x : host) x = static_cast<T>(scale * dist(rng));
+    memory.copy_from_host(b.data(), host.data(), host.size() * sizeof(T));
+    return b;
   };
   char line[1024];
 
@@ -45,9 +56,7 @@ void time_compute_in(const Config& config, const Harness& harness, std::vector<M
     std::vector<std::int64_t> ms;
     for (std::int64_t m = std::max<std::int64_t>(1, m_hi / (quick ? 16 : 32)); m <= m_hi; m *= quick ? 4 : 2)
       ms.push_back(m);
-    std::vector<T> a(std::size_t(m_hi * M)), b(std::size_t(M * H)), c(std::size_t(m_hi * H));
-    fill(a);
-    fill(b);
+    const backend::Buffer<T> a = filled(m_hi * M), b = filled(M * H), c = filled(m_hi * H, 0);
     Measurement meas = measurement("gemm", "local", 1);
     std::snprintf(line, sizeof line,
                   "#\n# gemm (local, each rank): (m x %lld) * (%lld x %lld), n = m*M*H multiply-adds\n"
@@ -56,12 +65,7 @@ void time_compute_in(const Config& config, const Harness& harness, std::vector<M
                   "(us)", "(GMAC/s)");
     table << line;
     for (std::int64_t m : ms) {
-      const double ms_t = harness.time_op(
-          [&] {
-            kernels::cpu::gemm<T>(kernels::cpu::Trans::No, kernels::cpu::Trans::No, m, H, M, T(1), a.data(),
-                                  b.data(), T(0), c.data());
-          },
-          iters, warmup);
+      const double ms_t = time([&] { compute.gemm(stream, a.view(), b.view(), m, H, M, c.view()); });
       const double n = double(m * M * H);
       meas.samples.push_back({n, ms_t});
       std::snprintf(line, sizeof line, "  %10lld %14.0f %12.2f %12.3f\n", (long long)m, n, ms_t * 1e3,
@@ -90,43 +94,32 @@ void time_compute_in(const Config& config, const Harness& harness, std::vector<M
     std::vector<std::int64_t> rs;
     for (std::int64_t r = std::max<std::int64_t>(1, r_hi / (quick ? 16 : 32)); r <= r_hi; r *= quick ? 4 : 2)
       rs.push_back(r);
-    const std::size_t mh = static_cast<std::size_t>(M * H), ne = static_cast<std::size_t>(el);
-    std::vector<T> w1(ne * mh), w3(swiglu ? ne * mh : 0), w2(ne * mh), b1(ne * static_cast<std::size_t>(H)),
-        b3(swiglu ? b1.size() : 0), b2(ne * static_cast<std::size_t>(M));
-    for (auto* v : {&w1, &w3, &w2, &b1, &b3, &b2}) fill(*v);
-    for (auto* v : {&w1, &w3, &w2})
-      for (T& x : *v) x = static_cast<T>(x * T(0.05));
-    std::vector<T> gw1(w1.size()), gw3(w3.size()), gw2(w2.size()), gb1(b1.size()), gb3(b3.size()),
-        gb2(b2.size());
-    auto at = [](std::vector<T>& v, std::size_t offset) { return v.empty() ? nullptr : v.data() + offset; };
-    std::vector<kernels::cpu::ExpertFfnParams<T>> prm(ne);
-    std::vector<kernels::cpu::ExpertFfnGrads<T>> grads(ne);
-    for (std::size_t e = 0; e < ne; ++e) {
-      auto& p = prm[e];
-      p.activation = swiglu ? kernels::cpu::FfnActivation::Swiglu : kernels::cpu::FfnActivation::Gelu;
-      p.hidden = M;
-      p.ffn_hidden = H;
-      p.w1 = at(w1, e * mh);
-      p.w2 = at(w2, e * mh);
-      p.w3 = at(w3, e * mh);
-      auto& g = grads[e];
-      g.w1 = at(gw1, e * mh);
-      g.w2 = at(gw2, e * mh);
-      g.w3 = at(gw3, e * mh);
-      if (l.bias) {
-        p.b1 = at(b1, e * std::size_t(H));
-        p.b3 = at(b3, e * std::size_t(H));
-        p.b2 = at(b2, e * std::size_t(M));
-        g.b1 = at(gb1, e * std::size_t(H));
-        g.b3 = at(gb3, e * std::size_t(H));
-        g.b2 = at(gb2, e * std::size_t(M));
-      }
-    }
-    std::vector<T> xin(ne * std::size_t(r_hi * M)), packed(std::size_t(r_hi * M)), y(packed.size()),
-        out(xin.size()), dxd(packed.size()), dx_all(xin.size());
-    fill(xin);
-    std::vector<kernels::cpu::ExpertFfnSaved<T>> saved(ne);
-    std::vector<std::vector<T>> inputs(ne);
+    // The rank's E_loc experts as the executor holds them (expert-major tensors), inputs (1, E_loc, r, M).
+    const auto optional = [&](bool present, std::int64_t count, double scale) {
+      return present ? filled(count, scale) : backend::Buffer<T>();
+    };
+    const backend::Buffer<T> w1 = filled(el * M * H, 0.05), w3 = optional(swiglu, el * M * H, 0.05),
+                             w2 = filled(el * H * M, 0.05), b1 = optional(l.bias, el * H, 1),
+                             b3 = optional(l.bias && swiglu, el * H, 1), b2 = optional(l.bias, el * M, 1);
+    const backend::Buffer<T> gw1 = filled(el * M * H, 0), gw3 = optional(swiglu, el * M * H, 0),
+                             gw2 = filled(el * H * M, 0), gb1 = optional(l.bias, el * H, 0),
+                             gb3 = optional(l.bias && swiglu, el * H, 0), gb2 = optional(l.bias, el * M, 0);
+    backend::ExpertWeights<T> weights;
+    weights.activation = swiglu ? backend::ExpertActivation::Swiglu : backend::ExpertActivation::Gelu;
+    weights.hidden = M;
+    weights.shard = H;
+    weights.experts = el;
+    weights.w1 = w1.view();
+    weights.b1 = b1.view();
+    weights.w3 = w3.view();
+    weights.b3 = b3.view();
+    weights.w2 = w2.view();
+    weights.b2 = b2.view();
+    const backend::ExpertGrads<T> grads{gw1.view(), gb1.view(), gw3.view(),
+                                        gb3.view(), gw2.view(), gb2.view()};
+    const backend::Buffer<T> xin = filled(el * r_hi * M), out = filled(el * r_hi * M, 0),
+                             dx = filled(el * r_hi * M, 0);
+    const std::unique_ptr<backend::ExpertState> saved = compute.make_expert_state();
     Measurement fwd = measurement("experts", "local", 1),
                 bwd{"experts_bwd", "local", 1, {}, false, {}, false};
     std::snprintf(line, sizeof line,
@@ -138,29 +131,18 @@ void time_compute_in(const Config& config, const Harness& harness, std::vector<M
                   "(us)", "(us)");
     table << line;
     for (std::int64_t r : rs) {
-      const std::size_t len = std::size_t(r * M);
-      const double f =
-          harness.time_op(
-              [&] {
-                for (std::size_t e = 0; e < ne; ++e) {
-                  inputs[e].resize(len);
-                  std::copy_n(xin.data() + e * len, len, inputs[e].data());
-                  kernels::cpu::expert_ffn_forward(prm[e], inputs[e].data(), r, y.data(), &saved[e]);
-                  std::copy_n(y.data(), len, out.data() + e * len);
-                }
-              },
-              iters, warmup) /
-          double(el);
-      const double b = harness.time_op(
-                           [&] {
-                             for (std::size_t e = 0; e < ne; ++e) {
-                               std::copy_n(out.data() + e * len, len, y.data());
-                               kernels::cpu::expert_ffn_backward(prm[e], inputs[e].data(), r, saved[e],
-                                                                 y.data(), grads[e], dxd.data());
-                               std::copy_n(dxd.data(), len, dx_all.data() + e * len);
-                             }
-                           },
-                           iters, warmup) /
+      const backend::DispatchShape shape{1, el, r, M};
+      const std::int64_t len = el * r * M;
+      const double f = time([&] {
+                         compute.experts_forward(stream, weights, shape, xin.view().slice(0, len), *saved,
+                                                 out.view().slice(0, len));
+                       }) /
+                       double(el);
+      // Backward of the forward just timed (its saved activations), the output standing in for dY.
+      const double b = time([&] {
+                         compute.experts_backward(stream, weights, shape, out.view().slice(0, len), *saved,
+                                                  grads, dx.view().slice(0, len));
+                       }) /
                        double(el);
       const double n = double(r * M * H * gemms);
       fwd.samples.push_back({n, f});
@@ -176,30 +158,26 @@ void time_compute_in(const Config& config, const Harness& harness, std::vector<M
     }
   }
 
-  // Local data movement as the executor does it around collectives and splits: a fresh buffer (zero-filled
-  // by std::vector) and a copy into it; n = bytes written. Prices Split, groups of one rank and the local
-  // reshuffles of capacity-dimension AllGather/ReduceScatter.
+  // Local data movement as the executor does it around collectives and splits: Compute::copy into a buffer
+  // allocated before (the executor reuses its buffers from pass to pass, so steady-state copies no longer
+  // fault fresh pages in); n = bytes written. Prices Split, groups of one rank and the local reshuffles of
+  // capacity-dimension AllGather/ReduceScatter.
   {
     std::vector<std::int64_t> sizes_b;
     for (std::int64_t b = quick ? (1 << 16) : (1 << 14); b <= (1 << 24); b *= quick ? 16 : 4)
       sizes_b.push_back(b);
-    std::vector<char> src(std::size_t(sizes_b.back()), 3);
+    const backend::Buffer<T> src = filled(sizes_b.back() / std::int64_t(sizeof(T))),
+                             dst = filled(sizes_b.back() / std::int64_t(sizeof(T)), 0);
     Measurement copy = measurement("copy", "local", 1);
     std::snprintf(line, sizeof line,
-                  "#\n# copy (local, each rank): allocate a buffer and copy into it; n = bytes\n"
+                  "#\n# copy (local, each rank): copy into an allocated buffer; n = bytes\n"
                   "# %12s %12s %10s\n# %12s %12s %10s\n",
                   "size", "time", "rate", "(B)", "(us)", "(GB/s)");
     table << line;
     for (std::int64_t b : sizes_b) {
-      volatile char sink = 0;
-      const double t = harness.time_op(
-          [&] {
-            std::vector<char> dst(static_cast<std::size_t>(b));
-            std::copy_n(src.data(), b, dst.data());
-            sink = dst[static_cast<std::size_t>(b - 1)];
-          },
-          iters, warmup);
-      (void)sink;
+      const std::int64_t count = b / std::int64_t(sizeof(T));
+      const double t =
+          time([&] { compute.copy(stream, src.view().slice(0, count), dst.view().slice(0, count)); });
       copy.samples.push_back({double(b), t});
       std::snprintf(line, sizeof line, "  %12lld %12.2f %10.3f\n", (long long)b, t * 1e3,
                     double(b) / (t * 1e-3) / 1e9);
@@ -212,14 +190,14 @@ void time_compute_in(const Config& config, const Harness& harness, std::vector<M
   }
 
   // Gate, order (dispatch) and combine over token counts T; n = elements touched (gate: T*M inputs, order and
-  // combine: T*k*M copied rows).
+  // combine: T*k*M copied rows). The gate is the executor's (softmax GEMM, top-k choices and loads); order
+  // and combine run on its routing, slotted with about one token of headroom per expert.
   const std::int64_t t_hi = pow2_below(double(1 << 24) / double(M * k), 64, 16384);
   std::vector<std::int64_t> ts;
   for (std::int64_t t = std::max<std::int64_t>(16, t_hi / (quick ? 16 : 32)); t <= t_hi; t *= quick ? 4 : 2)
     ts.push_back(t);
-  std::vector<T> x(std::size_t(t_hi * M)), wg(std::size_t(M * E)), probs(std::size_t(t_hi * E));
-  fill(x);
-  fill(wg);
+  const backend::Buffer<T> x = filled(t_hi * M), wg = filled(M * E), probs = filled(t_hi * E, 0),
+                           weights = filled(t_hi * k, 0);
   Measurement gate = measurement("gate", "local", 1), order{"order", "local", 1, {}, false, {}, false},
               combine{"combine", "local", 1, {}, false, {}, false};
   std::snprintf(
@@ -230,20 +208,19 @@ void time_compute_in(const Config& config, const Harness& harness, std::vector<M
       "(elements)", "(us)", "(us)", "(us)");
   table << line;
   for (std::int64_t T_ : ts) {
-    std::vector<std::int32_t> choices(std::size_t(T_ * k));
-    for (std::int64_t t = 0; t < T_; ++t)
-      for (std::int64_t j = 0; j < k; ++j) choices[std::size_t(t * k + j)] = std::int32_t((t * 7 + j) % E);
+    const std::unique_ptr<backend::RoutingState> routing = compute.make_routing();
+    const auto tokens = x.view().slice(0, T_ * M);
+    const auto token_probs = probs.view().slice(0, T_ * E);
+    const double g =
+        time([&] { compute.gate_forward(stream, tokens, wg.view(), T_, M, E, k, token_probs, *routing); });
     const std::int64_t capacity = (T_ * k + E - 1) / E + 1;
-    const kernels::cpu::Routing routing = kernels::cpu::route_choices(choices, T_, E, k, capacity);
-    std::vector<T> dispatched(std::size_t(E * capacity * M)), weights(std::size_t(T_ * k), T(0.5)),
-        out(std::size_t(T_ * M));
-    const double g = harness.time_op(
-        [&] { kernels::cpu::gate_forward<T>(x.data(), wg.data(), T_, M, E, probs.data()); }, iters, warmup);
-    const double o = harness.time_op(
-        [&] { kernels::cpu::dispatch<T>(routing, x.data(), M, dispatched.data()); }, iters, warmup);
-    const double c = harness.time_op(
-        [&] { kernels::cpu::combine<T>(routing, weights.data(), dispatched.data(), M, out.data()); }, iters,
-        warmup);
+    compute.route(stream, *routing, capacity, token_probs, weights.view().slice(0, T_ * k));
+    const backend::Buffer<T> dispatched(memory, std::size_t(E * capacity * M)),
+        out(memory, std::size_t(T_ * M));
+    const double o = time([&] { compute.dispatch(stream, *routing, tokens, M, dispatched.view()); });
+    const double c = time([&] {
+      compute.combine(stream, *routing, weights.view().slice(0, T_ * k), dispatched.view(), M, out.view());
+    });
     gate.samples.push_back({double(T_ * M), g});
     order.samples.push_back({double(T_ * k * M), o});
     combine.samples.push_back({double(T_ * k * M), c});
@@ -261,12 +238,12 @@ void time_compute_in(const Config& config, const Harness& harness, std::vector<M
 
 }  // namespace
 
-void time_compute(const Config& config, const Harness& harness, std::vector<Measurement>& fits,
-                  std::ostream& table) {
+void time_compute(const Config& config, backend::Backend& backend, const Harness& harness,
+                  std::vector<Measurement>& fits, std::ostream& table) {
   if (config.layer.dtype == DType::Fp64)
-    time_compute_in<double>(config, harness, fits, table);
+    time_compute_in<double>(config, backend, harness, fits, table);
   else
-    time_compute_in<float>(config, harness, fits, table);
+    time_compute_in<float>(config, backend, harness, fits, table);
 }
 
 }  // namespace parm::calibrate

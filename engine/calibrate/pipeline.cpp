@@ -21,14 +21,16 @@ Schedule saa_pipeline_only() {
   return s;
 }
 
-// The executor's own pipeline code is what is timed: a LayerExecutor running a one-op schedule. Its input
+// The executor's own pipeline code is what is timed: a LayerExecutor on the rank's backend running a one-op
+// schedule, by host clocks around forward() (which waits for its streams). Its input
 // is a token tensor of width 1, so one EP peer's chunk is exactly `blk` elements (a pipeline only moves
 // contiguous chunks: the shape of an element does not change its work) and the layer's weights, built by
 // the executor, stay tiny. The executor's forward also copies its input in; that copy is timed on its own
 // (a forward with no ops) and taken off.
 template <typename T>
-void time_pipeline_in(const Config& config, const RankLayout& layout, comm::CommGroups& groups,
-                      const Harness& harness, std::vector<Measurement>& fits, std::ostream& table) {
+void time_pipeline_in(const Config& config, const RankLayout& layout, backend::Backend& backend,
+                      comm::CommGroups& groups, const Harness& harness, std::vector<Measurement>& fits,
+                      std::ostream& table) {
   const std::int64_t W = groups.ep_fused->size(), N = groups.mp_fused->size();
   if (W < 2) {
     table << "#\n# pipeline: not measured (an EP group of one rank has no pipeline)\n";
@@ -43,8 +45,8 @@ void time_pipeline_in(const Config& config, const RankLayout& layout, comm::Comm
   }
   Config width_one = config;
   width_one.layer.hidden = 1;
-  LayerExecutor<T> pipeline(width_one, layout, groups, saa_pipeline_only());
-  LayerExecutor<T> copy_in(width_one, layout, groups, Schedule{});
+  LayerExecutor<T> pipeline(backend, width_one, layout, groups, saa_pipeline_only());
+  LayerExecutor<T> copy_in(backend, width_one, layout, groups, Schedule{});
   // One node: the model runs every step serially (intra and inter share the link); else as a wavefront.
   const bool serial = config.parallel.nodes() <= 1;
   Measurement pipe = measurement("pipeline", "EP", int(W));
@@ -85,12 +87,13 @@ void time_pipeline_in(const Config& config, const RankLayout& layout, comm::Comm
 
 }  // namespace
 
-void time_pipeline(const Config& config, const RankLayout& layout, comm::CommGroups& groups,
-                   const Harness& harness, std::vector<Measurement>& fits, std::ostream& table) {
+void time_pipeline(const Config& config, const RankLayout& layout, backend::Backend& backend,
+                   comm::CommGroups& groups, const Harness& harness, std::vector<Measurement>& fits,
+                   std::ostream& table) {
   if (config.layer.dtype == DType::Fp64)
-    time_pipeline_in<double>(config, layout, groups, harness, fits, table);
+    time_pipeline_in<double>(config, layout, backend, groups, harness, fits, table);
   else
-    time_pipeline_in<float>(config, layout, groups, harness, fits, table);
+    time_pipeline_in<float>(config, layout, backend, groups, harness, fits, table);
 }
 
 }  // namespace parm::calibrate

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <vector>
 
+#include "engine/backend/backend.h"
 #include "engine/calibrate/harness.h"
 #include "engine/calibrate/measurement.h"
 #include "engine/comm/communicator.h"
@@ -16,7 +17,9 @@ namespace parm::calibrate {
 
 // Appends "pipeline" (EP) to `fits`; needs the "p2p" and "alltoall" fits already in `fits` (not measured
 // without them, or with an EP group of one rank).
-void time_pipeline(const Config& config, const RankLayout& layout, comm::CommGroups& groups,
-                   const Harness& harness, std::vector<Measurement>& fits, std::ostream& table);
+// The executor runs on `backend` over the transport `groups`.
+void time_pipeline(const Config& config, const RankLayout& layout, backend::Backend& backend,
+                   comm::CommGroups& groups, const Harness& harness, std::vector<Measurement>& fits,
+                   std::ostream& table);
 
 }  // namespace parm::calibrate

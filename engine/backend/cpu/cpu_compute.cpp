@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/backend/cpu/cpu_streams.h"
+#include "kernels/cpu/blas.h"
 #include "kernels/cpu/dispatch.h"
 #include "kernels/cpu/expert_ffn.h"
 #include "kernels/cpu/gate.h"
@@ -193,6 +194,14 @@ class CpuCompute final : public Compute<T> {
                                           packed.data(), g, dxd.data());
         copy_blocks_now(dxd.data(), dx.data(), layout::unpack_expert(outer, el, e, c, m));
       }
+    });
+  }
+
+  void gemm(Stream& s, View<const T> a, View<const T> b, std::int64_t m, std::int64_t n, std::int64_t k,
+            View<T> c) override {
+    cpu_stream(s).enqueue([=] {
+      kernels::cpu::gemm<T>(kernels::cpu::Trans::No, kernels::cpu::Trans::No, m, n, k, T(1), a.data(),
+                            b.data(), T(0), c.data());
     });
   }
 

@@ -1,6 +1,6 @@
 // The cpu backend's streams and events (engine/backend/cpu/cpu_streams.h, through backend.h): per-stream
 // order, cross-stream waits, real concurrency between streams, failure propagation with skipping, event
-// times on the host clock, and host memory buffers.
+// times on the host clock, host memory buffers and the bare GEMM op.
 #include <QtTest>
 #include <atomic>
 #include <chrono>
@@ -191,6 +191,22 @@ class TestCpuStreams : public QObject {
     QVERIFY(out.data() == nullptr && out.empty());
     QCOMPARE(moved.size(), std::size_t(1000));
     QVERIFY_THROWS_EXCEPTION(std::runtime_error, make_backend(parm::Backend::Cuda));
+  }
+
+  // The bare GEMM calibration times: c (2,3) = a (2,4) * b (4,3), row-major, c overwritten.
+  void gemmOnTheComputeStream() {
+    auto b = make_backend(parm::Backend::Cpu);
+    const std::vector<float> a = {1, 2, 3, 4, 0, 1, 0, 1}, bm = {1, 0, 2, 0, 1, 0, 1, 1, 1, 2, 0, 3};
+    Buffer<float> da(b->allocator(), a.size()), db(b->allocator(), bm.size()), dc(b->allocator(), 6);
+    const std::vector<float> stale(6, 99.0f);
+    b->allocator().copy_from_host(da.data(), a.data(), a.size() * sizeof(float));
+    b->allocator().copy_from_host(db.data(), bm.data(), bm.size() * sizeof(float));
+    b->allocator().copy_from_host(dc.data(), stale.data(), stale.size() * sizeof(float));
+    b->compute<float>().gemm(b->stream(Lane::Compute), da.view(), db.view(), 2, 3, 4, dc.view());
+    b->stream(Lane::Compute).synchronize();
+    std::vector<float> c(6);
+    b->allocator().copy_to_host(c.data(), dc.data(), c.size() * sizeof(float));
+    QCOMPARE(c, (std::vector<float>{12, 5, 17, 2, 1, 3}));
   }
 };
 

@@ -1,15 +1,19 @@
-// The calibration library (engine/calibrate) on 2 and 4 ranks: the sweep, the harness's one way of timing
-// an op (median call of the slowest rank), the concurrent timing behind the interference factor, and the
+// The calibration library (engine/calibrate) on 2 and 4 ranks: the sweep, the harness's ways of timing an
+// op (median call of the slowest rank; on the backend's streams, between events, not around the enqueue),
+// the concurrent timing behind the interference factor, and the
 // collective, sync and fused-pipeline families on a real layout's communicators, checked by what they fit.
 // Every rank enters the same collectives before asserting (tests/engine/mpi_test_main.h).
 #include <QtTest>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "engine/backend/backend.h"
+#include "engine/backend/cpu/cpu_streams.h"
 #include "engine/calibrate/collectives.h"
 #include "engine/calibrate/harness.h"
 #include "engine/calibrate/overheads.h"
@@ -57,6 +61,11 @@ Config layout_config() {
   return c;
 }
 
+// Enqueues `work` on the cpu backend's `lane` stream: a stand-in op whose run time the test controls.
+void enqueue_on(backend::Backend& b, Lane lane, std::function<void()> work) {
+  backend::cpu::cpu_stream(b.stream(lane)).enqueue(std::move(work));
+}
+
 const Measurement* find(const std::vector<Measurement>& fits, const std::string& op) {
   for (const Measurement& m : fits)
     if (m.op == op) return &m;
@@ -98,18 +107,79 @@ class TestCalibrate : public QObject {
     QCOMPARE(call, 5);
   }
 
-  void timeOpDuringRunsTheBackgroundBesideTheOp() {
+  // The same on a backend stream: the time is the ops' run on the stream (the enqueue itself returns at
+  // once), the median of the timed calls (a slow lead-in call is not one of them) of the slowest rank. Every
+  // call sleeps 1 ms, far longer than enqueueing the batch, so one lead-in call is enough.
+  void timeEnqueuedIsTheMedianStreamTimeOfTheSlowestRank() {
+    SweepOptions s = quick_sweep();
+    s.iters = 5;
+    s.warmup = 0;
+    const Harness harness(world(), s);
+    const auto b = backend::make_backend(parm::Backend::Cpu);
+    backend::Stream& stream = b->stream(Lane::Compute);
+    const bool last = world().rank() == world().size() - 1;
+    const double slowest = harness.time_enqueued(*b, stream, [&] {
+      enqueue_on(*b, Lane::Compute, [last] { std::this_thread::sleep_for(last ? 20ms : 1ms); });
+    });
+    std::atomic<int> ran{0};
+    const double median = harness.time_enqueued(*b, stream, [&] {
+      enqueue_on(*b, Lane::Compute, [&ran] {
+        std::this_thread::sleep_for(ran++ == 1 ? 200ms : 1ms);  // 1: the first timed call
+      });
+    });
+    QVERIFY2(slowest >= 20.0, qPrintable(QString::number(slowest)));
+    QVERIFY2(median >= 1.0 && median < 200.0, qPrintable(QString::number(median)));
+    QVERIFY2(ran.load() >= 1 + 5, qPrintable(QString::number(ran.load())));  // lead-in and timed calls
+  }
+
+  // A call far faster than its enqueueing (the stream overtakes the host) is rerun behind longer lead-ins,
+  // on every rank alike, so collectives stay matched: 1 + 4 + 16 + 64 lead-in calls and 4 batches of 3.
+  void timeEnqueuedRerunsAnOvertakenBatchBehindLongerLeadIns() {
+    SweepOptions s = quick_sweep();
+    s.warmup = 0;
+    const Harness harness(world(), s);
+    const auto b = backend::make_backend(parm::Backend::Cpu);
+    std::atomic<int> ran{0};
+    const double t = harness.time_enqueued(*b, b->stream(Lane::Compute), [&] {
+      std::this_thread::sleep_for(2ms);  // the host's enqueueing is the slow part
+      enqueue_on(*b, Lane::Compute, [&ran] { ++ran; });
+    });
+    QCOMPARE(ran.load(), 1 + 4 + 16 + 64 + 4 * s.iters);
+    // Past the last lead-in it is timed as it can be: at the rate the host enqueues it.
+    QVERIFY2(t >= 1.0, qPrintable(QString::number(t)));
+  }
+
+  // An op that starts on one stream and ends on another is timed from the call before it to its end there.
+  void timeEnqueuedSpansTheStreamsOfTheOp() {
+    SweepOptions s = quick_sweep();
+    s.warmup = 0;
+    const Harness harness(world(), s);
+    const auto b = backend::make_backend(parm::Backend::Cpu);
+    const auto handoff = b->make_event();
+    const double t = harness.time_enqueued(*b, b->stream(Lane::Compute), b->stream(Lane::Inter), [&] {
+      enqueue_on(*b, Lane::Compute, [] { std::this_thread::sleep_for(3ms); });
+      b->stream(Lane::Compute).record(*handoff);
+      b->stream(Lane::Inter).wait(*handoff);
+      enqueue_on(*b, Lane::Inter, [] { std::this_thread::sleep_for(2ms); });
+    });
+    QVERIFY2(t >= 5.0, qPrintable(QString::number(t)));
+  }
+
+  void timeEnqueuedDuringRunsTheBackgroundBesideTheOp() {
     const Harness harness(world(), quick_sweep());
-    std::atomic<int> background{0};
-    int op = 0;
-    const double t = harness.time_op_during(
+    const auto b = backend::make_backend(parm::Backend::Cpu);
+    std::atomic<int> background{0}, op{0};
+    const double t = harness.time_enqueued_during(
+        *b, b->stream(Lane::Inter),
         [&] {
-          ++op;
-          std::this_thread::sleep_for(2ms);
+          enqueue_on(*b, Lane::Inter, [&op] {
+            ++op;
+            std::this_thread::sleep_for(2ms);
+          });
         },
-        [&] { ++background; });
+        [&] { enqueue_on(*b, Lane::Intra, [&background] { ++background; }); });
     QCOMPARE(background.load(), quick_sweep().iters);
-    QCOMPARE(op, quick_sweep().warmup + quick_sweep().iters);
+    QCOMPARE(op.load(), quick_sweep().warmup + quick_sweep().iters);
     QVERIFY2(t >= 2.0, qPrintable(QString::number(t)));
   }
 
@@ -118,13 +188,16 @@ class TestCalibrate : public QObject {
   void familiesFitTheLayoutsGroups() {
     const Config c = layout_config();
     const RankLayout layout = make_rank_layout(c, world().rank());
+    const auto b = backend::make_backend(c.run.backend);
     comm::CommGroups groups = comm::make_mpi_groups(layout, 20'000ms);
+    const backend::StreamGroups streams = b->make_groups(groups);
     const Harness harness(world(), quick_sweep());
     std::vector<Measurement> fits;
     std::ostringstream table;
-    const double interference = time_collectives(c, groups, harness, fits, table);
-    time_sync_overheads(c, groups, harness, fits, table);
-    time_pipeline(c, layout, groups, harness, fits, table);
+    const double interference = time_collectives(c, *b, streams, harness, fits, table);
+    time_sync_overheads(c, *b, streams, harness, fits, table);
+    time_pipeline(c, layout, *b, groups, harness, fits, table);
+    b->synchronize();
     world().barrier();
 
     const int w = groups.ep->size(), n = groups.mp->size();
