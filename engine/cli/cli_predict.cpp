@@ -10,15 +10,15 @@
 #include <sstream>
 
 #include "db/database.h"
-#include "engine/model/calibration.h"
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/model_support.h"
 #include "engine/core/config_json.h"
+#include "engine/core/sizes.h"
+#include "engine/model/calibration.h"
 #include "engine/model/prediction_store.h"
 #include "engine/model/recommendation.h"
-#include "engine/core/sizes.h"
 #include "engine/model/timeline_model.h"
 
 namespace parm::cli {

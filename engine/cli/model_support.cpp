@@ -3,8 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "engine/model/calibration_source.h"
 #include "engine/cli/arg_rules.h"
+#include "engine/model/calibration_source.h"
 
 namespace parm::cli {
 namespace {

@@ -6,9 +6,9 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "engine/model/calibration.h"
 #include "engine/core/config.h"
 #include "engine/core/grid_file.h"
+#include "engine/model/calibration.h"
 #include "engine/model/recommendation.h"
 
 namespace parm::cli {

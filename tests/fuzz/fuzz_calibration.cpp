@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "engine/model/calibration.h"
 #include "engine/core/json_input.h"
+#include "engine/model/calibration.h"
 
 namespace {
 

@@ -32,7 +32,8 @@ class TestHostileFuzzFindings : public QObject {
         << calibration("c", kTwoRankLayout, R"({"op": "alltoall", "alpha": 0, "beta": 0, "group_size": 3e9})")
         << QByteArray("fits[0].group_size");
     QTest::newRow("id holding a newline (split every message naming it)")
-        << calibration(R"(calib\nsecond line)", kTwoRankLayout, "") << QByteArray("id = \"calib\\nsecond line\": must not contain control characters");
+        << calibration(R"(calib\nsecond line)", kTwoRankLayout, "")
+        << QByteArray("id = \"calib\\nsecond line\": must not contain control characters");
   }
   void calibration_refused() {
     QFETCH(QByteArray, document);

@@ -5,8 +5,8 @@
 #include <QtTest>
 
 #include "db/database.h"
-#include "engine/model/run_comparison.h"
 #include "engine/core/run_result.h"
+#include "engine/model/run_comparison.h"
 
 using namespace parm;
 

@@ -5,11 +5,11 @@
 #include <QtTest>
 #include <cmath>
 
-#include "engine/model/calibration.h"
 #include "engine/core/config_json.h"
+#include "engine/model/calibration.h"
 #include "engine/model/cost_model.h"
-#include "engine/schedules/schedule_ir.h"
 #include "engine/model/timeline_model.h"
+#include "engine/schedules/schedule_ir.h"
 #include "resources/presets.h"
 
 using namespace parm;
