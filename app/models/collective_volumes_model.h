@@ -1,5 +1,5 @@
-// Bytes per collective of every selected schedule, per GPU (engine/volumes.h: the spec's formulas), as a
-// table. Empty while the configuration is invalid.
+// Bytes per collective of every selected schedule, per GPU (engine/schedules/volumes.h: the spec's formulas),
+// as a table. Empty while the configuration is invalid.
 #pragma once
 
 #include <QAbstractTableModel>

@@ -1,6 +1,6 @@
-// The sizes the engine derives from a valid configuration (engine/sizes.h: S, degrees, capacities C0..C2,
-// dispatched tensors D0..D2) as a table of symbol, value and meaning. Empty while the configuration is
-// invalid.
+// The sizes the engine derives from a valid configuration (engine/core/sizes.h: S, degrees, capacities
+// C0..C2, dispatched tensors D0..D2) as a table of symbol, value and meaning. Empty while the configuration
+// is invalid.
 #pragma once
 
 #include <QAbstractTableModel>

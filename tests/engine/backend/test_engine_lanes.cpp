@@ -1,5 +1,5 @@
-// Execution lanes (engine/lanes.h): per-lane order, cross-lane events, real concurrency between lanes,
-// error propagation with skipping, and a destructor that drains pending work.
+// Execution lanes (engine/backend/cpu/lanes.h): per-lane order, cross-lane events, real concurrency between
+// lanes, error propagation with skipping, and a destructor that drains pending work.
 #include <QtTest>
 #include <atomic>
 #include <chrono>

@@ -1,6 +1,7 @@
-// The predicted timeline (engine/timeline_model.h) and calibration files (engine/calibration.h): forward
-// communication equals the cost model's predict_forward_comm for every schedule, lanes never overlap, compute
-// terms from the gemm fit, monotone in every beta, JSON round trip, and refusal of a mismatched layout.
+// The predicted timeline (engine/model/timeline_model.h) and calibration files (engine/model/calibration.h):
+// forward communication equals the cost model's predict_forward_comm for every schedule, lanes never overlap,
+// compute terms from the gemm fit, monotone in every beta, JSON round trip, and refusal of a mismatched
+// layout.
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
