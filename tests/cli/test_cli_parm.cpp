@@ -15,14 +15,6 @@ Result run_parm(const QStringList& args) {
   return parm_test::run_parm(args, {.fatal_on_timeout = true});
 }
 
-QJsonObject json_of(const Result& r) {
-  QJsonParseError error{};
-  const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
-  if (error.error != QJsonParseError::NoError)
-    qFatal("not JSON: %s\n%s", qPrintable(error.errorString()), r.out.constData());
-  return doc.object();
-}
-
 qint64 bytes_of(const QJsonObject& root, const char* schedule, const char* collective, const char* purpose) {
   for (const auto& v : root["collectives"].toObject()[schedule].toArray()) {
     const QJsonObject o = v.toObject();
@@ -40,7 +32,7 @@ class TestCliParm : public QObject {
   void checkTc1Json() {
     const Result r = run_parm({"check", "resources/presets/tc1.json", "--json"});
     QCOMPARE(r.exit_code, 0);
-    const QJsonObject root = json_of(r);
+    const QJsonObject root = parm_test::json_object_of(r.out);
     const QJsonObject sizes = root["sizes"].toObject();
     QCOMPARE(sizes["C0"].toInteger(), 1229);
     QCOMPARE(sizes["C1"].toInteger(), 308);

@@ -19,14 +19,6 @@ Result run_parm(const QStringList& args) {
   return parm_test::run_parm(args, {.working_directory = {}, .fatal_on_timeout = true});
 }
 
-QJsonDocument json_of(const QByteArray& bytes) {
-  QJsonParseError error{};
-  const QJsonDocument doc = QJsonDocument::fromJson(bytes, &error);
-  if (error.error != QJsonParseError::NoError)
-    qFatal("not JSON: %s\n%s", qPrintable(error.errorString()), bytes.left(2000).constData());
-  return doc;
-}
-
 bool one_line_naming(const Result& r, const QString& what) {
   const QByteArray err = r.err.trimmed();
   return r.out.isEmpty() && !err.isEmpty() && !err.contains('\n') && err.contains(what.toUtf8());
@@ -129,7 +121,7 @@ class TestCliParmDb : public QObject {
 
     const Result r = run_parm({"runs", "--db", project_, "--json"});
     QCOMPARE(r.exit_code, 0);
-    const QJsonArray runs = json_of(r.out).object()["runs"].toArray();
+    const QJsonArray runs = parm_test::json_object_of(r.out)["runs"].toArray();
     QCOMPARE(runs.size(), 2);
     QCOMPARE(runs[0].toObject()["id"].toInteger(), 1);
     QCOMPARE(runs[0].toObject()["complete"].toBool(), true);
@@ -148,7 +140,7 @@ class TestCliParmDb : public QObject {
 
     const Result r = run_parm({"show", "--db", project_, "--run", "1", "--json"});
     QCOMPARE(r.exit_code, 0);
-    const QJsonArray summary = json_of(r.out).object()["summary"].toArray();
+    const QJsonArray summary = parm_test::json_object_of(r.out)["summary"].toArray();
     QCOMPARE(summary.size(), 2);
     QCOMPARE(summary[0].toObject()["schedule"].toString(), QString("B_DS"));
     QCOMPARE(summary[0].toObject()["total_ms"].toDouble(), 5.0);
@@ -181,7 +173,7 @@ class TestCliParmDb : public QObject {
     QFile f(out);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QByteArray bytes = f.readAll();
-    const QJsonArray events = json_of(bytes).object()["traceEvents"].toArray();
+    const QJsonArray events = parm_test::json_object_of(bytes)["traceEvents"].toArray();
     int complete = 0, starts = 0, finishes = 0;
     for (const QJsonValue& v : events) {
       const QString ph = v.toObject()["ph"].toString();
@@ -245,7 +237,7 @@ class TestCliParmDb : public QObject {
     QCOMPARE(r.out.trimmed(), QByteArray("2"));
 
     r = run_parm({"runs", "--db", db, "--json"});
-    const QJsonObject first = json_of(r.out).object()["runs"].toArray()[0].toObject();
+    const QJsonObject first = parm_test::json_object_of(r.out)["runs"].toArray()[0].toObject();
     QCOMPARE(first["kind"].toString(), QString("nsys-import"));
     QCOMPARE(first["events"].toInteger(), 2);
     QVERIFY(first["complete"].toBool());

@@ -18,14 +18,6 @@ Result run_parm(const QStringList& args) {
   return parm_test::run_parm(args, {.fatal_on_timeout = true});
 }
 
-QJsonObject json_of(const Result& r) {
-  QJsonParseError error{};
-  const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
-  if (error.error != QJsonParseError::NoError)
-    qFatal("not JSON: %s\n%s", qPrintable(error.errorString()), r.out.constData());
-  return doc.object();
-}
-
 // TC-3 constants (spec section 7) plus compute fits, on a layout of `ranks` GPUs, G per node, N_MP = N_ESP
 // = 4.
 QString write_calibration(const QTemporaryDir& dir, const QString& name, int ranks, int gpus_per_node) {
@@ -64,7 +56,7 @@ class TestCliParmPredict : public QObject {
     const QString calib = write_calibration(dir, "tc1", 32, 4);
     const Result r = run_parm({"predict", "resources/presets/tc1.json", "--calibration", calib, "--json"});
     QVERIFY2(r.exit_code == 0, r.err.constData());
-    const QJsonObject root = json_of(r);
+    const QJsonObject root = parm_test::json_object_of(r.out);
     const QJsonArray schedules = root["schedules"].toArray();
     QCOMPARE(schedules.size(), 7);
     for (const auto& v : schedules) {
@@ -88,7 +80,7 @@ class TestCliParmPredict : public QObject {
     const Result r =
         run_parm({"predict", "resources/presets/tc1.json", "--calibration", calib, "--db", db, "--json"});
     QVERIFY2(r.exit_code == 0, r.err.constData());
-    QVERIFY(json_of(r)["run"].toInteger() > 0);
+    QVERIFY(parm_test::json_object_of(r.out)["run"].toInteger() > 0);
     const Result runs = run_parm({"runs", "--db", db});
     if (runs.exit_code == 0) QVERIFY2(runs.out.contains("prediction"), runs.out.constData());
   }
@@ -136,7 +128,7 @@ class TestCliParmPredict : public QObject {
     const Result r =
         run_parm({"recommend", "resources/presets/tc1.json", "--calibration", calib, "--json", "--out", out});
     QVERIFY2(r.exit_code == 0, r.err.constData());
-    const QJsonArray layers = json_of(r)["layers"].toArray();
+    const QJsonArray layers = parm_test::json_object_of(r.out)["layers"].toArray();
     QCOMPARE(layers.size(), 1);
     const QJsonObject layer = layers[0].toObject();
     const QString chosen = layer["chosen"].toString();
@@ -165,7 +157,7 @@ class TestCliParmPredict : public QObject {
     const Result j =
         run_parm({"sweep", "--grid", "resources/grids/paper-grid.json", "--calibration", calib, "--json"});
     QCOMPARE(j.exit_code, 0);
-    const QJsonObject root = json_of(j);
+    const QJsonObject root = parm_test::json_object_of(j.out);
     QCOMPARE(root["configurations"].toInt(), 1296);
     int chosen = 0;
     for (const auto& v : root["chosen"].toObject()) chosen += v.toInt();

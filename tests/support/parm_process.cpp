@@ -1,6 +1,7 @@
 #include "parm_process.h"
 
 #include <QElapsedTimer>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QtGlobal>
@@ -65,6 +66,14 @@ QByteArray output_of_success(const ProcessResult& result) {
     qFatal("%s failed (exit %d%s):\n%s\n%s", qPrintable(result.command), result.exit_code,
            result.timed_out ? ", timed out" : "", result.out.constData(), result.err.constData());
   return result.out;
+}
+
+QJsonObject json_object_of(const QByteArray& bytes) {
+  QJsonParseError error{};
+  const QJsonDocument doc = QJsonDocument::fromJson(bytes, &error);
+  if (error.error != QJsonParseError::NoError)
+    qFatal("not JSON: %s\n%s", qPrintable(error.errorString()), bytes.left(2000).constData());
+  return doc.object();
 }
 
 }  // namespace parm_test

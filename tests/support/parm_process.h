@@ -3,6 +3,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -41,5 +42,9 @@ ProcessResult run_parm(const QStringList& args, const ProcessOptions& options = 
 
 // Stdout of a run that must succeed; any other ending stops the suite with the command and both streams.
 QByteArray output_of_success(const ProcessResult& result);
+
+// The JSON object `bytes` hold (a `--json` stdout, an exported file); anything else stops the suite with the
+// parser's reason and the start of the text.
+QJsonObject json_object_of(const QByteArray& bytes);
 
 }  // namespace parm_test
