@@ -13,6 +13,7 @@
 #include "engine/run/verify.h"
 #include "engine/schedules/volumes.h"
 #include "tests/engine/mpi_test_main.h"
+#include "tests/engine/run/mp_group_tensor.h"
 
 using namespace parm;
 using parm::test::world_size;
@@ -54,22 +55,14 @@ std::vector<std::pair<int, int>> layouts() {
 }
 
 template <typename T>
-std::vector<T> group_tensor(const Config& c, const RankLayout& l, TensorId id) {
-  const std::int64_t sm = c.layer.tokens() * c.layer.hidden;
-  std::vector<T> v(static_cast<std::size_t>(sm));
-  fill(v.data(), sm, c.run.seed, id, static_cast<std::uint64_t>(l.mp_group * sm), 1.0);
-  return v;
-}
-
-template <typename T>
 VerifyReport run_and_verify(const Config& c, ScheduleKind kind, std::vector<CommCounter>* counters = nullptr,
                             backend::HostRouting* routing = nullptr) {
   const RankLayout layout = make_rank_layout(c, parm::test::world_rank());
   comm::CommGroups groups = comm::make_mpi_groups(layout, kTimeout);
   LayerExecutor<T> exec(c, layout, groups, build_schedule(kind, c.parallel));
   try {
-    exec.forward(group_tensor<T>(c, layout, TensorId::Input));
-    exec.backward(group_tensor<T>(c, layout, TensorId::OutputGrad));
+    exec.forward(parm::test::mp_group_tensor<T>(c, layout, TensorId::Input));
+    exec.backward(parm::test::mp_group_tensor<T>(c, layout, TensorId::OutputGrad));
   } catch (const std::exception& e) {  // a broken collective: say which, then stop every rank
     std::fprintf(stderr, "rank %d, %s: %s\n", layout.rank, to_string(kind).data(), e.what());
     MPI_Abort(MPI_COMM_WORLD, 1);

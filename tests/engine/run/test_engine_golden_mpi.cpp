@@ -15,6 +15,7 @@
 #include "engine/run/tensor_init.h"
 #include "resources/presets.h"
 #include "tests/engine/mpi_test_main.h"
+#include "tests/engine/run/mp_group_tensor.h"
 
 using namespace parm;
 using parm::test::world_rank;
@@ -90,22 +91,14 @@ std::vector<std::pair<std::string, Config>> configurations() {
   return out;
 }
 
-template <typename T>
-std::vector<T> group_tensor(const Config& c, const RankLayout& l, TensorId id) {
-  const std::int64_t sm = c.layer.tokens() * c.layer.hidden;
-  std::vector<T> v(static_cast<std::size_t>(sm));
-  fill(v.data(), sm, c.run.seed, id, static_cast<std::uint64_t>(l.mp_group * sm), 1.0);
-  return v;
-}
-
 // One row per (configuration, dtype, schedule, rank): the hashes of everything the run produced.
 template <typename T>
 std::string run_rows(const std::string& name, const Config& c, ScheduleKind kind) {
   const RankLayout layout = make_rank_layout(c, world_rank());
   comm::CommGroups groups = comm::make_mpi_groups(layout, kTimeout);
   LayerExecutor<T> exec(c, layout, groups, build_schedule(kind, c.parallel));
-  exec.forward(group_tensor<T>(c, layout, TensorId::Input));
-  exec.backward(group_tensor<T>(c, layout, TensorId::OutputGrad));
+  exec.forward(parm::test::mp_group_tensor<T>(c, layout, TensorId::Input));
+  exec.backward(parm::test::mp_group_tensor<T>(c, layout, TensorId::OutputGrad));
   const LocalGradients<T>& g = exec.gradients();
   std::ostringstream row;
   row << name << ' ' << (sizeof(T) == 8 ? "fp64" : "fp32") << ' ' << to_string(kind) << " rank" << layout.rank
