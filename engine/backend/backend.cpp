@@ -19,6 +19,13 @@ StreamCommunicator& StreamGroups::operator[](GroupKind kind) const {
 }
 
 std::unique_ptr<Backend> make_backend(parm::Backend kind) {
+  BackendOptions options;
+  options.kind = kind;
+  return make_backend(options);
+}
+
+std::unique_ptr<Backend> make_backend(const BackendOptions& options) {
+  const parm::Backend kind = options.kind;
   if (kind == parm::Backend::Cpu) return cpu::make_cpu_backend();
   // backend_availability refuses these before a rank starts; reaching here is a caller's bug.
   throw std::runtime_error("backend " + std::string(to_string(kind)) + ": no layer engine in this build");

@@ -3,6 +3,7 @@
 // build lacks is refused before any rank starts (backend_availability.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "engine/backend/stream_communicator.h"
 #include "engine/comm/communicator.h"
 #include "engine/core/config.h"
+#include "kernels/half_types.h"
 
 namespace parm::backend {
 
@@ -27,6 +29,10 @@ class Backend {
   virtual std::int64_t event_time_ns(const Event& event) const = 0;
   virtual Compute<float>& compute_f32() = 0;
   virtual Compute<double>& compute_f64() = 0;
+  // 16-bit storage with fp32 accumulation; a backend without them throws std::runtime_error naming the
+  // dtype and what it computes instead (the cpu backend: fp32 and fp64 only).
+  virtual Compute<Bf16>& compute_bf16() = 0;
+  virtual Compute<F16>& compute_f16() = 0;
   // The rank's groups on this backend's streams, over the transport groups the worker bootstrap built
   // (which stay usable from the host for barriers, verification and the capacity agreement).
   virtual StreamGroups make_groups(const comm::CommGroups& transport) = 0;
@@ -45,8 +51,25 @@ template <>
 inline Compute<double>& Backend::compute<double>() {
   return compute_f64();
 }
+template <>
+inline Compute<Bf16>& Backend::compute<Bf16>() {
+  return compute_bf16();
+}
+template <>
+inline Compute<F16>& Backend::compute<F16>() {
+  return compute_f16();
+}
+
+// What a rank's backend needs to know about where it runs.
+struct BackendOptions {
+  parm::Backend kind = parm::Backend::Cpu;
+  int local_rank = 0;        // the rank's index among the ranks of its host: picks its device
+  int local_size = 1;        // ranks on this host
+  std::chrono::milliseconds timeout{60'000};  // bound on every collective wait (NCCL's watchdog)
+};
 
 // The backend `kind` names; throws std::runtime_error for one this build has no layer engine for.
 std::unique_ptr<Backend> make_backend(parm::Backend kind);
+std::unique_ptr<Backend> make_backend(const BackendOptions& options);
 
 }  // namespace parm::backend

@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 #include "engine/backend/cpu/cpu_communicator.h"
 #include "engine/backend/cpu/cpu_compute.h"
@@ -25,6 +27,11 @@ class HostAllocator final : public Allocator {
     if (bytes) std::memcpy(device, host, bytes);
   }
 };
+
+std::runtime_error sixteen_bit_refused(const char* dtype) {
+  return std::runtime_error(std::string("layer.dtype = ") + dtype +
+                            ": the cpu backend computes in fp32 or fp64 only; use backend cuda or cuda+mpi");
+}
 
 class CpuBackend final : public Backend {
  public:
@@ -50,6 +57,8 @@ class CpuBackend final : public Backend {
   }
   Compute<float>& compute_f32() override { return *f32_; }
   Compute<double>& compute_f64() override { return *f64_; }
+  Compute<Bf16>& compute_bf16() override { throw sixteen_bit_refused("bf16"); }
+  Compute<F16>& compute_f16() override { throw sixteen_bit_refused("fp16"); }
 
   StreamGroups make_groups(const comm::CommGroups& transport) override {
     StreamGroups g;
