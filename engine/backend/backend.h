@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "engine/backend/buffer.h"
@@ -17,6 +18,22 @@
 #include "kernels/half_types.h"
 
 namespace parm::backend {
+
+// The device a backend computes on, as `parm run` prints it and the ranks table stores it.
+struct DeviceDescription {
+  std::string name;               // "NVIDIA H200", or "cpu"
+  int ordinal = -1;               // CUDA ordinal; -1 for the host
+  std::int64_t memory_bytes = 0;  // device memory (0 for the host)
+  std::string driver;             // "CUDA driver 13.0, runtime 13.0"; empty for the host
+};
+
+// What the backend's allocator has done since it was made: for "no cudaMalloc in the iteration loop" and
+// peak device memory.
+struct MemoryStats {
+  std::int64_t live_bytes = 0;          // held by buffers now
+  std::int64_t peak_bytes = 0;          // most held at once
+  std::int64_t device_allocations = 0;  // calls into the device allocator (cudaMalloc; host: operator new)
+};
 
 class Backend {
  public:
@@ -38,6 +55,8 @@ class Backend {
   virtual StreamGroups make_groups(const comm::CommGroups& transport) = 0;
   // Every stream; rethrows the first failure.
   virtual void synchronize() = 0;
+  virtual DeviceDescription device() const = 0;
+  virtual MemoryStats memory_stats() const = 0;
 
   template <typename T>
   Compute<T>& compute();

@@ -1,5 +1,6 @@
 #include "engine/backend/cpu/cpu_backend.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -16,16 +17,27 @@ namespace {
 class HostAllocator final : public Allocator {
  public:
   // 64-byte aligned, like the vectors' allocations BLAS saw before (and a cache line).
-  void* allocate(std::size_t bytes) override { return ::operator new (bytes, std::align_val_t{64}); }
-  void release(void* pointer, std::size_t) noexcept override {
-    ::operator delete (pointer, std::align_val_t{64});
+  void* allocate(std::size_t bytes) override {
+    void* p = ::operator new (bytes, std::align_val_t{64});
+    stats_.live_bytes += static_cast<std::int64_t>(bytes);
+    stats_.peak_bytes = std::max(stats_.peak_bytes, stats_.live_bytes);
+    ++stats_.device_allocations;
+    return p;
   }
+  void release(void* pointer, std::size_t bytes) noexcept override {
+    ::operator delete (pointer, std::align_val_t{64});
+    stats_.live_bytes -= static_cast<std::int64_t>(bytes);
+  }
+  MemoryStats stats() const { return stats_; }
   void copy_to_host(void* host, const void* device, std::size_t bytes) override {
     if (bytes) std::memcpy(host, device, bytes);
   }
   void copy_from_host(void* device, const void* host, std::size_t bytes) override {
     if (bytes) std::memcpy(device, host, bytes);
   }
+
+ private:
+  MemoryStats stats_;  // allocations come from the enqueuing thread only
 };
 
 std::runtime_error sixteen_bit_refused(const char* dtype) {
@@ -69,6 +81,8 @@ class CpuBackend final : public Backend {
   }
 
   void synchronize() override { lanes_.synchronize(); }
+  DeviceDescription device() const override { return {"cpu", -1, 0, {}}; }
+  MemoryStats memory_stats() const override { return allocator_.stats(); }
 
  private:
   HostAllocator allocator_;
