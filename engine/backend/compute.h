@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/backend/buffer.h"
-#include "engine/backend/layout_index.h"
+#include "kernels/layout_index.h"
 #include "engine/backend/stream.h"
 
 namespace parm::backend {

@@ -1,4 +1,4 @@
-// The layout index maps (engine/backend/layout_index.h) against naive loops written from the tensor shapes
+// The layout index maps (kernels/layout_index.h) against naive loops written from the tensor shapes
 // (schedule_ir.h), over a grid of shapes; and the cpu backend's copy_blocks applying them.
 #include <QtTest>
 #include <cstdint>
@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
-#include "engine/backend/layout_index.h"
+#include "kernels/layout_index.h"
 
 using namespace parm;
 using Index = std::int64_t;

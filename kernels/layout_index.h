@@ -7,11 +7,7 @@
 
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define PARM_HD __host__ __device__
-#else
-#define PARM_HD
-#endif
+#include "kernels/hd.h"
 
 namespace parm::layout {
 
