@@ -82,8 +82,9 @@ inline Compute<F16>& Backend::compute<F16>() {
 // What a rank's backend needs to know about where it runs.
 struct BackendOptions {
   parm::Backend kind = parm::Backend::Cpu;
-  int local_rank = 0;        // the rank's index among the ranks of its host: picks its device
-  int local_size = 1;        // ranks on this host
+  int rank = 0;        // world rank, for the messages that refuse a placement
+  int local_rank = 0;  // the rank's index among the ranks of its host: picks its device
+  int local_size = 1;  // ranks on this host
   std::chrono::milliseconds timeout{60'000};  // bound on every collective wait (NCCL's watchdog)
 };
 

@@ -13,6 +13,9 @@ CudaAvailability probe_cuda() {
   const kernels::cuda::DeviceProbe probe = kernels::cuda::probe_devices();
   out.devices = static_cast<int>(probe.devices.size());
   out.probe_error = probe.error;
+#ifdef PARM_CUDA_ENGINE
+  out.engine_built = true;  // the cuda backend is compiled in (engine/backend/cuda)
+#endif
 #endif
   return out;
 }

@@ -12,6 +12,7 @@
 #include "engine/calibrate/pipeline.h"
 #include "engine/calibrate/report.h"
 #include "engine/comm/comm_mpi.h"
+#include "engine/run/rank_backend.h"
 
 namespace parm::calibrate {
 
@@ -23,7 +24,8 @@ CalibrationOutcome run_calibration(const Config& config, const RankLayout& layou
   write_table_header(table, config, options);
   double interference = 1.0;
   // One backend per rank, as the worker builds it: every family enqueues the executor's own ops on it.
-  const std::unique_ptr<backend::Backend> backend = backend::make_backend(config.run.backend);
+  const std::unique_ptr<backend::Backend> backend =
+      make_rank_backend(config, layout.rank, std::chrono::milliseconds(options.timeout_ms));
   {
     comm::CommGroups transport = comm::make_mpi_groups(layout, std::chrono::milliseconds(options.timeout_ms));
     const backend::StreamGroups groups = backend->make_groups(transport);

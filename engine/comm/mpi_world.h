@@ -5,10 +5,31 @@
 // out of a worker (return, refusal, exception) finalises.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace parm::comm {
+
+// This rank's place among the ranks of its host: which GPU it uses (backend cuda / cuda+mpi).
+struct LocalPlacement {
+  int local_rank = 0;
+  int local_size = 1;
+  bool operator==(const LocalPlacement&) const = default;
+};
+
+// What the launcher says, read through `env` (getenv in production): Open MPI's
+// OMPI_COMM_WORLD_LOCAL_RANK / _LOCAL_SIZE, else Slurm's SLURM_LOCALID with SLURM_NTASKS_PER_NODE or
+// SLURM_TASKS_PER_NODE ("4(x2),3") at SLURM_NODEID; nullopt when neither answers completely.
+std::optional<LocalPlacement> local_placement_from_env(const std::function<const char*(const char*)>& env);
+
+// The ranks sharing this rank's node by MPI_Comm_split_type(MPI_COMM_TYPE_SHARED): collective over the
+// world; MPI must be initialised.
+LocalPlacement local_placement_from_split();
+
+// The launcher's answer, else the split (then collective over the world: every rank must call it).
+LocalPlacement local_placement();
 
 class MpiWorld {
  public:

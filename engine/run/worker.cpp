@@ -7,6 +7,7 @@
 #include "engine/backend/backend.h"
 #include "engine/core/sizes.h"
 #include "engine/run/executor.h"
+#include "engine/run/rank_backend.h"
 #include "engine/run/tensor_init.h"
 #include "engine/run/verify.h"
 
@@ -105,7 +106,7 @@ RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options
   out.rank = layout.rank;
   const auto& kinds = options.schedules.empty() ? config.run.schedules : options.schedules;
   // run.backend picks the engine (backends this build lacks were refused before any rank started).
-  const std::unique_ptr<backend::Backend> backend = backend::make_backend(config.run.backend);
+  const std::unique_ptr<backend::Backend> backend = make_rank_backend(config, layout.rank, options.timeout);
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     const bool die_here = options.die_on_rank == layout.rank && i == 0;
     switch (config.layer.dtype) {
