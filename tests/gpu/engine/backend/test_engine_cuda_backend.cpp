@@ -4,7 +4,9 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -98,7 +100,7 @@ PARM_GPU_CASE(waitOrdersTwoStreams) {
   const std::size_t tail = 1 << 20;
   Buffer<unsigned char> out(s.memory, tail);
   CudaEvent produced(kDevice), consumed(kDevice);
-  for (unsigned char value : {3, 4}) {  // twice: the second round must not see the first round's data
+  for (const int value : {3, 4}) {  // twice: the second round must not see the first round's data
     check_cuda(cudaMemsetAsync(src.data(), value, kBig, cuda_stream_of(s.compute)), "memset");
     check_cuda(
         cudaMemcpyAsync(dst.data(), src.data(), kBig, cudaMemcpyDeviceToDevice, cuda_stream_of(s.compute)),
@@ -111,7 +113,7 @@ PARM_GPU_CASE(waitOrdersTwoStreams) {
     s.intra.record(consumed);
     s.intra.synchronize();
     PARM_CHECK(consumed.done(), "synchronize returned before the stream's last event");
-    PARM_CHECK(all_equal(to_host(s.memory, out.data(), tail), value),
+    PARM_CHECK(all_equal(to_host(s.memory, out.data(), tail), static_cast<unsigned char>(value)),
                "intra read the buffer before compute wrote it (value " + std::to_string(value) + ")");
     PARM_CHECK(s.clock.host_ns(consumed) >= s.clock.host_ns(produced), "the waiting stream finished first");
     s.compute.synchronize();
