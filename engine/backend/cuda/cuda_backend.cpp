@@ -78,7 +78,7 @@ class CudaBackend final : public Backend {
 
   void synchronize() override {
     synchronize_streams();
-    clock_.reanchor();  // every stream is idle: keep the float milliseconds of event times short
+    clock_.reanchor_if_stale();  // every stream is idle: keep the float milliseconds of event times short
   }
   DeviceDescription device() const override { return description_; }
   MemoryStats memory_stats() const override { return allocator_.stats(); }

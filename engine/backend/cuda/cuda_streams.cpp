@@ -68,6 +68,10 @@ void EventClock::reanchor() {
   current_ = std::move(anchor);
 }
 
+void EventClock::reanchor_if_stale() {
+  if (anchor_is_stale(current()->host_ns, profiler::now_ns())) reanchor();
+}
+
 std::shared_ptr<const EventAnchor> EventClock::current() const {
   std::lock_guard lock(mutex_);
   return current_;

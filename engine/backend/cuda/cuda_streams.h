@@ -1,6 +1,7 @@
 // The cuda backend's streams and events: one non-blocking cudaStream_t per lane (compute, intra, inter),
 // events as cudaEvent_t (record = cudaEventRecord, wait = cudaStreamWaitEvent), and the EventClock that turns
-// an event into a host-clock time (event_clock.h: anchors re-taken at every backend synchronize()).
+// an event into a host-clock time (event_clock.h: anchors re-taken at a backend synchronize() once 10 ms
+// old).
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -48,6 +49,8 @@ class EventClock {
   EventClock& operator=(const EventClock&) = delete;
   // Takes a new anchor; call where the device is otherwise idle (after synchronising every stream).
   void reanchor();
+  // reanchor() when the current anchor is older than kAnchorMaxAgeNs (event_clock.h); same precondition.
+  void reanchor_if_stale();
   std::shared_ptr<const EventAnchor> current() const;
   // Host time (profiler::now_ns base) the event's latest record was reached; waits for it if needed.
   std::int64_t host_ns(const CudaEvent& event) const;

@@ -29,8 +29,7 @@ class TestCudaBackendRefusal : public QObject {
       QFAIL("a cuda backend was made without a device");
     } catch (const std::runtime_error& e) {
       const QString what = e.what();
-      QVERIFY2(what.startsWith(head) && what.endsWith("; use backend cpu") && !what.contains('\n'),
-               e.what());
+      QVERIFY2(what.startsWith(head) && what.endsWith("; use backend cpu") && !what.contains('\n'), e.what());
     }
   }
 };

@@ -171,6 +171,16 @@ class TestCudaShell : public QObject {
     }
   }
 
+  void anchorsAreRetakenAfterTenMilliseconds() {
+    const std::int64_t anchor = 5'000'000'000;
+    QVERIFY(!anchor_is_stale(anchor, anchor));
+    QVERIFY(!anchor_is_stale(anchor, anchor + 9'999'999));
+    QVERIFY(anchor_is_stale(anchor, anchor + 10'000'000));
+    // At that age a float millisecond count still resolves a nanosecond or two.
+    const float ms = 9.999999f;
+    QVERIFY(std::llabs(event_host_ns(anchor, ms) - (anchor + 9'999'999)) <= 2);
+  }
+
   void cudaTakesTheLocalRanksDevice() {
     BackendOptions o;
     o.kind = parm::Backend::Cuda;

@@ -3,12 +3,14 @@
 // cudaMemsetAsync / cudaMemcpyAsync, whose results show the order they ran in. Exits 77 without a device.
 #include <cuda_runtime_api.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/backend/cuda/caching_allocator.h"
@@ -17,6 +19,7 @@
 #include "engine/backend/cuda/cuda_streams.h"
 #include "engine/backend/cuda/device_allocator.h"
 #include "engine/backend/cuda/device_selection.h"
+#include "engine/backend/cuda/event_clock.h"
 #include "kernels/cuda/device_info.h"
 #include "profiler/op_tracer.h"
 #include "tests/support/gpu_check.h"
@@ -151,10 +154,22 @@ PARM_GPU_CASE(eventTimesIncreaseWithinTheHostInterval) {
     PARM_CHECK(t[2] - t[1] > 50'000, at + "copy took " + std::to_string(t[2] - t[1]) + " ns");
     std::printf("%sop times %lld, %lld, %lld ns\n", at.c_str(), static_cast<long long>(t[1] - t[0]),
                 static_cast<long long>(t[2] - t[1]), static_cast<long long>(t[3] - t[2]));
-    s.clock.reanchor();  // as the backend's synchronize() does: the next round measures from a new anchor
+    s.clock.reanchor();  // as the backend's synchronize() does when stale: the next round has a new anchor
     // An event recorded before the new anchor keeps its time.
     PARM_CHECK(s.clock.host_ns(*events[3]) == t[3], at + "re-anchoring moved an old event");
   }
+}
+
+PARM_GPU_CASE(anchorIsRetakenOnlyWhenStale) {
+  Shell s;
+  const auto first = s.clock.current();
+  s.clock.reanchor_if_stale();
+  PARM_CHECK(s.clock.current() == first || parm::profiler::now_ns() - first->host_ns >= kAnchorMaxAgeNs,
+             "a fresh anchor was replaced");
+  std::this_thread::sleep_for(std::chrono::milliseconds(15));
+  s.clock.reanchor_if_stale();
+  PARM_CHECK(s.clock.current() != first, "a 15 ms old anchor was kept");
+  PARM_CHECK(s.clock.current()->host_ns > first->host_ns + 14'000'000, "the new anchor is not 15 ms later");
 }
 
 PARM_GPU_CASE(allocatorCachesAcrossIterations) {
