@@ -1,0 +1,35 @@
+#include "kernels/cuda/gemm.h"
+
+#include <algorithm>
+
+#include "kernels/cuda/cuda_status.h"
+
+namespace parm::kernels::cuda {
+namespace {
+
+cublasOperation_t cublas_op(Op op) {
+  return op == Op::N ? CUBLAS_OP_N : CUBLAS_OP_T;
+}
+
+}  // namespace
+
+void gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type, const RowMajorGemm& s, const void* a,
+          const void* b, double beta, void* c, double alpha) {
+  if (s.m == 0 || s.n == 0) return;
+  check_status(cublasSetStream(handle, stream), "cublasSetStream");
+  const cudaDataType_t t = cuda_data_type(type);
+  // With k = 0 cuBLAS computes C = beta C but still wants leading dimensions >= 1.
+  const std::int64_t lda = std::max<std::int64_t>(s.lda, 1), ldb = std::max<std::int64_t>(s.ldb, 1);
+  if (type == ElementType::F64) {
+    check_status(cublasGemmEx_64(handle, cublas_op(s.op_b), cublas_op(s.op_a), s.n, s.m, s.k, &alpha, b, t,
+                                 ldb, a, t, lda, &beta, c, t, s.ldc, CUBLAS_COMPUTE_64F, CUBLAS_GEMM_DEFAULT),
+                 "cublasGemmEx (fp64)");
+    return;
+  }
+  const float alpha32 = static_cast<float>(alpha), beta32 = static_cast<float>(beta);
+  check_status(cublasGemmEx_64(handle, cublas_op(s.op_b), cublas_op(s.op_a), s.n, s.m, s.k, &alpha32, b, t,
+                               ldb, a, t, lda, &beta32, c, t, s.ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+               "cublasGemmEx");
+}
+
+}  // namespace parm::kernels::cuda
