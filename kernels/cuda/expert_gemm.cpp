@@ -1,6 +1,7 @@
 #include "kernels/cuda/expert_gemm.h"
 
-#include <array>
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <vector>
 
@@ -26,6 +27,19 @@ std::int64_t product_count(std::span<const StridedGemmSet> sets) {
   return n;
 }
 
+bool grouped_gemm_aligned(ElementType type, std::span<const StridedGemmSet> sets) {
+  if (!kGroupedGemmAvailable) return false;
+  const auto bytes = static_cast<std::int64_t>(element_bytes(type));
+  const auto aligned = [bytes](std::int64_t elements) { return elements * bytes % 16 == 0; };
+  const auto aligned_pointer = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
+  for (const StridedGemmSet& s : sets) {
+    if (!aligned_pointer(s.a) || !aligned_pointer(s.b) || !aligned_pointer(s.c)) return false;
+    if (!aligned(s.shape.lda) || !aligned(s.shape.ldb) || !aligned(s.shape.ldc)) return false;
+    if (s.count > 1 && (!aligned(s.stride_a) || !aligned(s.stride_b) || !aligned(s.stride_c))) return false;
+  }
+  return true;
+}
+
 void looped_gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type,
                  std::span<const StridedGemmSet> sets) {
   const std::size_t bytes = element_bytes(type);
@@ -37,6 +51,7 @@ void looped_gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type,
 
 void grouped_gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type,
                   std::span<const StridedGemmSet> sets, const GemmPointerSpace& space) {
+#if CUBLAS_VERSION >= 120500
   if (sets.size() > static_cast<std::size_t>(kMaxGemmSets))
     throw std::invalid_argument("grouped_gemm: more sets than one call takes");
   const std::int64_t total = product_count(sets);
@@ -81,6 +96,8 @@ void grouped_gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type,
   void** const second = space.pointers + space.capacity;
   void** const out = space.pointers + 2 * space.capacity;
   check_status(cublasSetStream(handle, stream), "cublasSetStream");
+  // alpha and beta live on the host; the handle is shared with other ops, so say so on every call.
+  check_status(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST), "cublasSetPointerMode");
   if (type == ElementType::F64) {
     // cublasGemmGroupedBatchedEx takes fp32/16-bit data; fp64 has its own grouped call.
     check_status(cublasDgemmGroupedBatched_64(
@@ -97,6 +114,10 @@ void grouped_gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type,
                                              second, t, ld_second.data(), beta32.data(), out, t, ldc.data(),
                                              plan.sets, group_size.data(), CUBLAS_COMPUTE_32F),
                "cublasGemmGroupedBatchedEx");
+#else
+  (void)handle, (void)stream, (void)type, (void)sets, (void)space;
+  throw std::logic_error("grouped_gemm: cuBLAS older than 12.5 has no grouped GEMM");
+#endif
 }
 
 }  // namespace parm::kernels::cuda

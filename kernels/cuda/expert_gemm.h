@@ -48,9 +48,18 @@ void grouped_gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type,
 void looped_gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type,
                  std::span<const StridedGemmSet> sets);
 
+// cublasGemmGroupedBatchedEx is in cuBLAS 12.5 and later; with an older one every call runs the loop.
+inline constexpr bool kGroupedGemmAvailable = CUBLAS_VERSION >= 120500;
+
+// Whether the grouped call takes these sets: every base pointer, leading dimension and stride a multiple of
+// 16 bytes (what cublasGemmGroupedBatchedEx asks of 16-bit data; asked of every type here, to be safe).
+bool grouped_gemm_aligned(ElementType type, std::span<const StridedGemmSet> sets);
+
+// The path asked for, except that sets the grouped call does not take run as the loop (cublasGemmEx takes
+// any alignment).
 inline void expert_gemm(ExpertGemmPath path, cublasHandle_t handle, cudaStream_t stream, ElementType type,
                         std::span<const StridedGemmSet> sets, const GemmPointerSpace& space) {
-  if (path == ExpertGemmPath::Grouped)
+  if (path == ExpertGemmPath::Grouped && grouped_gemm_aligned(type, sets))
     grouped_gemm(handle, stream, type, sets, space);
   else
     looped_gemm(handle, stream, type, sets);

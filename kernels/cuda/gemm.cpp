@@ -17,6 +17,8 @@ void gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type, const Ro
           const void* b, double beta, void* c, double alpha) {
   if (s.m == 0 || s.n == 0) return;
   check_status(cublasSetStream(handle, stream), "cublasSetStream");
+  // alpha and beta live on the host; the handle is shared with other ops, so say so on every call.
+  check_status(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST), "cublasSetPointerMode");
   const cudaDataType_t t = cuda_data_type(type);
   // With k = 0 cuBLAS computes C = beta C but still wants leading dimensions >= 1.
   const std::int64_t lda = std::max<std::int64_t>(s.lda, 1), ldb = std::max<std::int64_t>(s.ldb, 1);

@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/cuda/bias_activation.h"
@@ -167,10 +168,14 @@ class CudaExpertsImpl final : public CudaExperts<T> {
     require_size(View<const T>(g.b3), el * hs, "db3", true);
     if (el == 0) return;
     if (rows == 0) {  // no rows: every gradient is zero (all-zero bits are 0.0 in every type)
-      for (View<T> grad : {g.w1, g.b1, g.w3, g.b3, g.w2, g.b2})
+      const std::pair<View<T>, std::int64_t> zeroed[] = {{g.w1, el * m * hs}, {g.b1, el * hs},
+                                                         {g.w3, el * m * hs}, {g.b3, el * hs},
+                                                         {g.w2, el * hs * m}, {g.b2, el * m}};
+      for (const auto& [grad, count] : zeroed)
         if (!grad.empty())
-          kc::check_status(cudaMemsetAsync(grad.data(), 0, grad.size() * sizeof(T), stream),
-                           "cudaMemsetAsync");
+          kc::check_status(
+              cudaMemsetAsync(grad.data(), 0, static_cast<std::size_t>(count) * sizeof(T), stream),
+              "cudaMemsetAsync");
       return;
     }
 
