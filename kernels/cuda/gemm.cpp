@@ -1,7 +1,5 @@
 #include "kernels/cuda/gemm.h"
 
-#include <algorithm>
-
 #include "kernels/cuda/cuda_status.h"
 
 namespace parm::kernels::cuda {
@@ -13,24 +11,25 @@ cublasOperation_t cublas_op(Op op) {
 
 }  // namespace
 
-void gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type, const RowMajorGemm& s, const void* a,
-          const void* b, double beta, void* c, double alpha) {
-  if (s.m == 0 || s.n == 0) return;
+void gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type, const RowMajorGemm& shape,
+          const void* a, const void* b, double beta, void* c, double alpha) {
+  if (shape.m == 0 || shape.n == 0) return;
   check_status(cublasSetStream(handle, stream), "cublasSetStream");
   // alpha and beta live on the host; the handle is shared with other ops, so say so on every call.
   check_status(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST), "cublasSetPointerMode");
+  const ColumnMajorGemm s = column_major_of(shape);
   const cudaDataType_t t = cuda_data_type(type);
-  // With k = 0 cuBLAS computes C = beta C but still wants leading dimensions >= 1.
-  const std::int64_t lda = std::max<std::int64_t>(s.lda, 1), ldb = std::max<std::int64_t>(s.ldb, 1);
   if (type == ElementType::F64) {
-    check_status(cublasGemmEx_64(handle, cublas_op(s.op_b), cublas_op(s.op_a), s.n, s.m, s.k, &alpha, b, t,
-                                 ldb, a, t, lda, &beta, c, t, s.ldc, CUBLAS_COMPUTE_64F, CUBLAS_GEMM_DEFAULT),
+    check_status(cublasGemmEx_64(handle, cublas_op(s.op_first), cublas_op(s.op_second), s.m, s.n, s.k, &alpha,
+                                 b, t, s.ld_first, a, t, s.ld_second, &beta, c, t, s.ldc, CUBLAS_COMPUTE_64F,
+                                 CUBLAS_GEMM_DEFAULT),
                  "cublasGemmEx (fp64)");
     return;
   }
   const float alpha32 = static_cast<float>(alpha), beta32 = static_cast<float>(beta);
-  check_status(cublasGemmEx_64(handle, cublas_op(s.op_b), cublas_op(s.op_a), s.n, s.m, s.k, &alpha32, b, t,
-                               ldb, a, t, lda, &beta32, c, t, s.ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+  check_status(cublasGemmEx_64(handle, cublas_op(s.op_first), cublas_op(s.op_second), s.m, s.n, s.k, &alpha32,
+                               b, t, s.ld_first, a, t, s.ld_second, &beta32, c, t, s.ldc, CUBLAS_COMPUTE_32F,
+                               CUBLAS_GEMM_DEFAULT),
                "cublasGemmEx");
 }
 

@@ -8,20 +8,14 @@ __global__ void fill_pointers(GemmPointerPlan plan, void** pointers, std::int64_
                               std::int64_t total) {
   const std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
   if (i >= total) return;
-  int set = 0;
-  std::int64_t first = 0;
-  while (set + 1 < plan.sets && i >= first + plan.count[set]) first += plan.count[set++];
-  const std::int64_t j = i - first;
-  for (int o = 0; o < 3; ++o)
-    pointers[o * capacity + i] = const_cast<char*>(plan.base[set][o]) + j * plan.stride_bytes[set][o];
+  for (int o = 0; o < 3; ++o) pointers[o * capacity + i] = plan.pointer(i, o);
 }
 
 }  // namespace
 
 void fill_gemm_pointers(cudaStream_t stream, const GemmPointerPlan& plan, void** pointers,
                         std::int64_t capacity) {
-  std::int64_t total = 0;
-  for (int s = 0; s < plan.sets; ++s) total += plan.count[s];
+  const std::int64_t total = plan.products();
   if (total == 0) return;
   const int threads = 128;
   const auto blocks = static_cast<unsigned>((total + threads - 1) / threads);
