@@ -3,10 +3,12 @@
 
 #include <cstdint>
 
+#include "kernels/shared/activation_math.h"
+
 namespace parm::kernels::cpu {
 
-// Kernel-side twin of parm::Activation, so kernels stay free of the engine's config.
-enum class FfnActivation { Gelu, Swiglu };
+// Kernel-side twin of parm::Activation (one enum for the cpu and cuda kernels).
+using FfnActivation = shared::FfnActivation;
 
 // z = 0.5 * h * (1 + erf(h / sqrt 2)) elementwise over n values.
 template <typename Scalar>

@@ -1,0 +1,22 @@
+// Error checks of the CUDA runtime and cuBLAS calls in kernels/cuda: a failed call throws one line,
+// "<what>: <reason>", never aborts (a missing driver or device is an error message, not a crash).
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace parm::kernels::cuda {
+
+inline void check_status(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
+}
+
+inline void check_status(cublasStatus_t status, const char* what) {
+  if (status != CUBLAS_STATUS_SUCCESS)
+    throw std::runtime_error(std::string(what) + ": " + cublasGetStatusString(status));
+}
+
+}  // namespace parm::kernels::cuda
