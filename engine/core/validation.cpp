@@ -34,6 +34,22 @@ void require_positive(ConfigIssues& issues, const char* field, std::int64_t valu
     issues.error(field, str(value), std::string("must be a positive integer (") + symbol + " >= 1)");
 }
 
+// bf16/fp16 run only on the cuda backends, whose expert GEMMs (cublasGemmGroupedBatchedEx) need 16-byte
+// aligned 16-bit rows: M and the H-shard H/N_ESP multiples of 8 elements (spec gpu.md, "Expert GEMMs").
+void validate_sixteen_bit(const LayerConfig& l, const RunOptions& run, ConfigIssues& issues) {
+  if (l.dtype != DType::Bf16 && l.dtype != DType::Fp16) return;
+  const std::string dtype(to_string(l.dtype));
+  if (run.backend == Backend::Cpu) {
+    issues.error("layer.dtype", dtype,
+                 "the cpu backend computes in fp32 or fp64; " + dtype + " runs on backend cuda or cuda+mpi");
+    return;
+  }
+  if (l.hidden >= 1 && l.hidden % 8 != 0)
+    issues.error("layer.hidden", str(l.hidden),
+                 "must be a multiple of 8 for " + dtype +
+                     " on the cuda backends (16-byte aligned rows for the cuBLAS expert GEMMs, M % 8 == 0)");
+}
+
 void validate_layer(const LayerConfig& l, const RunOptions& run, ConfigIssues& issues) {
   require_positive(issues, "layer.batch", l.batch, "B");
   require_positive(issues, "layer.seq_len", l.seq_len, "L");
@@ -54,9 +70,7 @@ void validate_layer(const LayerConfig& l, const RunOptions& run, ConfigIssues& i
   if (!(l.capacity_factor > 0.0) || !std::isfinite(l.capacity_factor))
     issues.error("layer.capacity_factor", shortest(l.capacity_factor), "must be a finite number > 0 (f > 0)");
   if (l.min_capacity < 0) issues.error("layer.min_capacity", str(l.min_capacity), "must be >= 0");
-  if (run.backend == Backend::Cpu && (l.dtype == DType::Bf16 || l.dtype == DType::Fp16))
-    issues.error("layer.dtype", std::string(to_string(l.dtype)),
-                 "the cpu backend computes in fp32 or fp64 only; use fp32/fp64 or backend cuda");
+  validate_sixteen_bit(l, run, issues);
 }
 
 void validate_parallel(const Config& c, ConfigIssues& issues) {
@@ -89,6 +103,14 @@ void validate_parallel(const Config& c, ConfigIssues& issues) {
     issues.error(
         "layer.ffn_hidden", str(l.ffn_hidden),
         "must be divisible by esp (" + str(p.esp) + ") to shard each expert along H (H % N_ESP == 0)");
+  const bool sixteen_bit = l.dtype == DType::Bf16 || l.dtype == DType::Fp16;
+  if (sixteen_bit && c.run.backend != Backend::Cpu && l.ffn_hidden >= 1 && (p.esp == 1 || p.esp == p.mp) &&
+      l.ffn_hidden % p.esp == 0 && (l.ffn_hidden / p.esp) % 8 != 0)
+    issues.error(
+        "layer.ffn_hidden", str(l.ffn_hidden),
+        "the H-shard H/esp = " + str(l.ffn_hidden / p.esp) + " must be a multiple of 8 for " +
+            std::string(to_string(l.dtype)) +
+            " on the cuda backends (16-byte aligned rows for the cuBLAS expert GEMMs, (H / N_ESP) % 8 == 0)");
   const bool s1 = runs_token_split(c.run);
   if (s1 && l.batch >= 1 && l.seq_len >= 1 && checked_mul(l.batch, l.seq_len) && l.tokens() % p.mp != 0)
     issues.error("layer.seq_len", str(l.seq_len),

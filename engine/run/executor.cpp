@@ -416,7 +416,8 @@ void LayerExecutor<T>::experts_backward(const Op& op) {
                                       g.b3.view(), g.w2.view(), g.b2.view()};
   compute_.experts_backward(*stream_, expert_weights(), shape, flow_.data, *expert_state_, grads, dx);
   if (op.redundancy > 1) {  // B0 ran every token `redundancy` times: count each once, as the trainer must
-    const T scale = T(1) / static_cast<T>(op.redundancy);
+    using Math = typename HostMath<T>::type;  // T itself for fp32/fp64, float for the 16-bit types
+    const T scale = static_cast<T>(Math(1) / static_cast<Math>(op.redundancy));
     for (backend::View<T> v : {grads.w1, grads.b1, grads.w3, grads.b3, grads.w2, grads.b2})
       if (!v.empty()) compute_.scale(*stream_, v, scale);
   }
@@ -547,5 +548,7 @@ void LayerExecutor<T>::all_to_all(const Op& op) {
 
 template class LayerExecutor<float>;
 template class LayerExecutor<double>;
+template class LayerExecutor<Bf16>;
+template class LayerExecutor<F16>;
 
 }  // namespace parm

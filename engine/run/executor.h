@@ -22,6 +22,8 @@
 
 namespace parm {
 
+// T: float, double, Bf16 or F16 (16-bit storage; the backend computes them with fp32 accumulation, and one
+// without 16-bit compute, the cpu backend, refuses them in the constructor with one line).
 template <typename T>
 class LayerExecutor {
  public:

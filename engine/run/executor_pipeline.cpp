@@ -107,5 +107,7 @@ void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
 
 template void LayerExecutor<float>::run_pipeline(const Op&, std::size_t);
 template void LayerExecutor<double>::run_pipeline(const Op&, std::size_t);
+template void LayerExecutor<Bf16>::run_pipeline(const Op&, std::size_t);
+template void LayerExecutor<F16>::run_pipeline(const Op&, std::size_t);
 
 }  // namespace parm

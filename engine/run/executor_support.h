@@ -3,15 +3,17 @@
 
 #include <cstdint>
 
+#include "engine/backend/element_type.h"
 #include "engine/comm/communicator.h"
 #include "engine/run/flow_tensor.h"
 #include "engine/schedules/schedule_ir.h"
 
 namespace parm::detail {
 
+// What the collectives carry for T (F32, F64, BF16, F16).
 template <typename T>
-comm::DataType data_type() {
-  return sizeof(T) == sizeof(double) ? comm::DataType::F64 : comm::DataType::F32;
+constexpr comm::DataType data_type() {
+  return backend::comm_data_type<T>();
 }
 
 // Sender side (1, E, c, M) <-> expert side (W, E_loc, c, M): the memory layout is the same, block w belongs

@@ -1,5 +1,6 @@
 #include "engine/run/local_weights.h"
 
+#include "engine/backend/element_type.h"
 #include "engine/run/tensor_init.h"
 
 namespace parm {
@@ -105,13 +106,15 @@ void download_gradients(backend::Allocator& a, const DeviceTensors<T>& d, LocalG
   template DeviceTensors<T> upload_weights<T>(backend::Allocator&, const LocalWeights<T>&);     \
   template DeviceTensors<T> upload_gradients<T>(backend::Allocator&, const LocalGradients<T>&); \
   template void download_gradients<T>(backend::Allocator&, const DeviceTensors<T>&, LocalGradients<T>&);
-PARM_DEVICE_TENSORS(float)
-PARM_DEVICE_TENSORS(double)
+#define PARM_LOCAL_WEIGHTS(T)                                                       \
+  PARM_DEVICE_TENSORS(T)                                                            \
+  template LocalWeights<T> make_local_weights<T>(const Config&, const RankLayout&); \
+  template LocalGradients<T> zero_gradients_like<T>(const LocalWeights<T>&);
+PARM_LOCAL_WEIGHTS(float)
+PARM_LOCAL_WEIGHTS(double)
+PARM_LOCAL_WEIGHTS(Bf16)
+PARM_LOCAL_WEIGHTS(F16)
+#undef PARM_LOCAL_WEIGHTS
 #undef PARM_DEVICE_TENSORS
-
-template LocalWeights<float> make_local_weights<float>(const Config&, const RankLayout&);
-template LocalWeights<double> make_local_weights<double>(const Config&, const RankLayout&);
-template LocalGradients<float> zero_gradients_like<float>(const LocalWeights<float>&);
-template LocalGradients<double> zero_gradients_like<double>(const LocalWeights<double>&);
 
 }  // namespace parm

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "engine/backend/element_type.h"
+
 namespace parm {
 namespace {
 
@@ -56,8 +58,8 @@ void fill(T* dst, std::int64_t count, std::uint64_t seed, TensorId id, std::uint
           double scale) {
   const std::uint64_t key = tensor_key(seed, id);
   for (std::int64_t i = 0; i < count; ++i)
-    dst[i] =
-        static_cast<T>(scale * uniform_from_key(key, first_global_index + static_cast<std::uint64_t>(i)));
+    dst[i] = backend::from_double<T>(
+        scale * uniform_from_key(key, first_global_index + static_cast<std::uint64_t>(i)));
 }
 
 template <typename T>
@@ -94,6 +96,8 @@ void fill_w2_shard(T* dst, std::uint64_t seed, std::int64_t expert, std::int64_t
 
 PARM_INSTANTIATE_TENSOR_INIT(float)
 PARM_INSTANTIATE_TENSOR_INIT(double)
+PARM_INSTANTIATE_TENSOR_INIT(Bf16)
+PARM_INSTANTIATE_TENSOR_INIT(F16)
 #undef PARM_INSTANTIATE_TENSOR_INIT
 
 }  // namespace parm

@@ -11,7 +11,9 @@
 //   B1, B3      (E, H)          scale 0.1
 //   W2          (E, H, M)       scale 1/sqrt(H)
 //   B2          (E, M)          scale 0.1
-// Values are scale * u with u uniform in [-1, 1).
+// Values are scale * u with u uniform in [-1, 1). T is float, double, Bf16 or F16; the 16-bit types hold the
+// fp32 value rounded to nearest even (engine/backend/element_type.h), so a bf16 run's tensors are the rounded
+// tensors of the fp32 run.
 #pragma once
 
 #include <cstdint>

@@ -23,6 +23,12 @@ struct VerifyReport {
   double worst() const;
 };
 
+// The relative error a run of `dtype` may show against the reference (spec section 8, issue 14): fp32 1e-5,
+// fp64 1e-12, bf16 2e-2, fp16 1e-2. The one table of these tolerances.
+double verify_tolerance(DType dtype);
+
+// T: float, double, Bf16 or F16. The reference computes in fp64 for fp64 and in fp32 otherwise, on the run's
+// own (for 16-bit: rounded) inputs and weights.
 template <typename T>
 VerifyReport verify_against_reference(const Config& config, const RankLayout& layout,
                                       comm::CommGroups& groups, const LayerExecutor<T>& executor);

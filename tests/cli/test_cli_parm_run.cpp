@@ -59,6 +59,36 @@ class TestCliParmRun : public QObject {
     QVERIFY2(!r.err.contains("starting"), r.err.constData());  // no mpirun was started
   }
 
+  // bf16/fp16 on the cpu backend: `parm check` and `parm run` refuse it with one line naming layer.dtype and
+  // the rule, exit 2, before any rank starts.
+  void sixteenBitOnCpuIsRefusedBeforeStarting() {
+    QTemporaryDir dir;
+    for (const char* dtype : {"bf16", "fp16"}) {
+      const QString path = dir.filePath(QString("tiny-%1.json").arg(dtype));
+      QFile f(path);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(QString(R"({"name": "tiny",
+        "layer": {"batch": 2, "seq_len": 8, "hidden": 8, "ffn_hidden": 16, "num_experts": 4, "top_k": 2,
+                  "dtype": "%1"},
+        "parallel": {"ranks": 2, "gpus_per_node": 2, "mp": 1, "esp": 1},
+        "run": {"warmup": 1, "iterations": 2, "backend": "cpu"}})")
+                  .arg(dtype)
+                  .toUtf8());
+      f.close();
+      const QByteArray want = QByteArray("error: layer.dtype = ") + dtype +
+                              ": the cpu backend computes in fp32 or fp64; " + dtype +
+                              " runs on backend cuda or cuda+mpi";
+      for (const QStringList& args : {QStringList{"check", path}, QStringList{"run", path, "--ranks", "2"}}) {
+        const Result r = run_parm(args, 20000);
+        QVERIFY2(r.exit_code == 2, qPrintable(args.join(' ') + ": " + r.err));
+        const QByteArray line = r.err.trimmed();  // "<config path>: error: layer.dtype = ..."
+        QVERIFY2(!line.contains('\n') && line.endsWith(": " + want),
+                 qPrintable(args.join(' ') + ": " + r.err));
+        QVERIFY2(!r.err.contains("starting"), r.err.constData());  // no mpirun was started
+      }
+    }
+  }
+
   void unknownScheduleIsRefused() {
     QTemporaryDir dir;
     const Result r = run_parm({"run", write_tiny(dir, 2), "--ranks", "2", "--schedules", "B_DS,S9"});

@@ -115,7 +115,7 @@ class TestValidation : public QObject {
     QTest::newRow("bf16 on cpu") << R"("dtype": "fp32")"
                                  << R"("dtype": "bf16")"
                                  << "layer.dtype"
-                                 << "cpu backend";
+                                 << "the cpu backend computes in fp32 or fp64; bf16 runs on backend cuda";
     QTest::newRow("typo in field") << R"("hidden": 8)"
                                    << R"("hiden": 8)"
                                    << "layer.hiden"
@@ -293,6 +293,85 @@ class TestValidation : public QObject {
     QCOMPARE(load.issues.warnings().size(), std::size_t(1));
     QCOMPARE(QString::fromStdString(load.issues.warnings()[0].field), QString("parallel.mp"));
     QVERIFY(QString::fromStdString(load.issues.warnings()[0].line()).startsWith("warning: parallel.mp = 4"));
+  }
+
+  // bf16/fp16 compute only on the cuda backends: on cpu one issue naming layer.dtype and the rule, so
+  // `parm check`/`parm run` refuse it before any rank starts.
+  void sixteenBitOnCpuIsOneIssue_data() {
+    QTest::addColumn<QString>("dtype");
+    QTest::newRow("bf16") << "bf16";
+    QTest::newRow("fp16") << "fp16";
+  }
+  void sixteenBitOnCpuIsOneIssue() {
+    QFETCH(QString, dtype);
+    const ConfigLoad load =
+        config_from_json_text(patched(R"("dtype": "fp32")", "\"dtype\": \"" + dtype + "\""));
+    QVERIFY(!load.ok());
+    const auto errors = load.issues.errors();
+    QCOMPARE(errors.size(), std::size_t(1));
+    QCOMPARE(QString::fromStdString(errors[0].field), QString("layer.dtype"));
+    QCOMPARE(QString::fromStdString(errors[0].value), dtype);
+    QCOMPARE(QString::fromStdString(errors[0].rule),
+             "the cpu backend computes in fp32 or fp64; " + dtype + " runs on backend cuda or cuda+mpi");
+    QCOMPARE(QString::fromStdString(errors[0].line()), "error: layer.dtype = " + dtype +
+                                                           ": the cpu backend computes in fp32 or fp64; " +
+                                                           dtype + " runs on backend cuda or cuda+mpi");
+  }
+
+  // On the cuda backends 16-bit shapes must give 16-byte aligned GEMM rows: M and H/N_ESP multiples of 8.
+  void sixteenBitAlignmentOnCuda_data() {
+    QTest::addColumn<QString>("backend");
+    QTest::addColumn<QString>("dtype");
+    QTest::addColumn<int>("hidden");
+    QTest::addColumn<int>("ffn_hidden");
+    QTest::addColumn<int>("esp");
+    QTest::addColumn<QString>("field");  // empty: accepted
+    QTest::addColumn<QString>("rule");
+    QTest::newRow("bf16 cuda aligned") << "cuda"
+                                       << "bf16" << 8 << 16 << 2 << ""
+                                       << "";
+    QTest::newRow("fp16 cuda+mpi aligned") << "cuda+mpi"
+                                           << "fp16" << 16 << 32 << 1 << ""
+                                           << "";
+    QTest::newRow("bf16 M 12") << "cuda"
+                               << "bf16" << 12 << 16 << 2 << "layer.hidden"
+                               << "M % 8 == 0";
+    QTest::newRow("fp16 H-shard 12") << "cuda+mpi"
+                                     << "fp16" << 8 << 24 << 2 << "layer.ffn_hidden"
+                                     << "the H-shard H/esp = 12 must be a multiple of 8 for fp16";
+    QTest::newRow("bf16 H 20 unsharded") << "cuda"
+                                         << "bf16" << 8 << 20 << 1 << "layer.ffn_hidden"
+                                         << "(H / N_ESP) % 8 == 0";
+    QTest::newRow("fp32 cuda unaligned is fine") << "cuda"
+                                                 << "fp32" << 12 << 20 << 2 << ""
+                                                 << "";
+  }
+  void sixteenBitAlignmentOnCuda() {
+    QFETCH(QString, backend);
+    QFETCH(QString, dtype);
+    QFETCH(int, hidden);
+    QFETCH(int, ffn_hidden);
+    QFETCH(int, esp);
+    QFETCH(QString, field);
+    QFETCH(QString, rule);
+    std::string text = patched(R"("backend": "cpu")", "\"backend\": \"" + backend + "\"");
+    const auto replace = [&](const std::string& from, const std::string& to) {
+      text.replace(text.find(from), from.size(), to);
+    };
+    replace(R"("dtype": "fp32")", "\"dtype\": \"" + dtype.toStdString() + "\"");
+    replace(R"("hidden": 8)", "\"hidden\": " + std::to_string(hidden));
+    replace(R"("ffn_hidden": 16)", "\"ffn_hidden\": " + std::to_string(ffn_hidden));
+    replace(R"("esp": 2)", "\"esp\": " + std::to_string(esp));
+    const ConfigLoad load = config_from_json_text(text);
+    if (field.isEmpty()) {
+      QVERIFY2(load.ok(), qPrintable(joined_errors(load)));
+      return;
+    }
+    const auto errors = load.issues.errors();
+    QVERIFY2(errors.size() == 1, qPrintable(joined_errors(load)));
+    QCOMPARE(QString::fromStdString(errors[0].field), field);
+    QVERIFY2(QString::fromStdString(errors[0].rule).contains(rule), qPrintable(joined_errors(load)));
+    QVERIFY(QString::fromStdString(errors[0].rule).contains("cuBLAS"));
   }
 
   void espOneIsAccepted() {

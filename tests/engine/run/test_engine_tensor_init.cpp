@@ -6,8 +6,11 @@
 #include <set>
 #include <vector>
 
+#include "engine/core/rank_layout.h"
 #include "engine/reference/reference_layer.h"
+#include "engine/run/local_weights.h"
 #include "engine/run/tensor_init.h"
+#include "kernels/half_types.h"
 
 using namespace parm;
 
@@ -20,6 +23,8 @@ class TestTensorInit : public QObject {
   void tensors_and_seeds_differ();
   void element_does_not_depend_on_the_range_generated();
   void float_is_the_rounded_double();
+  void sixteen_bit_is_the_rounded_float();
+  void sixteen_bit_local_weights_are_the_rounded_float_ones();
   void shards_rebuild_the_global_tensors_data();
   void shards_rebuild_the_global_tensors();
   void layer_tensors_follow_the_documented_layouts();
@@ -102,6 +107,86 @@ void TestTensorInit::float_is_the_rounded_double() {
   fill(d.data(), 300, 5, TensorId::B1, 10, 0.1);
   fill(f.data(), 300, 5, TensorId::B1, 10, 0.1);
   for (std::size_t i = 0; i < d.size(); ++i) QCOMPARE(f[i], static_cast<float>(d[i]));
+}
+
+namespace {
+
+// Every element of a 16-bit tensor is the fp32 tensor's element rounded to nearest even.
+template <typename H>
+void expect_rounded(const std::vector<H>& got, const std::vector<float>& fp32, const char* what) {
+  QCOMPARE(got.size(), fp32.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (got[i].bits != H(fp32[i]).bits)
+      QFAIL(
+          qPrintable(QString("%1[%2]: %3, want %4").arg(what).arg(i).arg(got[i].bits).arg(H(fp32[i]).bits)));
+}
+
+}  // namespace
+
+// A bf16/fp16 fill is generated in fp32 exactly as the fp32 fill, then rounded (not rounded from double).
+void TestTensorInit::sixteen_bit_is_the_rounded_float() {
+  const std::int64_t n = 4096;
+  std::vector<float> f(static_cast<std::size_t>(n));
+  std::vector<Bf16> b(f.size());
+  std::vector<F16> h(f.size());
+  fill(f.data(), n, 3, TensorId::W1, 77, 0.25);
+  fill(b.data(), n, 3, TensorId::W1, 77, 0.25);
+  fill(h.data(), n, 3, TensorId::W1, 77, 0.25);
+  expect_rounded(b, f, "bf16");
+  expect_rounded(h, f, "fp16");
+  // Rounding is real: most elements lose bits, and none moves by more than half a 16-bit ulp.
+  std::int64_t changed = 0;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    changed += static_cast<float>(b[i]) != f[i];
+    QVERIFY(std::abs(static_cast<float>(b[i]) - f[i]) <= std::abs(f[i]) * 0x1p-8f);
+    QVERIFY(std::abs(static_cast<float>(h[i]) - f[i]) <= std::max(std::abs(f[i]) * 0x1p-11f, 0x1p-25f));
+  }
+  QVERIFY(changed > n / 2);
+
+  std::vector<float> shard_f(6 * 4);
+  std::vector<Bf16> shard_b(shard_f.size());
+  fill_in_projection_shard(shard_f.data(), 3, TensorId::W3, 1, 6, 8, 2, 6);
+  fill_in_projection_shard(shard_b.data(), 3, TensorId::W3, 1, 6, 8, 2, 6);
+  expect_rounded(shard_b, shard_f, "W3 shard");
+  std::vector<float> w2_f(4 * 6);
+  std::vector<F16> w2_h(w2_f.size());
+  fill_w2_shard(w2_f.data(), 3, 1, 6, 8, 4, 8);
+  fill_w2_shard(w2_h.data(), 3, 1, 6, 8, 4, 8);
+  expect_rounded(w2_h, w2_f, "W2 shard");
+}
+
+// What a bf16/fp16 rank holds is the fp32 rank's parameters, rounded: the same shard of the same layer.
+void TestTensorInit::sixteen_bit_local_weights_are_the_rounded_float_ones() {
+  Config c;
+  c.layer.hidden = 8;
+  c.layer.ffn_hidden = 16;
+  c.layer.num_experts = 4;
+  c.layer.activation = Activation::Swiglu;
+  c.parallel = {4, 4, 2, 2};
+  c.run.seed = 5;
+  for (int rank : {0, 3}) {
+    const RankLayout layout = make_rank_layout(c, rank);
+    const auto f = make_local_weights<float>(c, layout);
+    const auto b = make_local_weights<Bf16>(c, layout);
+    const auto h = make_local_weights<F16>(c, layout);
+    QCOMPARE(b.shard, f.shard);
+    QCOMPARE(b.h0, f.h0);
+    QCOMPARE(b.first_expert, f.first_expert);
+    QCOMPARE(b.adds_b2, f.adds_b2);
+    QVERIFY(!f.w3.empty() && !f.b1.empty());
+    expect_rounded(b.wg, f.wg, "wg");
+    expect_rounded(b.w1, f.w1, "w1");
+    expect_rounded(b.w3, f.w3, "w3");
+    expect_rounded(b.b1, f.b1, "b1");
+    expect_rounded(b.b3, f.b3, "b3");
+    expect_rounded(b.w2, f.w2, "w2");
+    expect_rounded(b.b2, f.b2, "b2");
+    expect_rounded(h.w1, f.w1, "fp16 w1");
+    expect_rounded(h.w2, f.w2, "fp16 w2");
+    const auto g = zero_gradients_like(b);
+    QCOMPARE(g.dw1.size(), b.w1.size());
+    QVERIFY(std::all_of(g.dw1.begin(), g.dw1.end(), [](Bf16 v) { return v.bits == 0; }));
+  }
 }
 
 void TestTensorInit::shards_rebuild_the_global_tensors_data() {
