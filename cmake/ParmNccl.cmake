@@ -10,7 +10,7 @@ find_library(PARM_NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ${_parm_nccl_hints}
 if(PARM_NCCL_INCLUDE_DIR AND PARM_NCCL_LIBRARY)
   set(PARM_NCCL_FOUND TRUE)
   if(NOT TARGET parm_nccl)
-    add_library(parm_nccl UNKNOWN IMPORTED)
+    add_library(parm_nccl UNKNOWN IMPORTED GLOBAL)  # GLOBAL: tests/gpu asks whether NCCL is in
     set_target_properties(parm_nccl PROPERTIES IMPORTED_LOCATION "${PARM_NCCL_LIBRARY}"
                                                INTERFACE_INCLUDE_DIRECTORIES "${PARM_NCCL_INCLUDE_DIR}")
   endif()
