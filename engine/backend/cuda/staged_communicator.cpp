@@ -73,16 +73,7 @@ class StagedGroups {
         stream_of_(stream_of),
         direct_(comm::mpi_accepts_device_pointers()),
         health_(std::make_shared<StagedHealth>()),
-        pool_(StagingPool::Memory{[](std::size_t bytes) {
-                                    void* p = nullptr;
-                                    comm_check_cuda(cudaHostAlloc(&p, bytes, cudaHostAllocPortable),
-                                                    "cudaHostAlloc of staging");
-                                    return p;
-                                  },
-                                  [](void* p) { cudaFreeHost(p); },
-                                  [this](std::size_t slot) {
-                                    return cudaEventQuery(events_[slot].finished) != cudaErrorNotReady;
-                                  }}) {
+        pool_(pinned_memory()) {
     comm_check_cuda(cudaSetDevice(context_.device), "cudaSetDevice");
     watch_comm(context_, health_);
   }
@@ -122,28 +113,36 @@ class StagedGroups {
     HostSignal& signal = signals_[static_cast<int>(lane)];
     const std::uint32_t target = signal.next_target();
     signal.enqueue_wait(stream, target);
-    if (!direct && op.recv_bytes)
-      comm_check_cuda(cudaMemcpyAsync(op.recv, host_recv, op.recv_bytes, cudaMemcpyHostToDevice, stream),
-                      (what + ": staging copy to the device").c_str());
-    comm_check_cuda(cudaEventRecord(events.finished, stream), "cudaEventRecord");
-    pool_.give_back(block);  // reused only once `finished` is reached, i.e. after the host part below
-    lanes_->submit(lane, [this, &signal, target, copied_out = events.copied_out, host_send, host_recv, f32,
-                          what, mpi = std::move(op.mpi)] {
-      try {
-        if (!health_->failed()) {  // after a failure the groups stop, as the cpu lanes do
-          comm_check_cuda(cudaSetDevice(context_.device), "cudaSetDevice");
-          comm_check_cuda(cudaEventSynchronize(copied_out),
-                          (what + ": waiting for the staging copy").c_str());
-          mpi(host_send, host_recv, f32);
+    try {
+      if (!direct && op.recv_bytes)
+        comm_check_cuda(cudaMemcpyAsync(op.recv, host_recv, op.recv_bytes, cudaMemcpyHostToDevice, stream),
+                        (what + ": staging copy to the device").c_str());
+      comm_check_cuda(cudaEventRecord(events.finished, stream), "cudaEventRecord");
+      pool_.give_back(block);  // reused only once `finished` is reached, i.e. after the host part below
+      lanes_->submit(lane, [this, &signal, target, copied_out = events.copied_out, host_send, host_recv, f32,
+                            what, mpi = std::move(op.mpi)] {
+        try {
+          if (!health_->failed()) {  // after a failure the groups stop, as the cpu lanes do
+            comm_check_cuda(cudaSetDevice(context_.device), "cudaSetDevice");
+            comm_check_cuda(cudaEventSynchronize(copied_out),
+                            (what + ": waiting for the staging copy").c_str());
+            mpi(host_send, host_recv, f32);
+          }
+        } catch (const comm::CommError&) {
+          health_->fail(std::current_exception());
+        } catch (const std::exception& e) {
+          health_->fail(std::make_exception_ptr(comm::CommError(what + ": " + e.what())));
         }
-      } catch (const comm::CommError&) {
-        health_->fail(std::current_exception());
-      } catch (const std::exception& e) {
-        health_->fail(std::make_exception_ptr(comm::CommError(what + ": " + e.what())));
-      }
-      signal.raise(target);  // always: the stream must drain even when the op failed
-      health_->finished_one();
-    });
+        signal.raise(target);  // always: the stream must drain even when the op failed
+        health_->finished_one();
+      });
+    } catch (...) {
+      // The stream already waits for `target`: raise it in lane order (never ahead of earlier ops), and fail
+      // the groups so later ops do not exchange half a schedule.
+      health_->fail(std::current_exception());
+      lanes_->submit(lane, [&signal, target] { signal.raise(target); });
+      throw;
+    }
   }
 
  private:
@@ -151,6 +150,19 @@ class StagedGroups {
     cudaEvent_t copied_out = nullptr;  // the device->host copy is done: the host may read the block
     cudaEvent_t finished = nullptr;    // the host->device copy is done: the block may be reused
   };
+
+  // Pinned blocks, idle once the last op given them has run its host->device copy.
+  StagingPool::Memory pinned_memory() {
+    return {[](std::size_t bytes) {
+              void* p = nullptr;
+              comm_check_cuda(cudaHostAlloc(&p, bytes, cudaHostAllocPortable), "cudaHostAlloc of staging");
+              return p;
+            },
+            [](void* p) { cudaFreeHost(p); },
+            [this](std::size_t slot) {
+              return slot >= events_.size() || cudaEventQuery(events_[slot].finished) != cudaErrorNotReady;
+            }};
+  }
 
   const SlotEvents& events_for(std::size_t slot) {
     while (events_.size() <= slot) {
@@ -176,6 +188,7 @@ class StagedGroups {
   std::unique_ptr<LaneSet> lanes_ = std::make_unique<LaneSet>();  // last: its threads use everything above
 };
 
+// The host parts capture the transport, never `this`: a communicator may go before its queued parts run.
 class StagedCommunicator final : public StreamCommunicator {
  public:
   StagedCommunicator(std::shared_ptr<StagedGroups> groups, comm::Communicator& transport)
@@ -190,7 +203,7 @@ class StagedCommunicator final : public StreamCommunicator {
     const std::size_t block = count * comm::size_of(type), total = block * static_cast<std::size_t>(size());
     groups_->enqueue(s, t_,
                      {"AlltoAll", send, total, recv, total, false, 0,
-                      [this, block](const void* hs, void* hr, float*) { t_.all_to_all(hs, hr, block); }});
+                      [&t = t_, block](const void* hs, void* hr, float*) { t.all_to_all(hs, hr, block); }});
   }
 
   void all_to_all_v(Stream& s, const void* send, std::vector<std::size_t> send_counts, void* recv,
@@ -202,16 +215,15 @@ class StagedCommunicator final : public StreamCommunicator {
     groups_->enqueue(
         s, t_,
         {"AlltoAllv", send, send_total, recv, recv_total, false, 0,
-         [this, sb = std::move(send_counts), rb = std::move(recv_counts)](const void* hs, void* hr, float*) {
-           t_.all_to_all_v(hs, sb.data(), hr, rb.data());
-         }});
+         [&t = t_, sb = std::move(send_counts), rb = std::move(recv_counts)](
+             const void* hs, void* hr, float*) { t.all_to_all_v(hs, sb.data(), hr, rb.data()); }});
   }
 
   void all_gather(Stream& s, const void* send, void* recv, std::size_t count, DataType type) override {
     const std::size_t block = count * comm::size_of(type);
     groups_->enqueue(s, t_,
                      {"AllGather", send, block, recv, block * static_cast<std::size_t>(size()), false, 0,
-                      [this, block](const void* hs, void* hr, float*) { t_.all_gather(hs, hr, block); }});
+                      [&t = t_, block](const void* hs, void* hr, float*) { t.all_gather(hs, hr, block); }});
   }
 
   void reduce_scatter(Stream& s, const void* send, void* recv, std::size_t count, DataType type) override {
@@ -220,10 +232,10 @@ class StagedCommunicator final : public StreamCommunicator {
     groups_->enqueue(s, t_,
                      {"ReduceScatter", send, n * comm::size_of(type), recv, count * comm::size_of(type),
                       false, widen ? (n + count) * sizeof(float) : 0,
-                      [this, n, count, type, widen](const void* hs, void* hr, float* f32) {
-                        if (!widen) return t_.reduce_scatter(hs, hr, count, type);
+                      [&t = t_, n, count, type, widen](const void* hs, void* hr, float* f32) {
+                        if (!widen) return t.reduce_scatter(hs, hr, count, type);
                         widen_to_f32(hs, f32, n, type);
-                        t_.reduce_scatter(f32, f32 + n, count, DataType::F32);
+                        t.reduce_scatter(f32, f32 + n, count, DataType::F32);
                         narrow_from_f32(f32 + n, hr, count, type);
                       }});
   }
@@ -233,10 +245,10 @@ class StagedCommunicator final : public StreamCommunicator {
     const std::size_t bytes = count * comm::size_of(type);
     groups_->enqueue(s, t_,
                      {"AllReduce", buffer, bytes, buffer, bytes, true, widen ? count * sizeof(float) : 0,
-                      [this, count, type, op, widen](const void*, void* hr, float* f32) {
-                        if (!widen) return t_.all_reduce(hr, count, type, op);
+                      [&t = t_, count, type, op, widen](const void*, void* hr, float* f32) {
+                        if (!widen) return t.all_reduce(hr, count, type, op);
                         widen_to_f32(hr, f32, count, type);
-                        t_.all_reduce(f32, count, DataType::F32, op);
+                        t.all_reduce(f32, count, DataType::F32, op);
                         narrow_from_f32(f32, hr, count, type);
                       }});
   }
@@ -253,15 +265,15 @@ class StagedCommunicator final : public StreamCommunicator {
     }
     groups_->enqueue(s, t_,
                      {"SendRecv", send, sb, recv, rb, false, 0,
-                      [this, sb, dst, rb, src](const void* hs, void* hr, float*) {
-                        t_.send_recv(hs, sb, dst, hr, rb, src);
+                      [&t = t_, sb, dst, rb, src](const void* hs, void* hr, float*) {
+                        t.send_recv(hs, sb, dst, hr, rb, src);
                       }});
   }
 
   void barrier(Stream& s) override {
-    groups_->enqueue(s, t_, {"Barrier", nullptr, 0, nullptr, 0, false, 0, [this](const void*, void*, float*) {
-                               t_.barrier();
-                             }});
+    groups_->enqueue(s, t_,
+                     {"Barrier", nullptr, 0, nullptr, 0, false, 0,
+                      [&t = t_](const void*, void*, float*) { t.barrier(); }});
   }
 
  private:
