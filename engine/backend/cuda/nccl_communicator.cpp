@@ -88,17 +88,18 @@ class NcclGroups final : public CommWatcher {
         settle(c, ncclCommFinalize(c.comm), "ncclCommFinalize", context_.timeout);
         ncclCommDestroy(c.comm);
       } catch (const comm::CommError&) {
-        // settle aborted it: nothing left to free
+        if (!c.aborted) ncclCommAbort(c.comm);  // a failed communicator cannot finalize: free it anyway
       }
     }
     for (NcclComm::Pending& p : all_pending()) cudaEventDestroy(p.done);
     for (cudaEvent_t e : free_events_) cudaEventDestroy(e);
-    if (barrier_scratch_) cudaFree(barrier_scratch_);
+    if (barrier_scratch_ && context_.allocator)
+      context_.allocator->release(barrier_scratch_, sizeof(float));
+    else if (barrier_scratch_)
+      cudaFree(barrier_scratch_);
   }
 
-  CudaContext& context() { return context_; }
   cudaStream_t stream(Stream& s) const { return stream_of_(s); }
-  std::chrono::milliseconds timeout() const { return context_.timeout; }
 
   NcclComm& add(ncclComm_t comm, const comm::Communicator& group) {
     auto c = std::make_unique<NcclComm>();
@@ -108,11 +109,16 @@ class NcclGroups final : public CommWatcher {
     return *comms_.back();
   }
 
-  float* barrier_scratch() {
-    if (!barrier_scratch_)  // once, at the first barrier: a float the barrier's AllReduce runs on
+  // The float a barrier's AllReduce runs on, made with the groups (never in the iteration loop): from the
+  // backend's allocator where the context has one.
+  void make_barrier_scratch() {
+    if (context_.allocator)
+      barrier_scratch_ = context_.allocator->allocate(sizeof(float));
+    else
       comm_check_cuda(cudaMalloc(&barrier_scratch_, sizeof(float)), "cudaMalloc of the barrier scratch");
-    return static_cast<float*>(barrier_scratch_);
+    comm_check_cuda(cudaMemset(barrier_scratch_, 0, sizeof(float)), "cudaMemset of the barrier scratch");
   }
+  float* barrier_scratch() const { return static_cast<float*>(barrier_scratch_); }
 
   // Issues `call` (NCCL calls on c's stream), settles it, and records its completion for the watchdog.
   template <typename Call>
@@ -371,6 +377,7 @@ StreamGroups make_nccl_groups_on(const comm::CommGroups& transport, CudaContext&
   world.all_gather(&id, ids.data(), sizeof id);  // the transport's bounded wait covers a dead rank 0
 
   auto groups = std::make_shared<NcclGroups>(context, stream_of);
+  groups->make_barrier_scratch();
   StreamGroups out;
   const auto adopt = [&](comm::GroupKind kind, ncclComm_t handle, const std::string& op, ncclResult_t r) {
     const comm::Communicator& group = transport.of(kind);
