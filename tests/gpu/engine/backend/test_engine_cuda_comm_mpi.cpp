@@ -306,23 +306,30 @@ void check_all_collectives(StreamGroups& groups, const std::string& label) {
 }
 
 // Many collectives in flight on two lanes before one synchronize: order and staging hold under depth.
+// Concurrent lanes use different communicators (world on intra, MP#fused on inter), as the executor's fused
+// pipelines do: MPI orders collectives per communicator.
 void check_deep_queue(StreamGroups& groups) {
-  StreamCommunicator& c = groups[GroupKind::World];
   const std::size_t n = 1 << 20;  // 4 MiB of fp32 per buffer
-  std::vector<double> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = input(c.rank(), i, 8);
-  std::vector<std::unique_ptr<DeviceBytes>> buffers;
+  struct InFlight {
+    StreamCommunicator* c;
+    std::unique_ptr<DeviceBytes> buffer;
+  };
+  std::vector<InFlight> in_flight;
   for (int k = 0; k < 8; ++k) {
-    buffers.push_back(std::make_unique<DeviceBytes>(encode(DataType::F32, v)));
-    c.all_reduce(lane_stream(k % 2 ? Lane::Inter : Lane::Intra), buffers.back()->get(), n, DataType::F32,
-                 ReduceOp::Sum);
+    StreamCommunicator& c = groups[k % 2 ? GroupKind::MPFused : GroupKind::World];
+    std::vector<double> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = input(c.rank(), i, 8 + k);
+    in_flight.push_back({&c, std::make_unique<DeviceBytes>(encode(DataType::F32, v))});
+    c.all_reduce(lane_stream(k % 2 ? Lane::Inter : Lane::Intra), in_flight.back().buffer->get(), n,
+                 DataType::F32, ReduceOp::Sum);
   }
   lane_stream(Lane::Intra).synchronize();
   lane_stream(Lane::Inter).synchronize();
-  const std::vector<double> want = exact_sum(c.size(), 8, 0, n);
-  for (int k = 0; k < 8; ++k)
-    expect_equal("deep queue AllReduce #" + std::to_string(k), decode(DataType::F32, buffers[k]->download()),
-                 want);
+  for (int k = 0; k < 8; ++k) {
+    const InFlight& f = in_flight[static_cast<std::size_t>(k)];
+    expect_equal("deep queue AllReduce #" + std::to_string(k) + " on " + f.c->name(),
+                 decode(DataType::F32, f.buffer->download()), exact_sum(f.c->size(), 8 + k, 0, n));
+  }
 }
 
 PARM_GPU_CASE(stagedCollectivesEqualTheCpuCommunicator) {
