@@ -38,9 +38,9 @@ class CudaBackend final : public Backend {
         raw_(ordinal_),
         allocator_(raw_),
         clock_(ordinal_),
-        streams_{std::make_unique<CudaStream>(Lane::Compute, ordinal_, clock_),
-                 std::make_unique<CudaStream>(Lane::Intra, ordinal_, clock_),
-                 std::make_unique<CudaStream>(Lane::Inter, ordinal_, clock_)} {
+        streams_{std::make_unique<CudaStream>(Lane::Compute, ordinal_, clock_, &context_),
+                 std::make_unique<CudaStream>(Lane::Intra, ordinal_, clock_, &context_),
+                 std::make_unique<CudaStream>(Lane::Inter, ordinal_, clock_, &context_)} {
     context_.device = ordinal_;
     context_.cublas = cublas_.handle;
     context_.allocator = &allocator_;
@@ -60,7 +60,7 @@ class CudaBackend final : public Backend {
   std::string_view name() const override { return to_string(options_.kind); }
   Allocator& allocator() override { return allocator_; }
   Stream& stream(Lane lane) override { return *streams_[static_cast<std::size_t>(lane)]; }
-  std::unique_ptr<Event> make_event() override { return std::make_unique<CudaEvent>(ordinal_); }
+  std::unique_ptr<Event> make_event() override { return std::make_unique<CudaEvent>(ordinal_, &context_); }
   std::int64_t event_time_ns(const Event& event) const override {
     const auto* e = dynamic_cast<const CudaEvent*>(&event);
     if (!e) throw std::logic_error("event_time_ns: not a cuda backend event");

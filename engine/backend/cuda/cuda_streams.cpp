@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/backend/cuda/comm_watch.h"
 #include "engine/backend/cuda/cuda_parts.h"
 #include "engine/backend/cuda/event_clock.h"
 #include "profiler/op_tracer.h"
@@ -22,7 +23,7 @@ EventAnchor::~EventAnchor() {
   if (event) cudaEventDestroy(event);
 }
 
-CudaEvent::CudaEvent(int device) {
+CudaEvent::CudaEvent(int device, const CudaContext* watch) : watch_(watch) {
   check_cuda(cudaSetDevice(device), "cudaSetDevice");
   check_cuda(cudaEventCreate(&event_), "cudaEventCreate");  // timing on: op times are elapsed times
 }
@@ -32,6 +33,7 @@ CudaEvent::~CudaEvent() {
 }
 
 void CudaEvent::synchronize() {
+  if (watch_) wait_watching_comm(*watch_, [this] { return cudaEventQuery(event_) != cudaErrorNotReady; });
   check_cuda(cudaEventSynchronize(event_), "cudaEventSynchronize");
 }
 
@@ -85,8 +87,8 @@ std::int64_t EventClock::host_ns(const CudaEvent& event) const {
   return event_host_ns(event.anchor_->host_ns, elapsed_ms);
 }
 
-CudaStream::CudaStream(Lane lane, int device, EventClock& clock)
-    : lane_(lane), device_(device), clock_(clock) {
+CudaStream::CudaStream(Lane lane, int device, EventClock& clock, const CudaContext* watch)
+    : lane_(lane), device_(device), clock_(clock), watch_(watch) {
   check_cuda(cudaSetDevice(device_), "cudaSetDevice");
   check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
 }
@@ -107,6 +109,7 @@ void CudaStream::wait(backend::Event& event) {
 }
 
 void CudaStream::synchronize() {
+  if (watch_) wait_watching_comm(*watch_, [this] { return cudaStreamQuery(stream_) != cudaErrorNotReady; });
   check_cuda(cudaStreamSynchronize(stream_),
              (std::string("cudaStreamSynchronize (") + std::string(to_string(lane_)) + " stream)").c_str());
 }

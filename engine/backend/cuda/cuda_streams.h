@@ -14,6 +14,8 @@
 
 namespace parm::backend::cuda {
 
+struct CudaContext;
+
 // An event recorded on an idle private stream at a synchronised point, with the host time it was reached.
 struct EventAnchor {
   cudaEvent_t event = nullptr;
@@ -26,7 +28,8 @@ struct EventAnchor {
 
 class CudaEvent final : public backend::Event {
  public:
-  explicit CudaEvent(int device);
+  // `watch`: the context whose communicators a host wait must watch (comm_watch.h); null waits plainly.
+  explicit CudaEvent(int device, const CudaContext* watch = nullptr);
   ~CudaEvent() override;
   CudaEvent(const CudaEvent&) = delete;
   CudaEvent& operator=(const CudaEvent&) = delete;
@@ -38,6 +41,7 @@ class CudaEvent final : public backend::Event {
   friend class CudaStream;
   friend class EventClock;
   cudaEvent_t event_ = nullptr;
+  const CudaContext* watch_ = nullptr;
   std::shared_ptr<const EventAnchor> anchor_;  // current when last recorded; null: never recorded
 };
 
@@ -64,7 +68,9 @@ class EventClock {
 
 class CudaStream final : public backend::Stream {
  public:
-  CudaStream(Lane lane, int device, EventClock& clock);
+  // `watch` as for CudaEvent: synchronize() then surfaces staged MPI failures and NCCL stalls instead of
+  // blocking forever behind a stuck collective.
+  CudaStream(Lane lane, int device, EventClock& clock, const CudaContext* watch = nullptr);
   ~CudaStream() override;
   CudaStream(const CudaStream&) = delete;
   CudaStream& operator=(const CudaStream&) = delete;
@@ -78,6 +84,7 @@ class CudaStream final : public backend::Stream {
   Lane lane_;
   int device_;
   EventClock& clock_;
+  const CudaContext* watch_ = nullptr;
   cudaStream_t stream_ = nullptr;
 };
 
