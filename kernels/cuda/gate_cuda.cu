@@ -25,6 +25,13 @@ __global__ void softmax_top_k_kernel(S* values, std::int64_t tokens, std::int64_
   }
 }
 
+template <typename S>
+__global__ void top_k_kernel(const S* probs, std::int64_t tokens, std::int64_t experts, std::int64_t top_k,
+                             std::int32_t* choices) {
+  for (std::int64_t t = global_thread(); t < tokens; t += grid_threads())
+    shared::top_k_row(probs + t * experts, experts, top_k, choices + t * top_k);
+}
+
 // One thread per token: dprobs row (into dlogits, math type) from the combine-weights backward, then the
 // softmax backward in place (it reads dp[c] before writing dlogits[c]); dlogits_out (storage type) for the
 // 16-bit GEMMs when not null.
@@ -73,6 +80,17 @@ void softmax_top_k(cudaStream_t stream, math_t<T>* values, const DeviceRouting& 
       values, r.tokens, r.experts, r.top_k, r.expert, device_ptr(probs_out));
   throw_on_cuda_error(cudaGetLastError(), "softmax_top_k kernel");
 }
+
+template <typename S>
+void top_k(cudaStream_t stream, const S* probs, const DeviceRouting& r) {
+  if (r.top_k < 1 || r.top_k > r.experts) throw std::invalid_argument("top_k: need 1 <= k <= E");
+  if (r.tokens == 0) return;
+  top_k_kernel<S><<<grid_for(r.tokens), kThreads, 0, stream>>>(probs, r.tokens, r.experts, r.top_k, r.expert);
+  throw_on_cuda_error(cudaGetLastError(), "top_k kernel");
+}
+
+template void top_k<float>(cudaStream_t, const float*, const DeviceRouting&);
+template void top_k<double>(cudaStream_t, const double*, const DeviceRouting&);
 
 template <typename T>
 std::size_t gate_backward_scratch_bytes(std::int64_t tokens, std::int64_t experts) {

@@ -27,6 +27,11 @@ void gate_logits(cublasHandle_t handle, cudaStream_t stream, const T* x, const T
 template <typename T>
 void softmax_top_k(cudaStream_t stream, math_t<T>* values, const DeviceRouting& routing, T* probs_out);
 
+// routing.expert = each token's top k of probs (T,E) already computed (float or double): the routing of
+// given probabilities, e.g. a reference's, without the softmax.
+template <typename S>
+void top_k(cudaStream_t stream, const S* probs, const DeviceRouting& routing);
+
 // Scratch bytes gate_backward needs for (tokens, experts).
 template <typename T>
 std::size_t gate_backward_scratch_bytes(std::int64_t tokens, std::int64_t experts);
