@@ -27,16 +27,16 @@ __global__ void histogram_kernel(const std::int32_t* expert, std::int64_t n, std
 
 // The choice-major sequence to sort: key = expert, value = choice-major index.
 __global__ void choice_major_keys_kernel(const std::int32_t* expert, std::int64_t tokens, std::int64_t top_k,
-                                         std::int32_t* keys, std::int32_t* values) {
+                                         std::uint32_t* keys, std::int32_t* values) {
   const std::int64_t n = tokens * top_k;
   for (std::int64_t cm = global_thread(); cm < n; cm += grid_threads()) {
-    keys[cm] = expert[shared::token_major_index(cm, tokens, top_k)];
+    keys[cm] = static_cast<std::uint32_t>(expert[shared::token_major_index(cm, tokens, top_k)]);
     values[cm] = static_cast<std::int32_t>(cm);
   }
 }
 
 // Sorted index i holds expert keys[i]'s choice values[i]; its slot is its rank inside that expert.
-__global__ void position_kernel(const std::int32_t* sorted_keys, const std::int32_t* sorted_values,
+__global__ void position_kernel(const std::uint32_t* sorted_keys, const std::int32_t* sorted_values,
                                 const std::int64_t* offsets, std::int64_t tokens, std::int64_t top_k,
                                 std::int64_t capacity, std::int64_t* position) {
   const std::int64_t n = tokens * top_k;
@@ -70,7 +70,8 @@ std::size_t aligned(std::size_t bytes) {
 
 // The scratch carve-up: four int32 arrays of n (keys and values, in and out), E int64 offsets, CUB's storage.
 struct PositionScratch {
-  std::int32_t *keys_in, *keys_out, *values_in, *values_out;
+  std::uint32_t *keys_in, *keys_out;  // unsigned: the radix sort looks only at the low key bits
+  std::int32_t *values_in, *values_out;
   std::int64_t* offsets;
   void* cub_storage;
   std::size_t cub_bytes;
@@ -80,8 +81,8 @@ std::size_t cub_bytes_for(std::int64_t n, std::int64_t experts) {
   std::size_t sort_bytes = 0, scan_bytes = 0;
   const int items = static_cast<int>(n);
   throw_on_cuda_error(cub::DeviceRadixSort::SortPairs(
-                          nullptr, sort_bytes, static_cast<const std::int32_t*>(nullptr),
-                          static_cast<std::int32_t*>(nullptr), static_cast<const std::int32_t*>(nullptr),
+                          nullptr, sort_bytes, static_cast<const std::uint32_t*>(nullptr),
+                          static_cast<std::uint32_t*>(nullptr), static_cast<const std::int32_t*>(nullptr),
                           static_cast<std::int32_t*>(nullptr), items, 0, key_bits(experts)),
                       "cub::DeviceRadixSort::SortPairs (size)");
   throw_on_cuda_error(
@@ -95,8 +96,8 @@ PositionScratch carve(void* scratch, std::int64_t n, std::int64_t experts) {
   auto* base = static_cast<char*>(scratch);
   const std::size_t ints = aligned(sizeof(std::int32_t) * static_cast<std::size_t>(n));
   PositionScratch s{};
-  s.keys_in = reinterpret_cast<std::int32_t*>(base);
-  s.keys_out = reinterpret_cast<std::int32_t*>(base + ints);
+  s.keys_in = reinterpret_cast<std::uint32_t*>(base);
+  s.keys_out = reinterpret_cast<std::uint32_t*>(base + ints);
   s.values_in = reinterpret_cast<std::int32_t*>(base + 2 * ints);
   s.values_out = reinterpret_cast<std::int32_t*>(base + 3 * ints);
   s.offsets = reinterpret_cast<std::int64_t*>(base + 4 * ints);
