@@ -71,6 +71,21 @@ void grid_softmax_topk(std::vector<S>& values, const Shape& s, std::vector<std::
   }
 }
 
+// The cpu's top-k before it called kernels/shared (std::partial_sort on the total order): an independent
+// statement of the tie rule.
+template <typename S>
+std::vector<std::int32_t> partial_sort_top_k(const std::vector<S>& probs, const Shape& s) {
+  std::vector<std::int32_t> choices, order(static_cast<std::size_t>(s.experts));
+  for (std::int64_t t = 0; t < s.tokens; ++t) {
+    const S* p = probs.data() + t * s.experts;
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + s.top_k, order.end(),
+                      [p](std::int32_t a, std::int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+    choices.insert(choices.end(), order.begin(), order.begin() + s.top_k);
+  }
+  return choices;
+}
+
 struct GridRouting {
   std::vector<std::int64_t> loads, position;
 };
@@ -118,6 +133,7 @@ void check_routing_and_layer(const Shape& s, std::uint64_t seed) {
   const std::vector<std::int32_t> cpu_choices =
       cpu::top_k_choices(cpu_probs.data(), s.tokens, s.experts, s.top_k);
   QVERIFY2(grid_choices == cpu_choices, "top-k choices differ from kernels/cpu");
+  QVERIFY2(grid_choices == partial_sort_top_k(cpu_probs, s), "top-k choices differ from a partial sort");
 
   bool saw_tie = false;  // the inputs must exercise the tie rule, or the test proves less than it says
   for (std::int64_t t = 0; t < s.tokens && !saw_tie; ++t)

@@ -3,7 +3,9 @@
 // logits/probabilities top-k is decided on); the host sees it only through expert_loads() / host_routing()
 // after the caller synchronised. The expert FFN and the plain GEMM go to CudaExperts<T>. Same contracts as
 // engine/backend/cpu/cpu_compute.cpp (OVERWRITE / ACCUMULATE, zeroing, dropped choices).
+#include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
