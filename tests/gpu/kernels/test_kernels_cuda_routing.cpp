@@ -86,14 +86,21 @@ class DeviceArray {
 
   U* get() const { return static_cast<U*>(ptr_); }
   std::size_t size() const { return n_; }
+  // Copies on the test stream, then a sync: a plain cudaMemcpy from pageable memory may return before its
+  // DMA lands, and the non-blocking test stream would not wait for it.
   void upload(const std::vector<U>& host) {
     if (host.size() != n_) throw std::logic_error("upload: size mismatch");
-    if (n_) check(cudaMemcpy(ptr_, host.data(), n_ * sizeof(U), cudaMemcpyHostToDevice), "cudaMemcpy H2D");
+    if (n_)
+      check(cudaMemcpyAsync(ptr_, host.data(), n_ * sizeof(U), cudaMemcpyHostToDevice, test_stream()),
+            "cudaMemcpyAsync H2D");
+    sync();
   }
   std::vector<U> download() const {
-    sync();
     std::vector<U> host(n_);
-    if (n_) check(cudaMemcpy(host.data(), ptr_, n_ * sizeof(U), cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
+    if (n_)
+      check(cudaMemcpyAsync(host.data(), ptr_, n_ * sizeof(U), cudaMemcpyDeviceToHost, test_stream()),
+            "cudaMemcpyAsync D2H");
+    sync();
     return host;
   }
 
