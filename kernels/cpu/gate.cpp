@@ -1,39 +1,21 @@
 #include "kernels/cpu/gate.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include "kernels/cpu/blas.h"
+#include "kernels/shared/softmax_math.h"
 
 namespace parm::kernels::cpu {
 
+// Row by row through kernels/shared, the same functions the CUDA kernels run (one order of operations).
 template <typename Scalar>
 void softmax_rows(Scalar* values, std::int64_t rows, std::int64_t cols) {
-  if (cols == 0) return;
-  for (std::int64_t r = 0; r < rows; ++r) {
-    Scalar* row = values + r * cols;
-    // Subtracting the row maximum keeps exp() from overflowing; the result is unchanged.
-    const Scalar max = *std::max_element(row, row + cols);
-    Scalar sum = 0;
-    for (std::int64_t c = 0; c < cols; ++c) {
-      row[c] = std::exp(row[c] - max);
-      sum += row[c];
-    }
-    const Scalar inv = Scalar(1) / sum;
-    for (std::int64_t c = 0; c < cols; ++c) row[c] *= inv;
-  }
+  for (std::int64_t r = 0; r < rows; ++r) shared::softmax_row(values + r * cols, cols);
 }
 
 template <typename Scalar>
 void softmax_rows_backward(const Scalar* probs, const Scalar* dprobs, std::int64_t rows, std::int64_t cols,
                            Scalar* dlogits) {
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const Scalar* p = probs + r * cols;
-    const Scalar* dp = dprobs + r * cols;
-    Scalar dot = 0;
-    for (std::int64_t c = 0; c < cols; ++c) dot += p[c] * dp[c];
-    for (std::int64_t c = 0; c < cols; ++c) dlogits[r * cols + c] = p[c] * (dp[c] - dot);
-  }
+  for (std::int64_t r = 0; r < rows; ++r)
+    shared::softmax_row_backward(probs + r * cols, dprobs + r * cols, cols, dlogits + r * cols);
 }
 
 template <typename Scalar>

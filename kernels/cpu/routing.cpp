@@ -4,6 +4,9 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "kernels/shared/combine_weight_math.h"
+#include "kernels/shared/topk_math.h"
+
 namespace parm::kernels::cpu {
 
 template <typename Scalar>
@@ -11,15 +14,10 @@ std::vector<std::int32_t> top_k_choices(const Scalar* probs, std::int64_t tokens
                                         std::int64_t top_k) {
   if (top_k < 1 || top_k > experts) throw std::invalid_argument("top_k_choices: need 1 <= k <= E");
   std::vector<std::int32_t> choices(static_cast<std::size_t>(tokens * top_k));
-  std::vector<std::int32_t> order(static_cast<std::size_t>(experts));
-  for (std::int64_t t = 0; t < tokens; ++t) {
-    const Scalar* p = probs + t * experts;
-    std::iota(order.begin(), order.end(), 0);
-    // Total order (probability descending, then index ascending) makes ties deterministic on every backend.
-    std::partial_sort(order.begin(), order.begin() + top_k, order.end(),
-                      [p](std::int32_t a, std::int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
-    std::copy_n(order.begin(), top_k, choices.begin() + t * top_k);
-  }
+  // Probability descending, then index ascending (kernels/shared/topk_math.h): deterministic ties on every
+  // backend.
+  for (std::int64_t t = 0; t < tokens; ++t)
+    shared::top_k_row(probs + t * experts, experts, top_k, choices.data() + t * top_k);
   return choices;
 }
 
@@ -82,50 +80,19 @@ std::int64_t dropped_tokens(const Routing& routing) {
 template <typename Scalar>
 void combine_weights(const Routing& routing, const Scalar* probs, Scalar* weights) {
   const std::int64_t k = routing.top_k;
-  const std::int64_t e_count = routing.experts;
-  for (std::int64_t t = 0; t < routing.tokens; ++t) {
-    const Scalar* p = probs + t * e_count;
-    Scalar* w = weights + t * k;
-    Scalar kept_sum = 0;
-    for (std::int64_t j = 0; j < k; ++j) {
-      const std::int64_t c = t * k + j;
-      w[j] = routing.kept(c) ? p[routing.expert[static_cast<std::size_t>(c)]] : Scalar(0);
-      kept_sum += w[j];
-    }
-    if (k >= 2 && kept_sum > Scalar(0))
-      for (std::int64_t j = 0; j < k; ++j) w[j] /= kept_sum;
-  }
+  for (std::int64_t t = 0; t < routing.tokens; ++t)
+    shared::combine_weights_row(probs + t * routing.experts, routing.expert.data() + t * k,
+                                routing.position.data() + t * k, k, weights + t * k);
 }
 
 template <typename Scalar>
 void combine_weights_backward(const Routing& routing, const Scalar* probs, const Scalar* weights,
                               const Scalar* dweights, Scalar* dprobs) {
-  const std::int64_t k = routing.top_k;
-  const std::int64_t e_count = routing.experts;
-  std::fill(dprobs, dprobs + routing.tokens * e_count, Scalar(0));
-  for (std::int64_t t = 0; t < routing.tokens; ++t) {
-    const Scalar* p = probs + t * e_count;
-    const Scalar* w = weights + t * k;
-    const Scalar* dw = dweights + t * k;
-    Scalar* dp = dprobs + t * e_count;
-    if (k == 1) {
-      if (routing.kept(t)) dp[routing.expert[static_cast<std::size_t>(t)]] = dw[0];
-      continue;
-    }
-    Scalar kept_sum = 0;
-    Scalar dw_dot_w = 0;
-    for (std::int64_t j = 0; j < k; ++j) {
-      const std::int64_t c = t * k + j;
-      if (!routing.kept(c)) continue;
-      kept_sum += p[routing.expert[static_cast<std::size_t>(c)]];
-      dw_dot_w += dw[j] * w[j];
-    }
-    if (kept_sum <= Scalar(0)) continue;
-    for (std::int64_t j = 0; j < k; ++j) {
-      const std::int64_t c = t * k + j;
-      if (routing.kept(c)) dp[routing.expert[static_cast<std::size_t>(c)]] = (dw[j] - dw_dot_w) / kept_sum;
-    }
-  }
+  const std::int64_t k = routing.top_k, e_count = routing.experts;
+  for (std::int64_t t = 0; t < routing.tokens; ++t)
+    shared::combine_weights_row_backward(probs + t * e_count, routing.expert.data() + t * k,
+                                         routing.position.data() + t * k, weights + t * k, dweights + t * k,
+                                         k, e_count, dprobs + t * e_count);
 }
 
 #define PARM_INSTANTIATE_ROUTING(Scalar)                                                              \
