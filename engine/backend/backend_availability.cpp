@@ -13,6 +13,13 @@ CudaAvailability probe_cuda() {
   const kernels::cuda::DeviceProbe probe = kernels::cuda::probe_devices();
   out.devices = static_cast<int>(probe.devices.size());
   out.probe_error = probe.error;
+  for (const kernels::cuda::DeviceInfo& d : probe.devices) {  // the smallest bounds what every rank gets
+    const auto bytes = static_cast<std::int64_t>(d.memory_bytes);
+    if (out.device_memory_bytes == 0 || bytes < out.device_memory_bytes) {
+      out.device_memory_bytes = bytes;
+      out.device_name = d.name;
+    }
+  }
 #endif
   return out;
 }
