@@ -16,7 +16,7 @@ struct CudaAvailability {
   int devices = 0;            // devices cudaGetDeviceCount reported
   std::string probe_error;    // "cudaGetDeviceCount: CUDA driver version is insufficient ..." when it failed
   bool engine_built = false;  // a CUDA layer engine exists (issue 14 adds it)
-  std::string device_name;    // the smallest answering device ("NVIDIA H200"), for `parm check`'s memory rule
+  std::string device_name{};  // the smallest answering device ("NVIDIA H200"), for `parm check`'s memory rule
   std::int64_t device_memory_bytes = 0;  // its memory; 0 without a device
 };
 

@@ -237,9 +237,10 @@ Config effective_config(const RunArgs& a) {
   }
   MachineLimits machine = MachineLimits::this_machine();
   if (!a.hostfile.empty()) machine.ranks_per_host = c.parallel.gpus_per_node;  // G ranks on each host
-  validate_or_exit(c, source, machine);
-  // Never a CPU run under a cuda label: refused before mpirun starts, and before a dry run prints its line.
+  // Never a CPU run under a cuda label: refused before mpirun starts, and before a dry run prints its line;
+  // first, in one line, since no layout can make a missing backend run.
   if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
+  validate_or_exit(c, source, machine);
   if (a.die_on_rank >= c.parallel.ranks)
     refuse("parm run: --die-on-rank " + std::to_string(a.die_on_rank) + ": must be below ranks (" +
            std::to_string(c.parallel.ranks) + ")");

@@ -71,6 +71,9 @@ class TestCliParmBackend : public QObject {
     QTest::newRow("run --backend cuda --ranks 1 --verify")
         << QStringList{"run", "ONE_RANK", "--backend", "cuda", "--ranks", "1", "--verify"}
         << QByteArray("cuda");
+    // The default preset's layout (mp 2) cannot hold one rank: the missing backend is still the one line.
+    QTest::newRow("run default --backend cuda --ranks 1")
+        << QStringList{"run", "--backend", "cuda", "--ranks", "1"} << QByteArray("cuda");
     QTest::newRow("run --backend cuda+mpi --ranks 4 --verify")
         << QStringList{"run", "--backend", "cuda+mpi", "--ranks", "4", "--verify"} << QByteArray("cuda+mpi");
     QTest::newRow("run --backend cuda --dry-run")
