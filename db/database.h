@@ -53,7 +53,7 @@ struct RankInfo {
   double clock_drift_ppm = 0;            // offset change between the start and the end of the run
   int device_ordinal = -1;               // CUDA ordinal; -1 for the host
   std::int64_t device_memory_bytes = 0;  // the device's memory; 0 for the host
-  std::string device_driver;             // "CUDA driver 13.0, runtime 13.0"; empty for the host
+  std::string device_driver{};           // "CUDA driver 13.0, runtime 13.0"; empty for the host
   std::int64_t peak_device_bytes = 0;    // the most the rank's backend held at once
   std::int64_t device_allocations = 0;   // allocator calls during the measured iterations
 };
