@@ -184,7 +184,8 @@ void Database::add_ranks(std::int64_t run, const std::vector<RankInfo>& ranks) {
   Transaction tx(db_);
   Stmt s(db_,
          "INSERT OR REPLACE INTO ranks (run, rank, host, device, clock_offset_ns, clock_uncertainty_ns, "
-         "clock_drift_ppm) VALUES (?, ?, ?, ?, ?, ?, ?)");
+         "clock_drift_ppm, device_ordinal, device_memory_bytes, device_driver, peak_device_bytes, "
+         "device_allocations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const RankInfo& r : ranks) {
     s.reset();
     s.bind(1, run)
@@ -194,6 +195,11 @@ void Database::add_ranks(std::int64_t run, const std::vector<RankInfo>& ranks) {
         .bind(5, r.clock_offset_ns)
         .bind(6, r.clock_uncertainty_ns)
         .bind(7, r.clock_drift_ppm)
+        .bind(8, std::int64_t{r.device_ordinal})
+        .bind(9, r.device_memory_bytes)
+        .bind(10, r.device_driver)
+        .bind(11, r.peak_device_bytes)
+        .bind(12, r.device_allocations)
         .run();
   }
   tx.commit();
@@ -359,13 +365,36 @@ std::optional<RunInfo> Database::run(std::int64_t id) const {
 }
 
 std::vector<RankInfo> Database::ranks(std::int64_t run) const {
-  Stmt s(db_,
-         "SELECT rank, host, device, clock_offset_ns, clock_uncertainty_ns, clock_drift_ppm FROM ranks WHERE "
-         "run = ? "
-         "ORDER BY rank");
+  // A read-only file of schema version 1 cannot be upgraded: its ranks read with the device columns'
+  // defaults.
+  Stmt has(db_, "SELECT count(*) FROM pragma_table_info('ranks') WHERE name = 'device_ordinal'");
+  const bool device_columns = has.step() && has.i64(0) > 0;
+  has.reset();
+  Stmt s(
+      db_,
+      device_columns
+          ? "SELECT rank, host, device, clock_offset_ns, clock_uncertainty_ns, clock_drift_ppm, "
+            "device_ordinal, device_memory_bytes, device_driver, peak_device_bytes, device_allocations "
+            "FROM ranks WHERE run = ? ORDER BY rank"
+          : "SELECT rank, host, device, clock_offset_ns, clock_uncertainty_ns, clock_drift_ppm, -1, 0, '', "
+            "0, 0 FROM ranks WHERE run = ? ORDER BY rank");
   s.bind(1, run);
   std::vector<RankInfo> out;
-  while (s.step()) out.push_back({s.i32(0), s.text(1), s.text(2), s.f64(3), s.f64(4), s.f64(5)});
+  while (s.step()) {
+    RankInfo r;
+    r.rank = s.i32(0);
+    r.host = s.text(1);
+    r.device = s.text(2);
+    r.clock_offset_ns = s.f64(3);
+    r.clock_uncertainty_ns = s.f64(4);
+    r.clock_drift_ppm = s.f64(5);
+    r.device_ordinal = s.i32(6);
+    r.device_memory_bytes = s.i64(7);
+    r.device_driver = s.text(8);
+    r.peak_device_bytes = s.i64(9);
+    r.device_allocations = s.i64(10);
+    out.push_back(std::move(r));
+  }
   return out;
 }
 

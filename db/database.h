@@ -26,7 +26,9 @@ class DbError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 1;
+// 2: ranks gain device_ordinal, device_memory_bytes, device_driver, peak_device_bytes, device_allocations
+// (schema_migration.h upgrades older files when they are opened for writing).
+inline constexpr int kSchemaVersion = 2;
 
 struct RunInfo {
   std::int64_t id = 0;
@@ -48,7 +50,12 @@ struct RankInfo {
   std::string device;          // "cpu" or the GPU name
   double clock_offset_ns = 0;  // add to this rank's clock to get rank 0's (start of run)
   double clock_uncertainty_ns = 0;
-  double clock_drift_ppm = 0;  // offset change between the start and the end of the run
+  double clock_drift_ppm = 0;            // offset change between the start and the end of the run
+  int device_ordinal = -1;               // CUDA ordinal; -1 for the host
+  std::int64_t device_memory_bytes = 0;  // the device's memory; 0 for the host
+  std::string device_driver{};           // "CUDA driver 13.0, runtime 13.0"; empty for the host
+  std::int64_t peak_device_bytes = 0;    // the most the rank's backend held at once
+  std::int64_t device_allocations = 0;   // allocator calls during the measured iterations
 };
 
 // A measured (or predicted) op interval. String-valued fields are StringIds ids from Database::intern.

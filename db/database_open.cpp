@@ -10,6 +10,7 @@
 #include "db/database.h"
 #include "db/file_probe.h"
 #include "db/schema.h"
+#include "db/schema_migration.h"
 #include "db/sqlite_stmt.h"
 
 namespace parm::db {
@@ -116,7 +117,8 @@ std::string join(const std::vector<std::string>& names, std::size_t max) {
   return out;
 }
 
-void check_schema_version(sqlite3* db, const std::string& path) {
+// The file's schema version; refuses a missing or newer one.
+int check_schema_version(sqlite3* db, const std::string& path) {
   sqlite3_stmt* s = nullptr;
   std::int64_t version = -1;
   if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &s, nullptr) == SQLITE_OK &&
@@ -129,12 +131,14 @@ void check_schema_version(sqlite3* db, const std::string& path) {
     throw DbError(path + ": schema version " + std::to_string(version) +
                   " is newer than this parm supports (" + std::to_string(kSchemaVersion) +
                   "); use a newer parm");
+  return static_cast<int>(version);
 }
 
 // Every table (with every column) and view of the schema: a file missing one is named for what it misses,
-// before a query would fail on it with raw SQL.
+// before a query would fail on it with raw SQL. Columns a later schema step adds may be missing from an older
+// file (`version`).
 void check_complete(sqlite3* db, const std::string& path, const std::vector<std::string>& tables,
-                    const std::vector<std::string>& views) {
+                    const std::vector<std::string>& views, int version) {
   const auto has = [](const std::vector<std::string>& names, const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
   };
@@ -143,7 +147,8 @@ void check_complete(sqlite3* db, const std::string& path, const std::vector<std:
     if (!has(tables, t.name)) throw DbError(incomplete + "table " + t.name + ")");
     const std::vector<std::string> columns = column_names(db, t.name);
     for (const std::string& c : t.columns)
-      if (!has(columns, c)) throw DbError(incomplete + "column " + t.name + "." + c + ")");
+      if (!has(columns, c) && !added_after(version, t.name, c))
+        throw DbError(incomplete + "column " + t.name + "." + c + ")");
   }
   for (const std::string& v : expected_schema().views)
     if (!has(views, v)) throw DbError(incomplete + "view " + v + ")");
@@ -215,9 +220,10 @@ Database Database::open(const std::string& path, bool create) {
   std::vector<std::string> tables, views;
   list_schema(guard.db, path, probe, tables, views);
   const bool ours = std::find(tables.begin(), tables.end(), "schema_version") != tables.end();
+  int version = kSchemaVersion;
   if (ours) {
-    check_schema_version(guard.db, path);
-    check_complete(guard.db, path, tables, views);
+    version = check_schema_version(guard.db, path);
+    check_complete(guard.db, path, tables, views, version);
   } else if (!tables.empty()) {
     throw DbError(path + ": not a Parm Studio database (no schema_version table; has " + join(tables, 5) +
                   ")");
@@ -236,6 +242,10 @@ Database Database::open(const std::string& path, bool create) {
     exec(guard.db, kSchemaSql, "cannot create the schema");
     Stmt v(guard.db, "INSERT INTO schema_version (version, created_by) VALUES (?, 'parm 0.1.0')");
     v.bind(1, std::int64_t{kSchemaVersion}).run();
+    tx.commit();
+  } else if (version < kSchemaVersion) {  // an older parm's project: upgraded in place, its rows kept
+    Transaction tx(guard.db);
+    migrate_schema(guard.db, version);
     tx.commit();
   }
   return Database(guard.release(), path, false);

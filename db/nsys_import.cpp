@@ -216,10 +216,13 @@ std::int64_t import_nsys(Database& db, const std::string& nsys_sqlite_path) {
   std::vector<RankInfo> ranks;
   for (const auto& [device, rank] : rank_of_device) {
     const auto name = gpu_names.find(device);
-    ranks.push_back(
-        {rank, host,
-         name != gpu_names.end() && !name->second.empty() ? name->second : "GPU " + std::to_string(device), 0,
-         0, 0});
+    RankInfo info_of_rank;
+    info_of_rank.rank = rank;
+    info_of_rank.host = host;
+    info_of_rank.device =
+        name != gpu_names.end() && !name->second.empty() ? name->second : "GPU " + std::to_string(device);
+    info_of_rank.device_ordinal = static_cast<int>(device);  // nsys deviceId is the CUDA ordinal
+    ranks.push_back(std::move(info_of_rank));
   }
 
   // Times are stored relative to the first event; a span beyond 2^63 ns is no capture (and would overflow:

@@ -30,6 +30,9 @@ CREATE TABLE runs (
 -- The configuration lives once, in runs.config_json; configs names it per run for readers of product.md.
 CREATE VIEW configs AS SELECT id AS run, name, config_json FROM runs;
 
+-- device_*: where the rank computed (schema version 2; schema_migration.cpp adds them to older files).
+-- peak_device_bytes and device_allocations are the backend allocator's peak and its calls during the measured
+-- iterations (0 on a GPU: no cudaMalloc inside the loop).
 CREATE TABLE ranks (
   run INTEGER NOT NULL REFERENCES runs(id),
   rank INTEGER NOT NULL,
@@ -38,6 +41,11 @@ CREATE TABLE ranks (
   clock_offset_ns REAL NOT NULL,
   clock_uncertainty_ns REAL NOT NULL,
   clock_drift_ppm REAL NOT NULL,
+  device_ordinal INTEGER NOT NULL DEFAULT -1,
+  device_memory_bytes INTEGER NOT NULL DEFAULT 0,
+  device_driver TEXT NOT NULL DEFAULT '',
+  peak_device_bytes INTEGER NOT NULL DEFAULT 0,
+  device_allocations INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (run, rank)
 );
 

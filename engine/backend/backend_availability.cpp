@@ -16,6 +16,13 @@ CudaAvailability probe_cuda() {
 #ifdef PARM_CUDA_ENGINE
   out.engine_built = true;  // the cuda backend is compiled in (engine/backend/cuda)
 #endif
+  for (const kernels::cuda::DeviceInfo& d : probe.devices) {  // the smallest bounds what every rank gets
+    const auto bytes = static_cast<std::int64_t>(d.memory_bytes);
+    if (out.device_memory_bytes == 0 || bytes < out.device_memory_bytes) {
+      out.device_memory_bytes = bytes;
+      out.device_name = d.name;
+    }
+  }
 #endif
   return out;
 }

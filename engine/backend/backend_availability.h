@@ -2,6 +2,7 @@
 // the CPU engine: every command that runs a layer asks here first and refuses with one line when it cannot.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,8 @@ struct CudaAvailability {
   int devices = 0;            // devices cudaGetDeviceCount reported
   std::string probe_error;    // "cudaGetDeviceCount: CUDA driver version is insufficient ..." when it failed
   bool engine_built = false;  // a CUDA layer engine exists (issue 14 adds it)
+  std::string device_name{};  // the smallest answering device ("NVIDIA H200"), for `parm check`'s memory rule
+  std::int64_t device_memory_bytes = 0;  // its memory; 0 without a device
 };
 
 // Asks the CUDA runtime (cudart only, never the driver library) how many devices answer.

@@ -21,6 +21,7 @@
 #include "engine/calibrate/calibration_run.h"
 #include "engine/calibrate/storage.h"
 #include "engine/cli/arg_rules.h"
+#include "engine/cli/backend_option.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/config_loading.h"
@@ -130,6 +131,7 @@ struct CalibrateArgs {
   int warmup = -1;  // -1: 5, quick 1
   bool json = false;
   std::int64_t timeout_ms = 60'000;
+  std::string backend;  // --backend, empty: run.backend
 };
 
 void run_calibrate(const CalibrateArgs& a) {
@@ -143,6 +145,7 @@ void run_calibrate(const CalibrateArgs& a) {
   Config c = load_unvalidated_or_exit(a.path, source);
   if (a.ranks > 0) c.parallel.ranks = a.ranks;
   if (a.gpus_per_node > 0) c.parallel.gpus_per_node = a.gpus_per_node;
+  apply_backend_override(a.backend, c);
   std::optional<cluster::ClusterState> cl;
   if (!a.cluster.empty()) {
     try {
@@ -234,6 +237,7 @@ void add_calibrate_command(CLI::App& app) {
   auto a = std::make_shared<CalibrateArgs>();
   cmd->add_option("config", a->path, "configuration JSON file or embedded preset name (default: 'default')");
   cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")->check(integer_in(1));
+  add_backend_option(cmd, a->backend);
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
       ->check(integer_in(1));
   cmd->add_option("--cluster", a->cluster, "calibrate on the emulated cluster NAME (parm cluster up)");

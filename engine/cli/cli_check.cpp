@@ -2,12 +2,17 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "engine/backend/backend_availability.h"
+#include "engine/cli/backend_option.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/config_loading.h"
 #include "engine/core/config_json.h"
+#include "engine/core/device_memory_check.h"
 #include "engine/core/rank_memory.h"
 #include "engine/core/sizes.h"
+#include "engine/core/validation.h"
 #include "engine/schedules/volumes.h"
 
 namespace parm::cli {
@@ -49,7 +54,51 @@ nlohmann::json memory_json(const RankMemory& m) {
           {"pipeline_bytes", m.pipeline}};
 }
 
-void print_text(const Config& c, const DerivedSizes& d, const RankMemory& m) {
+// One GPU rank's device memory (cuda backends) and the device it was compared with, when one answered.
+struct DeviceEstimate {
+  DeviceRankMemory memory;
+  std::optional<DeviceLimit> device;
+};
+
+nlohmann::json device_json(const Config& c, const DeviceEstimate& e) {
+  const DeviceRankMemory& m = e.memory;
+  nlohmann::json out{{"total_bytes", m.total},
+                     {"buffers_bytes", m.buffers},
+                     {"saved_for_backward_bytes", m.saved_for_backward},
+                     {"pass_buffers_bytes", m.pass_buffers},
+                     {"cublas_workspace_bytes", m.cublas_workspace},
+                     {"context_bytes", m.context},
+                     {"host_staging_bytes", m.host_staging},
+                     {"device", nullptr}};
+  if (e.device)
+    out["device"] = {{"name", e.device->name},
+                     {"memory_bytes", e.device->memory_bytes},
+                     {"ranks_per_device", ranks_per_device(c.run.backend, *e.device)},
+                     {"share_bytes", device_share(c.run.backend, *e.device)}};
+  return out;
+}
+
+void print_device_text(const Config& c, const DeviceEstimate& e) {
+  const DeviceRankMemory& m = e.memory;
+  std::printf(
+      "  %-4s %14lld  bytes of one GPU rank's device memory (buffers %lld + saved for backward %lld + "
+      "per-pass %lld + cuBLAS workspace %lld + CUDA context %lld)\n",
+      "dev", (long long)m.total, (long long)m.buffers, (long long)m.saved_for_backward,
+      (long long)m.pass_buffers, (long long)m.cublas_workspace, (long long)m.context);
+  if (c.run.backend == Backend::CudaMpi)
+    std::printf("  %-4s %14lld  bytes of pinned host staging per rank (cuda+mpi)\n", "pin",
+                (long long)m.host_staging);
+  if (e.device)
+    std::printf("  device %s (%s), %lld rank%s per device: %s each, fits\n", e.device->name.c_str(),
+                gib(e.device->memory_bytes).c_str(), (long long)ranks_per_device(c.run.backend, *e.device),
+                ranks_per_device(c.run.backend, *e.device) == 1 ? "" : "s",
+                gib(device_share(c.run.backend, *e.device)).c_str());
+  else
+    std::printf("  no CUDA device answers here: an estimate only, not compared with a device\n");
+}
+
+void print_text(const Config& c, const DerivedSizes& d, const RankMemory& m,
+                const std::optional<DeviceEstimate>& device) {
   std::printf(
       "config %s: %lld ranks = %lld nodes x %lld, N_MP=%lld N_ESP=%lld N_EP=%lld, E_loc=%lld, %s (b=%d)\n",
       c.name.c_str(), (long long)c.parallel.ranks, (long long)d.nodes, (long long)c.parallel.gpus_per_node,
@@ -68,6 +117,7 @@ void print_text(const Config& c, const DerivedSizes& d, const RankMemory& m) {
   std::printf("  %-4s %14lld  elements E*C2*M\n", "D2", (long long)d.D2);
   std::printf("  %-4s %14lld  bytes of one rank's buffers at their peak (schedule %s)\n", "mem",
               (long long)m.total, std::string(to_string(m.peak_schedule)).c_str());
+  if (device) print_device_text(c, *device);
   std::printf(
       "\n# per-GPU collective volumes (size: AlltoAll send, AllGather out, ReduceScatter in, AllReduce "
       "buffer)\n");
@@ -89,20 +139,39 @@ void add_check_command(CLI::App& app) {
       app.add_subcommand("check", "Validate a configuration; print derived sizes and collective volumes");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
+  auto backend = std::make_shared<std::string>();
   cmd->add_option("config", *path,
                   "configuration JSON file or embedded preset name (default: embedded default)");
   cmd->add_flag("--json", *json, "machine-readable output");
-  cmd->callback([path, json] {
-    const Config c = load_config_or_exit(*path);
-    if (const auto why = backend_unavailable(c.run.backend))
-      std::cerr << "parm check: warning: run." << *why << " (parm run refuses it here)\n";
+  add_backend_option(cmd, *backend);
+  cmd->callback([path, json, backend] {
+    std::string source;
+    Config c = load_unvalidated_or_exit(*path, source);
+    apply_backend_override(*backend, c);
+    validate_or_exit(c, source, MachineLimits::this_machine());
     const DerivedSizes d = derive_sizes(c);
     const RankMemory m = estimate_rank_memory(c, d).value_or(RankMemory{});  // validated: it fits
-    if (!*json) return print_text(c, d, m);
+    std::optional<DeviceEstimate> device;
+    if (c.run.backend != Backend::Cpu) {
+      const CudaAvailability cuda = probe_cuda();
+      device = DeviceEstimate{estimate_device_memory(c, d, m).value_or(DeviceRankMemory{}), std::nullopt};
+      if (cuda.device_memory_bytes > 0) {  // a device answers: the rank must fit its share of it
+        device->device =
+            DeviceLimit{cuda.device_name, cuda.device_memory_bytes, cuda.devices, c.parallel.ranks};
+        if (const auto issue = device_memory_issue(c, d, *device->device)) {
+          std::cerr << source << ": " << issue->line() << '\n';
+          throw CLI::RuntimeError(2);
+        }
+      }
+      if (const auto why = backend_unavailable(c.run.backend, cuda))
+        std::cerr << "parm check: warning: run." << *why << " (parm run refuses it here)\n";
+    }
+    if (!*json) return print_text(c, d, m, device);
     nlohmann::json out{{"config", config_to_json(c)},
                        {"valid", true},
                        {"sizes", sizes_json(d)},
                        {"rank_memory", memory_json(m)}};
+    if (device) out["device_memory"] = device_json(c, *device);
     nlohmann::json schedules = nlohmann::json::object();
     for (ScheduleKind s : c.run.schedules) {
       nlohmann::json list = nlohmann::json::array();

@@ -19,11 +19,13 @@
 
 #include "engine/backend/backend_availability.h"
 #include "engine/cli/arg_rules.h"
+#include "engine/cli/backend_option.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/summary_table.h"
 #include "engine/core/config_json.h"
+#include "engine/core/rank_devices.h"
 #include "engine/core/run_result.h"
 #include "engine/core/validation.h"
 #include "engine/launch/cluster_launch.h"
@@ -185,6 +187,7 @@ struct RunArgs {
   std::int64_t timeout_ms = 0;  // 0: the worker's default
   int die_on_rank = -1;
   std::string db_path;
+  std::string backend;  // --backend, empty: run.backend
 
   // Anything beyond a rank count asks for the distributed engine, even on one rank.
   bool layout_given() const {
@@ -215,6 +218,7 @@ Config effective_config(const RunArgs& a) {
   Config c = load_unvalidated_or_exit(a.path, source);
   if (a.ranks > 0) c.parallel.ranks = a.ranks;
   if (a.gpus_per_node > 0) c.parallel.gpus_per_node = a.gpus_per_node;
+  apply_backend_override(a.backend, c);
   if (const auto cl = cluster_of(a)) {  // the cluster's nodes are the layout's nodes
     const std::int64_t g = cl->spec.ranks_per_node;
     if (a.gpus_per_node > 0 && a.gpus_per_node != g)
@@ -233,9 +237,10 @@ Config effective_config(const RunArgs& a) {
   }
   MachineLimits machine = MachineLimits::this_machine();
   if (!a.hostfile.empty()) machine.ranks_per_host = c.parallel.gpus_per_node;  // G ranks on each host
-  validate_or_exit(c, source, machine);
-  // Never a CPU run under a cuda label: refused before mpirun starts, and before a dry run prints its line.
+  // Never a CPU run under a cuda label: refused before mpirun starts, and before a dry run prints its line;
+  // first, in one line, since no layout can make a missing backend run.
   if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
+  validate_or_exit(c, source, machine);
   if (a.die_on_rank >= c.parallel.ranks)
     refuse("parm run: --die-on-rank " + std::to_string(a.die_on_rank) + ": must be below ranks (" +
            std::to_string(c.parallel.ranks) + ")");
@@ -266,6 +271,7 @@ void print_distributed_text(const RunResult& result, const std::vector<ScheduleS
               c.name.c_str(), (long long)p.ranks, (long long)p.nodes(), p.nodes() == 1 ? "" : "s",
               (long long)p.gpus_per_node, result.backend.c_str(), (long long)p.mp, (long long)p.esp,
               (long long)p.ep());
+  for (const std::string& line : device_lines(result.ranks)) std::printf("devices: %s\n", line.c_str());
   print_summary_table(c, rows);
 }
 
@@ -286,6 +292,7 @@ nlohmann::json distributed_json(const RunResult& result, const std::vector<Sched
           {"gpus_per_node", c.parallel.gpus_per_node},
           {"engine", "distributed"},
           {"backend", result.backend},
+          {"devices", device_lines(result.ranks)},
           {"warmup", c.run.warmup},
           {"iterations", c.run.iterations},
           {"summary", schedules},
@@ -373,7 +380,10 @@ void run_distributed(const RunArgs& a) {
 }
 
 void run_reference(const RunArgs& a) {
-  const Config c = load_config_or_exit(a.path);
+  std::string source;
+  Config c = load_unvalidated_or_exit(a.path, source);
+  apply_backend_override(a.backend, c);
+  validate_or_exit(c, source, MachineLimits::this_machine());
   if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
   // One rank holds one MP group's S tokens.
   RunReport report;
@@ -462,14 +472,16 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--die-on-rank", a->die_on_rank, "test hook: rank R aborts in the middle of the run")
       ->check(integer_in(0, std::numeric_limits<std::int32_t>::max(), "--die-on-rank"))
       ->group("");
+  add_backend_option(cmd, a->backend);
   cmd->callback([a] {
+    std::string source;
+    const ConfigLoad load = load_unvalidated(a->path, source);  // unreadable: the path taken reports why
     std::int64_t ranks = a->ranks;
-    if (ranks == 0 && !a->layout_given()) {
-      std::string source;
-      const ConfigLoad load = load_unvalidated(a->path, source);
-      ranks = load.config ? load.config->parallel.ranks : 1;  // unreadable: the reference path reports why
-    }
-    if (ranks == 1 && !a->layout_given())
+    if (ranks == 0 && !a->layout_given()) ranks = load.config ? load.config->parallel.ranks : 1;
+    // The reference layer computes on the cpu: any other backend runs (or is refused) as a distributed run.
+    const Backend backend =
+        backend_override(a->backend).value_or(load.config ? load.config->run.backend : Backend::Cpu);
+    if (ranks == 1 && !a->layout_given() && backend == Backend::Cpu)
       run_reference(*a);
     else
       run_distributed(*a);

@@ -22,6 +22,7 @@
 #include "db/database.h"
 #include "engine/backend/backend_availability.h"
 #include "engine/cli/arg_rules.h"
+#include "engine/cli/backend_option.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/model_support.h"
@@ -51,6 +52,7 @@ struct ValidateArgs {
   bool json = false;
   std::int64_t limit = 0;
   std::int64_t timeout_ms = 0;
+  std::string backend;  // --backend, empty: each configuration's run.backend
 };
 
 [[noreturn]] void refuse(const std::string& line, int code = 2) {
@@ -131,6 +133,7 @@ void run_validate(const ValidateArgs& a) {
     if (a.ranks > 0) c.parallel.ranks = a.ranks;
     if (a.gpus_per_node > 0) c.parallel.gpus_per_node = a.gpus_per_node;
     if (cluster_g > 0) c.parallel.gpus_per_node = cluster_g;
+    apply_backend_override(a.backend, c);
     c.run.schedules = all_schedules();
     return c;
   };
@@ -413,6 +416,7 @@ void add_validate_command(CLI::App& app) {
       "configuration JSON file, embedded preset name or grid file (parm sweep's format); default: "
       "the embedded default preset");
   cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")->check(integer_in(1));
+  add_backend_option(cmd, a->backend);
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
       ->check(integer_in(1));
   cmd->add_option("--cluster", a->cluster, "run on the emulated cluster NAME (parm cluster up)");

@@ -154,7 +154,7 @@ void run_worker(const WorkerArgs& args) {
       const std::string result_json = to_json(result).dump(1) + "\n";
       write_atomically(args.result_path, result_json);
       if (database) {
-        const double uncertainty = store_traces(*database, run_id, origin_ns, traces);
+        const double uncertainty = store_traces(*database, run_id, origin_ns, traces, result.ranks);
         std::vector<db::CounterRow> counters;
         for (const auto& r : result.ranks)
           for (const auto& s : r.schedules)

@@ -51,6 +51,7 @@ std::optional<RankMemory> schedule_memory(const Config& c, const DerivedSizes& d
   m.weights = *bytes(weights, b);
   m.gradients = m.weights;
   m.pipeline = *bytes(pipeline, b);
+  m.widest = *bytes(widest, b);  // a third of `dispatched`, so it fits too
   const auto total = CheckedSum()
                          .add(m.activations)
                          .add(m.dispatched)
@@ -74,6 +75,45 @@ std::optional<RankMemory> estimate_rank_memory(const Config& config, const Deriv
     if (!peak || m->total > peak->total) peak = m;
   }
   return peak ? peak : RankMemory{};  // no schedule: nothing allocated
+}
+
+std::optional<DeviceRankMemory> estimate_device_memory(const Config& config, const DerivedSizes& sizes,
+                                                       const RankMemory& buffers) {
+  const LayerConfig& l = config.layer;
+  DeviceRankMemory m;
+  m.buffers = buffers.total;
+  const auto saved =
+      CheckedSum().add_product({2, sizes.S, l.num_experts, 4}).add_product({3, sizes.S, l.top_k, 4}).total();
+  const auto pass = checked_mul(2, buffers.widest);
+  const auto staging = config.run.backend == Backend::CudaMpi ? checked_mul(4, buffers.widest)
+                                                              : std::optional<std::int64_t>(0);
+  if (!saved || !pass || !staging) return std::nullopt;
+  m.saved_for_backward = *saved;
+  m.pass_buffers = *pass;
+  m.cublas_workspace = kCublasWorkspaceBytes;
+  m.context = kCudaContextBytes;
+  m.host_staging = *staging;
+  const auto total = CheckedSum()
+                         .add(m.buffers)
+                         .add(m.saved_for_backward)
+                         .add(m.pass_buffers)
+                         .add(m.cublas_workspace)
+                         .add(m.context)
+                         .total();
+  if (!total) return std::nullopt;
+  m.total = *total;
+  return m;
+}
+
+std::int64_t ranks_per_device(Backend backend, const DeviceLimit& device) {
+  if (backend != Backend::CudaMpi) return 1;
+  const std::int64_t devices = std::max(1, device.devices);
+  const std::int64_t ranks = std::max<std::int64_t>(1, device.ranks_on_host);
+  return (ranks + devices - 1) / devices;
+}
+
+std::int64_t device_share(Backend backend, const DeviceLimit& device) {
+  return device.memory_bytes / ranks_per_device(backend, device);
 }
 
 MachineLimits MachineLimits::this_machine() {

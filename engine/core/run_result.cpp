@@ -104,6 +104,26 @@ RankScheduleResult schedule_from_json(const json& j, const std::string& path) {
   return s;
 }
 
+json to_json(const RankDevice& d) {
+  return {{"name", d.name},     {"ordinal", d.ordinal},       {"memory_bytes", d.memory_bytes},
+          {"driver", d.driver}, {"peak_bytes", d.peak_bytes}, {"allocations", d.allocations}};
+}
+
+RankDevice device_from_json(const json& j, const std::string& path) {
+  RankDevice d;
+  d.name = get_string(j, path, "name");
+  const std::int64_t ordinal = get_int(j, path, "ordinal");
+  if (ordinal < -1 || ordinal > 1'000'000)
+    bad_field(field_of(path, "ordinal"), "must be -1 (host) or a device");
+  d.ordinal = static_cast<int>(ordinal);
+  d.memory_bytes = get_int(j, path, "memory_bytes");
+  d.driver = get_string(j, path, "driver");
+  d.peak_bytes = get_int(j, path, "peak_bytes");
+  d.allocations = get_int(j, path, "allocations");
+  if (d.memory_bytes < 0 || d.peak_bytes < 0 || d.allocations < 0) bad_field(path, "counts must be >= 0");
+  return d;
+}
+
 RankRunResult rank_from_json(const json& j, const std::string& path) {
   RankRunResult r;
   const std::int64_t rank = get_int(j, path, "rank");
@@ -113,6 +133,7 @@ RankRunResult rank_from_json(const json& j, const std::string& path) {
   const json& schedules = get_array(j, path, "schedules");
   for (std::size_t i = 0; i < schedules.size(); ++i)
     r.schedules.push_back(schedule_from_json(schedules[i], indexed(path, "schedules", i)));
+  if (j.contains("device")) r.device = device_from_json(j["device"], field_of(path, "device"));
   return r;
 }
 
@@ -175,7 +196,7 @@ std::vector<ScheduleSummary> summarize(const RunResult& result) {
 nlohmann::json to_json(const RankRunResult& r) {
   json schedules = json::array();
   for (const auto& s : r.schedules) schedules.push_back(to_json(s));
-  return {{"rank", r.rank}, {"host", r.host}, {"schedules", schedules}};
+  return {{"rank", r.rank}, {"host", r.host}, {"schedules", schedules}, {"device", to_json(r.device)}};
 }
 
 RankRunResult rank_run_result_from_json(const nlohmann::json& j) {

@@ -34,10 +34,21 @@ struct RankScheduleResult {
   std::int64_t dropped_choices = 0;   // (token, choice) pairs over capacity on this rank's gate
 };
 
+// Where a rank computed (backend::Backend::device()) and what its backend's allocator did (memory_stats()).
+struct RankDevice {
+  std::string name = "cpu";       // "NVIDIA H200", or "cpu"
+  int ordinal = -1;               // CUDA ordinal; -1 for the host
+  std::int64_t memory_bytes = 0;  // the device's memory; 0 for the host
+  std::string driver{};           // "CUDA driver 13.0, runtime 13.0"; empty for the host
+  std::int64_t peak_bytes = 0;    // the most the backend's buffers held at once, over the whole run
+  std::int64_t allocations = 0;   // allocator calls during the measured iterations of every schedule
+};
+
 struct RankRunResult {
   int rank = 0;
   std::string host;
   std::vector<RankScheduleResult> schedules;
+  RankDevice device{};  // absent from results written before issue 14: read as the cpu default
 };
 
 struct RunResult {

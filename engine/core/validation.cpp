@@ -137,6 +137,8 @@ void validate_run(const RunOptions& run, ConfigIssues& issues) {
                  "warmup + iterations leaves the 64-bit range (at most 9223372036854775807)");
 }
 
+}  // namespace
+
 std::string gib(std::int64_t bytes) {
   char buf[32];
   const double g = static_cast<double>(bytes) / double(1 << 30);
@@ -151,7 +153,6 @@ std::string gib(std::int64_t bytes) {
   return buf;
 }
 
-// The field to name for a rank's buffers: the largest size behind the biggest part of the estimate.
 std::pair<const char*, std::int64_t> memory_driver(const LayerConfig& l, const RankMemory& m) {
   using Driver = std::pair<const char*, std::int64_t>;
   const Driver B{"layer.batch", l.batch}, L{"layer.seq_len", l.seq_len}, M{"layer.hidden", l.hidden},
@@ -170,6 +171,8 @@ std::pair<const char*, std::int64_t> memory_driver(const LayerConfig& l, const R
     if (d.second > top.second) top = d;
   return top;
 }
+
+namespace {
 
 void validate_memory(const Config& c, const DerivedSizes& d, const MachineLimits& machine,
                      ConfigIssues& issues) {

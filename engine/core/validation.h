@@ -2,6 +2,10 @@
 // Every violated rule is reported at once; layouts that run but perform badly are warnings.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <utility>
+
 #include "engine/core/config.h"
 #include "engine/core/config_issue.h"
 #include "engine/core/rank_memory.h"
@@ -16,5 +20,11 @@ ConfigIssues validate(const Config& config, const MachineLimits& machine);
 
 // validate(config, MachineLimits::this_machine()): every rank on this machine.
 ConfigIssues validate(const Config& config);
+
+// "5.9 GiB", "12.0 MiB", "1.1 PiB": byte counts in refusals.
+std::string gib(std::int64_t bytes);
+
+// The field to name for a rank's buffers that do not fit: the largest size behind the biggest part of `m`.
+std::pair<const char*, std::int64_t> memory_driver(const LayerConfig& layer, const RankMemory& m);
 
 }  // namespace parm

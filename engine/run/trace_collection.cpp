@@ -73,13 +73,29 @@ std::vector<RankTrace> gather_traces(const comm::MpiWorld& world, const RankTrac
   return out;
 }
 
+db::RankInfo rank_row(const RankTrace& trace, const RankDevice& device) {
+  db::RankInfo r;
+  r.rank = trace.rank;
+  r.host = trace.host;
+  r.device = device.name;
+  r.clock_offset_ns = trace.clock.start.offset_ns;
+  r.clock_uncertainty_ns = trace.clock.uncertainty_ns();
+  r.clock_drift_ppm = trace.clock.drift_ppm;
+  r.device_ordinal = device.ordinal;
+  r.device_memory_bytes = device.memory_bytes;
+  r.device_driver = device.driver;
+  r.peak_device_bytes = device.peak_bytes;
+  r.device_allocations = device.allocations;
+  return r;
+}
+
 double store_traces(db::Database& db, std::int64_t run, std::int64_t origin_ns,
-                    const std::vector<RankTrace>& traces) {
+                    const std::vector<RankTrace>& traces, const std::vector<RankRunResult>& results) {
   std::vector<db::RankInfo> ranks;
   double worst_uncertainty = 0;
   for (const RankTrace& t : traces) {
-    ranks.push_back(
-        {t.rank, t.host, "cpu", t.clock.start.offset_ns, t.clock.uncertainty_ns(), t.clock.drift_ppm});
+    const bool known = t.rank >= 0 && static_cast<std::size_t>(t.rank) < results.size();
+    ranks.push_back(rank_row(t, known ? results[static_cast<std::size_t>(t.rank)].device : RankDevice{}));
     worst_uncertainty = std::max(worst_uncertainty, t.clock.uncertainty_ns());
   }
   db.add_ranks(run, ranks);

@@ -9,6 +9,7 @@
 
 #include "db/database.h"
 #include "engine/comm/mpi_world.h"
+#include "engine/core/run_result.h"
 #include "profiler/clock_alignment.h"
 #include "profiler/op_tracer.h"
 
@@ -30,8 +31,11 @@ std::vector<RankTrace> gather_traces(const comm::MpiWorld& world, const RankTrac
 
 // Writes the ranks and their events, times shifted onto rank 0's clock (offset interpolated between the start
 // and end measurements) and made relative to `origin_ns` (rank 0's clock). Returns the alignment uncertainty
-// (ns).
+// (ns). Each rank's row carries its device record from `results` (the gathered RankRunResults, index = rank).
 double store_traces(db::Database& db, std::int64_t run, std::int64_t origin_ns,
-                    const std::vector<RankTrace>& traces);
+                    const std::vector<RankTrace>& traces, const std::vector<RankRunResult>& results);
+
+// A rank's row of the ranks table: its host and clock from `trace`, its device from `result`.
+db::RankInfo rank_row(const RankTrace& trace, const RankDevice& device);
 
 }  // namespace parm

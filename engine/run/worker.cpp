@@ -23,7 +23,7 @@ double seconds_since(Clock::time_point t) {
 template <typename T>
 RankScheduleResult run_schedule(backend::Backend& backend, const Config& config, const WorkerOptions& options,
                                 const RankLayout& layout, comm::CommGroups& groups, ScheduleKind kind,
-                                bool die_here) {
+                                bool die_here, std::int64_t& measured_allocations) {
   const LayerConfig& l = config.layer;
   const std::int64_t sm = l.tokens() * l.hidden;
   // This MP group's slice of the global input and output gradient (tensor_init.h layouts).
@@ -38,9 +38,13 @@ RankScheduleResult run_schedule(backend::Backend& backend, const Config& config,
   RankScheduleResult result;
   result.kind = kind;
   const std::int64_t total = config.run.warmup + config.run.iterations;
+  std::int64_t allocations_before = 0;  // the allocator's calls when the measured iterations begin
   for (std::int64_t it = 0; it < total; ++it) {
     const bool measured = it >= config.run.warmup;
-    if (it == config.run.warmup) exec.reset_counters();
+    if (it == config.run.warmup) {
+      exec.reset_counters();
+      allocations_before = backend.memory_stats().device_allocations;
+    }
     exec.set_trace(measured ? options.tracer : nullptr, static_cast<std::int32_t>(it - config.run.warmup));
     if (die_here && it == config.run.warmup) std::raise(SIGKILL);  // test hook: a rank dies mid-run
     groups.world->barrier();
@@ -56,6 +60,8 @@ RankScheduleResult run_schedule(backend::Backend& backend, const Config& config,
     }
     if (it == config.run.warmup) result.counters = exec.counters();
   }
+  // Buffers are allocated at enqueue time, so the count is complete once the last pass is enqueued.
+  measured_allocations += backend.memory_stats().device_allocations - allocations_before;
   result.capacity = exec.routing().capacity;
   result.dropped_choices = exec.routing().dropped_choices();
 
@@ -106,12 +112,12 @@ RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options
     const bool die_here = options.die_on_rank == layout.rank && i == 0;
     switch (config.layer.dtype) {
       case DType::Fp32:
-        out.schedules.push_back(
-            run_schedule<float>(*backend, config, options, layout, groups, kinds[i], die_here));
+        out.schedules.push_back(run_schedule<float>(*backend, config, options, layout, groups, kinds[i],
+                                                    die_here, out.device.allocations));
         break;
       case DType::Fp64:
-        out.schedules.push_back(
-            run_schedule<double>(*backend, config, options, layout, groups, kinds[i], die_here));
+        out.schedules.push_back(run_schedule<double>(*backend, config, options, layout, groups, kinds[i],
+                                                     die_here, out.device.allocations));
         break;
       case DType::Bf16:  // a backend without 16-bit compute refuses in one line (Backend::compute_bf16)
         out.schedules.push_back(
@@ -123,6 +129,12 @@ RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options
         break;
     }
   }
+  const backend::DeviceDescription device = backend->device();
+  out.device.name = device.name;
+  out.device.ordinal = device.ordinal;
+  out.device.memory_bytes = device.memory_bytes;
+  out.device.driver = device.driver;
+  out.device.peak_bytes = backend->memory_stats().peak_bytes;
   return out;
 }
 
