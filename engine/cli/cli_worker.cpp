@@ -35,9 +35,6 @@
 namespace parm::cli {
 namespace {
 
-// The engine this worker runs layers on; stored and printed as the run's backend (never the config's wish).
-constexpr Backend kWorkerBackend = Backend::Cpu;
-
 struct WorkerArgs {
   std::string config_path;
   std::string result_path;
@@ -104,7 +101,7 @@ void run_worker(const WorkerArgs& args) {
       db::RunInfo info;
       info.name = config.name;
       info.kind = "measured";
-      info.backend = std::string(to_string(kWorkerBackend));
+      info.backend = std::string(to_string(config.run.backend));
       info.ranks = world;
       info.config_json = config_to_json(config).dump();
       run_id = database->begin_run(info);
@@ -148,7 +145,7 @@ void run_worker(const WorkerArgs& args) {
     if (rank == 0) {
       RunResult result;
       result.config = config;
-      result.backend = std::string(to_string(kWorkerBackend));
+      result.backend = std::string(to_string(config.run.backend));
       for (const std::string& part : parts)
         result.ranks.push_back(rank_run_result_from_json(nlohmann::json::parse(part)));
       const std::string result_json = to_json(result).dump(1) + "\n";
