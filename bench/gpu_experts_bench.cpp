@@ -19,7 +19,7 @@
 #include "bench/counting_device_allocator.h"
 #include "bench/expert_shapes.h"
 #include "engine/backend/cuda/cuda_experts.h"
-#include "kernels/cuda/cuda_status.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_info.h"
 #include "kernels/cuda/expert_gemm_choice.h"
 #include "kernels/cuda/gemm.h"

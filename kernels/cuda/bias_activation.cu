@@ -1,5 +1,5 @@
 #include "kernels/cuda/bias_activation.h"
-#include "kernels/cuda/cuda_status.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_element.cuh"
 
 namespace parm::kernels::cuda {
@@ -14,7 +14,7 @@ __global__ void forward_kernel(BiasActivationShape shape, S* h, const S* b1, S* 
   using C = Compute<S>;
   const std::int64_t n = shape.experts * shape.rows * shape.cols, per_expert = shape.rows * shape.cols;
   const bool swiglu = shape.activation == shared::FfnActivation::Swiglu;
-  for (std::int64_t i = device::first_index(); i < n; i += device::grid_stride()) {
+  for (std::int64_t i = device::global_thread(); i < n; i += device::grid_threads()) {
     const std::int64_t bias_index = i / per_expert * shape.cols + i % shape.cols;
     const C bias_h = b1 ? load(b1[bias_index]) : C(0);
     const C acc_v = swiglu ? load(v[i]) : C(0);
@@ -32,7 +32,7 @@ __global__ void backward_kernel(BiasActivationShape shape, const S* h, const S* 
   using C = Compute<S>;
   const std::int64_t n = shape.experts * shape.rows * shape.cols;
   const bool swiglu = shape.activation == shared::FfnActivation::Swiglu;
-  for (std::int64_t i = device::first_index(); i < n; i += device::grid_stride()) {
+  for (std::int64_t i = device::global_thread(); i < n; i += device::grid_threads()) {
     const shared::SwigluGrad<C> g = shared::bias_activation_backward(
         shape.activation, load(h[i]), swiglu ? load(v[i]) : C(0), load(dz_to_dh[i]));
     dz_to_dh[i] = store<S>(g.da);
@@ -48,9 +48,9 @@ void bias_activation_forward(cudaStream_t stream, ElementType type, const BiasAc
   if (n == 0) return;
   device::dispatch(type, [&](auto tag) {
     using S = typename decltype(tag)::type;
-    forward_kernel<S><<<device::grid_for(n), device::kThreads, 0, stream>>>(
-        shape, static_cast<S*>(h), static_cast<const S*>(b1), static_cast<S*>(v), static_cast<const S*>(b3),
-        static_cast<S*>(z));
+    forward_kernel<S><<<grid_for(n), kThreads, 0, stream>>>(shape, static_cast<S*>(h),
+                                                            static_cast<const S*>(b1), static_cast<S*>(v),
+                                                            static_cast<const S*>(b3), static_cast<S*>(z));
   });
   check_status(cudaGetLastError(), "bias_activation_forward launch");
 }
@@ -61,9 +61,9 @@ void bias_activation_backward(cudaStream_t stream, ElementType type, const BiasA
   if (n == 0) return;
   device::dispatch(type, [&](auto tag) {
     using S = typename decltype(tag)::type;
-    backward_kernel<S><<<device::grid_for(n), device::kThreads, 0, stream>>>(
-        shape, static_cast<const S*>(h), static_cast<const S*>(v), static_cast<S*>(dz_to_dh),
-        static_cast<S*>(dv));
+    backward_kernel<S><<<grid_for(n), kThreads, 0, stream>>>(shape, static_cast<const S*>(h),
+                                                             static_cast<const S*>(v),
+                                                             static_cast<S*>(dz_to_dh), static_cast<S*>(dv));
   });
   check_status(cudaGetLastError(), "bias_activation_backward launch");
 }

@@ -1,7 +1,7 @@
 #include <stdexcept>
 
 #include "kernels/cuda/bias_rows.h"
-#include "kernels/cuda/cuda_status.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_element.cuh"
 
 namespace parm::kernels::cuda {
@@ -11,7 +11,7 @@ template <typename S>
 __global__ void broadcast_kernel(std::int64_t experts, std::int64_t rows, std::int64_t cols, const S* bias,
                                  S* out) {
   const std::int64_t n = experts * rows * cols;
-  for (std::int64_t i = device::first_index(); i < n; i += device::grid_stride())
+  for (std::int64_t i = device::global_thread(); i < n; i += device::grid_threads())
     out[i] = bias[i / (rows * cols) * cols + i % cols];
 }
 
@@ -47,7 +47,7 @@ void broadcast_bias_rows(cudaStream_t stream, ElementType type, std::int64_t exp
   if (n == 0) return;
   device::dispatch(type, [&](auto tag) {
     using S = typename decltype(tag)::type;
-    broadcast_kernel<S><<<device::grid_for(n), device::kThreads, 0, stream>>>(
+    broadcast_kernel<S><<<grid_for(n), kThreads, 0, stream>>>(
         experts, rows, cols, static_cast<const S*>(bias), static_cast<S*>(out));
   });
   check_status(cudaGetLastError(), "broadcast_bias_rows launch");

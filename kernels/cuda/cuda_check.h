@@ -1,5 +1,6 @@
-// Errors of kernels/cuda as exceptions: "<what>: <CUDA or cuBLAS error text>" (std::runtime_error), so the
-// backend turns a failed launch into one line. Host header.
+// Errors of the CUDA runtime and cuBLAS calls in kernels/cuda as exceptions: a failed call throws one line,
+// "<what>: <CUDA or cuBLAS error text>" (std::runtime_error), never aborts, so a missing driver or device is
+// an error message, not a crash. Host header; engine/backend/cuda's check_cuda / check_cublas use it too.
 #pragma once
 
 #include <cublas_v2.h>
@@ -10,11 +11,10 @@
 
 namespace parm::kernels::cuda {
 
-inline void throw_on_cuda_error(cudaError_t status, const char* what) {
+inline void check_status(cudaError_t status, const char* what) {
   if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
 }
-
-inline void throw_on_cublas_error(cublasStatus_t status, const char* what) {
+inline void check_status(cublasStatus_t status, const char* what) {
   if (status != CUBLAS_STATUS_SUCCESS)
     throw std::runtime_error(std::string(what) + ": " + cublasGetStatusString(status));
 }

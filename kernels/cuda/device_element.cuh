@@ -1,6 +1,6 @@
 // For the .cu files only: the device type behind each ElementType, its compute type (fp32 for the 16-bit
 // types and fp32, fp64 for fp64), conversions, and a dispatch from the runtime ElementType to a templated
-// launch. Grid-stride launch sizes for the elementwise kernels.
+// launch; the launch geometry is launch_geometry.cuh.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/element_type.h"
+#include "kernels/cuda/launch_geometry.cuh"
 
 namespace parm::kernels::cuda::device {
 
@@ -68,21 +69,6 @@ void dispatch(ElementType t, F&& f) {
       f(Tag<__half>{});
       return;
   }
-}
-
-inline constexpr int kThreads = 256;
-
-// Blocks for a grid-stride loop over n elements (capped: each thread then takes several).
-inline unsigned grid_for(std::int64_t n) {
-  const std::int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < 65536 ? (blocks > 0 ? blocks : 1) : 65536);
-}
-
-__device__ inline std::int64_t first_index() {
-  return blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-}
-__device__ inline std::int64_t grid_stride() {
-  return static_cast<std::int64_t>(gridDim.x) * blockDim.x;
 }
 
 }  // namespace parm::kernels::cuda::device

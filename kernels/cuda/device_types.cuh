@@ -1,6 +1,5 @@
 // For .cu files only: the CUDA type behind each host storage type of the API (parm::Bf16 -> __nv_bfloat16,
-// parm::F16 -> __half, bit-compatible), and the launch geometry every elementwise kernel of kernels/cuda
-// uses (grid-stride loops over 64-bit element counts).
+// parm::F16 -> __half, bit-compatible), and the launch geometry (launch_geometry.cuh).
 #pragma once
 
 #include <cuda_bf16.h>
@@ -10,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/cuda/launch_geometry.cuh"
 #include "kernels/half_types.h"
 
 namespace parm::kernels::cuda {
@@ -38,21 +38,6 @@ device_t<T>* device_ptr(T* p) {
 template <typename T>
 const device_t<T>* device_ptr(const T* p) {
   return reinterpret_cast<const device_t<T>*>(p);
-}
-
-constexpr int kThreads = 256;
-
-// Blocks for n work items of a grid-stride loop: enough to fill any device, never above the grid limit.
-inline unsigned grid_for(std::int64_t n) {
-  const std::int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(std::clamp<std::int64_t>(blocks, 1, 1 << 20));
-}
-
-__device__ inline std::int64_t global_thread() {
-  return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline std::int64_t grid_threads() {
-  return static_cast<std::int64_t>(gridDim.x) * blockDim.x;
 }
 
 }  // namespace parm::kernels::cuda

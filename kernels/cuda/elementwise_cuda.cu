@@ -54,15 +54,15 @@ void scale(cudaStream_t stream, T* values, std::int64_t count, T factor) {
   std::memcpy(&device_factor, &factor, sizeof(T));
   scale_kernel<D, math_t<T>>
       <<<grid_for(count), kThreads, 0, stream>>>(device_ptr(values), count, device_factor);
-  throw_on_cuda_error(cudaGetLastError(), "scale kernel");
+  check_status(cudaGetLastError(), "scale kernel");
 }
 
 template <typename T>
 void copy(cudaStream_t stream, const T* src, T* dst, std::int64_t count) {
   if (count == 0) return;
-  throw_on_cuda_error(cudaMemcpyAsync(dst, src, sizeof(T) * static_cast<std::size_t>(count),
-                                      cudaMemcpyDeviceToDevice, stream),
-                      "copy: cudaMemcpyAsync");
+  check_status(cudaMemcpyAsync(dst, src, sizeof(T) * static_cast<std::size_t>(count),
+                               cudaMemcpyDeviceToDevice, stream),
+               "copy: cudaMemcpyAsync");
 }
 
 template <typename T>
@@ -71,7 +71,7 @@ void copy_blocks(cudaStream_t stream, const T* src, T* dst, const layout::BlockC
   using Word = typename WordOf<sizeof(T)>::type;
   copy_blocks_kernel<Word><<<grid_for(map.elements()), kThreads, 0, stream>>>(
       reinterpret_cast<const Word*>(src), reinterpret_cast<Word*>(dst), map);
-  throw_on_cuda_error(cudaGetLastError(), "copy_blocks kernel");
+  check_status(cudaGetLastError(), "copy_blocks kernel");
 }
 
 #define PARM_INSTANTIATE_ELEMENTWISE_CUDA(T)                       \

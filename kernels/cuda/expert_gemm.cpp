@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "kernels/cuda/cuda_status.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/gemm_pointers.h"
 
 namespace parm::kernels::cuda {

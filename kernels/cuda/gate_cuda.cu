@@ -3,8 +3,9 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_types.cuh"
+#include "kernels/cuda/element_type.h"
 #include "kernels/cuda/gate_cuda.h"
-#include "kernels/cuda/row_major_gemm.h"
+#include "kernels/cuda/gemm.h"
 #include "kernels/shared/combine_weight_math.h"
 #include "kernels/shared/softmax_math.h"
 #include "kernels/shared/topk_math.h"
@@ -68,8 +69,8 @@ std::size_t aligned(std::size_t bytes) {
 template <typename T>
 void gate_logits(cublasHandle_t handle, cudaStream_t stream, const T* x, const T* wg, std::int64_t tokens,
                  std::int64_t hidden, std::int64_t experts, math_t<T>* logits) {
-  row_major_gemm_packed<T, math_t<T>, math_t<T>>(handle, stream, Transpose::No, Transpose::No, tokens,
-                                                 experts, hidden, 1, x, wg, 0, logits);
+  gemm(handle, stream, element_type_of<T>(), element_type_of<math_t<T>>(),
+       packed_gemm(Op::N, Op::N, tokens, experts, hidden), x, wg, 0, logits);
 }
 
 template <typename T>
@@ -78,7 +79,7 @@ void softmax_top_k(cudaStream_t stream, math_t<T>* values, const DeviceRouting& 
   if (r.tokens == 0) return;
   softmax_top_k_kernel<device_t<T>, math_t<T>><<<grid_for(r.tokens), kThreads, 0, stream>>>(
       values, r.tokens, r.experts, r.top_k, r.expert, device_ptr(probs_out));
-  throw_on_cuda_error(cudaGetLastError(), "softmax_top_k kernel");
+  check_status(cudaGetLastError(), "softmax_top_k kernel");
 }
 
 template <typename S>
@@ -86,7 +87,7 @@ void top_k(cudaStream_t stream, const S* probs, const DeviceRouting& r) {
   if (r.top_k < 1 || r.top_k > r.experts) throw std::invalid_argument("top_k: need 1 <= k <= E");
   if (r.tokens == 0) return;
   top_k_kernel<S><<<grid_for(r.tokens), kThreads, 0, stream>>>(probs, r.tokens, r.experts, r.top_k, r.expert);
-  throw_on_cuda_error(cudaGetLastError(), "top_k kernel");
+  check_status(cudaGetLastError(), "top_k kernel");
 }
 
 template void top_k<float>(cudaStream_t, const float*, const DeviceRouting&);
@@ -115,7 +116,7 @@ void gate_backward(cublasHandle_t handle, cudaStream_t stream, const DeviceRouti
     gate_backward_rows_kernel<device_t<T>, S><<<grid_for(r.tokens), kThreads, 0, stream>>>(
         probs, r.expert, r.position, device_ptr(weights), device_ptr(dweights), r.tokens, r.experts, r.top_k,
         dlogits, device_ptr(dlogits_16));
-    throw_on_cuda_error(cudaGetLastError(), "gate_backward rows kernel");
+    check_status(cudaGetLastError(), "gate_backward rows kernel");
   }
   // The GEMMs take one storage type for A and B: the 16-bit types use the rounded dlogits, fp32 compute.
   const T* g = nullptr;
@@ -124,11 +125,11 @@ void gate_backward(cublasHandle_t handle, cudaStream_t stream, const DeviceRouti
   else
     g = dlogits;
   // dWg (M,E) = X^T (M,T) * dlogits (T,E)
-  row_major_gemm_packed<T, T, S>(handle, stream, Transpose::Yes, Transpose::No, hidden, r.experts, r.tokens,
-                                 1, x, g, 0, dwg);
+  gemm(handle, stream, element_type_of<T>(), packed_gemm(Op::T, Op::N, hidden, r.experts, r.tokens), x, g, 0,
+       dwg);
   // dX (T,M) += dlogits (T,E) * Wg^T (E,M)
-  row_major_gemm_packed<T, T, S>(handle, stream, Transpose::No, Transpose::Yes, r.tokens, hidden, r.experts,
-                                 1, g, wg, 1, dx);
+  gemm(handle, stream, element_type_of<T>(), packed_gemm(Op::N, Op::T, r.tokens, hidden, r.experts), g, wg, 1,
+       dx);
 }
 
 #define PARM_INSTANTIATE_GATE_CUDA(T)                                                                        \

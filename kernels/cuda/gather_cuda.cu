@@ -80,12 +80,12 @@ __global__ void combine_backward_dweights_kernel(const std::int32_t* expert, con
 template <typename T>
 void dispatch(cudaStream_t stream, const DeviceRouting& r, const T* x, std::int64_t hidden, T* out) {
   const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(r.experts * r.capacity * hidden);
-  throw_on_cuda_error(cudaMemsetAsync(out, 0, bytes, stream), "dispatch: cudaMemsetAsync");
+  check_status(cudaMemsetAsync(out, 0, bytes, stream), "dispatch: cudaMemsetAsync");
   const std::int64_t n = r.tokens * r.top_k * hidden;
   if (n == 0) return;
   dispatch_kernel<<<grid_for(n), kThreads, 0, stream>>>(r.expert, r.position, r.tokens * r.top_k, r.top_k,
                                                         r.capacity, hidden, device_ptr(x), device_ptr(out));
-  throw_on_cuda_error(cudaGetLastError(), "dispatch kernel");
+  check_status(cudaGetLastError(), "dispatch kernel");
 }
 
 template <typename T>
@@ -95,7 +95,7 @@ void dispatch_backward(cudaStream_t stream, const DeviceRouting& r, const T* d_d
   if (n == 0) return;
   dispatch_backward_kernel<device_t<T>, math_t<T>><<<grid_for(n), kThreads, 0, stream>>>(
       r.expert, r.position, r.tokens, r.top_k, r.capacity, hidden, device_ptr(d_dispatched), device_ptr(dx));
-  throw_on_cuda_error(cudaGetLastError(), "dispatch_backward kernel");
+  check_status(cudaGetLastError(), "dispatch_backward kernel");
 }
 
 template <typename T>
@@ -106,26 +106,26 @@ void combine(cudaStream_t stream, const DeviceRouting& r, const T* weights, cons
   combine_kernel<device_t<T>, math_t<T>>
       <<<grid_for(n), kThreads, 0, stream>>>(r.expert, r.position, r.tokens, r.top_k, r.capacity, hidden,
                                              device_ptr(weights), device_ptr(y), device_ptr(out));
-  throw_on_cuda_error(cudaGetLastError(), "combine kernel");
+  check_status(cudaGetLastError(), "combine kernel");
 }
 
 template <typename T>
 void combine_backward(cudaStream_t stream, const DeviceRouting& r, const T* weights, const T* y,
                       const T* dout, std::int64_t hidden, T* dy, T* dweights) {
   const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(r.experts * r.capacity * hidden);
-  throw_on_cuda_error(cudaMemsetAsync(dy, 0, bytes, stream), "combine_backward: cudaMemsetAsync");
+  check_status(cudaMemsetAsync(dy, 0, bytes, stream), "combine_backward: cudaMemsetAsync");
   const std::int64_t choices = r.tokens * r.top_k;
   if (choices == 0) return;
   if (hidden > 0) {
     combine_backward_dy_kernel<device_t<T>, math_t<T>><<<grid_for(choices * hidden), kThreads, 0, stream>>>(
         r.expert, r.position, choices, r.top_k, r.capacity, hidden, device_ptr(weights), device_ptr(dout),
         device_ptr(dy));
-    throw_on_cuda_error(cudaGetLastError(), "combine_backward dy kernel");
+    check_status(cudaGetLastError(), "combine_backward dy kernel");
   }
   combine_backward_dweights_kernel<device_t<T>, math_t<T>><<<grid_for(choices * 32), kThreads, 0, stream>>>(
       r.expert, r.position, choices, r.top_k, r.capacity, hidden, device_ptr(y), device_ptr(dout),
       device_ptr(dweights));
-  throw_on_cuda_error(cudaGetLastError(), "combine_backward dweights kernel");
+  check_status(cudaGetLastError(), "combine_backward dweights kernel");
 }
 
 #define PARM_INSTANTIATE_GATHER_CUDA(T)                                                               \

@@ -12,8 +12,11 @@
 
 namespace parm::kernels::cuda {
 
-// C = alpha op(A) op(B) + beta C on `stream`. Throws std::runtime_error on a cuBLAS error.
+// C = alpha op(A) op(B) + beta C on `stream`; A and B of `type`, C of `type` too unless `c_type` says
+// otherwise (the gate's fp32 logits from 16-bit inputs). Throws std::runtime_error on a cuBLAS error.
 void gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type, const RowMajorGemm& shape,
           const void* a, const void* b, double beta, void* c, double alpha = 1.0);
+void gemm(cublasHandle_t handle, cudaStream_t stream, ElementType type, ElementType c_type,
+          const RowMajorGemm& shape, const void* a, const void* b, double beta, void* c, double alpha = 1.0);
 
 }  // namespace parm::kernels::cuda

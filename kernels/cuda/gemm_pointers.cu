@@ -1,4 +1,4 @@
-#include "kernels/cuda/cuda_status.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/gemm_pointers.h"
 
 namespace parm::kernels::cuda {

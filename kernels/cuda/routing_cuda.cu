@@ -80,15 +80,14 @@ struct PositionScratch {
 std::size_t cub_bytes_for(std::int64_t n, std::int64_t experts) {
   std::size_t sort_bytes = 0, scan_bytes = 0;
   const int items = static_cast<int>(n);
-  throw_on_cuda_error(cub::DeviceRadixSort::SortPairs(
-                          nullptr, sort_bytes, static_cast<const std::uint32_t*>(nullptr),
-                          static_cast<std::uint32_t*>(nullptr), static_cast<const std::int32_t*>(nullptr),
-                          static_cast<std::int32_t*>(nullptr), items, 0, key_bits(experts)),
-                      "cub::DeviceRadixSort::SortPairs (size)");
-  throw_on_cuda_error(
-      cub::DeviceScan::ExclusiveSum(nullptr, scan_bytes, static_cast<const std::int64_t*>(nullptr),
-                                    static_cast<std::int64_t*>(nullptr), static_cast<int>(experts)),
-      "cub::DeviceScan::ExclusiveSum (size)");
+  check_status(cub::DeviceRadixSort::SortPairs(
+                   nullptr, sort_bytes, static_cast<const std::uint32_t*>(nullptr),
+                   static_cast<std::uint32_t*>(nullptr), static_cast<const std::int32_t*>(nullptr),
+                   static_cast<std::int32_t*>(nullptr), items, 0, key_bits(experts)),
+               "cub::DeviceRadixSort::SortPairs (size)");
+  check_status(cub::DeviceScan::ExclusiveSum(nullptr, scan_bytes, static_cast<const std::int64_t*>(nullptr),
+                                             static_cast<std::int64_t*>(nullptr), static_cast<int>(experts)),
+               "cub::DeviceScan::ExclusiveSum (size)");
   return std::max(sort_bytes, scan_bytes);
 }
 
@@ -114,7 +113,7 @@ void check_choice_count(std::int64_t tokens, std::int64_t top_k) {
 }  // namespace
 
 void count_expert_loads(cudaStream_t stream, const DeviceRouting& r) {
-  throw_on_cuda_error(
+  check_status(
       cudaMemsetAsync(r.loads, 0, sizeof(std::int64_t) * static_cast<std::size_t>(r.experts), stream),
       "expert loads: cudaMemsetAsync");
   const std::int64_t n = r.tokens * r.top_k;
@@ -122,7 +121,7 @@ void count_expert_loads(cudaStream_t stream, const DeviceRouting& r) {
   const std::size_t shared_bytes = sizeof(unsigned int) * static_cast<std::size_t>(r.experts);
   histogram_kernel<<<grid_for(n), kThreads, shared_bytes, stream>>>(
       r.expert, n, r.experts, reinterpret_cast<unsigned long long*>(r.loads));
-  throw_on_cuda_error(cudaGetLastError(), "expert loads: histogram kernel");
+  check_status(cudaGetLastError(), "expert loads: histogram kernel");
 }
 
 std::size_t position_scratch_bytes(std::int64_t tokens, std::int64_t experts, std::int64_t top_k) {
@@ -141,21 +140,21 @@ void assign_positions(cudaStream_t stream, DeviceRouting& r, std::int64_t capaci
   if (scratch_bytes < position_scratch_bytes(r.tokens, r.experts, r.top_k))
     throw std::logic_error("assign_positions: scratch smaller than position_scratch_bytes");
   PositionScratch s = carve(scratch, n, r.experts);
-  throw_on_cuda_error(cub::DeviceScan::ExclusiveSum(s.cub_storage, s.cub_bytes, r.loads, s.offsets,
-                                                    static_cast<int>(r.experts), stream),
-                      "assign_positions: exclusive scan");
+  check_status(cub::DeviceScan::ExclusiveSum(s.cub_storage, s.cub_bytes, r.loads, s.offsets,
+                                             static_cast<int>(r.experts), stream),
+               "assign_positions: exclusive scan");
   choice_major_keys_kernel<<<grid_for(n), kThreads, 0, stream>>>(r.expert, r.tokens, r.top_k, s.keys_in,
                                                                  s.values_in);
-  throw_on_cuda_error(cudaGetLastError(), "assign_positions: key kernel");
+  check_status(cudaGetLastError(), "assign_positions: key kernel");
   // Radix sort is stable: equal experts keep their choice-major order, which is what makes the slots the
   // cpu's.
-  throw_on_cuda_error(
+  check_status(
       cub::DeviceRadixSort::SortPairs(s.cub_storage, s.cub_bytes, s.keys_in, s.keys_out, s.values_in,
                                       s.values_out, static_cast<int>(n), 0, key_bits(r.experts), stream),
       "assign_positions: radix sort");
   position_kernel<<<grid_for(n), kThreads, 0, stream>>>(s.keys_out, s.values_out, s.offsets, r.tokens,
                                                         r.top_k, capacity, r.position);
-  throw_on_cuda_error(cudaGetLastError(), "assign_positions: position kernel");
+  check_status(cudaGetLastError(), "assign_positions: position kernel");
 }
 
 template <typename T>
@@ -164,7 +163,7 @@ void combine_weights(cudaStream_t stream, const DeviceRouting& r, const math_t<T
   if (r.tokens == 0) return;
   combine_weights_kernel<device_t<T>, math_t<T>><<<grid_for(r.tokens), kThreads, 0, stream>>>(
       probs, r.expert, r.position, r.tokens, r.experts, r.top_k, device_ptr(weights));
-  throw_on_cuda_error(cudaGetLastError(), "combine_weights kernel");
+  check_status(cudaGetLastError(), "combine_weights kernel");
 }
 
 template void combine_weights<float>(cudaStream_t, const DeviceRouting&, const float*, float*);

@@ -21,8 +21,8 @@
 
 #include "kernels/cuda/bias_activation.h"
 #include "kernels/cuda/bias_rows.h"
-#include "kernels/cuda/block_copy.h"
-#include "kernels/cuda/cuda_status.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/elementwise_cuda.h"
 #include "kernels/cuda/expert_gemm.h"
 #include "kernels/cuda/expert_gemm_choice.h"
 #include "kernels/cuda/expert_pack.h"
@@ -123,8 +123,7 @@ class CudaExpertsImpl final : public CudaExperts<T> {
     if (rows == 0 || el == 0) return;
 
     const kc::ExpertGemmPath path = path_for(el, rows, hs);
-    kc::block_copy<sizeof(T)>(stream, in.data(), x,
-                              kc::pack_all_experts(shape.outer, el, shape.slot_count, m));
+    kc::copy_blocks<T>(stream, in.data(), x, kc::pack_all_experts(shape.outer, el, shape.slot_count, m));
     std::vector<kc::StridedGemmSet> first = {
         {kc::packed_gemm(Op::N, Op::N, rows, hs, m), el, x, rows * m, w.w1.data(), m * hs, h, rows * hs, 0}};
     if (swiglu)
@@ -143,8 +142,7 @@ class CudaExpertsImpl final : public CudaExperts<T> {
     const std::vector<kc::StridedGemmSet> second = {{kc::packed_gemm(Op::N, Op::N, rows, m, hs), el, z,
                                                      rows * hs, w.w2.data(), hs * m, y, rows * m, beta}};
     gemms(path, stream, second);
-    kc::block_copy<sizeof(T)>(stream, y, out.data(),
-                              kc::unpack_all_experts(shape.outer, el, shape.slot_count, m));
+    kc::copy_blocks<T>(stream, y, out.data(), kc::unpack_all_experts(shape.outer, el, shape.slot_count, m));
   }
 
   void backward(cudaStream_t stream, const ExpertWeights<T>& w, DispatchShape shape, View<const T> dy,
@@ -185,8 +183,7 @@ class CudaExpertsImpl final : public CudaExperts<T> {
     T* dh = dz_.ensure(a, stream, el * rows * hs);  // dz, then dh in place
     T* dv = swiglu ? dv_.ensure(a, stream, el * rows * hs) : nullptr;
     T* dxp = dx_.ensure(a, stream, el * rows * m);
-    kc::block_copy<sizeof(T)>(stream, dy.data(), dyp,
-                              kc::pack_all_experts(shape.outer, el, shape.slot_count, m));
+    kc::copy_blocks<T>(stream, dy.data(), dyp, kc::pack_all_experts(shape.outer, el, shape.slot_count, m));
 
     // dW2 (Hs,M) = z^T dY and dz (rows,Hs) = dY W2^T: independent, one call.
     std::vector<kc::StridedGemmSet> second;
@@ -219,8 +216,7 @@ class CudaExpertsImpl final : public CudaExperts<T> {
                                                       rows * hs, w.w3.data(), m * hs, dxp, rows * m, 1}};
       gemms(path, stream, third);
     }
-    kc::block_copy<sizeof(T)>(stream, dxp, dx.data(),
-                              kc::unpack_all_experts(shape.outer, el, shape.slot_count, m));
+    kc::copy_blocks<T>(stream, dxp, dx.data(), kc::unpack_all_experts(shape.outer, el, shape.slot_count, m));
   }
 
   void gemm(cudaStream_t stream, View<const T> a, View<const T> b, std::int64_t m, std::int64_t n,

@@ -4,7 +4,7 @@
 
 #include <mutex>
 
-#include "engine/backend/cuda/comm_cuda_check.h"
+#include "engine/backend/cuda/cuda_parts.h"
 #include "kernels/cuda/host_flag.h"
 
 namespace parm::backend::cuda {
@@ -32,14 +32,14 @@ WaitValue32 resolve_driver_wait() {
 
 HostSignal::HostSignal() {
   void* memory = nullptr;
-  comm_check_cuda(cudaHostAlloc(&memory, sizeof(std::uint32_t), cudaHostAllocMapped | cudaHostAllocPortable),
-                  "cudaHostAlloc of a host signal");
+  check_cuda(cudaHostAlloc(&memory, sizeof(std::uint32_t), cudaHostAllocMapped | cudaHostAllocPortable),
+             "cudaHostAlloc of a host signal");
   host_ = static_cast<volatile std::uint32_t*>(memory);
   *host_ = 0;
   void* device = nullptr;
   if (const cudaError_t e = cudaHostGetDevicePointer(&device, memory, 0); e != cudaSuccess) {
     cudaFreeHost(memory);
-    comm_check_cuda(e, "cudaHostGetDevicePointer of a host signal");
+    check_cuda(e, "cudaHostGetDevicePointer of a host signal");
   }
   device_ = static_cast<std::uint32_t*>(device);
   resolve_driver_wait();
@@ -60,7 +60,7 @@ void HostSignal::enqueue_wait(cudaStream_t stream, std::uint32_t target) {
     if (r == CUDA_SUCCESS) return;
     driver_wait.store(nullptr);  // e.g. CUDA_ERROR_NOT_SUPPORTED: the kernel from now on
   }
-  comm_check_cuda(kernels::cuda::launch_host_flag_wait(stream, device_, target), "host flag wait kernel");
+  check_cuda(kernels::cuda::launch_host_flag_wait(stream, device_, target), "host flag wait kernel");
 }
 
 void HostSignal::raise(std::uint32_t value) {

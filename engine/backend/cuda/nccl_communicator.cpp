@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/backend/cuda/comm_cuda_check.h"
 #include "engine/backend/cuda/comm_watch.h"
+#include "engine/backend/cuda/cuda_parts.h"
 
 namespace parm::backend::cuda {
 namespace {
@@ -115,8 +115,8 @@ class NcclGroups final : public CommWatcher {
     if (context_.allocator)
       barrier_scratch_ = context_.allocator->allocate(sizeof(float));
     else
-      comm_check_cuda(cudaMalloc(&barrier_scratch_, sizeof(float)), "cudaMalloc of the barrier scratch");
-    comm_check_cuda(cudaMemset(barrier_scratch_, 0, sizeof(float)), "cudaMemset of the barrier scratch");
+      check_cuda(cudaMalloc(&barrier_scratch_, sizeof(float)), "cudaMalloc of the barrier scratch");
+    check_cuda(cudaMemset(barrier_scratch_, 0, sizeof(float)), "cudaMemset of the barrier scratch");
   }
   float* barrier_scratch() const { return static_cast<float*>(barrier_scratch_); }
 
@@ -130,7 +130,7 @@ class NcclGroups final : public CommWatcher {
     c.last_op = op;
     settle(c, call(st), op, context_.timeout);
     cudaEvent_t done = take_event();
-    comm_check_cuda(cudaEventRecord(done, st), "cudaEventRecord after an NCCL op");
+    check_cuda(cudaEventRecord(done, st), "cudaEventRecord after an NCCL op");
     c.pending.push_back({done, op});
   }
 
@@ -195,7 +195,7 @@ class NcclGroups final : public CommWatcher {
       return e;
     }
     cudaEvent_t e = nullptr;
-    comm_check_cuda(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreate");
+    check_cuda(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreate");
     return e;
   }
 
@@ -294,9 +294,9 @@ class NcclCommunicator final : public StreamCommunicator {
                               std::to_string(send_count) + " elements into a buffer of " +
                               std::to_string(recv_count));
       if (send_count)
-        comm_check_cuda(cudaMemcpyAsync(recv, send, send_count * comm::size_of(type),
-                                        cudaMemcpyDeviceToDevice, groups_->stream(s)),
-                        ("SendRecv on " + c_.description + ": local copy").c_str());
+        check_cuda(cudaMemcpyAsync(recv, send, send_count * comm::size_of(type), cudaMemcpyDeviceToDevice,
+                                   groups_->stream(s)),
+                   ("SendRecv on " + c_.description + ": local copy").c_str());
       return;
     }
     groups_->run(c_, s, "SendRecv", [&](cudaStream_t st) {
@@ -358,14 +358,14 @@ DeviceRecord local_device_record(int device) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   char bus_id[64] = {};
-  comm_check_cuda(cudaDeviceGetPCIBusId(bus_id, sizeof bus_id, device), "cudaDeviceGetPCIBusId");
+  check_cuda(cudaDeviceGetPCIBusId(bus_id, sizeof bus_id, device), "cudaDeviceGetPCIBusId");
   return {host, bus_id};
 }
 
 StreamGroups make_nccl_groups_on(const comm::CommGroups& transport, CudaContext& context,
                                  CudaStreamOf stream_of) {
   comm::Communicator& world = transport.of(comm::GroupKind::World);
-  comm_check_cuda(cudaSetDevice(context.device), "cudaSetDevice");
+  check_cuda(cudaSetDevice(context.device), "cudaSetDevice");
   refuse_shared_devices(world, context.device);
 
   ncclUniqueId id{};

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "engine/backend/cpu/lanes.h"
-#include "engine/backend/cuda/comm_cuda_check.h"
 #include "engine/backend/cuda/comm_watch.h"
+#include "engine/backend/cuda/cuda_parts.h"
 #include "engine/backend/cuda/host_signal.h"
 #include "engine/backend/cuda/host_widening.h"
 #include "engine/backend/cuda/staging_pool.h"
@@ -74,7 +74,7 @@ class StagedGroups {
         direct_(comm::mpi_accepts_device_pointers()),
         health_(std::make_shared<StagedHealth>()),
         pool_(pinned_memory()) {
-    comm_check_cuda(cudaSetDevice(context_.device), "cudaSetDevice");
+    check_cuda(cudaSetDevice(context_.device), "cudaSetDevice");
     watch_comm(context_, health_);
   }
 
@@ -107,25 +107,24 @@ class StagedGroups {
     float* f32 = reinterpret_cast<float*>(block.data + recv_offset + aligned(op.recv_bytes));
     const std::string what = std::string(op.name) + " on " + transport.name();
     if (!direct && op.send_bytes)
-      comm_check_cuda(cudaMemcpyAsync(host_send, op.send, op.send_bytes, cudaMemcpyDeviceToHost, stream),
-                      (what + ": staging copy to the host").c_str());
-    comm_check_cuda(cudaEventRecord(events.copied_out, stream), "cudaEventRecord");
+      check_cuda(cudaMemcpyAsync(host_send, op.send, op.send_bytes, cudaMemcpyDeviceToHost, stream),
+                 (what + ": staging copy to the host").c_str());
+    check_cuda(cudaEventRecord(events.copied_out, stream), "cudaEventRecord");
     HostSignal& signal = signals_[static_cast<int>(lane)];
     const std::uint32_t target = signal.next_target();
     signal.enqueue_wait(stream, target);
     try {
       if (!direct && op.recv_bytes)
-        comm_check_cuda(cudaMemcpyAsync(op.recv, host_recv, op.recv_bytes, cudaMemcpyHostToDevice, stream),
-                        (what + ": staging copy to the device").c_str());
-      comm_check_cuda(cudaEventRecord(events.finished, stream), "cudaEventRecord");
+        check_cuda(cudaMemcpyAsync(op.recv, host_recv, op.recv_bytes, cudaMemcpyHostToDevice, stream),
+                   (what + ": staging copy to the device").c_str());
+      check_cuda(cudaEventRecord(events.finished, stream), "cudaEventRecord");
       pool_.give_back(block);  // reused only once `finished` is reached, i.e. after the host part below
       lanes_->submit(lane, [this, &signal, target, copied_out = events.copied_out, host_send, host_recv, f32,
                             what, mpi = std::move(op.mpi)] {
         try {
           if (!health_->failed()) {  // after a failure the groups stop, as the cpu lanes do
-            comm_check_cuda(cudaSetDevice(context_.device), "cudaSetDevice");
-            comm_check_cuda(cudaEventSynchronize(copied_out),
-                            (what + ": waiting for the staging copy").c_str());
+            check_cuda(cudaSetDevice(context_.device), "cudaSetDevice");
+            check_cuda(cudaEventSynchronize(copied_out), (what + ": waiting for the staging copy").c_str());
             mpi(host_send, host_recv, f32);
           }
         } catch (const comm::CommError&) {
@@ -155,7 +154,7 @@ class StagedGroups {
   StagingPool::Memory pinned_memory() {
     return {[](std::size_t bytes) {
               void* p = nullptr;
-              comm_check_cuda(cudaHostAlloc(&p, bytes, cudaHostAllocPortable), "cudaHostAlloc of staging");
+              check_cuda(cudaHostAlloc(&p, bytes, cudaHostAllocPortable), "cudaHostAlloc of staging");
               return p;
             },
             [](void* p) { cudaFreeHost(p); },
@@ -169,8 +168,8 @@ class StagedGroups {
       SlotEvents e;
       // Blocking sync: the lane threads wait on these, and ranks sharing a GPU share the cores too.
       const unsigned flags = cudaEventDisableTiming | cudaEventBlockingSync;
-      comm_check_cuda(cudaEventCreateWithFlags(&e.copied_out, flags), "cudaEventCreate");
-      comm_check_cuda(cudaEventCreateWithFlags(&e.finished, flags), "cudaEventCreate");
+      check_cuda(cudaEventCreateWithFlags(&e.copied_out, flags), "cudaEventCreate");
+      check_cuda(cudaEventCreateWithFlags(&e.finished, flags), "cudaEventCreate");
       events_.push_back(e);
     }
     return events_[slot];
@@ -259,8 +258,8 @@ class StagedCommunicator final : public StreamCommunicator {
     if (dst == rank() && src == rank() && sb == rb) {
       // A self step is a device copy; the transport's checks (mismatched peers or sizes) still apply below.
       if (sb)
-        comm_check_cuda(cudaMemcpyAsync(recv, send, sb, cudaMemcpyDeviceToDevice, groups_->cuda_stream(s)),
-                        ("SendRecv on " + name() + ": local copy").c_str());
+        check_cuda(cudaMemcpyAsync(recv, send, sb, cudaMemcpyDeviceToDevice, groups_->cuda_stream(s)),
+                   ("SendRecv on " + name() + ": local copy").c_str());
       return;
     }
     groups_->enqueue(s, t_,
