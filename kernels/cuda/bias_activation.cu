@@ -14,7 +14,7 @@ __global__ void forward_kernel(BiasActivationShape shape, S* h, const S* b1, S* 
   using C = Compute<S>;
   const std::int64_t n = shape.experts * shape.rows * shape.cols, per_expert = shape.rows * shape.cols;
   const bool swiglu = shape.activation == shared::FfnActivation::Swiglu;
-  for (std::int64_t i = device::global_thread(); i < n; i += device::grid_threads()) {
+  for (std::int64_t i = global_thread(); i < n; i += grid_threads()) {
     const std::int64_t bias_index = i / per_expert * shape.cols + i % shape.cols;
     const C bias_h = b1 ? load(b1[bias_index]) : C(0);
     const C acc_v = swiglu ? load(v[i]) : C(0);
@@ -32,7 +32,7 @@ __global__ void backward_kernel(BiasActivationShape shape, const S* h, const S* 
   using C = Compute<S>;
   const std::int64_t n = shape.experts * shape.rows * shape.cols;
   const bool swiglu = shape.activation == shared::FfnActivation::Swiglu;
-  for (std::int64_t i = device::global_thread(); i < n; i += device::grid_threads()) {
+  for (std::int64_t i = global_thread(); i < n; i += grid_threads()) {
     const shared::SwigluGrad<C> g = shared::bias_activation_backward(
         shape.activation, load(h[i]), swiglu ? load(v[i]) : C(0), load(dz_to_dh[i]));
     dz_to_dh[i] = store<S>(g.da);

@@ -11,7 +11,7 @@ template <typename S>
 __global__ void broadcast_kernel(std::int64_t experts, std::int64_t rows, std::int64_t cols, const S* bias,
                                  S* out) {
   const std::int64_t n = experts * rows * cols;
-  for (std::int64_t i = device::global_thread(); i < n; i += device::grid_threads())
+  for (std::int64_t i = global_thread(); i < n; i += grid_threads())
     out[i] = bias[i / (rows * cols) * cols + i % cols];
 }
 
