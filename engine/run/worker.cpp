@@ -110,22 +110,22 @@ RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options
   const std::unique_ptr<backend::Backend> backend = make_rank_backend(config, layout.rank, options.timeout);
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     const bool die_here = options.die_on_rank == layout.rank && i == 0;
+    const auto run = [&]<typename T>(T*) {
+      out.schedules.push_back(run_schedule<T>(*backend, config, options, layout, groups, kinds[i], die_here,
+                                              out.device.allocations));
+    };
     switch (config.layer.dtype) {
       case DType::Fp32:
-        out.schedules.push_back(run_schedule<float>(*backend, config, options, layout, groups, kinds[i],
-                                                    die_here, out.device.allocations));
+        run(static_cast<float*>(nullptr));
         break;
       case DType::Fp64:
-        out.schedules.push_back(run_schedule<double>(*backend, config, options, layout, groups, kinds[i],
-                                                     die_here, out.device.allocations));
+        run(static_cast<double*>(nullptr));
         break;
       case DType::Bf16:  // a backend without 16-bit compute refuses in one line (Backend::compute_bf16)
-        out.schedules.push_back(
-            run_schedule<Bf16>(*backend, config, options, layout, groups, kinds[i], die_here));
+        run(static_cast<Bf16*>(nullptr));
         break;
       case DType::Fp16:
-        out.schedules.push_back(
-            run_schedule<F16>(*backend, config, options, layout, groups, kinds[i], die_here));
+        run(static_cast<F16*>(nullptr));
         break;
     }
   }
