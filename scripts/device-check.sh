@@ -272,10 +272,10 @@ for dtype in fp32 bf16; do
 done
 
 # --- benchmarks -------------------------------------------------------------------------------------------
-if [ "$DRY" = 1 ] || [ -x "$BUILD/bench/gpu_experts_bench" ]; then
-  step bench_experts 120 "$BUILD/bench/gpu_experts_bench" --json "$OUT/experts.json"
+if [ "$DRY" = 1 ] || [ -x "$BUILD/bench/parm_bench_gpu_experts" ]; then
+  step bench_experts 120 "$BUILD/bench/parm_bench_gpu_experts" --json "$OUT/experts.json"
 else
-  say "== bench_experts: skipped ($BUILD/bench/gpu_experts_bench was not built)"
+  say "== bench_experts: skipped ($BUILD/bench/parm_bench_gpu_experts was not built)"
   record bench_experts null 0 skipped
 fi
 
