@@ -1,5 +1,6 @@
 // The cuda backend where no device answers (CI, the development machines): made for cuda or cuda+mpi it
-// refuses with one line naming the runtime's answer and pointing to backend cpu, and never crashes.
+// refuses with one line naming the runtime's answer and pointing to backend cpu, and never crashes; made
+// through make_backend it comes from the module libparm_cuda.so, which must load with every symbol resolved.
 #include <QtTest>
 #include <string>
 
@@ -24,12 +25,18 @@ class TestCudaBackendRefusal : public QObject {
     QFETCH(QString, head);
     BackendOptions options;
     options.kind = static_cast<parm::Backend>(kind);
-    try {
-      cuda::make_cuda_backend(options);
-      QFAIL("a cuda backend was made without a device");
-    } catch (const std::runtime_error& e) {
-      const QString what = e.what();
-      QVERIFY2(what.startsWith(head) && what.endsWith("; use backend cpu") && !what.contains('\n'), e.what());
+    for (bool through_module : {false, true}) {
+      try {
+        if (through_module)
+          make_backend(options);
+        else
+          cuda::make_cuda_backend(options);
+        QFAIL("a cuda backend was made without a device");
+      } catch (const std::runtime_error& e) {
+        const QString what = e.what();
+        QVERIFY2(what.startsWith(head) && what.endsWith("; use backend cpu") && !what.contains('\n'),
+                 e.what());
+      }
     }
   }
 };
