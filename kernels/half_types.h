@@ -38,7 +38,7 @@ struct F16 {
     const auto u = std::bit_cast<std::uint32_t>(f);
     const std::uint32_t sign = (u >> 16) & 0x8000u;
     const std::uint32_t abs = u & 0x7fffffffu;
-    if (abs > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);  // NaN
+    if (abs > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);   // NaN
     if (abs >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // overflow to inf
     if (abs < 0x38800000u) {  // subnormal or zero in half: scale by 2^24 and round to an integer
       const float scaled = std::bit_cast<float>(abs) * 16777216.0f;

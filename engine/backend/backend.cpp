@@ -31,7 +31,8 @@ std::unique_ptr<Backend> make_backend(const BackendOptions& options) {
   const parm::Backend kind = options.kind;
   if (kind == parm::Backend::Cpu) return cpu::make_cpu_backend();
 #ifdef PARM_CUDA_ENGINE
-  if (kind == parm::Backend::Cuda || kind == parm::Backend::CudaMpi) return make_cuda_backend_from_module(options);
+  if (kind == parm::Backend::Cuda || kind == parm::Backend::CudaMpi)
+    return make_cuda_backend_from_module(options);
 #endif
   // backend_availability refuses these before a rank starts; reaching here is a caller's bug.
   throw std::runtime_error("backend " + std::string(to_string(kind)) + ": no layer engine in this build");

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "engine/backend/buffer.h"
-#include "kernels/layout_index.h"
 #include "engine/backend/stream.h"
+#include "kernels/layout_index.h"
 
 namespace parm::backend {
 

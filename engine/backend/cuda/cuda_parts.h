@@ -18,10 +18,10 @@ namespace parm::backend::cuda {
 
 // One rank's device and its long-lived handles, made once by the backend and alive as long as it is.
 struct CudaContext {
-  int device = 0;                    // the CUDA ordinal this rank uses (cudaSetDevice done on every thread)
-  cublasHandle_t cublas = nullptr;   // stream set per call by the compute side
-  Allocator* allocator = nullptr;    // the caching device allocator: scratch must come from here, never
-                                     // cudaMalloc in the iteration loop
+  int device = 0;                   // the CUDA ordinal this rank uses (cudaSetDevice done on every thread)
+  cublasHandle_t cublas = nullptr;  // stream set per call by the compute side
+  Allocator* allocator = nullptr;   // the caching device allocator: scratch must come from here, never
+                                    // cudaMalloc in the iteration loop
   parm::Backend kind = parm::Backend::Cuda;  // Cuda (NCCL) or CudaMpi (host-staged MPI)
   int local_rank = 0, local_size = 1;
   std::chrono::milliseconds timeout{60'000};
