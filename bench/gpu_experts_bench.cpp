@@ -19,6 +19,7 @@
 #include "bench/counting_device_allocator.h"
 #include "bench/expert_shapes.h"
 #include "engine/backend/cuda/cuda_experts.h"
+#include "engine/run/tensor_init.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_info.h"
 #include "kernels/cuda/expert_gemm_choice.h"
@@ -31,16 +32,10 @@ using namespace parm;
 using backend::Buffer;
 using kernels::cuda::check_status;
 
-// Uniform values in [-scale, scale) from a fixed xorshift sequence, uploaded once.
+// Uniform values in [-scale, scale), the engine's counter-based tensors (tensor_init.h), uploaded once.
 Buffer<Bf16> random_device(backend::Allocator& a, std::int64_t n, std::uint64_t seed, double scale) {
   std::vector<Bf16> host(static_cast<std::size_t>(n));
-  std::uint64_t s = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
-  for (Bf16& x : host) {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    x = Bf16(static_cast<float>(scale * (2.0 * static_cast<double>(s >> 11) * 0x1.0p-53 - 1.0)));
-  }
+  fill(host.data(), n, seed, TensorId::Input, 0, scale);
   Buffer<Bf16> b(a, host.size());
   if (n) a.copy_from_host(b.data(), host.data(), host.size() * sizeof(Bf16));
   return b;
