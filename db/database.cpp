@@ -205,8 +205,8 @@ void Database::add_ranks(std::int64_t run, const std::vector<RankInfo>& ranks) {
   tx.commit();
 }
 
-void Database::add_events(std::int64_t run, std::span<const EventRow> events) {
-  if (events.empty()) return;
+std::int64_t Database::add_events(std::int64_t run, std::span<const EventRow> events) {
+  if (events.empty()) return 0;
   Cache& c = *cache_;
   Transaction tx(db_);
   c.reserve_ids.reset();
@@ -267,6 +267,7 @@ void Database::add_events(std::int64_t run, std::span<const EventRow> events) {
   while (i < events.size()) bind_rows(c.insert_event.get(), 1);
   tx.commit();
   c.kinds_run = run;
+  return first_id;
 }
 
 void Database::add_counters(std::int64_t run, const std::vector<CounterRow>& counters) {

@@ -129,7 +129,9 @@ class Database {
   void finish_run(std::int64_t run);           // complete = 1
   std::int32_t intern(std::string_view text);  // StringIds: same text, same id
   void add_ranks(std::int64_t run, const std::vector<RankInfo>& ranks);
-  void add_events(std::int64_t run, std::span<const EventRow> events);  // one transaction per call
+  // One transaction per call. The rows get consecutive events.id values in their order; returns the first
+  // (0 when `events` is empty), so a caller can point GPU activity rows at the op that launched them.
+  std::int64_t add_events(std::int64_t run, std::span<const EventRow> events);
   void add_counters(std::int64_t run, const std::vector<CounterRow>& counters);
   void add_calibration(std::int64_t run, const std::vector<CalibrationRow>& fits);  // one transaction
   std::vector<CalibrationRow> calibrations(std::int64_t run) const;                 // in insertion order

@@ -25,6 +25,7 @@ struct TraceEvent {
   std::int64_t end_ns = 0;
   std::int64_t bytes = 0;
   std::int64_t seq = -1;      // collective sequence number on (group, comm); -1 for local ops
+  std::int64_t launch_id = 0;  // this op occurrence's id on its rank (CUPTI external correlation, NVTX); 0 none
   std::int32_t lane = 0;      // 0 compute, 1 intra, 2 inter
   std::int32_t schedule = 0;  // name ids (OpTracer::intern)
   std::int32_t op = 0;

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/backend/activity_capture.h"
 #include "engine/backend/buffer.h"
 #include "engine/backend/compute.h"
 #include "engine/backend/stream.h"
@@ -25,6 +26,12 @@ struct DeviceDescription {
   int ordinal = -1;               // CUDA ordinal; -1 for the host
   std::int64_t memory_bytes = 0;  // device memory (0 for the host)
   std::string driver;             // "CUDA driver 13.0, runtime 13.0"; empty for the host
+  // GPU properties for TARGET_INFO_GPU (0 / empty for the host).
+  std::string bus_location;  // "0000:1b:00.0"
+  std::string uuid;          // "GPU-xxxxxxxx-..."
+  int sm_count = 0, compute_major = 0, compute_minor = 0;
+  std::int64_t clock_rate_khz = 0, memory_bandwidth_bytes_s = 0, l2_cache_bytes = 0;
+  std::string comm_library;  // "NCCL 2.28.9" on cuda; empty where MPI carries the collectives
 };
 
 // What the backend's allocator has done since it was made: for "no cudaMalloc in the iteration loop" and
@@ -57,6 +64,9 @@ class Backend {
   virtual void synchronize() = 0;
   virtual DeviceDescription device() const = 0;
   virtual MemoryStats memory_stats() const = 0;
+  // Starts capturing what the device runs (CUPTI on cuda; one capture per process); nullptr where the backend
+  // has no device activity of its own (cpu). A capture that cannot start says why in unavailable().
+  virtual std::unique_ptr<ActivityCapture> start_activity_capture() { return nullptr; }
 
   template <typename T>
   Compute<T>& compute();
