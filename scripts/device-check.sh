@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one prepared check for a lent GPU machine (H100/H200, CUDA 13, Open MPI or none, no Qt, no network; 15
 # minutes in all, start-up included, so this stays under 8): a fresh GUI-off build, the GPU tests (`ctest -L
-# gpu`), `parm run --backend cuda --ranks 1 --verify` and `parm run --backend cuda+mpi --ranks 4 --verify` on
+# gpu`), traced runs with CUPTI into a project and their report, the tracing overhead, a GPU calibration,
+# `parm run --backend cuda --ranks 1 --verify` and `parm run --backend cuda+mpi --ranks 4 --verify` on
 # every preset (every schedule) in fp32 and bf16, and the GPU benchmarks. Every step is bounded by a timeout
 # and by the whole script's budget, its rc and output go to $OUT/device-check.log, a summary to
 # $OUT/device-check.json ({step: {rc, seconds, status, ...}}), and a failed step never stops the next one.
@@ -247,11 +248,41 @@ print('"layer_fwd_bwd_ms": %s, "devices": %s, "peak_device_bytes": %d, "allocati
          sum(d.get("allocations", 0) for d in ranks)))
 PY
 }
+# --- GPU capture and calibration (issue 15) ----------------------------------------------------------------
+# Traced runs into one project (1 rank on cuda = NCCL, 4 ranks on cuda+mpi = staged MPI), the report of what
+# CUPTI captured per op (scripts/gpu-trace-report.py: every op has device activity, no dropped records, kernels
+# inside their op's range), the tracing overhead (traced / untraced in one process) and a GPU calibration.
+TRACE_DB=$WORK/trace.sqlite
+rm -f "$TRACE_DB" "$TRACE_DB-wal" "$TRACE_DB-shm"
+for mode in "cuda 1" "cuda+mpi 4"; do
+  set -- $mode
+  name=trace_${1/+/_}_np$2
+  if [ "$DRY" = 1 ]; then
+    config=$WORK/default-fp32-np$2.json
+  elif ! config=$(variant default fp32 "$2"); then
+    say "== $name: could not write the configuration"
+    record "$name" null 0 failed
+    continue
+  fi
+  step "$name" 90 "$PARM" run "$config" --backend "$1" --ranks "$2" --db "$TRACE_DB" --json --timeout-ms 30000
+done
+STEP_EXTRA="\"report\": \"gpu-trace.json\""
+step trace_report 30 python3 "$ROOT/scripts/gpu-trace-report.py" "$TRACE_DB" --json "$OUT/gpu-trace.json"
+step bench_tracing 90 mpirun -np 1 "$BUILD/bench/parm_bench_tracing" --backend cuda --iterations 20
+for mode in "cuda 1" "cuda+mpi 4"; do
+  set -- $mode
+  STEP_EXTRA="\"calibration\": \"calibration-${1/+/_}.json\""
+  step "calibrate_${1/+/_}_np$2" 90 "$PARM" calibrate "$WORK/default-fp32-np$2.json" --backend "$1" --ranks "$2" \
+    --quick --out "$OUT/calibration-${1/+/_}.json" --timeout-ms 30000  # the layout the traced run used
+done
+
 # --verify computes the single-process reference on the host, once per schedule on every rank: OpenBLAS gets
 # the cores the ranks leave (the launcher's default is 1 thread). fp32 on every preset first, so a budget cut
 # short loses bf16 runs before any fp32 one.
 CORES=$(nproc 2>/dev/null || echo 16)
-for dtype in fp32 bf16; do
+# fp32 on every preset, the expert benchmark, then bf16: a budget cut short loses bf16 runs first.
+run_presets() {  # run_presets DTYPE
+  local dtype=$1 preset mode name config threads extra
   for preset in $PRESETS; do
     for mode in "cuda 1" "cuda+mpi 4"; do
       set -- $mode
@@ -269,7 +300,8 @@ for dtype in fp32 bf16; do
       [ "$DRY" = 1 ] || { extra=$(run_extra); [ -n "$extra" ] && STEPS[-1]=${STEPS[-1]%\}}", $extra}" && write_summary; }
     done
   done
-done
+}
+run_presets fp32
 
 # --- benchmarks -------------------------------------------------------------------------------------------
 if [ "$DRY" = 1 ] || [ -x "$BUILD/bench/parm_bench_gpu_experts" ]; then
@@ -278,6 +310,8 @@ else
   say "== bench_experts: skipped ($BUILD/bench/parm_bench_gpu_experts was not built)"
   record bench_experts null 0 skipped
 fi
+
+run_presets bf16
 
 write_summary
 say "parm device check: done in $((SECONDS - START)) s; summary $SUMMARY"

@@ -43,6 +43,10 @@ class TestScriptsDeviceCheck : public QObject {
       const ProcessResult r = parm_test::run_program("bash", {"-n", script(name)});
       QVERIFY2(r.exit_code == 0, r.err.constData());
     }
+    const ProcessResult py = parm_test::run_program(
+        "python3",
+        {"-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())", script("gpu-trace-report.py")});
+    QVERIFY2(py.exit_code == 0, py.err.constData());
   }
 
   void dryRunListsEveryStep() {
@@ -53,7 +57,9 @@ class TestScriptsDeviceCheck : public QObject {
     const QJsonObject summary = summary_of(out);
     QCOMPARE(summary["dry"].toBool(), true);
     const QJsonObject steps = summary["steps"].toObject();
-    QStringList expected{"deps", "machine", "configure", "build", "gpu_tests", "bench_experts"};
+    QStringList expected{"deps",         "machine",       "configure",          "build",
+                         "gpu_tests",    "bench_experts", "trace_cuda_np1",     "trace_cuda_mpi_np4",
+                         "trace_report", "bench_tracing", "calibrate_cuda_np1", "calibrate_cuda_mpi_np4"};
     for (const char* preset : {"default", "tc1", "bert-base-moe", "gpt2-moe"})
       for (const char* dtype : {"fp32", "bf16"}) {
         expected << QString("run_cuda_np1_%1_%2").arg(preset, dtype);
@@ -71,6 +77,14 @@ class TestScriptsDeviceCheck : public QObject {
     QVERIFY2(r.out.contains("-DPARM_WITH_GUI=OFF") && r.out.contains("-DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON"),
              r.out.constData());
     QVERIFY2(r.out.contains("ctest --test-dir") && r.out.contains("-L gpu"), r.out.constData());
+    // Issue 15: traced runs into one project, the capture report over it, the overhead and a GPU calibration.
+    QVERIFY2(r.out.contains("--backend cuda --ranks 1 --db ") &&
+                 r.out.contains("--backend cuda+mpi --ranks 4 --db "),
+             r.out.constData());
+    QVERIFY2(r.out.contains("gpu-trace-report.py") && r.out.contains("parm_bench_tracing --backend cuda"),
+             r.out.constData());
+    QVERIFY2(r.out.contains("calibrate") && r.out.contains("--backend cuda+mpi --ranks 4 --quick"),
+             r.out.constData());
     // Every step is bounded; a dry run does not spend the budget.
     for (const QString& name : expected)
       if (name != "deps") QVERIFY2(steps[name].toObject()["timeout_s"].toInt() > 0, qPrintable(name));
