@@ -177,7 +177,7 @@ QString TimelineData::gpuCaptureNote(int rank) const {
   for (const TimelineGpuCapture& c : gpuCaptures_) {
     if (c.rank != rank) continue;
     if (!c.status.isEmpty()) return c.status.section(QLatin1Char(':'), 0, 0);  // "CUPTI unavailable"
-    if (c.droppedRecords > 0) return QStringLiteral("%1 GPU records dropped").arg(c.droppedRecords);
+    if (c.droppedRecords > 0) return QStringLiteral("%1 dropped").arg(c.droppedRecords);
   }
   return {};
 }

@@ -105,7 +105,10 @@ void TimelineView::paintTo(QPainter& p) const {
         const auto& list = row.columns[static_cast<std::size_t>(c)];
         const bool predicted =
             !list.empty() && data_->rows()[static_cast<std::size_t>(list.front())].predicted();
+        const bool gpu = !list.empty() && data_->rows()[static_cast<std::size_t>(list.front())].gpu();
         if (predicted) p.fillRect(band, QColor(0xfb, 0xf8, 0xec));
+        if (gpu)
+          p.fillRect(band, QColor(0xf3, 0xf7, 0xee));  // GPU rows: a tint that sets them under the lanes
         for (int dataRow : list) drawRow(p, dataRow, band.adjusted(0, 2, 0, -2), colW, c);
       }
       p.setPen(QColor(0xe4, 0xe4, 0xe4));
@@ -220,8 +223,15 @@ void TimelineView::drawRow(QPainter& p, int dataRow, const QRect& area, double c
       const auto index = static_cast<std::size_t>(r.event[k]);
       const QString& name = data_->strings()[r.gpu() ? data_->gpuItems()[index].label : ev[index].op];
       p.setPen(Qt::black);
+      if (r.gpu()) {  // kernel names are full of underscores: a smaller font keeps them inside the bar
+        p.save();
+        QFont small = p.font();
+        small.setPointSizeF(std::max(6.0, small.pointSizeF() * 0.85));
+        p.setFont(small);
+      }
       p.drawText(rect.adjusted(3, 0, -2, 0), Qt::AlignLeft | Qt::AlignVCenter,
                  p.fontMetrics().elidedText(name, Qt::ElideRight, static_cast<int>(b - a) - 5));
+      if (r.gpu()) p.restore();
     }
   };
   while (i < n) {

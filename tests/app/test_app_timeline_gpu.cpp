@@ -194,8 +194,8 @@ class TestAppTimelineGpu : public QObject {
     }
     db::GpuMemsetRow zero;  // launched outside any op, inside iteration 0 of rank 0
     zero.rank = 0;
-    zero.start_ns = 2'000;
-    zero.end_ns = 6'000;
+    zero.start_ns = 320'000;  // between experts and AlltoAll
+    zero.end_ns = 324'000;
     zero.stream_id = 7;
     zero.bytes = 4096;
     gpu.memsets.push_back(zero);
@@ -279,7 +279,7 @@ class TestAppTimelineGpu : public QObject {
     const QString text = w_->view()->hoverText(at);
     QVERIFY2(text.contains("kernel void parm::kernels::gemm_kernel<float, 128>"), qPrintable(text));
     QVERIFY2(text.contains("grid (64, 2, 1), block (256, 1, 1)"), qPrintable(text));
-    QVERIFY2(text.contains("1024 B static + 49152 B (48.0 KiB) dynamic, 96 registers per thread"),
+    QVERIFY2(text.contains("1024 B (1.0 KiB) static + 49152 B (48.0 KiB) dynamic, 96 registers per thread"),
              qPrintable(text));
     QVERIFY2(text.contains("duration 120.0 us"), qPrintable(text));
     QVERIFY2(text.contains("GPU 0 \u00b7 stream 7"), qPrintable(text));
@@ -322,10 +322,11 @@ class TestAppTimelineGpu : public QObject {
     QVERIFY2(m->data(off, Qt::ToolTipRole).toString().contains(kUnavailable),
              qPrintable(m->data(off, Qt::ToolTipRole).toString()));
     const QModelIndex dropped = findLabel(*m, "rank 1");
-    QCOMPARE(m->data(dropped).toString(), QString("rank 1 (5 GPU records dropped)"));
+    QCOMPARE(m->data(dropped).toString(), QString("rank 1 (5 dropped)"));
+    QVERIFY(m->data(dropped, Qt::ToolTipRole).toString().contains("CUPTI dropped 5 records"));
     const QModelIndex fine = findLabel(*m, "rank 0");
     QCOMPARE(m->data(fine).toString(), QString("rank 0"));
-    QVERIFY(m->data(fine, Qt::ToolTipRole).toString().contains("CUPTI overhead 12.00 us"));
+    QVERIFY(m->data(fine, Qt::ToolTipRole).toString().contains("CUPTI overhead 12.0 us"));
     // GPU leaves are listed under their rank, after its lanes.
     QCOMPARE(m->rowCount(fine), 4);
     QCOMPARE(m->data(m->index(2, 0, fine)).toString(), QStringLiteral("GPU 0 \u00b7 stream 7"));
@@ -358,6 +359,8 @@ class TestAppTimelineGpu : public QObject {
   void screenshotShowsGpuBars() {
     QApplication::processEvents();
     const QString png = QStringLiteral(PARM_BINARY_DIR "/timeline-gpu.png");
+    const int row = gpuRow(0, 7);  // hovered: the op and its kernels outlined, as a user sees it
+    w_->view()->setHoverPoint(centreOf(row, entryOf(row, GpuKind::Kernel, "gemm_kernel")));
     QVERIFY(w_->grab().save(png));
     const QImage view = w_->view()->grab().toImage();
     int kernelPixels = 0, outside = 0;
