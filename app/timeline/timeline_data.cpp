@@ -10,7 +10,6 @@
 #include <unordered_map>
 
 #include "db/database.h"
-#include "db/gpu_activity.h"
 #include "db/timeline_query.h"
 
 namespace parm::app {
@@ -79,7 +78,6 @@ std::size_t TimelineRow::endVisible(std::int64_t t1) const {
 
 bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t predictionRun, QString* error) {
   std::vector<std::int64_t> eventIds;  // events.id of measured_, for the GPU rows' launching ops
-  db::GpuActivityRows gpuRows;
   try {
     db::Database db = db::Database::open(path.toStdString(), false);
     const std::optional<db::RunInfo> info = db.run(run);
@@ -144,7 +142,7 @@ bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t pred
       measured_.push_back(e);
       eventIds.push_back(s.id);
     });
-    gpuRows = db::gpu_activity(db, run);
+    readGpu(db, eventIds);
     for (const db::EventRow& p : db.predictions(predictionRun >= 0 ? predictionRun : run)) {
       TimelineEvent e;
       e.rank = -1;
@@ -213,7 +211,7 @@ bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t pred
   classify();
   matchPredictions();
   groupFlows();
-  attachGpu(gpuRows, eventIds);
+  placeGpu();
   return true;
 }
 

@@ -13,7 +13,7 @@
 #include "app/timeline/timeline_gpu.h"
 
 namespace parm::db {
-struct GpuActivityRows;
+class Database;
 }
 
 namespace parm::app {
@@ -147,8 +147,10 @@ class TimelineData {
   void classify();
   void matchPredictions();
   void groupFlows();
-  // Turns stored GPU rows into items; `eventIds` are the events.id of measured() (same order).
-  void attachGpu(const db::GpuActivityRows& rows, const std::vector<std::int64_t>& eventIds);
+  // Reads the stored GPU rows into items tied to their ops; `eventIds` are the events.id of measured() (same
+  // order). placeGpu() then gives each item its section, once sections are in their final order.
+  void readGpu(const db::Database& db, const std::vector<std::int64_t>& eventIds);
+  void placeGpu();
 
   std::vector<TimelineEvent> measured_;
   std::vector<TimelineEvent> predicted_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -12,7 +13,7 @@
 
 #include "app/timeline/timeline_data.h"
 #include "app/timeline/timeline_format.h"
-#include "db/gpu_activity.h"
+#include "db/gpu_timeline_query.h"
 
 namespace parm::app {
 
@@ -43,60 +44,117 @@ QString memcpyKindName(int copyKind) {
   }
 }
 
-void TimelineData::attachGpu(const db::GpuActivityRows& rows, const std::vector<std::int64_t>& eventIds) {
+void TimelineData::readGpu(const db::Database& db, const std::vector<std::int64_t>& eventIds) {
   gpu_.clear();
   gpuStreams_.clear();
   gpuCaptures_.clear();
   gpuByOp_.clear();
-  for (const db::GpuCaptureRow& c : rows.captures)
+  for (const db::GpuCaptureRow& c : db::gpu_capture_status(db, run_))
     gpuCaptures_.push_back({c.rank, QString::fromStdString(c.status), c.dropped_records, c.overhead_ns});
-  if (sections_.empty() || (rows.kernels.empty() && rows.memcpys.empty() && rows.memsets.empty())) return;
 
   // events.id -> measured_ index (ids are consecutive per stored batch, so mostly sorted already).
-  std::vector<std::pair<std::int64_t, std::int32_t>> byId(eventIds.size());
-  for (std::size_t i = 0; i < eventIds.size(); ++i) byId[i] = {eventIds[i], static_cast<std::int32_t>(i)};
-  if (!std::is_sorted(byId.begin(), byId.end())) std::sort(byId.begin(), byId.end());
-  auto opOf = [&](const std::optional<std::int64_t>& id) -> std::int32_t {
-    if (!id) return -1;
-    const auto it = std::lower_bound(byId.begin(), byId.end(), std::make_pair(*id, std::int32_t{-1}));
-    return it != byId.end() && it->first == *id ? it->second : -1;
+  std::vector<std::pair<std::int64_t, std::int32_t>> byId;
+  auto opOf = [&](std::int64_t id) -> std::int32_t {
+    if (id < 0) return -1;
+    if (byId.empty() && !eventIds.empty()) {  // built on the first GPU row: runs without any skip it
+      byId.resize(eventIds.size());
+      for (std::size_t i = 0; i < eventIds.size(); ++i) byId[i] = {eventIds[i], static_cast<std::int32_t>(i)};
+      if (!std::is_sorted(byId.begin(), byId.end())) std::sort(byId.begin(), byId.end());
+    }
+    const auto it = std::lower_bound(byId.begin(), byId.end(), std::make_pair(id, std::int32_t{-1}));
+    return it != byId.end() && it->first == id ? it->second : -1;
   };
-
-  // Streams: one slot per (device, stream) of a rank, in that order.
+  // Streams in order of first sight; lanes (slots per rank in (device, stream) order) once all are known.
   std::map<std::tuple<int, std::int64_t, std::int64_t>, std::int32_t> streamOf;
-  auto noteStream = [&](int rank, std::int64_t device, std::int64_t stream) {
-    streamOf.try_emplace({rank, device, stream}, 0);
-  };
-  for (const auto& k : rows.kernels) noteStream(k.rank, k.device_id, k.stream_id);
-  for (const auto& m : rows.memcpys) noteStream(m.rank, m.device_id, m.stream_id);
-  for (const auto& m : rows.memsets) noteStream(m.rank, m.device_id, m.stream_id);
-  int lastRank = std::numeric_limits<int>::min(), slot = 0;
-  for (auto& [key, index] : streamOf) {
-    const auto& [rank, device, stream] = key;
-    if (rank != lastRank) lastRank = rank, slot = 0;
-    index = static_cast<std::int32_t>(gpuStreams_.size());
-    gpuStreams_.push_back({rank, device, stream, kGpuLaneBase + slot++});
-  }
-
-  std::unordered_map<std::string, std::int32_t> names;
-  auto name = [&](const std::string& text) {
-    auto [it, added] = names.try_emplace(text, static_cast<std::int32_t>(strings_.size()));
-    if (added) strings_.push_back(QString::fromStdString(text));
+  auto streamIndex = [&](const db::GpuTimelineRow& row) {
+    const auto [it, added] = streamOf.try_emplace({row.rank, row.device_id, row.stream_id},
+                                                  static_cast<std::int32_t>(gpuStreams_.size()));
+    if (added) gpuStreams_.push_back({row.rank, row.device_id, row.stream_id, kGpuLaneBase});
     return it->second;
   };
+  std::unordered_map<std::int32_t, std::int32_t> localOf;  // StringIds id -> strings_ index
+  auto str = [&](std::int32_t id) {
+    auto [it, added] = localOf.try_emplace(id, static_cast<std::int32_t>(strings_.size()));
+    if (added) strings_.push_back(QString::fromStdString(db.string(id)));
+    return it->second;
+  };
+  std::unordered_map<std::string, std::int32_t> fixed;  // "memcpy DtoD", "memset"
+  auto text = [&](const QString& t) {
+    auto [it, added] = fixed.try_emplace(t.toStdString(), static_cast<std::int32_t>(strings_.size()));
+    if (added) strings_.push_back(t);
+    return it->second;
+  };
+  auto nonEmpty = [&](std::int32_t id) { return id >= 0 && !strings_[str(id)].isEmpty(); };
 
-  // An item launched outside any traced op goes to the section whose measured span holds its start (else the
-  // nearest one), in the iteration of that section that holds it (-1: shown in the whole-run mode only).
+  db::for_each_gpu_timeline_row(db, run_, [&](const db::GpuTimelineRow& row) {
+    TimelineGpuItem g;
+    g.start_ns = row.start_ns;
+    g.end_ns = std::max(row.end_ns, row.start_ns);
+    g.rank = static_cast<std::int16_t>(row.rank);
+    g.stream = streamIndex(row);
+    g.op = opOf(row.event);
+    g.bytes = row.bytes;
+    switch (row.kind) {
+      case db::GpuTimelineKind::Kernel: {
+        g.kind = GpuKind::Kernel;
+        const std::int32_t full = nonEmpty(row.demangled_name) ? row.demangled_name
+                                  : nonEmpty(row.short_name)   ? row.short_name
+                                                               : row.mangled_name;
+        g.name = full >= 0 ? str(full) : text(QStringLiteral("kernel"));
+        g.label = nonEmpty(row.short_name) ? str(row.short_name) : g.name;
+        std::copy(row.grid, row.grid + 3, g.grid);
+        std::copy(row.block, row.block + 3, g.block);
+        g.staticShared = row.static_shared_bytes;
+        g.dynamicShared = row.dynamic_shared_bytes;
+        g.registers = row.registers_per_thread;
+        break;
+      }
+      case db::GpuTimelineKind::Memcpy:
+        g.kind = GpuKind::Memcpy;
+        g.copyKind = row.copy_kind;
+        g.name = g.label = text(QStringLiteral("memcpy ") + memcpyKindName(row.copy_kind));
+        break;
+      case db::GpuTimelineKind::Memset:
+        g.kind = GpuKind::Memset;
+        g.copyKind = row.value;
+        g.name = g.label = text(QStringLiteral("memset"));
+        break;
+    }
+    gpu_.push_back(g);
+  });
+
+  std::vector<std::int32_t> order(gpuStreams_.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto key = [&](std::int32_t i) {
+    const TimelineGpuStream& s = gpuStreams_[static_cast<std::size_t>(i)];
+    return std::make_tuple(s.rank, s.device, s.stream);
+  };
+  std::sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) { return key(a) < key(b); });
+  int lastRank = std::numeric_limits<int>::min(), slot = 0;
+  for (std::int32_t i : order) {
+    TimelineGpuStream& s = gpuStreams_[static_cast<std::size_t>(i)];
+    if (s.rank != lastRank) lastRank = s.rank, slot = 0;
+    s.lane = kGpuLaneBase + slot++;
+  }
+}
+
+// An item launched outside any traced op goes to the section whose measured span holds its start (else the
+// nearest one), in the iteration of that section that holds it (-1: shown in the whole-run mode only).
+void TimelineData::placeGpu() {
+  if (sections_.empty()) gpu_.clear();  // no measured op to place anything against
   std::vector<std::int64_t> sectionEnd(sections_.size(), std::numeric_limits<std::int64_t>::min());
-  for (const TimelineEvent& e : measured_)
-    sectionEnd[static_cast<std::size_t>(e.section)] =
-        std::max(sectionEnd[static_cast<std::size_t>(e.section)], e.end_ns);
-  auto place = [&](TimelineGpuItem& g) {
+  bool unattributed = false;
+  for (const TimelineGpuItem& g : gpu_) unattributed |= g.op < 0;
+  if (unattributed)
+    for (const TimelineEvent& e : measured_)
+      sectionEnd[static_cast<std::size_t>(e.section)] =
+          std::max(sectionEnd[static_cast<std::size_t>(e.section)], e.end_ns);
+  for (TimelineGpuItem& g : gpu_) {
     if (g.op >= 0) {
       const TimelineEvent& e = measured_[static_cast<std::size_t>(g.op)];
       g.section = e.section;
       g.iteration = e.iteration;
-      return;
+      continue;
     }
     std::size_t best = 0;
     std::int64_t bestDistance = std::numeric_limits<std::int64_t>::max();
@@ -108,53 +166,9 @@ void TimelineData::attachGpu(const db::GpuActivityRows& rows, const std::vector<
     g.section = static_cast<std::int16_t>(best);
     const TimelineSection& s = sections_[best];
     g.iteration = -1;
-    for (std::size_t i = 0; i < s.iterationStart.size(); ++i)
+    for (std::size_t i = 0; i < s.iterationStart.size() && g.iteration < 0; ++i)
       if (g.start_ns >= s.iterationStart[i] && g.start_ns <= s.iterationEnd[i])
         g.iteration = static_cast<int>(i);
-  };
-  auto common = [&](TimelineGpuItem& g, const auto& row) {
-    g.start_ns = row.start_ns;
-    g.end_ns = std::max(row.end_ns, row.start_ns);
-    g.rank = static_cast<std::int16_t>(row.rank);
-    g.stream = streamOf.at({row.rank, row.device_id, row.stream_id});
-    g.op = opOf(row.event);
-    place(g);
-  };
-
-  gpu_.reserve(rows.kernels.size() + rows.memcpys.size() + rows.memsets.size());
-  for (const db::GpuKernelRow& k : rows.kernels) {
-    TimelineGpuItem g;
-    common(g, k);
-    g.kind = GpuKind::Kernel;
-    const std::string& full = !k.demangled_name.empty() ? k.demangled_name
-                              : !k.short_name.empty()   ? k.short_name
-                                                        : k.mangled_name;
-    g.name = name(full);
-    g.label = k.short_name.empty() ? g.name : name(k.short_name);
-    g.grid[0] = k.grid_x, g.grid[1] = k.grid_y, g.grid[2] = k.grid_z;
-    g.block[0] = k.block_x, g.block[1] = k.block_y, g.block[2] = k.block_z;
-    g.staticShared = k.static_shared_bytes;
-    g.dynamicShared = k.dynamic_shared_bytes;
-    g.registers = k.registers_per_thread;
-    gpu_.push_back(g);
-  }
-  for (const db::GpuMemcpyRow& m : rows.memcpys) {
-    TimelineGpuItem g;
-    common(g, m);
-    g.kind = GpuKind::Memcpy;
-    g.bytes = m.bytes;
-    g.copyKind = m.copy_kind;
-    g.name = g.label = name("memcpy " + memcpyKindName(m.copy_kind).toStdString());
-    gpu_.push_back(g);
-  }
-  for (const db::GpuMemsetRow& m : rows.memsets) {
-    TimelineGpuItem g;
-    common(g, m);
-    g.kind = GpuKind::Memset;
-    g.bytes = m.bytes;
-    g.copyKind = m.value;
-    g.name = g.label = name("memset");
-    gpu_.push_back(g);
   }
   for (std::size_t i = 0; i < gpu_.size(); ++i)
     if (gpu_[i].op >= 0) gpuByOp_.push_back(static_cast<std::int32_t>(i));
