@@ -79,9 +79,9 @@ std::int64_t synthesise(const QString& path, long events, int ranks, bool gpu) {
         g.rank = r;
         g.stream_id = 7 + lane;
         g.event = first + static_cast<std::int64_t>(k);
-        const std::int64_t length = batch[k].end_ns - batch[k].start_ns;
-        g.start_ns = batch[k].start_ns + length / 4;
-        g.end_ns = g.start_ns + length / 2;
+        const std::int64_t span = batch[k].end_ns - batch[k].start_ns;
+        g.start_ns = batch[k].start_ns + span / 4;
+        g.end_ns = g.start_ns + span / 2;
         g.demangled_name = lane == 0 ? "void gemm_kernel<float>(float const*, float*, int)" : "ncclDevKernel";
         g.short_name = lane == 0 ? "gemm_kernel" : "ncclDevKernel";
         g.grid_x = 128, g.grid_y = g.grid_z = 1, g.block_x = 256, g.block_y = g.block_z = 1;

@@ -376,6 +376,21 @@ class TestAppTimelineGpu : public QObject {
     QCOMPARE(outside, 0);  // host rows never use the kernel colour
     qInfo("screenshot: %s (%d kernel pixels)", qPrintable(png), kernelPixels);
   }
+
+  // Side by side and the whole run: GPU rows still drawn (and looked at: the PNG beside the first).
+  void otherLayoutsDrawGpuBars() {
+    w_->setSideBySide(true);
+    w_->setMode(TimelineMode::WholeRun);
+    QApplication::processEvents();
+    QVERIFY(w_->grab().save(QStringLiteral(PARM_BINARY_DIR "/timeline-gpu-whole-run.png")));
+    const QImage view = w_->view()->grab().toImage();
+    int kernelPixels = 0;
+    for (int y = 0; y < view.height(); ++y)
+      for (int x = 0; x < view.width(); ++x) kernelPixels += view.pixelColor(x, y) == kKernelColour;
+    QVERIFY2(kernelPixels > 100, qPrintable(QString::number(kernelPixels)));
+    w_->setSideBySide(false);
+    w_->setMode(TimelineMode::Aligned);
+  }
 };
 
 QTEST_MAIN(TestAppTimelineGpu)
