@@ -52,17 +52,40 @@ void TimelineData::readGpu(const db::Database& db, const std::vector<std::int64_
   for (const db::GpuCaptureRow& c : db::gpu_capture_status(db, run_))
     gpuCaptures_.push_back({c.rank, QString::fromStdString(c.status), c.dropped_records, c.overhead_ns});
 
-  // events.id -> measured_ index (ids are consecutive per stored batch, so mostly sorted already).
-  std::vector<std::pair<std::int64_t, std::int32_t>> byId;
-  auto opOf = [&](std::int64_t id) -> std::int32_t {
-    if (id < 0) return -1;
-    if (byId.empty() && !eventIds.empty()) {  // built on the first GPU row: runs without any skip it
-      byId.resize(eventIds.size());
-      for (std::size_t i = 0; i < eventIds.size(); ++i) byId[i] = {eventIds[i], static_cast<std::int32_t>(i)};
-      if (!std::is_sorted(byId.begin(), byId.end())) std::sort(byId.begin(), byId.end());
+  // events.id -> measured_ index. Ids are consecutive per stored batch, so a table indexed by id is small and
+  // one memory access per lookup; ids scattered by runs written at once fall back to a sorted search.
+  std::vector<std::int32_t> indexOfId;
+  std::vector<std::pair<std::int64_t, std::int32_t>> sortedIds;
+  std::int64_t firstId = 0;
+  bool built = false;
+  auto buildIdTable = [&] {  // on the first GPU row: runs without any skip it
+    built = true;
+    if (eventIds.empty()) return;
+    const auto [lo, hi] = std::minmax_element(eventIds.begin(), eventIds.end());
+    firstId = *lo;
+    if (*hi - *lo < 4 * static_cast<std::int64_t>(eventIds.size()) + 1024) {
+      indexOfId.assign(static_cast<std::size_t>(*hi - *lo + 1), -1);
+      for (std::size_t i = 0; i < eventIds.size(); ++i)
+        indexOfId[static_cast<std::size_t>(eventIds[i] - firstId)] = static_cast<std::int32_t>(i);
+      return;
     }
-    const auto it = std::lower_bound(byId.begin(), byId.end(), std::make_pair(id, std::int32_t{-1}));
-    return it != byId.end() && it->first == id ? it->second : -1;
+    sortedIds.resize(eventIds.size());
+    for (std::size_t i = 0; i < eventIds.size(); ++i)
+      sortedIds[i] = {eventIds[i], static_cast<std::int32_t>(i)};
+    std::sort(sortedIds.begin(), sortedIds.end());
+  };
+  auto opOf = [&](std::int64_t id) -> std::int32_t {
+    if (!built) buildIdTable();
+    if (id < 0) return -1;
+    if (!indexOfId.empty()) {
+      const std::int64_t at = id - firstId;
+      return at < 0 || at >= static_cast<std::int64_t>(indexOfId.size())
+                 ? -1
+                 : indexOfId[static_cast<std::size_t>(at)];
+    }
+    const auto it =
+        std::lower_bound(sortedIds.begin(), sortedIds.end(), std::make_pair(id, std::int32_t{-1}));
+    return it != sortedIds.end() && it->first == id ? it->second : -1;
   };
   // Streams in order of first sight; lanes (slots per rank in (device, stream) order) once all are known.
   std::map<std::tuple<int, std::int64_t, std::int64_t>, std::int32_t> streamOf;
