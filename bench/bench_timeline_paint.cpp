@@ -1,7 +1,9 @@
 // Timeline painting at 1,000,000 events: synthesises a run through Database::add_events (R ranks x 3 lanes,
 // collectives matched across ranks), opens it with the TimelineWidget (worker-thread load), and paints the
 // canvas into a QImage at full zoom-out, a mid zoom and a ~1 us window. Prints load time and median ms per
-// frame. Usage: parm_bench_timeline_paint [--events N] [--ranks R] [--frames F] [--width W] [--height H]
+// frame. With --gpu 1 every event also launches one kernel (stored through add_gpu_activity, one GPU row per
+// rank and lane): the GPU rows' cost at the same size. Usage: parm_bench_timeline_paint [--events N]
+// [--ranks R] [--frames F] [--width W] [--height H] [--gpu 0|1]
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QImage>
@@ -17,6 +19,7 @@
 #include "app/timeline/timeline_view.h"
 #include "app/timeline/timeline_widget.h"
 #include "db/database.h"
+#include "db/gpu_activity.h"
 
 namespace {
 
@@ -28,7 +31,7 @@ long argValue(int argc, char** argv, const char* name, long fallback) {
 
 // Every (rank, lane) gets events back to back with small gaps; lanes 1 and 2 are collectives whose k-th event
 // has seq k on every rank, so flows join all ranks.
-std::int64_t synthesise(const QString& path, long events, int ranks) {
+std::int64_t synthesise(const QString& path, long events, int ranks, bool gpu) {
   auto db = parm::db::Database::open(path.toStdString(), true);
   parm::db::RunInfo info;
   info.name = "bench";
@@ -43,6 +46,7 @@ std::int64_t synthesise(const QString& path, long events, int ranks) {
   const long perRow = events / (ranks * 3);
   std::mt19937_64 rng(42);
   std::uniform_int_distribution<std::int64_t> length(200, 20000), gap(50, 2000);
+  parm::db::GpuActivityRows kernels;
   std::vector<parm::db::EventRow> batch;
   batch.reserve(static_cast<std::size_t>(perRow));
   for (int r = 0; r < ranks; ++r)
@@ -68,8 +72,23 @@ std::int64_t synthesise(const QString& path, long events, int ranks) {
         e.end_ns = t;
         batch.push_back(e);
       }
-      db.add_events(run, batch);
+      const std::int64_t first = db.add_events(run, batch);
+      if (!gpu) continue;
+      for (std::size_t k = 0; k < batch.size(); ++k) {  // one kernel in the middle half of each op
+        parm::db::GpuKernelRow g;
+        g.rank = r;
+        g.stream_id = 7 + lane;
+        g.event = first + static_cast<std::int64_t>(k);
+        const std::int64_t span = batch[k].end_ns - batch[k].start_ns;
+        g.start_ns = batch[k].start_ns + span / 4;
+        g.end_ns = g.start_ns + span / 2;
+        g.demangled_name = lane == 0 ? "void gemm_kernel<float>(float const*, float*, int)" : "ncclDevKernel";
+        g.short_name = lane == 0 ? "gemm_kernel" : "ncclDevKernel";
+        g.grid_x = 128, g.grid_y = g.grid_z = 1, g.block_x = 256, g.block_y = g.block_z = 1;
+        kernels.kernels.push_back(std::move(g));
+      }
     }
+  if (gpu) parm::db::add_gpu_activity(db, run, kernels);
   db.finish_run(run);
   return run;
 }
@@ -89,14 +108,15 @@ int main(int argc, char** argv) {
   const int frames = static_cast<int>(argValue(argc, argv, "--frames", 30));
   const int width = static_cast<int>(argValue(argc, argv, "--width", 1600));
   const int height = static_cast<int>(argValue(argc, argv, "--height", 900));
+  const bool gpu = argValue(argc, argv, "--gpu", 0) != 0;
 
   QTemporaryDir dir;
   const QString path = dir.filePath("bench.sqlite");
   QElapsedTimer clock;
   clock.start();
-  const std::int64_t run = synthesise(path, events, ranks);
-  std::printf("synthesised %ld events (%d ranks x 3 lanes) in %.0f ms\n", events, ranks,
-              static_cast<double>(clock.elapsed()));
+  const std::int64_t run = synthesise(path, events, ranks, gpu);
+  std::printf("synthesised %ld events (%d ranks x 3 lanes)%s in %.0f ms\n", events, ranks,
+              gpu ? " and one kernel per event" : "", static_cast<double>(clock.elapsed()));
 
   parm::app::TimelineWidget w;
   w.setMode(parm::app::TimelineMode::WholeRun);  // every event on screen at full zoom-out

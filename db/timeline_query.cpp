@@ -17,7 +17,7 @@ std::vector<EventKindRow> event_kinds(const Database& db, std::int64_t run) {
 void for_each_event_span(const Database& db, std::int64_t run,
                          const std::function<void(const EventSpanRow&)>& visit) {
   Stmt s(db.handle(),
-         "SELECT rank, kind, iteration, bytes, seq, start_ns, end_ns FROM event_spans WHERE run = ?1 "
+         "SELECT rank, kind, iteration, bytes, seq, start_ns, end_ns, id FROM event_spans WHERE run = ?1 "
          "ORDER BY rank, start_ns");
   s.bind(1, run);
   EventSpanRow row;
@@ -29,6 +29,7 @@ void for_each_event_span(const Database& db, std::int64_t run,
     row.seq = s.i64(4);
     row.start_ns = s.i64(5);
     row.end_ns = s.i64(6);
+    row.id = s.i64(7);
     visit(row);
   }
 }

@@ -34,6 +34,7 @@ struct EventSpanRow {
   std::int64_t seq = -1;
   std::int64_t start_ns = 0;
   std::int64_t end_ns = 0;
+  std::int64_t id = 0;  // events.id: what GPU activity rows name as their launching op
 };
 
 // Every op kind of `run`, in no particular order. Throws DbError naming the file.

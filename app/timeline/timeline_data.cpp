@@ -57,6 +57,12 @@ QString opClassName(OpClass c) {
       return QStringLiteral("RSA pipeline");
     case OpClass::PipelineRag:
       return QStringLiteral("RS>A2A>AG pipeline");
+    case OpClass::GpuKernel:
+      return QStringLiteral("kernel");
+    case OpClass::GpuMemcpy:
+      return QStringLiteral("memcpy");
+    case OpClass::GpuMemset:
+      return QStringLiteral("memset");
     default:
       return QStringLiteral("other");
   }
@@ -71,6 +77,7 @@ std::size_t TimelineRow::endVisible(std::int64_t t1) const {
 }
 
 bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t predictionRun, QString* error) {
+  std::vector<std::int64_t> eventIds;  // events.id of measured_, for the GPU rows' launching ops
   try {
     db::Database db = db::Database::open(path.toStdString(), false);
     const std::optional<db::RunInfo> info = db.run(run);
@@ -133,7 +140,9 @@ bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t pred
       e.comm = static_cast<std::int16_t>(kd.comm);
       e.chunk = static_cast<std::int16_t>(kd.chunk);
       measured_.push_back(e);
+      eventIds.push_back(s.id);
     });
+    readGpu(db, eventIds);
     for (const db::EventRow& p : db.predictions(predictionRun >= 0 ? predictionRun : run)) {
       TimelineEvent e;
       e.rank = -1;
@@ -202,6 +211,7 @@ bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t pred
   classify();
   matchPredictions();
   groupFlows();
+  placeGpu();
   return true;
 }
 
@@ -335,6 +345,13 @@ void TimelineData::build(TimelineMode mode, int iterationChoice, bool relative) 
   for (const TimelineEvent& e : measured_)
     if (shows(e)) ++sizes[{e.section, e.rank, e.lane}];
   for (const TimelineEvent& e : predicted_) ++sizes[{e.section, std::numeric_limits<int>::max(), e.lane}];
+  auto showsGpu = [&](const TimelineGpuItem& g) {
+    return mode == TimelineMode::WholeRun ||
+           (g.iteration >= 0 &&
+            g.iteration == sections_[static_cast<std::size_t>(g.section)].chosenIteration);
+  };
+  for (const TimelineGpuItem& g : gpu_)  // GPU lanes sort after the rank's host lanes: right under them
+    if (showsGpu(g)) ++sizes[{g.section, g.rank, gpuStreams_[static_cast<std::size_t>(g.stream)].lane}];
   rows_.clear();
   std::map<std::tuple<int, int, int>, int> rowOf;
   for (const auto& [key, n] : sizes) {
@@ -376,6 +393,21 @@ void TimelineData::build(TimelineMode mode, int iterationChoice, bool relative) 
     add(e, static_cast<std::int32_t>(i), std::numeric_limits<int>::max(),
         sections_[static_cast<std::size_t>(e.section)].predictedOffset);
   }
+  for (std::size_t i = 0; i < gpu_.size(); ++i) {
+    TimelineGpuItem& g = gpu_[i];
+    g.row = g.entry = -1;
+    if (!showsGpu(g)) continue;
+    const int lane = gpuStreams_[static_cast<std::size_t>(g.stream)].lane;
+    TimelineRow& r = rows_[static_cast<std::size_t>(rowOf.at({g.section, g.rank, lane}))];
+    const std::int64_t shift = -sections_[static_cast<std::size_t>(g.section)].offset;
+    g.row = rowOf.at({g.section, g.rank, lane});
+    r.start.push_back(g.start_ns + shift);
+    r.end.push_back(g.end_ns + shift);
+    r.event.push_back(static_cast<std::int32_t>(i));
+    r.cls.push_back(g.kind == GpuKind::Kernel   ? OpClass::GpuKernel
+                    : g.kind == GpuKind::Memcpy ? OpClass::GpuMemcpy
+                                                : OpClass::GpuMemset);
+  }
   displayStart_ = std::numeric_limits<std::int64_t>::max();
   displayEnd_ = std::numeric_limits<std::int64_t>::min();
   for (TimelineRow& r : rows_) {
@@ -393,6 +425,9 @@ void TimelineData::build(TimelineMode mode, int iterationChoice, bool relative) 
       permute(r.event);
       permute(r.cls);
     }
+    if (r.gpu())  // hover and highlight find an item's bar without a search
+      for (std::size_t i = 0; i < r.event.size(); ++i)
+        gpu_[static_cast<std::size_t>(r.event[i])].entry = static_cast<std::int32_t>(i);
     r.endMax.resize(r.end.size());
     std::int64_t m = std::numeric_limits<std::int64_t>::min();
     for (std::size_t i = 0; i < r.end.size(); ++i) r.endMax[i] = m = std::max(m, r.end[i]);
@@ -423,6 +458,10 @@ int TimelineData::findRow(int section, int rank, int lane) const {
 }
 
 QString TimelineData::laneName(int rank, int lane) const {
+  if (isGpuLane(lane))
+    for (const TimelineGpuStream& g : gpuStreams_)
+      if (g.rank == rank && g.lane == lane)
+        return QStringLiteral("GPU %1 \u00b7 stream %2").arg(g.device).arg(g.stream);
   for (const LaneLabel& l : laneNames_)
     if (l.rank == rank && l.lane == lane) return l.name;
   switch (lane) {

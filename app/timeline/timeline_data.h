@@ -10,6 +10,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "app/timeline/timeline_gpu.h"
+
+namespace parm::db {
+class Database;
+}
+
 namespace parm::app {
 
 // Colour class of an op, chosen once at load (the palette lives in timeline_view.cpp).
@@ -24,6 +30,9 @@ enum class OpClass : std::uint8_t {
   PipelineRsa,
   PipelineRag,
   Other,
+  GpuKernel,  // GPU rows: kernels, and copies and memsets in their own tones
+  GpuMemcpy,
+  GpuMemset,
   Count
 };
 
@@ -60,16 +69,18 @@ struct TimelineEvent {
   OpClass cls = OpClass::Other;
 };
 
-// A row of the current build: the events of one (section, rank, lane) or (section, predicted lane).
+// A row of the current build: the events of one (section, rank, lane) or (section, predicted lane), or the
+// GPU items of one (section, rank, stream) (lane >= kGpuLaneBase).
 struct TimelineRow {
   int section = 0;
   int rank = -1;  // -1: predicted
   int lane = 0;
   bool predicted() const { return rank < 0; }
+  bool gpu() const { return isGpuLane(lane); }
   std::vector<std::int64_t> start;   // display ns, ascending
   std::vector<std::int64_t> end;     // display ns
   std::vector<std::int64_t> endMax;  // running maximum of end: first visible entry by binary search
-  std::vector<std::int32_t> event;   // index into measured() or predicted()
+  std::vector<std::int32_t> event;   // index into measured(), predicted() or gpuItems() (GPU rows)
   std::vector<OpClass> cls;
   // First entry that can intersect [t0, ...), and the entry after the last that starts before t1.
   std::size_t firstVisible(std::int64_t t0) const;
@@ -102,7 +113,18 @@ class TimelineData {
   const std::vector<TimelineSection>& sections() const { return sections_; }
   const std::vector<TimelineRow>& rows() const { return rows_; }
   const QStringList& strings() const { return strings_; }
-  QString laneName(int rank, int lane) const;
+  QString laneName(int rank, int lane) const;  // GPU lanes: "GPU 0 · stream 13"
+
+  // GPU activity (db/gpu_activity.h), each kind by (rank, start); empty for runs without a capture.
+  const std::vector<TimelineGpuItem>& gpuItems() const { return gpu_; }
+  const std::vector<TimelineGpuStream>& gpuStreams() const { return gpuStreams_; }
+  const std::vector<TimelineGpuCapture>& gpuCaptures() const { return gpuCaptures_; }
+  // gpuItems() indices launched by measured event `op`, in start order.
+  std::vector<std::int32_t> gpuItemsOf(std::int32_t op) const;
+  // Where a rank is labelled: a short note ("CUPTI unavailable", "12 dropped") and the full status, both
+  // empty when the rank was captured completely or not at all.
+  QString gpuCaptureNote(int rank) const;
+  QString gpuCaptureTip(int rank) const;
   int ranks() const { return ranks_; }
   bool complete() const { return complete_; }
   std::int64_t runId() const { return run_; }
@@ -125,6 +147,10 @@ class TimelineData {
   void classify();
   void matchPredictions();
   void groupFlows();
+  // Reads the stored GPU rows into items tied to their ops; `eventIds` are the events.id of measured() (same
+  // order). placeGpu() then gives each item its section, once sections are in their final order.
+  void readGpu(const db::Database& db, const std::vector<std::int64_t>& eventIds);
+  void placeGpu();
 
   std::vector<TimelineEvent> measured_;
   std::vector<TimelineEvent> predicted_;
@@ -137,6 +163,10 @@ class TimelineData {
     QString name;
   };
   std::vector<LaneLabel> laneNames_;
+  std::vector<TimelineGpuItem> gpu_;
+  std::vector<TimelineGpuStream> gpuStreams_;
+  std::vector<TimelineGpuCapture> gpuCaptures_;
+  std::vector<std::int32_t> gpuByOp_;  // gpu_ indices of items with an op, ordered by (op, start)
   std::int64_t run_ = 0;
   QString runName_;
   int ranks_ = 0;

@@ -26,6 +26,9 @@ QColor colourOf(OpClass c) {
       QColor(0x9c, 0x75, 0x5f),  // RSA pipeline
       QColor(0xff, 0x9d, 0xa7),  // RS>A2A>AG pipeline
       QColor(0x88, 0x88, 0x88),  // other
+      QColor(0x76, 0xb9, 0x00),  // GPU kernel
+      QColor(0xd9, 0xb3, 0x2b),  // GPU memcpy
+      QColor(0x9a, 0x7f, 0xd1),  // GPU memset
   };
   return palette[static_cast<std::size_t>(c)];
 }
@@ -102,7 +105,10 @@ void TimelineView::paintTo(QPainter& p) const {
         const auto& list = row.columns[static_cast<std::size_t>(c)];
         const bool predicted =
             !list.empty() && data_->rows()[static_cast<std::size_t>(list.front())].predicted();
+        const bool gpu = !list.empty() && data_->rows()[static_cast<std::size_t>(list.front())].gpu();
         if (predicted) p.fillRect(band, QColor(0xfb, 0xf8, 0xec));
+        if (gpu)
+          p.fillRect(band, QColor(0xf3, 0xf7, 0xee));  // GPU rows: a tint that sets them under the lanes
         for (int dataRow : list) drawRow(p, dataRow, band.adjusted(0, 2, 0, -2), colW, c);
       }
       p.setPen(QColor(0xe4, 0xe4, 0xe4));
@@ -112,6 +118,7 @@ void TimelineView::paintTo(QPainter& p) const {
   }
   lastFlows_.clear();
   if (flows_) drawFlows(p);
+  drawHighlight(p);
   if (sel_) {
     for (int c = 0; c < columnCount(); ++c) {
       const QRect col = columnRect(c);
@@ -213,10 +220,18 @@ void TimelineView::drawRow(QPainter& p, int dataRow, const QRect& area, double c
     }
     if (b - a >= 50) {  // text is the dearest thing drawn: only where a name fits
       const auto& ev = predicted ? data_->predicted() : data_->measured();
-      const QString& name = data_->strings()[ev[static_cast<std::size_t>(r.event[k])].op];
+      const auto index = static_cast<std::size_t>(r.event[k]);
+      const QString& name = data_->strings()[r.gpu() ? data_->gpuItems()[index].label : ev[index].op];
       p.setPen(Qt::black);
+      if (r.gpu()) {  // kernel names are full of underscores: a smaller font keeps them inside the bar
+        p.save();
+        QFont small = p.font();
+        small.setPointSizeF(std::max(6.0, small.pointSizeF() * 0.85));
+        p.setFont(small);
+      }
       p.drawText(rect.adjusted(3, 0, -2, 0), Qt::AlignLeft | Qt::AlignVCenter,
                  p.fontMetrics().elidedText(name, Qt::ElideRight, static_cast<int>(b - a) - 5));
+      if (r.gpu()) p.restore();
     }
   };
   while (i < n) {
@@ -252,6 +267,19 @@ void TimelineView::drawRow(QPainter& p, int dataRow, const QRect& area, double c
   flush();
 }
 
+// The op under the pointer (or the op that launched the GPU item under it) and every GPU item it launched,
+// outlined: what Nsight Systems does between an NVTX range or API call and its kernels.
+void TimelineView::drawHighlight(QPainter& p) const {
+  const std::vector<QRectF> rects = highlightRects();
+  if (rects.empty()) return;
+  p.save();
+  p.setClipRect(QRectF(0, kAxisHeight, width(), height() - kAxisHeight));
+  p.setBrush(Qt::NoBrush);
+  p.setPen(QPen(QColor(0x10, 0x10, 0x10), 2));
+  for (const QRectF& r : rects) p.drawRect(r.adjusted(-1, -1, 1, 1));
+  p.restore();
+}
+
 void TimelineView::drawFlows(QPainter& p) const {
   std::vector<std::int32_t> seen;
   std::unordered_set<std::int32_t> done;
@@ -263,7 +291,7 @@ void TimelineView::drawFlows(QPainter& p) const {
     for (const auto& list : row.columns)
       for (int dataRow : list) {
         const TimelineRow& r = data_->rows()[static_cast<std::size_t>(dataRow)];
-        if (r.predicted()) continue;
+        if (r.predicted() || r.gpu()) continue;
         const std::size_t first = r.firstVisible(static_cast<std::int64_t>(std::floor(t0_)));
         const std::size_t end = r.endVisible(static_cast<std::int64_t>(std::ceil(t0_ + colW * nsPerPx_)) + 1);
         scanned += end - first;

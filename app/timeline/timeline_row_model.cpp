@@ -24,6 +24,15 @@ int TimelineRowModel::addNode(int parent, const QString& label, const QString& t
   return id;
 }
 
+// A rank's node says how its GPU capture went where the rank is labelled: a short note in the label, the
+// whole status ("CUPTI unavailable: <reason>", dropped records, CUPTI's overhead) in the tooltip.
+int TimelineRowModel::addRank(int parent, const TimelineData& data, int rank) {
+  const QString label = tr("rank %1").arg(rank);
+  const QString note = data.gpuCaptureNote(rank), tip = data.gpuCaptureTip(rank);
+  return addNode(parent, note.isEmpty() ? label : tr("%1 (%2)").arg(label, note),
+                 tip.isEmpty() ? label : tr("%1: %2").arg(label, tip));
+}
+
 void TimelineRowModel::rebuild(const TimelineData* data, bool sideBySide) {
   beginResetModel();
   nodes_.assign(1, Node{});
@@ -51,7 +60,8 @@ void TimelineRowModel::rebuild(const TimelineData* data, bool sideBySide) {
         }
         if (r.rank != lastRank) {
           lastRank = r.rank;
-          rankNode = addNode(sectionNode, r.predicted() ? tr("predicted") : tr("rank %1").arg(r.rank));
+          rankNode =
+              r.predicted() ? addNode(sectionNode, tr("predicted")) : addRank(sectionNode, *data, r.rank);
         }
         const int leaf = addNode(rankNode, data->laneName(r.rank, r.lane));
         nodes_[static_cast<std::size_t>(leaf)].rows = {static_cast<int>(i)};
@@ -66,7 +76,7 @@ void TimelineRowModel::rebuild(const TimelineData* data, bool sideBySide) {
         const int realRank = rank == std::numeric_limits<int>::max() ? -1 : rank;
         if (rank != lastRank) {
           lastRank = rank;
-          rankNode = addNode(0, realRank < 0 ? tr("predicted") : tr("rank %1").arg(realRank));
+          rankNode = realRank < 0 ? addNode(0, tr("predicted")) : addRank(0, *data, realRank);
         }
         const int leaf = addNode(rankNode, data->laneName(realRank, lane));
         for (std::size_t c = 0; c < sections.size(); ++c)

@@ -1,7 +1,7 @@
 // The rank -> lane tree left of the timeline canvas. Stacked: schedule -> rank -> lane plus schedule ->
-// predicted -> lane. Side by side (schedules as columns of the canvas): rank -> lane plus predicted -> lane,
-// each leaf standing for one data row per column. Collapsing a node makes the canvas draw its leaves merged
-// into one row.
+// predicted -> lane. A rank's GPU rows (one per device and stream) are leaves after its lanes. Side by side
+// (schedules as columns of the canvas): rank -> lane plus predicted -> lane, each leaf standing for one data
+// row per column. Collapsing a node makes the canvas draw its leaves merged into one row.
 #pragma once
 
 #include <QAbstractItemModel>
@@ -48,6 +48,7 @@ class TimelineRowModel : public QAbstractItemModel {
     qint64 events = 0;
   };
   int addNode(int parent, const QString& label, const QString& tip = {});
+  int addRank(int parent, const TimelineData& data, int rank);
   int nodeOf(const QModelIndex& index) const;
   void collect(int node, std::vector<std::vector<int>>& out) const;
 

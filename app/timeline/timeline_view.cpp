@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "app/timeline/timeline_data.h"
+#include "app/timeline/timeline_format.h"
 
 namespace parm::app {
 namespace {
@@ -15,20 +16,6 @@ namespace {
 constexpr int kColumnGap = 10;
 constexpr double kMinNsPerPx = 1e-3;
 constexpr double kMaxNsPerPx = 1e12;
-
-QString formatDuration(double ns) {
-  const double a = std::abs(ns);
-  if (a < 1e3) return QStringLiteral("%1 ns").arg(ns, 0, 'f', 0);
-  if (a < 1e6) return QStringLiteral("%1 us").arg(ns / 1e3, 0, 'f', a < 1e4 ? 2 : 1);
-  if (a < 1e9) return QStringLiteral("%1 ms").arg(ns / 1e6, 0, 'f', a < 1e7 ? 3 : 2);
-  return QStringLiteral("%1 s").arg(ns / 1e9, 0, 'f', 3);
-}
-
-QString formatBytes(std::int64_t b) {
-  if (b < 1024) return QStringLiteral("%1 B").arg(b);
-  if (b < 1024 * 1024) return QStringLiteral("%1 B (%2 KiB)").arg(b).arg(b / 1024.0, 0, 'f', 1);
-  return QStringLiteral("%1 B (%2 MiB)").arg(b).arg(b / (1024.0 * 1024.0), 0, 'f', 2);
-}
 
 }  // namespace
 
@@ -41,6 +28,7 @@ TimelineView::TimelineView(QWidget* parent) : QWidget(parent) {
 
 void TimelineView::setData(const TimelineData* timeline) {
   data_ = timeline;
+  hoverOp_ = -1;
   lastFlows_.clear();
   update();
 }
@@ -52,6 +40,7 @@ void TimelineView::setMessage(const QString& message) {
 
 void TimelineView::setRows(std::vector<VisibleRow> rows, const QStringList& columnTitles) {
   rows_ = std::move(rows);
+  hoverOp_ = -1;
   titles_ = columnTitles;
   slot_.assign(data_ ? data_->rows().size() : 0, {-1, -1});
   for (std::size_t v = 0; v < rows_.size(); ++v)
@@ -177,6 +166,7 @@ QString TimelineView::hoverText(QPoint pos) const {
   const Hit hit = hitAt(pos);
   if (hit.row < 0) return {};
   const TimelineRow& r = data_->rows()[static_cast<std::size_t>(hit.row)];
+  if (r.gpu()) return gpuHoverText(r, hit.entry);
   const std::int32_t index = r.event[hit.entry];
   const bool predicted = r.predicted();
   const TimelineEvent& e =
@@ -270,6 +260,7 @@ void TimelineView::mouseMoveEvent(QMouseEvent* e) {
     sel_->second = timeAt(pos.x());
     update();
   } else {
+    setHoverPoint(pos);
     const QString text = hoverText(pos);
     if (text.isEmpty())
       QToolTip::hideText();

@@ -16,6 +16,7 @@
 namespace parm::app {
 
 class TimelineData;
+struct TimelineRow;
 
 class TimelineView : public QWidget {
   Q_OBJECT
@@ -63,6 +64,10 @@ class TimelineView : public QWidget {
   // and predicted duration; empty when no event is there.
   QString hoverText(QPoint pos) const;
   const std::vector<FlowArrow>& lastFlows() const { return lastFlows_; }
+  // Marks what the pointer is over (mouse moves call it): its op and that op's GPU items are outlined.
+  void setHoverPoint(QPoint pos);
+  // The outlines of the last hover: the op's bar and the bars of every GPU item it launched (on screen).
+  std::vector<QRectF> highlightRects() const;
   // The selection in the run's measured time base (run-origin ns).
   std::optional<std::pair<qint64, qint64>> selection() const;
   void clearSelection();
@@ -96,6 +101,9 @@ class TimelineView : public QWidget {
   void drawAxis(QPainter& p) const;
   void drawRow(QPainter& p, int dataRow, const QRect& area, double colWidth, int column) const;
   void drawFlows(QPainter& p) const;
+  void drawHighlight(QPainter& p) const;
+  QString gpuHoverText(const TimelineRow& row, std::size_t entry) const;
+  QRectF measuredRect(std::int32_t event) const;  // a measured event's bar, empty when not shown
 
   const TimelineData* data_ = nullptr;
   QString message_;
@@ -106,6 +114,7 @@ class TimelineView : public QWidget {
   double t0_ = 0;       // display ns at the left edge of every column
   double nsPerPx_ = 1;  // zoom
   mutable std::vector<FlowArrow> lastFlows_;
+  std::int32_t hoverOp_ = -1;  // measured() index of the op under the pointer (or of its GPU item's op)
 
   enum class Drag { None, Pan, Select } drag_ = Drag::None;
   QPoint pressPos_, lastPos_;

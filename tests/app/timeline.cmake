@@ -3,3 +3,5 @@ parm_add_qtest(test_app_timeline SOURCES app/test_app_timeline.cpp LIBS parm_app
 target_compile_definitions(test_app_timeline PRIVATE PARM_EXE="$<TARGET_FILE:parm>")
 add_dependencies(test_app_timeline parm)
 set_tests_properties(test_app_timeline PROPERTIES RUN_SERIAL TRUE TIMEOUT 180)  # starts mpirun ranks of its own
+# GPU rows from a project written through the writer (records built in the test) and a screenshot of them.
+parm_add_qtest(test_app_timeline_gpu SOURCES app/test_app_timeline_gpu.cpp LIBS parm_app_timeline parm_db)
