@@ -197,6 +197,33 @@ void write_captures(sqlite3* h, std::int64_t run, const std::vector<GpuCaptureRo
 
 }  // namespace
 
+const char* memcpy_kind_name(std::int64_t copy_kind) {  // ENUM_CUDA_MEMCPY_OPER
+  switch (copy_kind) {
+    case 1:
+      return "Memcpy HtoD";
+    case 2:
+      return "Memcpy DtoH";
+    case 3:
+      return "Memcpy HtoA";
+    case 4:
+      return "Memcpy AtoH";
+    case 5:
+      return "Memcpy AtoA";
+    case 6:
+      return "Memcpy AtoD";
+    case 7:
+      return "Memcpy DtoA";
+    case 8:
+      return "Memcpy DtoD";
+    case 9:
+      return "Memcpy HtoH";
+    case 10:
+      return "Memcpy PtoP";
+    default:
+      return "Memcpy";
+  }
+}
+
 bool has_gpu_tables(const Database& db) {
   Stmt s(db.handle(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpu_captures'");
   const bool found = s.step();
@@ -218,6 +245,34 @@ void add_gpu_activity(Database& db, std::int64_t run, const GpuActivityRows& row
   write_runtime(db, run, rows.runtime);
   write_nvtx(db, run, rows.nvtx);
   tx.commit();
+}
+
+GpuSummary gpu_summary(const Database& db, std::int64_t run) {
+  GpuSummary out;
+  if (!has_gpu_tables(db)) return out;
+  const auto count = [&](const char* table) {
+    Stmt s(db.handle(), std::string("SELECT count(*) FROM ") + table + " WHERE run = ?");
+    s.bind(1, run);
+    const std::int64_t n = s.step() ? s.i64(0) : 0;
+    s.reset();
+    return n;
+  };
+  out.kernels = count("CUPTI_ACTIVITY_KIND_KERNEL");
+  out.memcpys = count("CUPTI_ACTIVITY_KIND_MEMCPY");
+  out.memsets = count("CUPTI_ACTIVITY_KIND_MEMSET");
+  Stmt c(db.handle(), "SELECT status, dropped_records FROM gpu_captures WHERE run = ? ORDER BY rank");
+  c.bind(1, run);
+  while (c.step()) {
+    out.dropped_records += c.i64(1);
+    const std::string status = c.text(0);
+    if (status.empty()) {
+      ++out.captured_ranks;
+    } else {
+      ++out.unavailable_ranks;
+      if (out.first_status.empty()) out.first_status = status;
+    }
+  }
+  return out;
 }
 
 GpuActivityRows gpu_activity(const Database& db, std::int64_t run) {

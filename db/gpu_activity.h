@@ -102,6 +102,17 @@ struct GpuActivityRows {
   std::vector<NvtxRow> nvtx;
 };
 
+// What `parm show` prints of a run's GPU activity.
+struct GpuSummary {
+  std::int64_t kernels = 0, memcpys = 0, memsets = 0, dropped_records = 0;
+  int captured_ranks = 0, unavailable_ranks = 0;  // gpu_captures rows with an empty / a non-empty status
+  std::string first_status;  // the lowest rank's non-empty status ("CUPTI unavailable: ...")
+};
+GpuSummary gpu_summary(const Database& db, std::int64_t run);  // zeros for an older schema
+
+// "Memcpy HtoD", ... for an nsys copyKind (CUpti_ActivityMemcpyKind); "Memcpy" for one it does not name.
+const char* memcpy_kind_name(std::int64_t copy_kind);
+
 // Whether the project has the GPU activity tables (schema version 3; an older read-only file has not).
 bool has_gpu_tables(const Database& db);
 
