@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <map>
@@ -94,10 +95,15 @@ std::map<int, std::int64_t> pids_of_ranks(const Database& db, std::int64_t run) 
          "NVTX_EVENTS WHERE run = ?");
   k.bind(1, run).bind(2, run);
   while (k.step()) stored.emplace(k.i32(0), 0);
+  // A shared process id gives way to a number above every stored one, so ranks keep their order by pid (an
+  // import numbers ranks in globalPid order); no stored id at all: rank + 1.
+  std::int64_t highest = 0;
+  for (const auto& [rank, pid] : stored) highest = std::max(highest, pid);
   std::set<std::int64_t> used;
   std::map<int, std::int64_t> out;
   for (const auto& [rank, pid] : stored) {
-    std::int64_t chosen = pid > 0 && pid <= kTidMask && !used.count(pid) ? pid : rank + 1;
+    const std::int64_t fallback = (pid > 0 ? highest + 1 : 0) + rank + 1;
+    std::int64_t chosen = pid > 0 && pid <= kTidMask && !used.count(pid) ? pid : fallback;
     while (used.count(chosen)) ++chosen;
     used.insert(chosen);
     out[rank] = chosen;
