@@ -140,8 +140,17 @@ void write_nvtx(Database& db, std::int64_t run, const std::vector<NvtxRow>& rang
     if (!added && r.start_ns < it->second->start_ns) it->second = &r;
     if (r.category > 0) categories.insert({r.rank, r.domain_id, r.category});
   }
+  // Once per run, rank, domain and category however many batches a run's activity comes in.
+  Stmt known(db.handle(),
+             "SELECT 1 FROM NVTX_EVENTS WHERE run = ? AND rank = ? AND eventType = ? AND domainId = ? AND "
+             "coalesce(category, 0) = ?");
   const auto insert_named = [&](const NvtxRow& at, int event_type, std::int32_t category,
                                 const std::string& text) {
+    known.bind(1, run).bind(2, std::int64_t{at.rank}).bind(3, std::int64_t{event_type});
+    known.bind(4, at.domain_id).bind(5, std::int64_t{category});
+    const bool stored = known.step();
+    known.reset();
+    if (stored) return;
     s.bind(1, at.start_ns);
     sqlite3_bind_null(s.get(), 2);
     s.bind(3, std::int64_t{event_type}).bind(4, std::int64_t{category}).bind(5, text).bind(6, at.global_tid);
@@ -186,8 +195,10 @@ void write_captures(sqlite3* h, std::int64_t run, const std::vector<GpuCaptureRo
   Stmt c(h,
          "INSERT OR REPLACE INTO gpu_captures (run, rank, status, dropped_records, overhead_records, "
          "overhead_ns, process_id) VALUES (?,?,?,?,?,?,?)");
+  Stmt drop(h, "DELETE FROM PROCESSES WHERE run = ? AND rank = ?");  // a later batch's capture replaces it
   Stmt p(h, "INSERT INTO PROCESSES (globalPid, pid, name, run, rank) VALUES (?,?,?,?,?)");
   for (const GpuCaptureRow& r : captures) {
+    drop.bind(1, run).bind(2, std::int64_t{r.rank}).run();
     c.bind(1, run).bind(2, std::int64_t{r.rank}).bind(3, r.status).bind(4, r.dropped_records);
     c.bind(5, r.overhead_records).bind(6, r.overhead_ns).bind(7, r.process_id).run();
     p.bind(1, r.process_id << 24).bind(2, r.process_id).bind(3, r.process_name).bind(4, run);
