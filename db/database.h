@@ -1,9 +1,9 @@
 // One Parm Studio project = one SQLite file (WAL). Our tables (schema_version, runs, configs, ranks,
-// schedules, events, collectives, counters, calibrations, predictions) and Nsight Systems' (StringIds,
-// CUPTI_ACTIVITY_KIND_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY, NVTX_EVENTS, TARGET_INFO_GPU) so nsys users'
-// scripts read our files. Writes go through prepared statements inside transactions; a run is inserted
-// incomplete first and marked complete at the end, so a killed run leaves a readable file with that run
-// marked incomplete.
+// schedules, events, collectives, counters, calibrations, predictions, gpu_captures) and Nsight Systems'
+// (StringIds, CUPTI_ACTIVITY_KIND_KERNEL / _MEMCPY / _MEMSET / _RUNTIME, NVTX_EVENTS, TARGET_INFO_GPU,
+// PROCESSES, TARGET_INFO_SESSION_START_TIME; written through db/gpu_activity.h) so nsys users' scripts read
+// our files. Writes go through prepared statements inside transactions; a run is inserted incomplete first
+// and marked complete at the end, so a killed run leaves a readable file with that run marked incomplete.
 #pragma once
 
 #include <cstdint>

@@ -140,8 +140,17 @@ void write_nvtx(Database& db, std::int64_t run, const std::vector<NvtxRow>& rang
     if (!added && r.start_ns < it->second->start_ns) it->second = &r;
     if (r.category > 0) categories.insert({r.rank, r.domain_id, r.category});
   }
+  // Once per run, rank, domain and category however many batches a run's activity comes in.
+  Stmt known(db.handle(),
+             "SELECT 1 FROM NVTX_EVENTS WHERE run = ? AND rank = ? AND eventType = ? AND domainId = ? AND "
+             "coalesce(category, 0) = ?");
   const auto insert_named = [&](const NvtxRow& at, int event_type, std::int32_t category,
                                 const std::string& text) {
+    known.bind(1, run).bind(2, std::int64_t{at.rank}).bind(3, std::int64_t{event_type});
+    known.bind(4, at.domain_id).bind(5, std::int64_t{category});
+    const bool stored = known.step();
+    known.reset();
+    if (stored) return;
     s.bind(1, at.start_ns);
     sqlite3_bind_null(s.get(), 2);
     s.bind(3, std::int64_t{event_type}).bind(4, std::int64_t{category}).bind(5, text).bind(6, at.global_tid);
@@ -186,8 +195,10 @@ void write_captures(sqlite3* h, std::int64_t run, const std::vector<GpuCaptureRo
   Stmt c(h,
          "INSERT OR REPLACE INTO gpu_captures (run, rank, status, dropped_records, overhead_records, "
          "overhead_ns, process_id) VALUES (?,?,?,?,?,?,?)");
+  Stmt drop(h, "DELETE FROM PROCESSES WHERE run = ? AND rank = ?");  // a later batch's capture replaces it
   Stmt p(h, "INSERT INTO PROCESSES (globalPid, pid, name, run, rank) VALUES (?,?,?,?,?)");
   for (const GpuCaptureRow& r : captures) {
+    drop.bind(1, run).bind(2, std::int64_t{r.rank}).run();
     c.bind(1, run).bind(2, std::int64_t{r.rank}).bind(3, r.status).bind(4, r.dropped_records);
     c.bind(5, r.overhead_records).bind(6, r.overhead_ns).bind(7, r.process_id).run();
     p.bind(1, r.process_id << 24).bind(2, r.process_id).bind(3, r.process_name).bind(4, run);
@@ -196,6 +207,33 @@ void write_captures(sqlite3* h, std::int64_t run, const std::vector<GpuCaptureRo
 }
 
 }  // namespace
+
+const char* memcpy_kind_name(std::int64_t copy_kind) {  // ENUM_CUDA_MEMCPY_OPER
+  switch (copy_kind) {
+    case 1:
+      return "Memcpy HtoD";
+    case 2:
+      return "Memcpy DtoH";
+    case 3:
+      return "Memcpy HtoA";
+    case 4:
+      return "Memcpy AtoH";
+    case 5:
+      return "Memcpy AtoA";
+    case 6:
+      return "Memcpy AtoD";
+    case 7:
+      return "Memcpy DtoA";
+    case 8:
+      return "Memcpy DtoD";
+    case 9:
+      return "Memcpy HtoH";
+    case 10:
+      return "Memcpy PtoP";
+    default:
+      return "Memcpy";
+  }
+}
 
 bool has_gpu_tables(const Database& db) {
   Stmt s(db.handle(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpu_captures'");
@@ -218,6 +256,34 @@ void add_gpu_activity(Database& db, std::int64_t run, const GpuActivityRows& row
   write_runtime(db, run, rows.runtime);
   write_nvtx(db, run, rows.nvtx);
   tx.commit();
+}
+
+GpuSummary gpu_summary(const Database& db, std::int64_t run) {
+  GpuSummary out;
+  if (!has_gpu_tables(db)) return out;
+  const auto count = [&](const char* table) {
+    Stmt s(db.handle(), std::string("SELECT count(*) FROM ") + table + " WHERE run = ?");
+    s.bind(1, run);
+    const std::int64_t n = s.step() ? s.i64(0) : 0;
+    s.reset();
+    return n;
+  };
+  out.kernels = count("CUPTI_ACTIVITY_KIND_KERNEL");
+  out.memcpys = count("CUPTI_ACTIVITY_KIND_MEMCPY");
+  out.memsets = count("CUPTI_ACTIVITY_KIND_MEMSET");
+  Stmt c(db.handle(), "SELECT status, dropped_records FROM gpu_captures WHERE run = ? ORDER BY rank");
+  c.bind(1, run);
+  while (c.step()) {
+    out.dropped_records += c.i64(1);
+    const std::string status = c.text(0);
+    if (status.empty()) {
+      ++out.captured_ranks;
+    } else {
+      ++out.unavailable_ranks;
+      if (out.first_status.empty()) out.first_status = status;
+    }
+  }
+  return out;
 }
 
 GpuActivityRows gpu_activity(const Database& db, std::int64_t run) {

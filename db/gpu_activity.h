@@ -102,13 +102,26 @@ struct GpuActivityRows {
   std::vector<NvtxRow> nvtx;
 };
 
+// What `parm show` prints of a run's GPU activity.
+struct GpuSummary {
+  std::int64_t kernels = 0, memcpys = 0, memsets = 0, dropped_records = 0;
+  int captured_ranks = 0, unavailable_ranks = 0;  // gpu_captures rows with an empty / a non-empty status
+  std::string first_status;  // the lowest rank's non-empty status ("CUPTI unavailable: ...")
+};
+GpuSummary gpu_summary(const Database& db, std::int64_t run);  // zeros for an older schema
+
+// "Memcpy HtoD", ... for an nsys copyKind (CUpti_ActivityMemcpyKind); "Memcpy" for one it does not name.
+const char* memcpy_kind_name(std::int64_t copy_kind);
+
 // Whether the project has the GPU activity tables (schema version 3; an older read-only file has not).
 bool has_gpu_tables(const Database& db);
 
 // Writes every row of `rows` for `run` in one transaction (prepared statements; strings through
 // Database::intern). NVTX ranges are stored as nsys does: eventType 59, with one domain-create row (eventType
 // 75, text "Parm") and one row per category name (eventType 33) per rank and domain before them. The run's
-// TARGET_INFO_SESSION_START_TIME row (from runs.started_at) is written once. Throws DbError naming the file.
+// TARGET_INFO_SESSION_START_TIME row (from runs.started_at) is written once. May be called once per batch of
+// a run: a rank's capture row (and PROCESSES row) is replaced, domain/category rows are not repeated, all
+// other rows are appended. Throws DbError naming the file.
 void add_gpu_activity(Database& db, std::int64_t run, const GpuActivityRows& rows);
 
 // Everything stored for `run`, each kind ordered by (rank, start_ns); captures and devices by rank. A project

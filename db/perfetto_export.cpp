@@ -1,5 +1,6 @@
 // Chrome trace JSON written as text while the events stream out of SQLite: memory stays at one row plus the
-// (small) list of collective members needed for the flow arrows.
+// (small) list of collective members needed for the flow arrows and the ops that launched GPU work (their
+// tracks: perfetto_gpu.cpp).
 #include <algorithm>
 #include <map>
 #include <set>
@@ -8,6 +9,7 @@
 #include <utility>
 
 #include "db/exporters.h"
+#include "db/perfetto_parts.h"
 #include "db/sqlite_stmt.h"
 #include "db/text_writer.h"
 
@@ -24,20 +26,6 @@ struct Member {
   auto key() const { return std::tie(schedule, iteration, phase, group, comm, seq); }
 };
 
-class Names {
- public:
-  explicit Names(const Database& db) : db_(db) {}
-  const std::string& quoted(std::int32_t id) {
-    auto it = cache_.find(id);
-    if (it == cache_.end()) it = cache_.emplace(id, json_quote(db_.string(id))).first;
-    return it->second;
-  }
-
- private:
-  const Database& db_;
-  std::unordered_map<std::int32_t, std::string> cache_;
-};
-
 std::string default_lane_name(int lane) {
   switch (lane) {
     case 0:
@@ -51,20 +39,7 @@ std::string default_lane_name(int lane) {
   }
 }
 
-// Separates array elements: the first gets no comma.
-struct Separator {
-  bool first = true;
-  const char* operator()() { return std::exchange(first, false) ? "\n" : ",\n"; }
-};
-
-void write_metadata(TextWriter& w, Separator& sep, const char* name, int pid, const int* tid,
-                    std::string_view arg_key, std::string_view arg_json) {
-  w << sep() << "{\"ph\":\"M\",\"name\":\"" << name << "\",\"pid\":" << pid;
-  if (tid) w << ",\"tid\":" << *tid;
-  w << ",\"args\":{\"" << arg_key << "\":" << arg_json << "}}";
-}
-
-void write_flows(TextWriter& w, Separator& sep, std::vector<Member>& members, Names& names) {
+void write_flows(TextWriter& w, Separator& sep, std::vector<Member>& members, QuotedNames& names) {
   std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
     return std::tie(a.schedule, a.iteration, a.phase, a.group, a.comm, a.seq, a.rank, a.start_ns) <
            std::tie(b.schedule, b.iteration, b.phase, b.group, b.comm, b.seq, b.rank, b.start_ns);
@@ -97,7 +72,7 @@ void write_flows(TextWriter& w, Separator& sep, std::vector<Member>& members, Na
 void export_perfetto(const Database& db, std::int64_t run, std::ostream& out) {
   const std::optional<RunInfo> info = db.run(run);
   if (!info) throw DbError(db.path() + ": no run " + std::to_string(run));
-  Names names(db);
+  QuotedNames names(db);
   TextWriter w(out);
   w << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"run\":" << run << ",\"name\":" << json_quote(info->name)
     << ",\"kind\":" << json_quote(info->kind) << ",\"started_at\":" << json_quote(info->started_at)
@@ -111,12 +86,14 @@ void export_perfetto(const Database& db, std::int64_t run, std::ostream& out) {
 
   Stmt s(db.handle(),
          "SELECT rank, lane, schedule, iteration, phase, op, grp, purpose, comm, chunk, bytes, seq, "
-         "start_ns, end_ns "
+         "start_ns, end_ns, id "
          "FROM events WHERE run = ? ORDER BY rank, start_ns");
   s.bind(1, run);
   std::set<std::pair<int, int>> lanes;
   std::pair<int, int> last_lane{-1, -1};
   std::vector<Member> members;
+  const std::unordered_set<std::int64_t> launching = launching_event_ids(db, run);
+  std::unordered_map<std::int64_t, LaunchingOp> ops;  // only the ops that launched GPU work
   Separator sep;
   while (s.step()) {
     const int rank = s.i32(0), lane = s.i32(1);
@@ -139,8 +116,11 @@ void export_perfetto(const Database& db, std::int64_t run, std::ostream& out) {
       << ",\"iteration\":" << iteration << ",\"phase\":" << (phase == 0 ? "\"fwd\"" : "\"bwd\"")
       << ",\"seq\":" << seq << "}}";
     if (seq >= 0) members.push_back({schedule, iteration, phase, group, comm, seq, rank, lane, op, start});
+    if (const std::int64_t id = s.i64(14); launching.count(id))
+      ops[id] = {lane, schedule, op, iteration, chunk, start};
   }
   write_flows(w, sep, members, names);
+  write_gpu_tracks(db, run, w, sep, names, ops);
 
   std::set<int> ranks;
   for (const auto& [rank, host] : hosts) ranks.insert(rank);

@@ -1,6 +1,6 @@
-// `parm runs`, `parm show`, `parm export` and `parm import-nsys`: read and convert the runs stored in a
-// project database (db/). Bad input (missing file or run, corrupt or foreign file, bad format) exits 2 with
-// one line.
+// `parm runs`, `parm show`, `parm export` (perfetto, csv, nsys) and `parm import-nsys`: read and convert the
+// runs stored in a project database (db/). Bad input (missing file or run, corrupt or foreign file, bad
+// format) exits 2 with one line.
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +14,7 @@
 #include "db/database.h"
 #include "db/exporters.h"
 #include "db/file_probe.h"
+#include "db/gpu_activity.h"
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
@@ -77,6 +78,16 @@ void add_runs(CLI::App& app) {
   });
 }
 
+nlohmann::json gpu_json(const db::GpuSummary& gpu) {
+  return {{"kernels", gpu.kernels},
+          {"memcpys", gpu.memcpys},
+          {"memsets", gpu.memsets},
+          {"dropped_records", gpu.dropped_records},
+          {"captured_ranks", gpu.captured_ranks},
+          {"unavailable_ranks", gpu.unavailable_ranks},
+          {"status", gpu.first_status}};
+}
+
 void add_show(CLI::App& app) {
   auto* cmd = app.add_subcommand("show", "Print the per-schedule summary of a stored run again");
   auto path = std::make_shared<std::string>();
@@ -118,6 +129,7 @@ void add_show(CLI::App& app) {
                                   {"complete", run.complete},
                                   {"started_at", run.started_at},
                                   {"events", d.event_count(run.id)},
+                                  {"gpu", gpu_json(db::gpu_summary(d, run.id))},
                                   {"summary", schedules}}
                        .dump(2)
                 << '\n';
@@ -126,6 +138,13 @@ void add_show(CLI::App& app) {
     std::printf("run %lld: %s, %s, %d ranks, backend %s, started %s, %s\n", (long long)run.id,
                 run.name.c_str(), run.kind.c_str(), run.ranks, run.backend.c_str(), run.started_at.c_str(),
                 status);
+    if (const db::GpuSummary gpu = db::gpu_summary(d, run.id);
+        gpu.captured_ranks + gpu.unavailable_ranks > 0 || gpu.kernels > 0)
+      std::printf(
+          "gpu: %lld kernels, %lld copies, %lld memsets; %lld dropped records; CUPTI on %d of %d ranks%s\n",
+          (long long)gpu.kernels, (long long)gpu.memcpys, (long long)gpu.memsets,
+          (long long)gpu.dropped_records, gpu.captured_ranks, gpu.captured_ranks + gpu.unavailable_ranks,
+          gpu.first_status.empty() ? "" : (" (" + gpu.first_status + ")").c_str());
     if (!result) {
       std::printf("no per-schedule summary stored for this run\n");
       return;
@@ -164,21 +183,36 @@ void write_atomically(const std::string& out, Write&& write) {
 }
 
 void add_export(CLI::App& app) {
-  auto* cmd = app.add_subcommand("export", "Export a stored run as Perfetto/Chrome trace JSON or CSV");
+  auto* cmd = app.add_subcommand(
+      "export",
+      "Export a stored run as Perfetto/Chrome trace JSON, CSV or an Nsight Systems-shaped SQLite file");
   auto path = std::make_shared<std::string>();
   auto id = std::make_shared<std::int64_t>(0);
   auto format = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   cmd->add_option("--db", *path, "project database file")->required()->check(db_path_check("export"));
   cmd->add_option("--run", *id, "run id (see `parm runs`)")->required()->check(integer_in(1, kMaxId));
-  cmd->add_option("--format", *format, "perfetto (Chrome trace JSON, opens in ui.perfetto.dev) or csv")
+  cmd->add_option(
+         "--format", *format,
+         "perfetto (Chrome trace JSON, opens in ui.perfetto.dev), csv, or nsys (a new SQLite file with "
+         "only Nsight Systems' tables of the run's GPU activity, for nsys scripts; needs --out)")
       ->required();
-  cmd->add_option("--out", *out, "output file (default: standard output)");
+  cmd->add_option("--out,-o", *out, "output file (default: standard output; nsys: required, must not exist)");
   cmd->callback([path, id, format, out] {
-    if (*format != "perfetto" && *format != "csv")
-      refuse("export", "--format: unknown format '" + *format + "' (one of perfetto, csv)");
+    if (*format != "perfetto" && *format != "csv" && *format != "nsys")
+      refuse("export", "--format: unknown format '" + *format + "' (one of perfetto, csv, nsys)");
+    if (*format == "nsys" && out->empty())
+      refuse("export", "--format nsys writes an SQLite file: name it with --out FILE");
     const db::Database d = open_or_refuse("export", *path, false);
     run_or_refuse("export", d, *id);
+    if (*format == "nsys") {  // refuses an existing --out itself (the project included), writes atomically
+      try {
+        db::export_nsys(d, *id, *out);
+      } catch (const db::DbError& e) {
+        refuse("export", e.what(), std::filesystem::exists(*out) ? 2 : 1);
+      }
+      return;
+    }
     // Renaming the export over the project would replace it under its own open connection.
     if (const auto target = db::file_identity(*out);
         !out->empty() && target && target == db::file_identity(*path))
@@ -206,8 +240,11 @@ void add_export(CLI::App& app) {
 }
 
 void add_import_nsys(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "import-nsys", "Import kernels, memcpys and NVTX ranges of an Nsight Systems SQLite export as a run");
+  auto* cmd =
+      app.add_subcommand("import-nsys",
+                         "Import kernels, memcpys, memsets and NVTX ranges of an Nsight Systems SQLite "
+                         "export as a run (one rank "
+                         "per process and GPU; the GPU rows also into the project's GPU activity tables)");
   auto file = std::make_shared<std::string>();
   auto path = std::make_shared<std::string>();
   cmd->add_option("file", *file, "Nsight Systems export (nsys export --type sqlite)")->required();

@@ -9,6 +9,7 @@
 
 #include "db/database.h"
 #include "engine/core/run_result.h"
+#include "tests/db/gpu_run_fixture.h"
 #include "tests/support/parm_process.h"
 
 namespace {
@@ -197,6 +198,48 @@ class TestCliParmDb : public QObject {
     const QList<QByteArray> lines = r.out.trimmed().split('\n');
     QCOMPARE(lines.size(), 7);
     QVERIFY(lines[0].startsWith("run,rank,lane,"));
+  }
+
+  // A run with GPU activity: `show` prints its gpu line, `export --format nsys` writes the nsys file (once:
+  // an existing output is refused), and `import-nsys` reads it back with the same kernels.
+  void gpuRunShowsExportsAndImports() {
+    const QString gpu = dir_.filePath("gpu.parm");
+    {
+      parm::db::Database db = parm::db::Database::open(gpu.toStdString(), true);
+      parm::test::store_gpu_run(db);
+    }
+    const Result show = run_parm({"show", "--db", gpu, "--run", "1"});
+    QCOMPARE(show.exit_code, 0);
+    QVERIFY2(
+        show.out.contains("gpu: 8 kernels, 2 copies, 2 memsets; 3 dropped records; CUPTI on 1 of 2 ranks "
+                          "(CUPTI unavailable: CUPTI_ERROR_UNKNOWN)"),
+        show.out.constData());
+    const Result json = run_parm({"show", "--db", gpu, "--run", "1", "--json"});
+    QCOMPARE(json.exit_code, 0);
+    const QJsonObject g = parm_test::json_object_of(json.out)["gpu"].toObject();
+    QCOMPARE(g["kernels"].toInteger(), 8);
+    QCOMPARE(g["dropped_records"].toInteger(), 3);
+    QCOMPARE(g["unavailable_ranks"].toInteger(), 1);
+
+    const QString out = dir_.filePath("gpu-nsys.sqlite");
+    const Result e = run_parm({"export", "--db", gpu, "--run", "1", "--format", "nsys", "-o", out});
+    QCOMPARE(e.exit_code, 0);
+    QVERIFY(QFileInfo(out).isFile());
+    const Result again = run_parm({"export", "--db", gpu, "--run", "1", "--format", "nsys", "--out", out});
+    QCOMPARE(again.exit_code, 2);
+    QVERIFY2(one_line_naming(again, "exists"), again.err.constData());
+    const Result none = run_parm({"export", "--db", gpu, "--run", "1", "--format", "nsys"});
+    QCOMPARE(none.exit_code, 2);
+    QVERIFY2(one_line_naming(none, "--out"), none.err.constData());
+
+    const QString imported = dir_.filePath("gpu-imported.parm");
+    const Result i = run_parm({"import-nsys", out, "--db", imported});
+    QCOMPARE(i.exit_code, 0);
+    QCOMPARE(i.out.trimmed(), QByteArray("1"));
+    const Result back = run_parm({"show", "--db", imported, "--run", "1"});
+    QCOMPARE(back.exit_code, 0);
+    QVERIFY2(back.out.contains("2 ranks") && back.out.contains("gpu: 8 kernels, 2 copies, 2 memsets"),
+             back.out.constData());
   }
 
   void badFormatExitsTwo() {

@@ -63,7 +63,13 @@ inline db::GpuKernelRow gpu_kernel(int rank, int i, std::optional<std::int64_t> 
   return k;
 }
 
-inline GpuRun store_gpu_run(db::Database& db) {
+// How the ranks share hardware: by default each rank has its own process and GPU (device = rank).
+struct GpuRunShape {
+  bool one_gpu = false;      // every rank on device 0 (cuda+mpi with several ranks per GPU)
+  bool one_process = false;  // every rank in one process (the stored process ids equal)
+};
+
+inline GpuRun store_gpu_run(db::Database& db, GpuRunShape shape = {}) {
   GpuRun g;
   g.run = db.begin_run(gpu_run_info());
   std::vector<db::RankInfo> ranks(2);
@@ -103,25 +109,30 @@ inline GpuRun store_gpu_run(db::Database& db) {
 
   db::GpuActivityRows& rows = g.rows;
   for (int r = 0; r < 2; ++r) {
+    const std::int64_t device = shape.one_gpu ? 0 : r, pid = shape.one_process ? 4242 : 4242 + r;
     const std::int64_t expert_op = g.first_event + 2 * r, alltoall_op = expert_op + 1;
     rows.captures.push_back({r, r == 0 ? "" : "CUPTI unavailable: CUPTI_ERROR_UNKNOWN", 3 * r, 2, 5000 + r,
-                             4242 + r, "parm worker (rank " + std::to_string(r) + ")"});
-    rows.devices.push_back({r, r, "NVIDIA H200", "0000:1" + std::to_string(r) + ":00.0",
+                             pid, "parm worker (rank " + std::to_string(r) + ")"});
+    rows.devices.push_back({r, device, "NVIDIA H200", "0000:1" + std::to_string(r) + ":00.0",
                             "GPU-uuid-" + std::to_string(r), "GH100", 150'000'000'000, 4'800'000'000'000,
                             52'428'800, 1'980'000, 132, 9, 0});
     rows.kernels.push_back(gpu_kernel(r, 1, expert_op, 13, 11'000));
     rows.kernels.push_back(gpu_kernel(r, 3, expert_op, 13, 14'000));
     rows.kernels.push_back(gpu_kernel(r, 0, alltoall_op, 14, 21'000));
     rows.kernels.push_back(gpu_kernel(r, 2, std::nullopt, 14, 31'000));  // outside any traced op
+    for (std::size_t k = rows.kernels.size() - 4; k < rows.kernels.size(); ++k) {
+      rows.kernels[k].device_id = device;
+      rows.kernels[k].global_pid = pid << 24;
+    }
     db::GpuMemcpyRow m;
     m.rank = r;
     m.start_ns = 9'000;
     m.end_ns = 9'800;
-    m.device_id = r;
+    m.device_id = device;
     m.context_id = 1;
     m.stream_id = 13;
     m.correlation_id = 90 + r;
-    m.global_pid = std::int64_t{4242 + r} << 24;
+    m.global_pid = pid << 24;
     m.event = expert_op;
     m.bytes = 1 << 16;
     m.copy_kind = 1;
@@ -132,7 +143,7 @@ inline GpuRun store_gpu_run(db::Database& db) {
     s.rank = r;
     s.start_ns = 10'500;
     s.end_ns = 10'700;
-    s.device_id = r;
+    s.device_id = device;
     s.context_id = 1;
     s.stream_id = 14;
     s.correlation_id = 95 + r;

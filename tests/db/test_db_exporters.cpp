@@ -14,6 +14,7 @@
 
 #include "db/database.h"
 #include "db/exporters.h"
+#include "tests/db/gpu_run_fixture.h"
 
 using parm::db::Database;
 using parm::db::DbError;
@@ -288,6 +289,81 @@ class TestDbExporters : public QObject {
 
     std::ifstream in(fixture, std::ios::binary);
     QVERIFY(std::string(std::istreambuf_iterator<char>(in), {}) == before);  // read-only
+  }
+
+  // Each rank's GPU tracks (one per device and stream, tids above the lanes, sorted after them), kernels with
+  // their args and launching op, a "launch" arrow from the op's slice to each of its kernels, copies and
+  // memsets with bytes and kind.
+  void perfettoCarriesGpuTracks() {
+    Database db = Database::open(file("gpu-perfetto.parm"), true);
+    const parm::test::GpuRun g = parm::test::store_gpu_run(db);
+    std::ostringstream out;
+    parm::db::export_perfetto(db, g.run, out);
+    std::map<std::pair<int, int>, QString> thread_names;
+    std::map<std::pair<int, int>, int> sort_index;
+    std::vector<QJsonObject> kernels, copies, starts, finishes;
+    for (const QJsonValue& v : trace_events(out.str())) {
+      const QJsonObject e = v.toObject();
+      const std::pair key{e["pid"].toInt(), e["tid"].toInt()};
+      if (e["name"] == "thread_name") thread_names[key] = e["args"].toObject()["name"].toString();
+      if (e["name"] == "thread_sort_index") sort_index[key] = e["args"].toObject()["sort_index"].toInt();
+      if (e["ph"] == "X" && e["cat"] == "kernel") kernels.push_back(e);
+      if (e["ph"] == "X" && (e["cat"] == "memcpy" || e["cat"] == "memset")) copies.push_back(e);
+      if (e["cat"] == "launch") (e["ph"] == "s" ? starts : finishes).push_back(e);
+    }
+    for (int rank : {0, 1}) {
+      const QString device = QString::number(rank);
+      const auto at = [rank](int tid) { return std::pair{rank, tid}; };
+      QCOMPARE(thread_names[at(1000)], "GPU " + device + " stream 13");
+      QCOMPARE(thread_names[at(1001)], "GPU " + device + " stream 14");
+      QCOMPARE(thread_names[at(0)], QString("compute"));
+      QVERIFY(sort_index[at(1000)] > sort_index[at(2)]);
+      QVERIFY(sort_index[at(1001)] > sort_index[at(1000)]);
+    }
+    QCOMPARE(kernels.size(), std::size_t{8});
+    const QJsonObject* first = nullptr;  // rank 0's first kernel: expert_gemm at 11 us on stream 13
+    for (const QJsonObject& k : kernels)
+      if (k["pid"].toInt() == 0 && k["ts"].toDouble() == 11.0) first = &k;
+    QVERIFY(first);
+    QCOMPARE((*first)["name"].toString(), QString("expert_gemm"));
+    QCOMPARE((*first)["tid"].toInt(), 1000);
+    QCOMPARE((*first)["dur"].toDouble(), 1.6);
+    const QJsonObject args = (*first)["args"].toObject();
+    QCOMPARE(args["kernel"].toString(), QString("void parm::expert_gemm<__half>(int, int)"));
+    QCOMPARE(args["grid"].toArray(), (QJsonArray{65, 2, 1}));
+    QCOMPARE(args["block"].toArray(), (QJsonArray{256, 1, 1}));
+    QCOMPARE(args["static_shared_bytes"].toInt(), 1024);
+    QCOMPARE(args["dynamic_shared_bytes"].toInt(), 49152);
+    QCOMPARE(args["registers_per_thread"].toInt(), 96);
+    QCOMPARE(args["correlation_id"].toInt(), 101);
+    const QJsonObject by = args["launched_by"].toObject();
+    QCOMPARE(by["op"].toString(), QString("experts"));
+    QCOMPARE(by["schedule"].toString(), QString("parm"));
+    QCOMPARE(by["iteration"].toInt(), 3);
+    QCOMPARE(by["chunk"].toInt(), 1);
+    // 3 of each rank's 4 kernels were launched by a traced op: 6 arrows, each from the op's lane and start to
+    // its kernel's track and start.
+    QCOMPARE(starts.size(), std::size_t{6});
+    QCOMPARE(finishes.size(), std::size_t{6});
+    std::set<int> ids;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      const QJsonObject &s = starts[i], &f = finishes[i];
+      QCOMPARE(s["id"], f["id"]);
+      ids.insert(s["id"].toInt());
+      QCOMPARE(s["pid"], f["pid"]);
+      QVERIFY(f["tid"].toInt() >= 1000);
+      const bool alltoall = s["name"].toString() == "ncclDevKernel_AllToAll";
+      QCOMPARE(s["tid"].toInt(), alltoall ? 2 : 0);
+      QCOMPARE(s["ts"].toDouble(), alltoall ? 20.0 : 10.0);
+    }
+    QCOMPARE(ids.size(), std::size_t{6});
+    QCOMPARE(copies.size(), std::size_t{4});
+    for (const QJsonObject& c : copies) {
+      const bool memset = c["cat"] == "memset";
+      QCOMPARE(c["name"].toString(), QString(memset ? "Memset" : "Memcpy HtoD"));
+      QCOMPARE(c["args"].toObject()["bytes"].toInt(), memset ? 512 : 65536);
+      QCOMPARE(c["tid"].toInt(), memset ? 1001 : 1000);
+    }
   }
 
   void nsysImportNamesTheMissingTable() {

@@ -243,6 +243,29 @@ class TestDbGpuActivity : public QObject {
         (std::vector<std::string>{std::to_string(std::int64_t{4243} << 24) + "|4243|parm worker (rank 1)"}));
   }
 
+  // A run's activity may come in batches: rows append, a rank's capture and process are replaced, the NVTX
+  // domain and category rows are not repeated.
+  void secondBatchAppendsWithoutRepeats() {
+    Database db = Database::open(file("batches.sqlite"), true);
+    const parm::test::GpuRun g = parm::test::store_gpu_run(db);
+    parm::db::GpuActivityRows second = g.rows;
+    second.captures[1].dropped_records = 11;
+    parm::db::add_gpu_activity(db, g.run, second);
+    const parm::db::GpuActivityRows back = parm::db::gpu_activity(db, g.run);
+    QCOMPARE(back.kernels.size(), 2 * g.rows.kernels.size());
+    QCOMPARE(back.nvtx.size(), 2 * g.rows.nvtx.size());
+    QCOMPARE(back.captures.size(), std::size_t{2});
+    QCOMPARE(back.captures[1].dropped_records, std::int64_t{11});
+    const std::string run = std::to_string(g.run);
+    QCOMPARE(rows_of(db.handle(), "SELECT count(*) FROM PROCESSES WHERE run = " + run),
+             (std::vector<std::string>{"2"}));
+    QCOMPARE(rows_of(db.handle(), "SELECT eventType, count(*) FROM NVTX_EVENTS WHERE run = " + run +
+                                      " GROUP BY eventType ORDER BY eventType"),
+             (std::vector<std::string>{"33|4", "59|8", "75|2"}));
+    QCOMPARE(rows_of(db.handle(), "SELECT count(*) FROM TARGET_INFO_SESSION_START_TIME WHERE run = " + run),
+             (std::vector<std::string>{"1"}));
+  }
+
   void versionTwoProjectUpgradesAndKeepsItsRuns() {
     const std::string path = file("v2.sqlite");
     write_version_2_project(path);
