@@ -26,9 +26,10 @@ class DbError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// 2: ranks gain device_ordinal, device_memory_bytes, device_driver, peak_device_bytes, device_allocations
+// 3: GPU activity (db/gpu_activity.h). 2: ranks gain device_ordinal, device_memory_bytes, device_driver,
+// peak_device_bytes, device_allocations
 // (schema_migration.h upgrades older files when they are opened for writing).
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 struct RunInfo {
   std::int64_t id = 0;

@@ -9,7 +9,6 @@
 
 #include "db/database.h"
 #include "db/file_probe.h"
-#include "db/schema.h"
 #include "db/schema_migration.h"
 #include "db/sqlite_stmt.h"
 
@@ -73,41 +72,12 @@ sqlite3* connect_read_only(const std::string& path, std::string& problem) {
   return nullptr;
 }
 
-struct ExpectedTable {
-  std::string name;
-  std::vector<std::string> columns;
-};
-struct ExpectedSchema {
-  std::vector<ExpectedTable> tables;
-  std::vector<std::string> views;
-};
-
 std::vector<std::string> column_names(sqlite3* db, const std::string& table) {
   Stmt s(db, "SELECT name FROM pragma_table_info(?)");
   s.bind(1, table);
   std::vector<std::string> names;
   while (s.step()) names.push_back(s.text(0));
   return names;
-}
-
-// What kSchemaSql creates, read back from an in-memory database: the check can never drift from the DDL.
-const ExpectedSchema& expected_schema() {
-  static const ExpectedSchema schema = [] {
-    HandleGuard guard;
-    sqlite3_open_v2(":memory:", &guard.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-    exec(guard.db, kSchemaSql, "cannot create the reference schema");
-    ExpectedSchema out;
-    Stmt s(guard.db, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY rowid");
-    while (s.step()) {
-      if (s.text(0) == "view")
-        out.views.push_back(s.text(1));
-      else
-        out.tables.push_back({s.text(1), {}});
-    }
-    for (ExpectedTable& t : out.tables) t.columns = column_names(guard.db, t.name);
-    return out;
-  }();
-  return schema;
 }
 
 std::string join(const std::vector<std::string>& names, std::size_t max) {
@@ -134,24 +104,27 @@ int check_schema_version(sqlite3* db, const std::string& path) {
   return static_cast<int>(version);
 }
 
-// Every table (with every column) and view of the schema: a file missing one is named for what it misses,
-// before a query would fail on it with raw SQL. Columns a later schema step adds may be missing from an older
-// file (`version`).
+// Every table (with every column) and view of the schema (current_schema(): read back from the DDL, so the
+// check never drifts from it): a file missing one is named for what it misses, before a query would fail on
+// it with raw SQL. What a later schema step adds may be missing from an older file (`version`).
 void check_complete(sqlite3* db, const std::string& path, const std::vector<std::string>& tables,
                     const std::vector<std::string>& views, int version) {
   const auto has = [](const std::vector<std::string>& names, const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
   };
   const std::string incomplete = path + ": an incomplete Parm Studio database (missing ";
-  for (const ExpectedTable& t : expected_schema().tables) {
-    if (!has(tables, t.name)) throw DbError(incomplete + "table " + t.name + ")");
-    const std::vector<std::string> columns = column_names(db, t.name);
-    for (const std::string& c : t.columns)
-      if (!has(columns, c) && !added_after(version, t.name, c))
-        throw DbError(incomplete + "column " + t.name + "." + c + ")");
+  for (const SchemaObject& o : current_schema()) {
+    if (o.since > version) continue;
+    if (o.view) {
+      if (!has(views, o.name)) throw DbError(incomplete + "view " + o.name + ")");
+      continue;
+    }
+    if (!has(tables, o.name)) throw DbError(incomplete + "table " + o.name + ")");
+    const std::vector<std::string> columns = column_names(db, o.name);
+    for (const auto& [c, since] : o.columns)
+      if (since <= version && !has(columns, c))
+        throw DbError(incomplete + "column " + o.name + "." + c + ")");
   }
-  for (const std::string& v : expected_schema().views)
-    if (!has(views, v)) throw DbError(incomplete + "view " + v + ")");
 }
 
 // The file's tables and views; a file SQLite cannot list is damaged.
@@ -239,7 +212,7 @@ Database Database::open(const std::string& path, bool create) {
   exec(guard.db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536");
   if (!ours) {
     Transaction tx(guard.db);
-    exec(guard.db, kSchemaSql, "cannot create the schema");
+    create_schema(guard.db);
     Stmt v(guard.db, "INSERT INTO schema_version (version, created_by) VALUES (?, 'parm 0.1.0')");
     v.bind(1, std::int64_t{kSchemaVersion}).run();
     tx.commit();

@@ -1,10 +1,10 @@
 // GPU activity of a run in Nsight Systems' tables (CUPTI_ACTIVITY_KIND_KERNEL / _MEMCPY / _MEMSET / _RUNTIME,
 // NVTX_EVENTS, TARGET_INFO_GPU, PROCESSES, StringIds) with three columns of ours appended to each: run, rank
-// and event (the id of the op's row in `events` that launched it, NULL when none), so nsys users' scripts read
-// the rows by name and a join gives each kernel its schedule, op, chunk and iteration (view `kernel_ops`).
-// Per-rank capture status (dropped records, "CUPTI unavailable: ...") is our table gpu_captures. Times are
-// int64 ns aligned to rank 0's clock and relative to runs.origin_ns, as events are. Names are plain strings
-// here; the writer interns them into StringIds.
+// and event (the id of the op's row in `events` that launched it, NULL when none), so nsys users' scripts
+// read the rows by name and a join gives each kernel its schedule, op, chunk and iteration (view
+// `kernel_ops`). Per-rank capture status (dropped records, "CUPTI unavailable: ...") is our table
+// gpu_captures. Times are int64 ns aligned to rank 0's clock and relative to runs.origin_ns, as events are.
+// Names are plain strings here; the writer interns them into StringIds.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,7 @@ struct GpuKernelRow {
   int rank = 0;
   std::int64_t start_ns = 0, end_ns = 0;
   std::int64_t device_id = 0, context_id = 0, stream_id = 0, correlation_id = 0;
-  std::int64_t global_pid = 0;       // nsys: pid << 24
+  std::int64_t global_pid = 0;        // nsys: pid << 24
   std::optional<std::int64_t> event;  // events.id of the launching op
   std::string demangled_name, short_name, mangled_name;
   std::int32_t grid_x = 0, grid_y = 0, grid_z = 0, block_x = 0, block_y = 0, block_z = 0;
@@ -65,7 +65,7 @@ struct NvtxRow {
   int rank = 0;
   std::int64_t start_ns = 0, end_ns = 0;
   std::int64_t global_tid = 0;
-  std::string text;   // stored as textId
+  std::string text;  // stored as textId
   std::int32_t category = 0;
   std::int64_t domain_id = 0;
   std::uint64_t payload = 0;  // uint64Value: the iteration
@@ -102,8 +102,13 @@ struct GpuActivityRows {
   std::vector<NvtxRow> nvtx;
 };
 
+// Whether the project has the GPU activity tables (schema version 3; an older read-only file has not).
+bool has_gpu_tables(const Database& db);
+
 // Writes every row of `rows` for `run` in one transaction (prepared statements; strings through
-// Database::intern). Throws DbError naming the file.
+// Database::intern). NVTX ranges are stored as nsys does: eventType 59, with one domain-create row (eventType
+// 75, text "Parm") and one row per category name (eventType 33) per rank and domain before them. The run's
+// TARGET_INFO_SESSION_START_TIME row (from runs.started_at) is written once. Throws DbError naming the file.
 void add_gpu_activity(Database& db, std::int64_t run, const GpuActivityRows& rows);
 
 // Everything stored for `run`, each kind ordered by (rank, start_ns); captures and devices by rank. A project

@@ -6,9 +6,10 @@ namespace parm::db {
 // tables that reference StringIds share one string pool. Times are int64 ns relative to runs.origin_ns.
 //
 // The Nsight Systems tables follow the names and columns of `nsys export --type sqlite` as of Nsight Systems
-// 2024.x (the subset users' scripts read); they have no run column, exactly as in nsys, and stay empty until
-// GPU runs fill them.
-const char* const kSchemaSql = R"sql(
+// 2024.x (the subset users' scripts read). This is the schema of version kBaseSchemaVersion; a fresh file is
+// it plus the later steps of schema_migration.cpp (create_schema), so an upgraded file and a new one are the
+// same.
+const char* const kBaseSchemaSql = R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL,
   created_by TEXT NOT NULL

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "db/database.h"
+#include "db/schema.h"
 #include "db/schema_migration.h"
 #include "tests/hostile/read_only_place.h"
 
@@ -65,22 +66,22 @@ std::int64_t schema_version_of(const std::string& path) {
   return version;
 }
 
-// A project as schema version 1 wrote it: one run with two cpu ranks, no device columns, version 1.
+// A project as schema version 1 wrote it: one run with two cpu ranks, no device columns, version 1. Made from
+// the base schema (version 2) without the columns step 2 added, by plain SQL: a file of today's schema would
+// already hold what the later steps add.
 void write_version_1_project(const std::string& path) {
-  {
-    Database db = Database::open(path, true);
-    const std::int64_t run = db.begin_run(run_info("old"));
-    db.add_ranks(run, {rank_on(0, "node-a", "cpu"), rank_on(1, "node-b", "cpu")});
-    db.finish_run(run);
-  }
   sqlite3* db = nullptr;
-  QCOMPARE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  QCOMPARE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+           SQLITE_OK);
+  sql(db, parm::db::kBaseSchemaSql);
   for (const auto& [table, column] : parm::db::schema_steps().front().added)
     sql(db, ("ALTER TABLE " + table + " DROP COLUMN " + column).c_str());
   sql(db,
-      "DELETE FROM schema_version; INSERT INTO schema_version (version, created_by) VALUES (1, 'parm "
-      "0.1.0')");
-  sql(db, "PRAGMA journal_mode = DELETE");  // one self-contained file, as a copied old project is
+      "INSERT INTO schema_version (version, created_by) VALUES (1, 'parm 0.1.0');"
+      "INSERT INTO runs (name, kind, started_at, backend, ranks, complete, config_json) VALUES ('old', "
+      "'measured', '2025-01-02T03:04:05Z', 'cpu', 2, 1, '{\"name\":\"old\"}');"
+      "INSERT INTO ranks (run, rank, host, device, clock_offset_ns, clock_uncertainty_ns, clock_drift_ppm) "
+      "VALUES (1, 0, 'node-a', 'cpu', 0, 20, 0), (1, 1, 'node-b', 'cpu', -1500.5, 20, 0);");
   sqlite3_close(db);
   QCOMPARE(schema_version_of(path), std::int64_t{1});
 }
@@ -116,6 +117,12 @@ class TestDbSchemaMigration : public QObject {
     QVERIFY(parm::db::added_after(1, "ranks", "device_driver"));
     QVERIFY(!parm::db::added_after(2, "ranks", "device_driver"));
     QVERIFY(!parm::db::added_after(1, "ranks", "host"));  // a version 1 column is never excused
+    QVERIFY(parm::db::added_after(2, "CUPTI_ACTIVITY_KIND_KERNEL", "event"));
+    QVERIFY(!parm::db::added_after(2, "CUPTI_ACTIVITY_KIND_KERNEL", "shortName"));
+    QVERIFY(parm::db::added_after(2, "gpu_captures"));
+    QVERIFY(parm::db::added_after(2, "kernel_ops"));
+    QVERIFY(!parm::db::added_after(3, "kernel_ops"));
+    QVERIFY(!parm::db::added_after(1, "events"));
   }
 
   void deviceColumnsRoundTrip() {
