@@ -174,6 +174,11 @@ class LayerExecutor {
   profiler::NvtxRanges nvtx_;
   backend::ActivityCapture* capture_ = nullptr;  // live captures only
   std::int64_t launch_id_ = 0;                   // of the op between begin and end; 0 untraced
+  // Brackets still open when a pass threw between begin and end: closed at the next pass's start, so NVTX's
+  // and CUPTI's per-thread stacks stay balanced.
+  int open_ranges_ = 0;
+  bool launch_open_ = false;
+  void close_open_brackets();
 };
 
 }  // namespace parm

@@ -79,6 +79,7 @@ void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
   // One NVTX range around every step (it launches nothing itself: launch id 0), on its first step's lane.
   nvtx_.push(message_of(index, S), detail::nvtx_category(lane_of_stage(0)),
              static_cast<std::uint64_t>(std::max(0, trace_iteration_)), 0);
+  ++open_ranges_;
   for (std::int64_t wave = 0; wave < W + static_cast<std::int64_t>(S) - 1; ++wave) {
     for (std::size_t s = S; s-- > 0;) {
       const std::int64_t i = wave - static_cast<std::int64_t>(s);
@@ -99,6 +100,7 @@ void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
   }
   tail_ = {done[static_cast<std::size_t>(W - 1)][S - 1], lane_of_stage(S - 1)};
   nvtx_.pop();
+  --open_ranges_;
 
   const std::string fused = op.name();
   for (const Stage& st : op.stages) {
