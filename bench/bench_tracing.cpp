@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 
 #include "engine/backend/activity_capture.h"
 #include "engine/comm/comm_mpi.h"
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
   int rank = 0, world = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &world);
-  {
+  try {
     Config c = *config_from_json_text(*resources::embedded_preset(preset)).config;
     c.parallel.ranks = world;
     c.parallel.gpus_per_node = std::min<std::int64_t>(c.parallel.gpus_per_node, world);
@@ -112,6 +113,9 @@ int main(int argc, char** argv) {
         std::printf("# GPU capture, traced iterations, all ranks: %lld kernels, %lld dropped records\n",
                     static_cast<long long>(totals[0]), static_cast<long long>(totals[1]));
     }
+  } catch (const std::exception& e) {  // no device, a refused layout: one line, then take every rank down
+    std::fprintf(stderr, "parm_bench_tracing: rank %d: %s\n", rank, e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);
   }
   MPI_Finalize();
   return 0;
