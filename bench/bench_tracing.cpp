@@ -11,10 +11,13 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <numeric>
+#include <stdexcept>
 
 #include "engine/backend/activity_capture.h"
 #include "engine/comm/comm_mpi.h"
 #include "engine/core/config_json.h"
+#include "engine/core/validation.h"
 #include "engine/run/executor.h"
 #include "engine/run/rank_backend.h"
 #include "engine/run/tensor_init.h"
@@ -42,8 +45,13 @@ int main(int argc, char** argv) {
     Config c = *config_from_json_text(*resources::embedded_preset(preset)).config;
     c.parallel.ranks = world;
     c.parallel.gpus_per_node = std::min<std::int64_t>(c.parallel.gpus_per_node, world);
+    // MP and ESP groups live inside a node: shrink them to fit a smaller world (1 rank: mp = esp = 1).
+    c.parallel.mp = std::gcd<std::int64_t>(c.parallel.mp, c.parallel.gpus_per_node);
+    c.parallel.esp = std::gcd<std::int64_t>(c.parallel.esp, c.parallel.mp);
     c.run.iterations = iterations;
     c.run.backend = *parse_backend(backend_name);
+    const ConfigIssues issues = validate(c);
+    if (issues.has_errors()) throw std::runtime_error(issues.errors().front().line());
     const RankLayout layout = make_rank_layout(c, rank);
     comm::CommGroups groups = comm::make_mpi_groups(layout, std::chrono::milliseconds(60'000));
     const std::unique_ptr<backend::Backend> backend =
