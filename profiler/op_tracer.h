@@ -24,9 +24,10 @@ struct TraceEvent {
   std::int64_t start_ns = 0;  // this rank's steady clock
   std::int64_t end_ns = 0;
   std::int64_t bytes = 0;
-  std::int64_t seq = -1;      // collective sequence number on (group, comm); -1 for local ops
-  std::int64_t launch_id = 0;  // this op occurrence's id on its rank (CUPTI external correlation, NVTX); 0 none
-  std::int32_t lane = 0;      // 0 compute, 1 intra, 2 inter
+  std::int64_t seq = -1;  // collective sequence number on (group, comm); -1 for local ops
+  std::int64_t launch_id =
+      0;                  // this op occurrence's id on its rank (CUPTI external correlation, NVTX); 0 none
+  std::int32_t lane = 0;  // 0 compute, 1 intra, 2 inter
   std::int32_t schedule = 0;  // name ids (OpTracer::intern)
   std::int32_t op = 0;
   std::int32_t group = 0;
@@ -55,6 +56,11 @@ class OpTracer {
     return {events_.data(), std::min(next_.load(std::memory_order_acquire), events_.size())};
   }
   std::size_t overflow() const { return overflow_.load(); }
+  // A new op occurrence's id on this rank (1, 2, ...): the CUPTI external correlation id of its launches.
+  // Not reset by clear(), so ids stay unique for the tracer's whole life.
+  std::int64_t next_launch_id() noexcept {
+    return next_launch_id_.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
   void clear() {
     next_ = 0;
     overflow_ = 0;
@@ -68,6 +74,7 @@ class OpTracer {
   std::vector<TraceEvent> events_;
   std::atomic<std::size_t> next_{0};
   std::atomic<std::size_t> overflow_{0};
+  std::atomic<std::int64_t> next_launch_id_{0};
   std::mutex names_mutex_;
   std::vector<std::string> names_;
 };

@@ -27,11 +27,11 @@ struct DeviceDescription {
   std::int64_t memory_bytes = 0;  // device memory (0 for the host)
   std::string driver;             // "CUDA driver 13.0, runtime 13.0"; empty for the host
   // GPU properties for TARGET_INFO_GPU (0 / empty for the host).
-  std::string bus_location;  // "0000:1b:00.0"
-  std::string uuid;          // "GPU-xxxxxxxx-..."
+  std::string bus_location{};  // "0000:1b:00.0"
+  std::string uuid{};          // "GPU-xxxxxxxx-..."
   int sm_count = 0, compute_major = 0, compute_minor = 0;
   std::int64_t clock_rate_khz = 0, memory_bandwidth_bytes_s = 0, l2_cache_bytes = 0;
-  std::string comm_library;  // "NCCL 2.28.9" on cuda; empty where MPI carries the collectives
+  std::string comm_library{};  // "NCCL 2.28.9" on cuda; empty where MPI carries the collectives
 };
 
 // What the backend's allocator has done since it was made: for "no cudaMalloc in the iteration loop" and

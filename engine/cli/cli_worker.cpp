@@ -122,7 +122,10 @@ void run_worker(const WorkerArgs& args) {
       comm::CommGroups groups = comm::make_mpi_groups(layout, options.timeout);
       profiler::OpTracer tracer(args.db_path.empty() ? 0
                                                      : expected_trace_events(config, config.run.schedules));
-      if (!args.db_path.empty()) options.tracer = &tracer;
+      if (!args.db_path.empty()) {
+        options.tracer = &tracer;
+        options.gpu_activity = &trace.gpu;  // CUPTI + NVTX where the backend captures (cuda)
+      }
       trace.clock.start = comm::measure_clock_offset(mpi);
       trace.start_local_ns = profiler::now_ns();
       origin_ns = trace.start_local_ns;  // rank 0's value is the run's time origin
@@ -143,6 +146,8 @@ void run_worker(const WorkerArgs& args) {
     const std::vector<RankTrace> traces =
         args.db_path.empty() ? std::vector<RankTrace>{} : gather_traces(mpi, trace);
     if (rank == 0) {
+      // Once per run: each distinct reason, with the ranks that gave it; the run goes on without GPU rows.
+      for (const std::string& line : capture_problems(traces)) std::cerr << "parm worker: " << line << "\n";
       RunResult result;
       result.config = config;
       result.backend = std::string(to_string(config.run.backend));

@@ -1,7 +1,9 @@
 #include "engine/core/run_result.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 #include "engine/core/config_json.h"
 #include "profiler/phase_timer.h"
@@ -105,8 +107,44 @@ RankScheduleResult schedule_from_json(const json& j, const std::string& path) {
 }
 
 json to_json(const RankDevice& d) {
-  return {{"name", d.name},     {"ordinal", d.ordinal},       {"memory_bytes", d.memory_bytes},
-          {"driver", d.driver}, {"peak_bytes", d.peak_bytes}, {"allocations", d.allocations}};
+  return {{"name", d.name},
+          {"ordinal", d.ordinal},
+          {"memory_bytes", d.memory_bytes},
+          {"driver", d.driver},
+          {"peak_bytes", d.peak_bytes},
+          {"allocations", d.allocations},
+          {"bus_location", d.bus_location},
+          {"uuid", d.uuid},
+          {"sm_count", d.sm_count},
+          {"compute_major", d.compute_major},
+          {"compute_minor", d.compute_minor},
+          {"clock_rate_khz", d.clock_rate_khz},
+          {"memory_bandwidth_bytes_s", d.memory_bandwidth_bytes_s},
+          {"l2_cache_bytes", d.l2_cache_bytes},
+          {"comm_library", d.comm_library}};
+}
+
+// The GPU properties added in issue 15: absent from older results, checked when present.
+void gpu_properties_from_json(const json& j, const std::string& path, RankDevice& d) {
+  const auto opt_string = [&](const char* key, std::string& out) {
+    if (j.contains(key)) out = get_string(j, path, key);
+  };
+  const auto opt_int = [&](const char* key, auto& out) {
+    if (!j.contains(key)) return;
+    const std::int64_t v = get_int(j, path, key);
+    if (v < 0 || v > std::numeric_limits<std::remove_reference_t<decltype(out)>>::max())
+      bad_field(field_of(path, key), "must be >= 0 and fit");
+    out = static_cast<std::remove_reference_t<decltype(out)>>(v);
+  };
+  opt_string("bus_location", d.bus_location);
+  opt_string("uuid", d.uuid);
+  opt_int("sm_count", d.sm_count);
+  opt_int("compute_major", d.compute_major);
+  opt_int("compute_minor", d.compute_minor);
+  opt_int("clock_rate_khz", d.clock_rate_khz);
+  opt_int("memory_bandwidth_bytes_s", d.memory_bandwidth_bytes_s);
+  opt_int("l2_cache_bytes", d.l2_cache_bytes);
+  opt_string("comm_library", d.comm_library);
 }
 
 RankDevice device_from_json(const json& j, const std::string& path) {
@@ -121,6 +159,7 @@ RankDevice device_from_json(const json& j, const std::string& path) {
   d.peak_bytes = get_int(j, path, "peak_bytes");
   d.allocations = get_int(j, path, "allocations");
   if (d.memory_bytes < 0 || d.peak_bytes < 0 || d.allocations < 0) bad_field(path, "counts must be >= 0");
+  gpu_properties_from_json(j, path, d);
   return d;
 }
 

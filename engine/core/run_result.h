@@ -42,6 +42,13 @@ struct RankDevice {
   std::string driver{};           // "CUDA driver 13.0, runtime 13.0"; empty for the host
   std::int64_t peak_bytes = 0;    // the most the backend's buffers held at once, over the whole run
   std::int64_t allocations = 0;   // allocator calls during the measured iterations of every schedule
+  // GPU properties (backend::DeviceDescription; 0 / empty for the host), for TARGET_INFO_GPU. Optional in
+  // JSON: results written before issue 15 read as empty.
+  std::string bus_location{};  // "0000:1b:00.0"
+  std::string uuid{};          // "GPU-xxxxxxxx-..."
+  int sm_count = 0, compute_major = 0, compute_minor = 0;
+  std::int64_t clock_rate_khz = 0, memory_bandwidth_bytes_s = 0, l2_cache_bytes = 0;
+  std::string comm_library{};  // "NCCL 2.28.9"; empty where MPI carries the collectives
 };
 
 struct RankRunResult {

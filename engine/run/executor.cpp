@@ -50,6 +50,7 @@ LayerExecutor<T>::LayerExecutor(std::unique_ptr<backend::Backend> owned, backend
       expert_state_(compute_.make_expert_state()) {
   if (!config.layer.drop_tokens) add_capacity_sync(schedule_);
   host_grads_ = zero_gradients_like(weights_);
+  register_nvtx_messages();
 }
 
 template <typename T>
@@ -128,37 +129,6 @@ const backend::HostRouting& LayerExecutor<T>::routing() const {
 }
 
 template <typename T>
-void LayerExecutor<T>::set_trace(profiler::OpTracer* tracer, std::int32_t iteration) {
-  tracer_ = tracer;
-  trace_iteration_ = iteration;
-  if (!tracer_ || !trace_ids_[0].empty()) return;
-  trace_schedule_ = tracer_->intern(to_string(schedule_.kind));
-  const std::vector<Op>* lists[2] = {&schedule_.forward, &schedule_.backward};
-  for (int d = 0; d < 2; ++d) {
-    for (const Op& op : *lists[d]) {
-      std::vector<TraceIds> ids;
-      auto name_of = [](const Op& o) { return o.communicates() ? std::string(to_string(o.kind)) : o.name(); };
-      if (op.kind == OpKind::Pipeline) {
-        for (const Stage& st : op.stages)
-          ids.push_back({tracer_->intern(op.name() + ":" + std::string(to_string(st.kind))),
-                         tracer_->intern(to_string(st.group)), tracer_->intern(op.label)});
-      } else {
-        ids.push_back(
-            {tracer_->intern(name_of(op)), tracer_->intern(to_string(op.group)), tracer_->intern(op.label)});
-      }
-      trace_ids_[d].push_back(std::move(ids));
-    }
-  }
-}
-
-template <typename T>
-const typename LayerExecutor<T>::TraceIds* LayerExecutor<T>::ids_of(std::size_t op_index,
-                                                                    std::size_t stage) const {
-  if (!tracer_) return nullptr;
-  return &trace_ids_[pass_index(direction_)][op_index][stage];
-}
-
-template <typename T>
 backend::View<T> LayerExecutor<T>::allocate(std::int64_t count) {
   auto& pool = buffers_[pass_index(direction_)];
   if (next_buffer_ == pool.size()) pool.emplace_back();
@@ -177,8 +147,17 @@ backend::Event* LayerExecutor<T>::next_event() {
 
 template <typename T>
 backend::Stream& LayerExecutor<T>::begin(Lane lane, backend::Event* after, Lane after_lane,
-                                         backend::Event** start) {
+                                         const profiler::NvtxMessage& message, backend::Event** start) {
   backend::Stream& s = backend_.stream(lane);
+  // Launch ids are per rank and run (the tracer is), so a GPU record names one op occurrence.
+  launch_id_ = tracer_ ? tracer_->next_launch_id() : 0;
+  nvtx_.push(message, detail::nvtx_category(lane), static_cast<std::uint64_t>(std::max(0, trace_iteration_)),
+             launch_id_);
+  ++open_ranges_;
+  if (capture_ && launch_id_ != 0) {
+    capture_->push_launch(launch_id_);
+    launch_open_ = true;
+  }
   if (after && after_lane != lane) s.wait(*after);  // same stream: its order already holds
   *start = nullptr;
   if (tracer_) {
@@ -193,6 +172,10 @@ backend::Event* LayerExecutor<T>::end(Lane lane, const TraceIds* ids, Group grou
                                       std::int32_t chunk, std::int64_t bytes, backend::Event* start) {
   backend::Event* done = next_event();
   backend_.stream(lane).record(*done);
+  if (launch_open_) capture_->pop_launch();
+  launch_open_ = false;
+  nvtx_.pop();
+  --open_ranges_;
   if (tracer_ && ids && start) {
     profiler::TraceEvent e;
     e.lane = static_cast<std::int32_t>(lane);
@@ -206,6 +189,7 @@ backend::Event* LayerExecutor<T>::end(Lane lane, const TraceIds* ids, Group grou
     e.iteration = trace_iteration_;
     e.phase = direction_ == Direction::Forward ? 0 : 1;
     e.bytes = bytes;
+    e.launch_id = launch_id_;
     pending_traces_.push_back({e, start, done});
   }
   return done;
@@ -213,6 +197,7 @@ backend::Event* LayerExecutor<T>::end(Lane lane, const TraceIds* ids, Group grou
 
 template <typename T>
 void LayerExecutor<T>::run(const std::vector<Op>& ops, Direction direction) {
+  close_open_brackets();
   direction_ = direction;
   seq_mp_ = seq_ep_ = 0;
   next_buffer_ = next_event_ = 0;
@@ -243,7 +228,7 @@ void LayerExecutor<T>::enqueue(const Op& op, std::size_t index) {
   const Lane lane = lane_of(op);
   const std::int64_t seq = op.communicates() ? next_seq(op.group) : -1;
   backend::Event* start = nullptr;
-  stream_ = &begin(lane, tail_.event, tail_.lane, &start);
+  stream_ = &begin(lane, tail_.event, tail_.lane, message_of(index, 0), &start);
   op_bytes_ = 0;
   const bool fwd = op.direction == Direction::Forward;
   switch (op.kind) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/backend/activity_capture.h"
 #include "engine/backend/backend.h"
 #include "engine/comm/communicator.h"
 #include "engine/core/config.h"
@@ -18,6 +19,7 @@
 #include "engine/run/flow_tensor.h"
 #include "engine/run/local_weights.h"
 #include "engine/schedules/schedule_ir.h"
+#include "profiler/nvtx_ranges.h"
 #include "profiler/op_tracer.h"
 
 namespace parm {
@@ -54,6 +56,10 @@ class LayerExecutor {
   // Records every op (and every pipeline step) of the following forward/backward calls into `tracer`, tagged
   // with `iteration`; nullptr stops tracing. Names are interned here, not on the hot path.
   void set_trace(profiler::OpTracer* tracer, std::int32_t iteration);
+  // While tracing: brackets each traced op's launches with capture->push_launch(launch id) / pop_launch()
+  // when the capture is live (unavailable() empty), and keeps the NVTX ranges in `nvtx_log` when set. Neither
+  // is owned; nullptr stops it. NVTX ranges themselves are pushed always (cheap without a tool).
+  void set_gpu_capture(backend::ActivityCapture* capture, profiler::NvtxRangeLog* nvtx_log);
 
  private:
   struct TraceIds {  // interned names of one op (or one pipeline stage)
@@ -76,14 +82,20 @@ class LayerExecutor {
   void run(const std::vector<Op>& ops, Direction direction);
   void enqueue(const Op& op, std::size_t index);
   void run_pipeline(const Op& op, std::size_t index);
-  // Orders `lane`'s stream after `after` (recorded on `after_lane`) and, when tracing, records the op's
-  // start into *start; returns the stream.
-  backend::Stream& begin(Lane lane, backend::Event* after, Lane after_lane, backend::Event** start);
-  // Records the op's end on `lane`, which becomes the tail; traces it when tracing.
+  // Orders `lane`'s stream after `after` (recorded on `after_lane`), opens the op's NVTX range (`message`)
+  // and launch bracket, and, when tracing, takes its launch id and records its start into *start; returns
+  // the stream.
+  backend::Stream& begin(Lane lane, backend::Event* after, Lane after_lane,
+                         const profiler::NvtxMessage& message, backend::Event** start);
+  // Records the op's end on `lane`, which becomes the tail, closes what begin opened; traces it when tracing.
   backend::Event* end(Lane lane, const TraceIds* ids, Group group, std::int64_t seq, std::int32_t chunk,
                       std::int64_t bytes, backend::Event* start);
   std::int64_t next_seq(Group g) { return g == Group::EP ? seq_ep_++ : seq_mp_++; }
   const TraceIds* ids_of(std::size_t op_index, std::size_t stage) const;
+  const profiler::NvtxMessage& message_of(std::size_t op_index, std::size_t stage) const {
+    return nvtx_messages_[direction_ == Direction::Forward ? 0 : 1][op_index][stage];
+  }
+  void register_nvtx_messages();
 
   backend::View<T> allocate(std::int64_t count);
   backend::Event* next_event();
@@ -155,6 +167,18 @@ class LayerExecutor {
   std::vector<std::vector<TraceIds>> trace_ids_[2];
   std::vector<PendingTrace> pending_traces_;
   std::int64_t seq_mp_ = 0, seq_ep_ = 0;
+
+  // [direction][op index][stage]: the op's (or pipeline step's) registered NVTX string; a pipeline has one
+  // more entry at its end, for the range around all its steps.
+  std::vector<std::vector<profiler::NvtxMessage>> nvtx_messages_[2];
+  profiler::NvtxRanges nvtx_;
+  backend::ActivityCapture* capture_ = nullptr;  // live captures only
+  std::int64_t launch_id_ = 0;                   // of the op between begin and end; 0 untraced
+  // Brackets still open when a pass threw between begin and end: closed at the next pass's start, so NVTX's
+  // and CUPTI's per-thread stacks stay balanced.
+  int open_ranges_ = 0;
+  bool launch_open_ = false;
+  void close_open_brackets();
 };
 
 }  // namespace parm

@@ -3,6 +3,7 @@
 // their group; stage s of step i waits for stage s-1 of step i only, so the AlltoAll of step i+1 (inter
 // stream) overlaps the gather/scatter of step i (intra stream). Step 0 of the first stage waits for the op
 // before the pipeline; the op after it waits for the last stage's last step (which follows every other step).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,10 @@ void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
   auto lane_of_stage = [&](std::size_t s) { return lane_of(op.stages[s].group); };
   std::vector<std::vector<backend::Event*>> done(static_cast<std::size_t>(W),
                                                  std::vector<backend::Event*>(S));
+  // One NVTX range around every step (it launches nothing itself: launch id 0), on its first step's lane.
+  nvtx_.push(message_of(index, S), detail::nvtx_category(lane_of_stage(0)),
+             static_cast<std::uint64_t>(std::max(0, trace_iteration_)), 0);
+  ++open_ranges_;
   for (std::int64_t wave = 0; wave < W + static_cast<std::int64_t>(S) - 1; ++wave) {
     for (std::size_t s = S; s-- > 0;) {
       const std::int64_t i = wave - static_cast<std::int64_t>(s);
@@ -84,7 +89,7 @@ void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
       backend::Event* after = s > 0 ? done[static_cast<std::size_t>(i)][s - 1] : tail_.event;
       const Lane after_lane = s > 0 ? lane_of_stage(s - 1) : tail_.lane;
       backend::Event* start = nullptr;
-      backend::Stream& stream = begin(lane, after, after_lane, &start);
+      backend::Stream& stream = begin(lane, after, after_lane, message_of(index, s), &start);
       enqueue_stage(stream, st, i);
       // Each step is its own collective call: its own event, chunk = step, own sequence number.
       const std::int64_t step_bytes = (st.kind == OpKind::AlltoAll ? 1 : N) * blk * std::int64_t(sizeof(T));
@@ -94,6 +99,8 @@ void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
     }
   }
   tail_ = {done[static_cast<std::size_t>(W - 1)][S - 1], lane_of_stage(S - 1)};
+  nvtx_.pop();
+  --open_ranges_;
 
   const std::string fused = op.name();
   for (const Stage& st : op.stages) {

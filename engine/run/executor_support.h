@@ -6,7 +6,9 @@
 #include "engine/backend/element_type.h"
 #include "engine/comm/communicator.h"
 #include "engine/run/flow_tensor.h"
+#include "engine/schedules/lane.h"
 #include "engine/schedules/schedule_ir.h"
+#include "profiler/nvtx_ranges.h"
 
 namespace parm::detail {
 
@@ -14,6 +16,11 @@ namespace parm::detail {
 template <typename T>
 constexpr comm::DataType data_type() {
   return backend::comm_data_type<T>();
+}
+
+// NVTX category of a lane: the lane + 1 (NVTX's category 0 means none).
+inline profiler::NvtxCategory nvtx_category(Lane lane) {
+  return static_cast<profiler::NvtxCategory>(static_cast<std::uint32_t>(lane) + 1);
 }
 
 // Sender side (1, E, c, M) <-> expert side (W, E_loc, c, M): the memory layout is the same, block w belongs

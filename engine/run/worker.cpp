@@ -1,9 +1,13 @@
 #include "engine/run/worker.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <csignal>
+#include <optional>
 #include <stdexcept>
 
+#include "engine/backend/activity_capture.h"
 #include "engine/backend/backend.h"
 #include "engine/core/sizes.h"
 #include "engine/run/executor.h"
@@ -16,6 +20,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// What a measured iteration hands the GPU capture (all null when not capturing).
+struct GpuCapture {
+  backend::ActivityCapture* capture = nullptr;  // live only
+  profiler::NvtxRangeLog* nvtx = nullptr;
+  profiler::GpuActivity* activity = nullptr;
+};
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -23,7 +34,7 @@ double seconds_since(Clock::time_point t) {
 template <typename T>
 RankScheduleResult run_schedule(backend::Backend& backend, const Config& config, const WorkerOptions& options,
                                 const RankLayout& layout, comm::CommGroups& groups, ScheduleKind kind,
-                                bool die_here, std::int64_t& measured_allocations) {
+                                bool die_here, std::int64_t& measured_allocations, const GpuCapture& gpu) {
   const LayerConfig& l = config.layer;
   const std::int64_t sm = l.tokens() * l.hidden;
   // This MP group's slice of the global input and output gradient (tensor_init.h layouts).
@@ -46,6 +57,12 @@ RankScheduleResult run_schedule(backend::Backend& backend, const Config& config,
       allocations_before = backend.memory_stats().device_allocations;
     }
     exec.set_trace(measured ? options.tracer : nullptr, static_cast<std::int32_t>(it - config.run.warmup));
+    exec.set_gpu_capture(measured ? gpu.capture : nullptr, measured ? gpu.nvtx : nullptr);
+    if (gpu.capture && it == config.run.warmup) {  // the warm-up's activity is not stored; its losses are
+      profiler::GpuActivity warmup;
+      gpu.capture->collect(warmup);
+      gpu.activity->dropped_records += warmup.dropped_records;
+    }
     if (die_here && it == config.run.warmup) std::raise(SIGKILL);  // test hook: a rank dies mid-run
     groups.world->barrier();
     const auto t0 = Clock::now();
@@ -57,9 +74,12 @@ RankScheduleResult run_schedule(backend::Backend& backend, const Config& config,
     if (measured) {
       result.forward_s.push_back(fwd);
       result.backward_s.push_back(bwd);
+      // Outside the timed region, before the next barrier: CUPTI's flush costs no measured time.
+      if (gpu.capture) gpu.capture->collect(*gpu.activity);
     }
     if (it == config.run.warmup) result.counters = exec.counters();
   }
+  exec.set_gpu_capture(nullptr, nullptr);  // verification below is not a measured iteration
   // Buffers are allocated at enqueue time, so the count is complete once the last pass is enqueued.
   measured_allocations += backend.memory_stats().device_allocations - allocations_before;
   result.capacity = exec.routing().capacity;
@@ -108,11 +128,32 @@ RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options
   const auto& kinds = options.schedules.empty() ? config.run.schedules : options.schedules;
   // run.backend picks the engine (backends this build lacks were refused before any rank started).
   const std::unique_ptr<backend::Backend> backend = make_rank_backend(config, layout.rank, options.timeout);
+  // GPU capture: only for traced runs on a backend that has one (the cpu backend's op trace is its activity).
+  std::unique_ptr<backend::ActivityCapture> capture;
+  std::optional<profiler::NvtxRangeLog> nvtx_log;
+  GpuCapture gpu;
+  if (options.tracer && options.gpu_activity) {
+    capture = backend->start_activity_capture();
+    if (capture) options.gpu_activity->process_id = static_cast<std::uint32_t>(::getpid());
+    if (capture && !capture->unavailable().empty()) {
+      options.gpu_activity->unavailable = capture->unavailable();
+    } else if (capture) {
+      std::size_t ranges = expected_trace_events(config, kinds);  // + one per pipeline and iteration
+      for (ScheduleKind kind : kinds) {
+        const Schedule s = build_schedule(kind, config.parallel);
+        for (const auto* list : {&s.forward, &s.backward})
+          for (const Op& op : *list)
+            if (op.kind == OpKind::Pipeline) ranges += static_cast<std::size_t>(config.run.iterations);
+      }
+      nvtx_log.emplace(ranges);
+      gpu = {capture.get(), &*nvtx_log, options.gpu_activity};
+    }
+  }
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     const bool die_here = options.die_on_rank == layout.rank && i == 0;
     const auto run = [&]<typename T>(T*) {
       out.schedules.push_back(run_schedule<T>(*backend, config, options, layout, groups, kinds[i], die_here,
-                                              out.device.allocations));
+                                              out.device.allocations, gpu));
     };
     switch (config.layer.dtype) {
       case DType::Fp32:
@@ -129,11 +170,21 @@ RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options
         break;
     }
   }
+  if (nvtx_log) nvtx_log->move_into(*options.gpu_activity);
   const backend::DeviceDescription device = backend->device();
   out.device.name = device.name;
   out.device.ordinal = device.ordinal;
   out.device.memory_bytes = device.memory_bytes;
   out.device.driver = device.driver;
+  out.device.bus_location = device.bus_location;
+  out.device.uuid = device.uuid;
+  out.device.sm_count = device.sm_count;
+  out.device.compute_major = device.compute_major;
+  out.device.compute_minor = device.compute_minor;
+  out.device.clock_rate_khz = device.clock_rate_khz;
+  out.device.memory_bandwidth_bytes_s = device.memory_bandwidth_bytes_s;
+  out.device.l2_cache_bytes = device.l2_cache_bytes;
+  out.device.comm_library = device.comm_library;
   out.device.peak_bytes = backend->memory_stats().peak_bytes;
   return out;
 }

@@ -8,6 +8,7 @@
 #include "engine/core/config.h"
 #include "engine/core/rank_layout.h"
 #include "engine/core/run_result.h"
+#include "profiler/gpu_activity.h"
 #include "profiler/op_tracer.h"
 
 namespace parm {
@@ -18,6 +19,9 @@ struct WorkerOptions {
   bool verify = false;                        // compare with the single-process reference after timing
   int die_on_rank = -1;                       // test hook: this rank aborts in the middle of the run
   profiler::OpTracer* tracer = nullptr;       // records every op of the measured iterations when set
+  // With `tracer`: the rank's GPU activity (CUPTI kernels, copies, ... and our NVTX ranges) of the measured
+  // iterations, where the backend has a capture (cuda); its `unavailable` says why not when it cannot start.
+  profiler::GpuActivity* gpu_activity = nullptr;
 };
 
 // Trace events one rank records for `config` (every op and pipeline step of every measured iteration), so the
