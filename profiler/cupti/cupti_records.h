@@ -33,14 +33,14 @@ class ActivityRecords {
 
   // Moves every record added so far into `out`: times from CLOCK_REALTIME onto profiler::now_ns's clock
   // (interpolated between the anchors), launch_id joined through correlationId with the external
-  // correlation records (CUSTOM0) of this or the previous finish, whichever order they arrived in, names
+  // correlation records (CUSTOM0) of this or the previous finish, in whichever order they arrived, names
   // interned into out.names. Kernel names stay mangled, as CUPTI reports them: the database writer
   // demangles (demangledName) and keeps the mangled one beside it.
   void finish(GpuActivity& out, const ClockAnchor& earlier, const ClockAnchor& later);
 
   std::int64_t skipped() const { return skipped_; }
-  // External correlations waiting for a device record (they are kept for one more finish, then dropped:
-  // calls that launch nothing, such as cudaStreamSynchronize inside an op, have them too).
+  // External correlations waiting for a device record. One that no record joined survives into the next
+  // finish, then is dropped: calls that launch nothing (cudaStreamSynchronize inside an op) have them too.
   std::size_t waiting_correlations() const { return external_.size() + external_previous_.size(); }
 
  private:
