@@ -81,7 +81,11 @@ class CpuBackend final : public Backend {
   }
 
   void synchronize() override { lanes_.synchronize(); }
-  DeviceDescription device() const override { return {"cpu", -1, 0, {}}; }
+  DeviceDescription device() const override {
+    DeviceDescription host;  // ordinal -1, no device memory, no GPU properties
+    host.name = "cpu";
+    return host;
+  }
   MemoryStats memory_stats() const override { return allocator_.stats(); }
 
  private:

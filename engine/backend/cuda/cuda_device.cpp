@@ -28,8 +28,11 @@ DeviceDescription describe_cuda_device(int ordinal) {
   int driver = 0, runtime = 0;
   check_cuda(cudaDriverGetVersion(&driver), "cudaDriverGetVersion");
   check_cuda(cudaRuntimeGetVersion(&runtime), "cudaRuntimeGetVersion");
-  DeviceDescription d{prop.name, ordinal, static_cast<std::int64_t>(prop.totalGlobalMem),
-                      cuda_driver_text(driver, runtime)};
+  DeviceDescription d;
+  d.name = prop.name;
+  d.ordinal = ordinal;
+  d.memory_bytes = static_cast<std::int64_t>(prop.totalGlobalMem);
+  d.driver = cuda_driver_text(driver, runtime);
   d.bus_location = pci_bus_text(prop.pciDomainID, prop.pciBusID, prop.pciDeviceID);
   std::array<unsigned char, 16> uuid{};
   static_assert(sizeof prop.uuid.bytes == uuid.size());
