@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -52,8 +53,9 @@ struct Work {
   bool ready = false;
   Work() {
     ready = ok(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate") &&
-            ok(cudaMalloc(&a, kBytes), "cudaMalloc") && ok(cudaMalloc(&b, kBytes), "cudaMalloc") &&
-            ok(cudaMallocHost(&host, kBytes), "cudaMallocHost") &&
+            ok(cudaMalloc(reinterpret_cast<void**>(&a), kBytes), "cudaMalloc") &&
+            ok(cudaMalloc(reinterpret_cast<void**>(&b), kBytes), "cudaMalloc") &&
+            ok(cudaMallocHost(reinterpret_cast<void**>(&host), kBytes), "cudaMallocHost") &&
             ok(cudaMemsetAsync(a, 0, kBytes, stream), "cudaMemsetAsync") &&
             ok(cudaMemsetAsync(b, 0, kBytes, stream), "cudaMemsetAsync") &&
             ok(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
