@@ -82,9 +82,9 @@ class CpuBackend final : public Backend {
 
   void synchronize() override { lanes_.synchronize(); }
   DeviceDescription device() const override {
-    DeviceDescription d;
-    d.name = "cpu";
-    return d;
+    DeviceDescription host;  // ordinal -1, no device memory, no GPU properties
+    host.name = "cpu";
+    return host;
   }
   MemoryStats memory_stats() const override { return allocator_.stats(); }
 

@@ -9,6 +9,7 @@
 #include "engine/backend/cuda/cuda_device.h"
 #include "engine/backend/cuda/cuda_parts.h"
 #include "engine/backend/cuda/cuda_streams.h"
+#include "engine/backend/cuda/cupti_capture.h"
 #include "engine/backend/cuda/device_allocator.h"
 #include "engine/backend/cuda/device_selection.h"
 
@@ -48,6 +49,7 @@ class CudaBackend final : public Backend {
     context_.local_rank = options.local_rank;
     context_.local_size = options.local_size;
     context_.timeout = options.timeout;
+    description_.comm_library = comm_library_text(options.kind);
   }
   ~CudaBackend() override {
     try {
@@ -82,6 +84,8 @@ class CudaBackend final : public Backend {
   }
   DeviceDescription device() const override { return description_; }
   MemoryStats memory_stats() const override { return allocator_.stats(); }
+  // CUPTI (profiler/cupti), process-wide: a second live capture reports itself unavailable.
+  std::unique_ptr<ActivityCapture> start_activity_capture() override { return make_cupti_capture(); }
 
  private:
   // Made on first use: a run in one dtype never builds the others' kernels state.

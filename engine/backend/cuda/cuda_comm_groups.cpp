@@ -4,6 +4,9 @@
 #include "engine/backend/cuda/cuda_parts.h"
 #include "engine/backend/cuda/staged_communicator.h"
 #if PARM_WITH_NCCL
+#include <nccl.h>
+
+#include "engine/backend/cuda/device_text.h"
 #include "engine/backend/cuda/nccl_communicator.h"
 #endif
 
@@ -21,6 +24,17 @@ StreamGroups make_nccl_groups(const comm::CommGroups& transport, CudaContext& co
 
 StreamGroups make_staged_groups(const comm::CommGroups& transport, CudaContext& context) {
   return make_staged_groups_on(transport, context, &cuda_stream_of);
+}
+
+std::string comm_library_text(parm::Backend kind) {
+  if (kind != parm::Backend::Cuda) return "";  // cuda+mpi: MPI carries the collectives
+#if PARM_WITH_NCCL
+  int code = 0;
+  if (ncclGetVersion(&code) == ncclSuccess) return nccl_version_text(code);
+  return "NCCL (version unknown)";
+#else
+  return "";
+#endif
 }
 
 }  // namespace parm::backend::cuda

@@ -49,4 +49,7 @@ StreamGroups make_nccl_groups(const comm::CommGroups& transport, CudaContext& co
 // MPIX_Query_cuda_support() says so).
 StreamGroups make_staged_groups(const comm::CommGroups& transport, CudaContext& context);
 
+// DeviceDescription::comm_library: "NCCL 2.28.9" for `cuda` (ncclGetVersion), "" for `cuda+mpi`.
+std::string comm_library_text(parm::Backend kind);
+
 }  // namespace parm::backend::cuda

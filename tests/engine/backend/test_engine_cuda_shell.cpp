@@ -3,6 +3,7 @@
 // iterations), the arithmetic that puts cudaEvent times on the host clock, which device a rank gets and how
 // the driver is named.
 #include <QtTest>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -12,6 +13,7 @@
 
 #include "engine/backend/cuda/caching_allocator.h"
 #include "engine/backend/cuda/device_selection.h"
+#include "engine/backend/cuda/device_text.h"
 #include "engine/backend/cuda/event_clock.h"
 
 using namespace parm::backend;
@@ -216,6 +218,21 @@ class TestCudaShell : public QObject {
     QCOMPARE(cuda_version_text(13000), std::string("13.0"));
     QCOMPARE(cuda_version_text(12080), std::string("12.8"));
     QCOMPARE(cuda_driver_text(13010, 13000), std::string("CUDA driver 13.1, runtime 13.0"));
+  }
+
+  // DeviceDescription's GPU properties as TARGET_INFO_GPU writes them.
+  void writesDeviceProperties() {
+    QCOMPARE(pci_bus_text(0, 0x1b, 0), std::string("0000:1b:00.0"));
+    QCOMPARE(pci_bus_text(1, 0xc3, 0x1f), std::string("0001:c3:1f.0"));
+    std::array<unsigned char, 16> uuid{};
+    for (std::size_t i = 0; i < uuid.size(); ++i) uuid[i] = static_cast<unsigned char>(0x10 * (i % 16) + i);
+    QCOMPARE(gpu_uuid_text(uuid), std::string("GPU-00112233-4455-6677-8899-aabbccddeeff"));
+    // H100 SXM: 2619 MHz HBM3 on a 5120-bit bus, double data rate.
+    QCOMPARE(memory_bandwidth_bytes_s(2'619'000, 5120), std::int64_t{2} * 2'619'000'000 * 640);
+    QCOMPARE(memory_bandwidth_bytes_s(0, 5120), std::int64_t{0});
+    QCOMPARE(nccl_version_text(22809), std::string("NCCL 2.28.9"));
+    QCOMPARE(nccl_version_text(21803), std::string("NCCL 2.18.3"));
+    QCOMPARE(nccl_version_text(2804), std::string("NCCL 2.8.4"));
   }
 };
 
