@@ -81,7 +81,11 @@ class CpuBackend final : public Backend {
   }
 
   void synchronize() override { lanes_.synchronize(); }
-  DeviceDescription device() const override { return {"cpu", -1, 0, {}}; }
+  DeviceDescription device() const override {
+    DeviceDescription d;
+    d.name = "cpu";
+    return d;
+  }
   MemoryStats memory_stats() const override { return allocator_.stats(); }
 
  private:
