@@ -80,6 +80,9 @@ class TestCalibrationFile : public QObject {
   // The same op on two communicators: find(op) is the first (the one the cost model reads).
   void findPrefersTheFirstCommunicatorOfAnOp() {
     nlohmann::json j = old_file();
+    j["layout"]["mp"] = j["layout"]["esp"] = 1;  // EP 4: the model needs alltoall and p2p only
+    j["fits"].push_back(
+        {{"op", "p2p"}, {"communicator", "EP"}, {"group_size", 4}, {"alpha", 0.02}, {"beta", 0}});
     j["fits"].push_back({{"op", "alltoall"},
                          {"communicator", "EP#fused"},
                          {"group_size", 2},
