@@ -18,9 +18,9 @@
 namespace parm::calibrate {
 
 // Appends "alltoall", "allgather", "reducescatter", "allreduce" and "p2p" to `fits`, one per communicator,
-// the one the cost model reads first (groups of one are skipped); returns the interference factor (1 when
-// not measurable). Throws std::runtime_error, on every rank alike, naming the op, communicator and size when
-// the data check finds a wrong element.
+// the one the cost model reads first (groups of one are skipped; a quick sweep measures that one only);
+// returns the interference factor (1 when not measurable). Throws std::runtime_error, on every rank alike,
+// naming the op, communicator and size when the data check finds a wrong element.
 double time_collectives(const Config& config, backend::Backend& backend, const backend::StreamGroups& groups,
                         const Harness& harness, std::vector<Measurement>& fits, std::ostream& table);
 

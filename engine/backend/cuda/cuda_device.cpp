@@ -16,8 +16,12 @@ DeviceDescription describe_cuda_device(int ordinal) {
   int driver = 0, runtime = 0;
   check_cuda(cudaDriverGetVersion(&driver), "cudaDriverGetVersion");
   check_cuda(cudaRuntimeGetVersion(&runtime), "cudaRuntimeGetVersion");
-  return {prop.name, ordinal, static_cast<std::int64_t>(prop.totalGlobalMem),
-          cuda_driver_text(driver, runtime)};
+  DeviceDescription d;
+  d.name = prop.name;
+  d.ordinal = ordinal;
+  d.memory_bytes = static_cast<std::int64_t>(prop.totalGlobalMem);
+  d.driver = cuda_driver_text(driver, runtime);
+  return d;
 }
 
 int cuda_device_count(parm::Backend kind) {

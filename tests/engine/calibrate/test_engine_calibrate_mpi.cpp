@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -108,6 +109,45 @@ std::vector<float> simulated_output(CheckedCollective op, int n, int me, std::si
   }
   return out;
 }
+
+// A communicator whose AlltoAll delivers one wrong element: the calibration of a broken interconnect.
+class CorruptingAlltoAll : public backend::StreamCommunicator {
+ public:
+  explicit CorruptingAlltoAll(std::unique_ptr<backend::StreamCommunicator> inner)
+      : inner_(std::move(inner)) {}
+  int size() const override { return inner_->size(); }
+  int rank() const override { return inner_->rank(); }
+  std::string name() const override { return inner_->name(); }
+  void all_to_all(backend::Stream& s, const void* send, void* recv, std::size_t count,
+                  comm::DataType type) override {
+    inner_->all_to_all(s, send, recv, count, type);
+    backend::cpu::cpu_stream(s).enqueue([recv] { static_cast<float*>(recv)[1] += 1.0f; });
+  }
+  void all_to_all_v(backend::Stream& s, const void* send, std::vector<std::size_t> sc, void* recv,
+                    std::vector<std::size_t> rc, comm::DataType type) override {
+    inner_->all_to_all_v(s, send, std::move(sc), recv, std::move(rc), type);
+  }
+  void all_gather(backend::Stream& s, const void* send, void* recv, std::size_t count,
+                  comm::DataType type) override {
+    inner_->all_gather(s, send, recv, count, type);
+  }
+  void reduce_scatter(backend::Stream& s, const void* send, void* recv, std::size_t count,
+                      comm::DataType type) override {
+    inner_->reduce_scatter(s, send, recv, count, type);
+  }
+  void all_reduce(backend::Stream& s, void* buffer, std::size_t count, comm::DataType type,
+                  comm::ReduceOp op) override {
+    inner_->all_reduce(s, buffer, count, type, op);
+  }
+  void send_recv(backend::Stream& s, const void* send, std::size_t sn, int dst, void* recv, std::size_t rn,
+                 int src, comm::DataType type) override {
+    inner_->send_recv(s, send, sn, dst, recv, rn, src, type);
+  }
+  void barrier(backend::Stream& s) override { inner_->barrier(s); }
+
+ private:
+  std::unique_ptr<backend::StreamCommunicator> inner_;
+};
 
 }  // namespace
 
@@ -284,6 +324,33 @@ class TestCalibrate : public QObject {
     QCOMPARE(c.devices, where.devices);
   }
 
+  // A wrong element in a real run of the collective fails the calibration on every rank alike, in one line
+  // naming the op, the communicator and the size; the table already shows the row with its #wrong.
+  void wrongDataFailsTheCalibration() {
+    const Config c = layout_config();
+    const RankLayout layout = make_rank_layout(c, world().rank());
+    const auto b = backend::make_backend(c.run.backend);
+    comm::CommGroups groups = comm::make_mpi_groups(layout, 20'000ms);
+    backend::StreamGroups streams = b->make_groups(groups);
+    auto& ep = streams.by_kind[static_cast<std::size_t>(comm::GroupKind::EP)];
+    ep = std::make_unique<CorruptingAlltoAll>(std::move(ep));
+    const Harness harness(world(), quick_sweep());
+    std::vector<Measurement> fits;
+    std::ostringstream table;
+    std::string error;
+    try {
+      time_collectives(c, *b, streams, harness, fits, table);
+    } catch (const std::runtime_error& e) {
+      error = e.what();
+    }
+    b->synchronize();
+    world().barrier();
+    QCOMPARE(error, std::string("calibration: alltoall on EP of 4096 B: 1 wrong elements in the data check "
+                                "(#wrong)"));
+    QVERIFY2(table.str().find("float") != std::string::npos, qPrintable(QString::fromStdString(table.str())));
+    QVERIFY(fits.empty());  // nothing fitted from a broken collective
+  }
+
   // The families on the layout's groups: what each fits, on which communicator and group size, and the
   // pipeline's step sizes (size / W floats, one EP peer's chunk).
   void familiesFitTheLayoutsGroups() {
@@ -292,7 +359,10 @@ class TestCalibrate : public QObject {
     const auto b = backend::make_backend(c.run.backend);
     comm::CommGroups groups = comm::make_mpi_groups(layout, 20'000ms);
     const backend::StreamGroups streams = b->make_groups(groups);
-    const Harness harness(world(), quick_sweep());
+    SweepOptions full = quick_sweep();  // the same 3 sizes as a full sweep: every communicator is measured
+    full.quick = false;
+    full.factor = 4;
+    const Harness harness(world(), full);
     std::vector<Measurement> fits;
     std::ostringstream table;
     const double interference = time_collectives(c, *b, streams, harness, fits, table);
