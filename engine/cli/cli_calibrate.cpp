@@ -234,8 +234,9 @@ void run_calibrate(const CalibrateArgs& a) {
 
 void add_calibrate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("calibrate",
-                                 "Measure the layout's collectives and compute kernels (nccl-tests style "
-                                 "sweep) and fit alpha-beta costs");
+                                 "Measure the layout's collectives on every communicator and the compute "
+                                 "kernels (nccl-tests style sweep, each collective's data checked: #wrong) "
+                                 "and fit alpha-beta costs");
   auto a = std::make_shared<CalibrateArgs>();
   cmd->add_option("config", a->path, "configuration JSON file or embedded preset name (default: 'default')");
   cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")->check(integer_in(1));
@@ -247,7 +248,8 @@ void add_calibrate_command(CLI::App& app) {
       ->check(db_path_check("calibrate"));
   cmd->add_option("--out", a->out, "where to write the calibration JSON (default calibration.json)")
       ->check(not_a_database_check("calibrate", "--out"));
-  cmd->add_flag("--quick", a->quick, "3 sizes and fewer iterations (seconds)");
+  cmd->add_flag("--quick", a->quick,
+                "3 sizes, fewer iterations, and only the communicators the cost model reads (seconds)");
   cmd->add_option("-b,--minbytes", a->begin, "smallest message size (default 64K)");
   cmd->add_option("-e,--maxbytes", a->end, "largest message size (default 16M)");
   cmd->add_option("-f,--stepfactor", a->factor, "size multiplication factor (default 4)")
