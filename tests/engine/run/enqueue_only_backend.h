@@ -144,7 +144,11 @@ class EnqueueOnlyBackend final : public backend::Backend {
     return g;
   }
   void synchronize() override {}
-  backend::DeviceDescription device() const override { return {"enqueue-only", -1, 0, {}}; }
+  backend::DeviceDescription device() const override {
+    backend::DeviceDescription d;
+    d.name = "enqueue-only";
+    return d;
+  }
   backend::MemoryStats memory_stats() const override { return {}; }
 
   // The DataType of the latest collective enqueued on any group.
