@@ -11,6 +11,7 @@
 #include "engine/calibrate/overheads.h"
 #include "engine/calibrate/pipeline.h"
 #include "engine/calibrate/report.h"
+#include "engine/calibrate/run_environment.h"
 #include "engine/comm/comm_mpi.h"
 #include "engine/run/rank_backend.h"
 
@@ -21,11 +22,13 @@ CalibrationOutcome run_calibration(const Config& config, const RankLayout& layou
   const Harness harness(world, options.sweep);
   std::vector<Measurement> fits;
   std::ostringstream table;
-  write_table_header(table, config, options);
   double interference = 1.0;
   // One backend per rank, as the worker builds it: every family enqueues the executor's own ops on it.
   const std::unique_ptr<backend::Backend> backend =
       make_rank_backend(config, layout.rank, std::chrono::milliseconds(options.timeout_ms));
+  const RecordedEnvironment where = record_environment(*backend, world);
+  write_table_header(table, config, options);
+  write_environment(table, where);
   {
     comm::CommGroups transport = comm::make_mpi_groups(layout, std::chrono::milliseconds(options.timeout_ms));
     const backend::StreamGroups groups = backend->make_groups(transport);
@@ -37,7 +40,9 @@ CalibrationOutcome run_calibration(const Config& config, const RankLayout& layou
     harness.barrier();
   }  // groups freed before the compute kernels run alone
   time_compute(config, *backend, harness, fits, table);
-  return {make_calibration(config, options, interference, fits), table.str()};
+  Calibration calibration = make_calibration(config, options, interference, fits);
+  apply_environment(where, calibration);
+  return {std::move(calibration), table.str()};
 }
 
 }  // namespace parm::calibrate

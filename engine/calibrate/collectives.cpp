@@ -4,28 +4,134 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <limits>
+#include <stdexcept>
 #include <string>
 
 #include "engine/backend/buffer.h"
+#include "engine/calibrate/collective_check.h"
 
 namespace parm::calibrate {
 namespace {
 
+using comm::GroupKind;
+
+// One swept (collective, communicator). The first communicator of each op is the one the cost model reads
+// (Calibration::find takes the first fit of an op; it has a label); the others are the layout's further
+// communicators the executor runs that collective on, which are separate communicators (their own NCCL
+// channels), measured by a full sweep and left out of a quick one (which the tests and the demo run).
 struct CommOp {
   const char* op;
-  const char* communicator;
-  backend::StreamCommunicator* c;
-  Lane lane;             // the executor's stream for this group: intra for MP/ESP, inter for EP
-  double bus_factor;     // busbw = algbw * factor (nccl-tests)
-  const char* formula;   // shown in the header
-  double bytes_divisor;  // the bytes timed per size (p2p: size / W)
+  CheckedCollective kind;
+  GroupKind group;
+  const char* label;  // the fit's communicator; nullptr: the communicator's own name (a further one)
+  Lane lane;          // the executor's stream for this group: intra for MP/ESP, inter for EP
 };
+
+constexpr CommOp kOps[] = {
+    {"alltoall", CheckedCollective::AlltoAll, GroupKind::EP, "EP", Lane::Inter},
+    {"alltoall", CheckedCollective::AlltoAll, GroupKind::EPFused, nullptr, Lane::Inter},
+    {"allgather", CheckedCollective::AllGather, GroupKind::MP, "MP", Lane::Intra},
+    {"allgather", CheckedCollective::AllGather, GroupKind::ESP, nullptr, Lane::Intra},
+    {"allgather", CheckedCollective::AllGather, GroupKind::MPFused, nullptr, Lane::Intra},
+    {"allgather", CheckedCollective::AllGather, GroupKind::ESPFused, nullptr, Lane::Intra},
+    {"reducescatter", CheckedCollective::ReduceScatter, GroupKind::MP, "MP", Lane::Intra},
+    {"reducescatter", CheckedCollective::ReduceScatter, GroupKind::ESP, nullptr, Lane::Intra},
+    {"reducescatter", CheckedCollective::ReduceScatter, GroupKind::MPFused, nullptr, Lane::Intra},
+    {"reducescatter", CheckedCollective::ReduceScatter, GroupKind::ESPFused, nullptr, Lane::Intra},
+    {"allreduce", CheckedCollective::AllReduce, GroupKind::MP, "MP", Lane::Intra},
+    {"allreduce", CheckedCollective::AllReduce, GroupKind::ESP, nullptr, Lane::Intra},
+    // One pairwise step of a fused pipeline, on the fused EP communicator; recorded as "EP" (the model's).
+    {"p2p", CheckedCollective::SendRecv, GroupKind::EPFused, "EP", Lane::Inter},
+};
+
+// nccl-tests' bus bandwidth factors (doc/PERFORMANCE.md) and what the size column means.
+double bus_factor(CheckedCollective kind, int n) {
+  const double share = double(n - 1) / double(n);
+  switch (kind) {
+    case CheckedCollective::AllReduce:
+      return 2 * share;
+    case CheckedCollective::SendRecv:
+      return 1.0;
+    default:
+      return share;
+  }
+}
+
+const char* formula(CheckedCollective kind) {
+  switch (kind) {
+    case CheckedCollective::AlltoAll:
+      return "busbw = algbw * (n-1)/n; size = send bytes per rank";
+    case CheckedCollective::AllGather:
+      return "busbw = algbw * (n-1)/n; size = output bytes";
+    case CheckedCollective::ReduceScatter:
+      return "busbw = algbw * (n-1)/n; size = input bytes";
+    case CheckedCollective::AllReduce:
+      return "busbw = algbw * 2(n-1)/n; size = bytes";
+    case CheckedCollective::SendRecv:
+      return "busbw = algbw; one pairwise step (send to q+1, receive from q-1); size = bytes sent";
+  }
+  return "";
+}
+
+// The per-call count in StreamCommunicator's convention for `bytes` in the size column.
+std::size_t count_for(CheckedCollective kind, int n, std::int64_t bytes) {
+  const std::size_t floats = std::size_t(bytes / 4);
+  switch (kind) {
+    case CheckedCollective::AllReduce:
+    case CheckedCollective::SendRecv:
+      return floats;
+    default:
+      return floats / std::size_t(n);
+  }
+}
+
+void enqueue(const CommOp& op, backend::StreamCommunicator& c, backend::Stream& stream, void* send,
+             void* recv, std::size_t count) {
+  constexpr auto F32 = comm::DataType::F32;
+  const int n = c.size(), me = c.rank();
+  switch (op.kind) {
+    case CheckedCollective::AlltoAll:
+      return c.all_to_all(stream, send, recv, count, F32);
+    case CheckedCollective::AllGather:
+      return c.all_gather(stream, send, recv, count, F32);
+    case CheckedCollective::ReduceScatter:
+      return c.reduce_scatter(stream, send, recv, count, F32);
+    case CheckedCollective::AllReduce:
+      return c.all_reduce(stream, send, count, F32, comm::ReduceOp::Sum);
+    case CheckedCollective::SendRecv:
+      return c.send_recv(stream, send, count, (me + 1) % n, recv, count, (me + n - 1) % n, F32);
+  }
+}
+
+// The check buffers (apart from the timed ones, which hold zeros so no timed call computes on growing or
+// non-finite values): the pattern in, NaN in the output, one call, the output compared on the host.
+struct CheckBuffers {
+  backend::Buffer<float> send, recv;
+};
+
+std::int64_t wrong_elements(const CommOp& op, backend::Backend& backend, backend::StreamCommunicator& c,
+                            backend::Stream& stream, CheckBuffers& b, std::size_t count) {
+  backend::Allocator& memory = backend.allocator();
+  const int n = c.size(), me = c.rank();
+  const std::vector<float> in = pattern_buffer(me, input_elements(op.kind, n, count));
+  const std::size_t out_len = output_elements(op.kind, n, count);
+  const std::vector<float> nan(out_len, std::numeric_limits<float>::quiet_NaN());
+  memory.copy_from_host(b.send.data(), in.data(), in.size() * sizeof(float));
+  const bool in_place = op.kind == CheckedCollective::AllReduce;
+  float* out = in_place ? b.send.data() : b.recv.data();
+  if (!in_place) memory.copy_from_host(out, nan.data(), out_len * sizeof(float));
+  enqueue(op, c, stream, b.send.data(), b.recv.data(), count);
+  backend.synchronize();
+  std::vector<float> got(out_len);
+  memory.copy_to_host(got.data(), out, out_len * sizeof(float));
+  return count_wrong(op.kind, n, me, count, got.data());
+}
 
 }  // namespace
 
 double time_collectives(const Config& config, backend::Backend& backend, const backend::StreamGroups& groups,
                         const Harness& harness, std::vector<Measurement>& fits, std::ostream& table) {
-  using comm::GroupKind;
   const std::int64_t P = config.parallel.ranks;
   backend::StreamCommunicator& ep = groups[GroupKind::EP];
   backend::StreamCommunicator& mp = groups[GroupKind::MP];
@@ -40,69 +146,57 @@ double time_collectives(const Config& config, backend::Backend& backend, const b
   backend::Buffer<float> send(backend.allocator(), zeros.size()), recv(backend.allocator(), zeros.size());
   backend.allocator().copy_from_host(send.data(), zeros.data(), zeros.size() * sizeof(float));
   backend.allocator().copy_from_host(recv.data(), zeros.data(), zeros.size() * sizeof(float));
-  constexpr auto F32 = comm::DataType::F32;
+  CheckBuffers check{backend::Buffer<float>(backend.allocator(), zeros.size()),
+                     backend::Buffer<float>(backend.allocator(), zeros.size())};
 
-  const CommOp ops[] = {
-      {"alltoall", "EP", &ep, Lane::Inter, 0, "busbw = algbw * (n-1)/n; size = send bytes per rank", 1},
-      {"allgather", "MP", &mp, Lane::Intra, 0, "busbw = algbw * (n-1)/n; size = output bytes", 1},
-      {"reducescatter", "MP", &mp, Lane::Intra, 0, "busbw = algbw * (n-1)/n; size = input bytes", 1},
-      {"allreduce", "MP", &mp, Lane::Intra, 0, "busbw = algbw * 2(n-1)/n; size = bytes", 1},
-      {"p2p", "EP", &groups[GroupKind::EPFused], Lane::Inter, 0,
-       "one pairwise step (send to q+1, receive from q-1); bytes = size/W", double(W)},
-  };
   char line[1024];
-  for (const CommOp& op : ops) {
-    const int n = op.c->size();
-    const std::string name = op.op;
-    const double share = double(n - 1) / double(n);
-    const double factor = name == "allreduce" ? 2 * share : name == "p2p" ? 1.0 : share;
-    std::snprintf(line, sizeof line, "#\n# %s on %s (%d rank%s): %s\n", op.op, op.communicator, n,
-                  n == 1 ? "" : "s", op.formula);
+  if (harness.sweep().quick)
+    table << "#\n# quick: the communicators the cost model reads only (a full sweep adds EP#fused, ESP, "
+             "MP#fused "
+             "and ESP#fused)\n";
+  for (const CommOp& op : kOps) {
+    if (harness.sweep().quick && !op.label) continue;
+    backend::StreamCommunicator& c = groups[op.group];
+    const int n = c.size();
+    const std::string name = op.op, communicator = op.label ? op.label : c.name();
+    const std::string where = name + " on " + communicator;
+    std::snprintf(line, sizeof line, "#\n# %s on %s (%d rank%s): %s\n", op.op, communicator.c_str(), n,
+                  n == 1 ? "" : "s", formula(op.kind));
     table << line;
     if (n == 1) {
       table
           << "# group of 1: nothing to communicate, not measured and not fitted (the cost model treats it as "
              "free)\n";
-      harness.progress(name + " on " + op.communicator + ": group of 1, skipped");
+      harness.progress(where + ": group of 1, skipped");
       continue;
     }
-    std::snprintf(line, sizeof line, "# %12s %12s %6s %12s %10s %10s\n# %12s %12s %6s %12s %10s %10s\n",
-                  "size", "count", "type", "time", "algbw", "busbw", "(B)", "(elements)", "", "(us)",
-                  "(GB/s)", "(GB/s)");
+    std::snprintf(line, sizeof line,
+                  "# %12s %12s %6s %12s %10s %10s %7s\n# %12s %12s %6s %12s %10s %10s %7s\n", "size", "count",
+                  "type", "time", "algbw", "busbw", "#wrong", "(B)", "(elements)", "", "(us)", "(GB/s)",
+                  "(GB/s)", "");
     table << line;
-    Measurement meas = measurement(name, op.communicator, n);
+    Measurement meas = measurement(name, communicator, n);
     backend::Stream& stream = backend.stream(op.lane);
+    const double factor = bus_factor(op.kind, n);
     for (std::int64_t size : sizes) {
-      std::function<void()> call;
-      std::int64_t bytes = size;
-      const auto per = [&](std::int64_t b) { return std::size_t(b / 4 / n); };  // floats per rank
-      if (name == "alltoall")
-        call = [&] { op.c->all_to_all(stream, send.data(), recv.data(), per(size), F32); };
-      else if (name == "allgather")
-        call = [&] { op.c->all_gather(stream, send.data(), recv.data(), per(size), F32); };
-      else if (name == "reducescatter")
-        call = [&] { op.c->reduce_scatter(stream, send.data(), recv.data(), per(size), F32); };
-      else if (name == "allreduce")
-        call = [&] {
-          op.c->all_reduce(stream, send.data(), std::size_t(size / 4), F32, comm::ReduceOp::Sum);
-        };
-      else {
-        bytes = size / W;
-        const int me = op.c->rank();
-        const std::size_t count = std::size_t(bytes / 4);
-        call = [&, count, me] {
-          op.c->send_recv(stream, send.data(), count, (me + 1) % n, recv.data(), count, (me + n - 1) % n,
-                          F32);
-        };
-      }
-      const double ms = harness.time_enqueued(backend, stream, call);
+      const std::int64_t bytes = op.kind == CheckedCollective::SendRecv ? size / W : size;
+      const std::size_t count = count_for(op.kind, n, bytes);
+      const double ms = harness.time_enqueued(
+          backend, stream, [&] { enqueue(op, c, stream, send.data(), recv.data(), count); });
+      // The most wrong elements on one rank (every rank checks its own output).
+      const auto wrong =
+          std::int64_t(harness.max(double(wrong_elements(op, backend, c, stream, check, count))));
       meas.samples.push_back({double(bytes), ms});
       const double algbw = double(bytes) / (ms * 1e-3) / 1e9;
-      std::snprintf(line, sizeof line, "  %12lld %12lld %6s %12.2f %10.3f %10.3f\n", (long long)bytes,
-                    (long long)(bytes / 4), "float", ms * 1e3, algbw, algbw * factor);
+      std::snprintf(line, sizeof line, "  %12lld %12lld %6s %12.2f %10.3f %10.3f %7lld\n", (long long)bytes,
+                    (long long)(bytes / 4), "float", ms * 1e3, algbw, algbw * factor, (long long)wrong);
       table << line;
-      harness.progress(name + " on " + op.communicator + " " + std::to_string(bytes) +
-                       " B: " + std::to_string(ms * 1e3) + " us");
+      harness.progress(where + " " + std::to_string(bytes) + " B: " + std::to_string(ms * 1e3) + " us" +
+                       (wrong ? ", " + std::to_string(wrong) + " wrong" : std::string()));
+      // A broken interconnect must not be stored as if its times were fine (every rank throws alike).
+      if (wrong)
+        throw std::runtime_error("calibration: " + where + " of " + std::to_string(bytes) + " B: " +
+                                 std::to_string(wrong) + " wrong elements in the data check (#wrong)");
     }
     meas.fit = fit_measured(meas.samples);
     write_fit_line(table, meas);
@@ -115,6 +209,7 @@ double time_collectives(const Config& config, backend::Backend& backend, const b
     table << "#\n# interference: not measured (needs EP and MP groups of 2 or more ranks); 1.0 assumed\n";
     return 1.0;
   }
+  constexpr auto F32 = comm::DataType::F32;
   const std::int64_t mid = sizes[sizes.size() / 2];
   const int ne = ep.size(), nm = mp.size();
   backend::Buffer<float> send2(backend.allocator(), std::size_t(mid / 4)),

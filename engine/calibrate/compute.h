@@ -13,8 +13,14 @@
 
 namespace parm::calibrate {
 
+// The dtype the layer's compute is measured in: the layer's, or fp32 where the backend has no compute in
+// it (the cpu backend has no 16-bit compute).
+DType compute_dtype(DType layer, backend::Backend& backend);
+
 // Appends the fits "gemm", "experts", "experts_bwd", "copy", "gate", "order", "combine" (local) to `fits`
-// and their tables to `table`, in the layer's dtype.
+// and their tables to `table`, in compute_dtype. On a GPU backend also the GEMM at each other dtype of
+// fp32, bf16 and fp16 ("gemm_bf16", ...) and the experts op at the other 16-bit dtype ("experts_fp16",
+// "experts_bwd_fp16"; bf16 for an fp32 layer).
 void time_compute(const Config& config, backend::Backend& backend, const Harness& harness,
                   std::vector<Measurement>& fits, std::ostream& table);
 

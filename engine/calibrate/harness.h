@@ -66,6 +66,7 @@ class Harness {
 
   const SweepOptions& sweep() const { return sweep_; }
   int rank() const { return world_.rank(); }
+  double max(double mine) const { return world_.max(mine); }  // over every rank
   void barrier() const { world_.barrier(); }
   void progress(const std::string& line) const;  // rank 0, on stderr
 

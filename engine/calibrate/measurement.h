@@ -15,6 +15,7 @@ struct Measurement {
   int group_size = 1;
   std::vector<FitSample> samples;
   GuardedFit fit;
+  std::string shape;  // a compute fit's shape family ("M 1024, Hs 2048, ..."); empty for collectives
 };
 
 // A measurement of `op` on `communicator` with nothing measured yet.

@@ -41,12 +41,11 @@ Calibration make_calibration(const Config& config, const CalibrationOptions& opt
   c.id = "calib-" + c.created_at + "-" + config.name;
   c.layout = config.parallel;
   c.dtype = config.layer.dtype;
-  c.backend = "cpu";
   c.cluster = options.cluster;
   c.interference = interference;
   for (const Measurement& m : fits) {
     if (!m.fit.fitted) continue;
-    c.fits.push_back({m.op, m.communicator, m.group_size, m.fit.line, m.samples});
+    c.fits.push_back({m.op, m.communicator, m.group_size, m.fit.line, m.samples, m.shape});
   }
   return c;
 }

@@ -12,7 +12,8 @@ namespace parm::calibrate {
 
 void write_table_header(std::ostream& table, const Config& config, const CalibrationOptions& options);
 
-// The fitted measurements (unfitted ones are left out) with the time and an id; the host is the caller's.
+// The fitted measurements (unfitted ones are left out) with the time and an id; the host and where it ran
+// (apply_environment) are the caller's.
 Calibration make_calibration(const Config& config, const CalibrationOptions& options, double interference,
                              const std::vector<Measurement>& fits);
 

@@ -13,7 +13,7 @@ StoredCalibration store_calibration(const std::string& db_path, const Config& co
   db::RunInfo info;
   info.name = config.name;
   info.kind = "calibration";
-  info.backend = "cpu";
+  info.backend = c.backend;
   info.ranks = ranks;
   info.config_json = config_to_json(config).dump();
   const std::int64_t run = database.begin_run(info);

@@ -1,6 +1,7 @@
 // `parm calibrate CONFIG --ranks N ...`: micro-benchmarks on the layout's own communicators and of the
 // compute kernels, in the manner of nccl-tests (spec style.md section 2: -b/-e/-f size sweep, -w warm-up, -n
-// iterations, a #-commented table with units, algbw and busbw), alpha-beta fits with r^2 per (operation,
+// iterations, a #-commented table with units, algbw, busbw and #wrong: every size's output is checked, as
+// nccl-tests -c 1, and a wrong element fails the calibration), alpha-beta fits with r^2 per (operation,
 // communicator), and a measured interference factor. `parm calibrate` validates the layout and starts `parm
 // calibrate-worker` under the same launcher as `parm run` (local ranks, --hostfile-free emulated --cluster);
 // rank 0 writes the Calibration JSON (--out) and, with --db, stores the fits in the project database. The
@@ -161,7 +162,8 @@ void run_calibrate(const CalibrateArgs& a) {
     c.parallel.gpus_per_node = g;
   }
   validate_or_exit(c, source, MachineLimits::this_machine());
-  // The fits are measured on the cpu engine: a cuda calibration would be a cpu one under a cuda label.
+  // Every family times the backend's own ops (NCCL and cuBLAS on cuda): a backend this build lacks is refused
+  // before any rank starts.
   if (const auto why = backend_unavailable(c.run.backend)) refuse("parm calibrate: " + *why);
   if (c.parallel.ranks < 2) refuse("parm calibrate: needs at least 2 ranks (--ranks N)");
 
@@ -232,8 +234,9 @@ void run_calibrate(const CalibrateArgs& a) {
 
 void add_calibrate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("calibrate",
-                                 "Measure the layout's collectives and compute kernels (nccl-tests style "
-                                 "sweep) and fit alpha-beta costs");
+                                 "Measure the layout's collectives on every communicator and the compute "
+                                 "kernels (nccl-tests style sweep, each collective's data checked: #wrong) "
+                                 "and fit alpha-beta costs");
   auto a = std::make_shared<CalibrateArgs>();
   cmd->add_option("config", a->path, "configuration JSON file or embedded preset name (default: 'default')");
   cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")->check(integer_in(1));
@@ -245,7 +248,8 @@ void add_calibrate_command(CLI::App& app) {
       ->check(db_path_check("calibrate"));
   cmd->add_option("--out", a->out, "where to write the calibration JSON (default calibration.json)")
       ->check(not_a_database_check("calibrate", "--out"));
-  cmd->add_flag("--quick", a->quick, "3 sizes and fewer iterations (seconds)");
+  cmd->add_flag("--quick", a->quick,
+                "3 sizes, fewer iterations, and only the communicators the cost model reads (seconds)");
   cmd->add_option("-b,--minbytes", a->begin, "smallest message size (default 64K)");
   cmd->add_option("-e,--maxbytes", a->end, "largest message size (default 16M)");
   cmd->add_option("-f,--stepfactor", a->factor, "size multiplication factor (default 4)")

@@ -107,6 +107,7 @@ CalibrationFit fit_from_json(const nlohmann::json& f, const std::string& where) 
   cf.fit.r2 = number_field(
       f, "r2", where, [](double x) { return x <= 1; }, "must be <= 1", 0.0);
   cf.fit.samples = static_cast<int>(integer_field(f, "sample_count", where, 0, 1 << 24, 0));
+  cf.shape = string_field(f, "shape", where, std::string());
   if (const nlohmann::json* samples = member(f, "samples")) {
     if (!samples->is_array()) refuse(where + ".samples", samples, "must be an array of {n, t}");
     for (std::size_t k = 0; k < samples->size(); ++k) {
@@ -120,7 +121,37 @@ CalibrationFit fit_from_json(const nlohmann::json& f, const std::string& where) 
   return cf;
 }
 
+// The recorded environment: optional (older calibrations lack it), strings when present.
+void environment_from_json(const nlohmann::json& j, Calibration& c) {
+  c.transport = string_field(j, "transport", "", std::string());
+  c.comm_library = string_field(j, "comm_library", "", std::string());
+  c.nccl_topology = string_field(j, "nccl_topology", "", std::string());
+  if (const nlohmann::json* devices = member(j, "devices")) {
+    if (!devices->is_array()) refuse("devices", devices, "must be an array of device names (one per rank)");
+    for (std::size_t k = 0; k < devices->size(); ++k) {
+      const nlohmann::json holder = {{"name", (*devices)[k]}};
+      c.devices.push_back(string_field(holder, "name", "devices[" + std::to_string(k) + "]"));
+    }
+  }
+  if (const nlohmann::json* env = member(j, "nccl_env")) {
+    if (!env->is_object()) refuse("nccl_env", env, "must be an object of NCCL_* variables");
+    for (const auto& [name, value] : env->items()) {
+      const bool control = std::ranges::any_of(
+          name, [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; });
+      if (control) refuse("nccl_env", env, "names must not contain control characters");
+      if (!name.starts_with("NCCL_")) refuse("nccl_env." + name, nullptr, "must be an NCCL_* variable");
+      c.nccl_env[name] = string_field(*env, name, "nccl_env");
+    }
+  }
+}
+
 }  // namespace
+
+const CalibrationFit* Calibration::find(const std::string& op, const std::string& communicator) const {
+  for (const auto& f : fits)
+    if (f.op == op && f.communicator == communicator) return &f;
+  return nullptr;
+}
 
 const CalibrationFit* Calibration::find(const std::string& op) const {
   for (const auto& f : fits)
@@ -162,15 +193,19 @@ nlohmann::json to_json(const Calibration& c) {
   for (const auto& f : c.fits) {
     nlohmann::json samples = nlohmann::json::array();
     for (const auto& s : f.samples) samples.push_back({{"n", s.n}, {"t", s.t}});
-    fits.push_back({{"op", f.op},
-                    {"communicator", f.communicator},
-                    {"group_size", f.group_size},
-                    {"alpha", f.fit.alpha},
-                    {"beta", f.fit.beta},
-                    {"r2", f.fit.r2},
-                    {"sample_count", f.fit.samples},
-                    {"samples", samples}});
+    nlohmann::json fit = {{"op", f.op},
+                          {"communicator", f.communicator},
+                          {"group_size", f.group_size},
+                          {"alpha", f.fit.alpha},
+                          {"beta", f.fit.beta},
+                          {"r2", f.fit.r2},
+                          {"sample_count", f.fit.samples},
+                          {"samples", samples}};
+    if (!f.shape.empty()) fit["shape"] = f.shape;
+    fits.push_back(std::move(fit));
   }
+  nlohmann::json env = nlohmann::json::object();
+  for (const auto& [name, value] : c.nccl_env) env[name] = value;
   return {{"id", c.id},
           {"created_at", c.created_at},
           {"host", c.host},
@@ -183,6 +218,11 @@ nlohmann::json to_json(const Calibration& c) {
           {"backend", c.backend},
           {"cluster", c.cluster},
           {"interference", c.interference},
+          {"transport", c.transport},
+          {"comm_library", c.comm_library},
+          {"devices", c.devices},
+          {"nccl_env", env},
+          {"nccl_topology", c.nccl_topology},
           {"fits", fits}};
 }
 
@@ -210,6 +250,7 @@ Calibration calibration_from_json(const nlohmann::json& j) {
   c.interference = number_field(
       j, "interference", "", [](double x) { return x >= 1 && x <= 1e3; },
       "must be >= 1 and <= 1000 (a slowdown factor)", 1.0);
+  environment_from_json(j, c);
   const nlohmann::json* fits = member(j, "fits");
   if (!fits || !fits->is_array()) refuse("fits", fits, "missing or not an array");
   for (std::size_t i = 0; i < fits->size(); ++i) {

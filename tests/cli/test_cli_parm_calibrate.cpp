@@ -49,6 +49,10 @@ class TestCliParmCalibrate : public QObject {
     QVERIFY2(r.out.contains("(GB/s)"), r.out.constData());
     QVERIFY2(r.out.contains("algbw") && r.out.contains("busbw"), r.out.constData());
     QVERIFY2(r.err.contains("parm calibrate:"), r.err.constData());  // progress
+    // Every size's data checked (nccl-tests -c 1), and where it ran.
+    QVERIFY2(r.out.contains("#wrong"), r.out.constData());
+    QVERIFY2(r.out.contains("# backend cpu: collectives over "), r.out.constData());
+    QVERIFY2(r.out.contains("# devices: 4 x cpu"), r.out.constData());
 
     parm::Calibration c;
     try {
@@ -83,12 +87,19 @@ class TestCliParmCalibrate : public QObject {
     QCOMPARE(c.find("alltoall")->communicator, std::string("EP"));
     QCOMPARE(c.find("allgather")->communicator, std::string("MP"));
     QCOMPARE(c.find("allgather")->group_size, 2);
+    QCOMPARE(c.backend, std::string("cpu"));
+    QVERIFY(!c.transport.empty());
+    QVERIFY(c.comm_library.empty());
+    QCOMPARE(c.devices, (std::vector<std::string>(4, "cpu")));
+    QVERIFY(c.nccl_topology.empty());
+    QVERIFY2(c.find("experts")->shape.find("Hs ") != std::string::npos, c.find("experts")->shape.c_str());
 
     const auto database = parm::db::Database::open(db.toStdString(), false);
     const auto runs = database.runs();
     QCOMPARE(runs.size(), std::size_t{1});
     QCOMPARE(runs[0].kind, std::string("calibration"));
     QVERIFY(runs[0].complete);
+    QCOMPARE(runs[0].backend, std::string("cpu"));
     const auto rows = database.calibrations(runs[0].id);
     QCOMPARE(rows.size(), c.fits.size());
     for (const auto& row : rows) QVERIFY2(row.samples >= 2, row.op.c_str());
