@@ -9,6 +9,16 @@ std::int32_t id_or_none(const Stmt& s, int col) {
   return s.is_null(col) ? -1 : s.i32(col);
 }
 
+// Columns 0-5 of every query below: rank, start, end, deviceId, streamId, coalesce(event, -1).
+void read_placement(const Stmt& s, GpuTimelineRow& row) {
+  row.rank = s.i32(0);
+  row.start_ns = s.i64(1);
+  row.end_ns = s.i64(2);
+  row.device_id = s.i64(3);
+  row.stream_id = s.i64(4);
+  row.event = s.i64(5);
+}
+
 }  // namespace
 
 void for_each_gpu_timeline_row(const Database& db, std::int64_t run,
@@ -24,12 +34,7 @@ void for_each_gpu_timeline_row(const Database& db, std::int64_t run,
     GpuTimelineRow row;
     row.kind = GpuTimelineKind::Kernel;
     while (s.step()) {
-      row.rank = s.i32(0);
-      row.start_ns = s.i64(1);
-      row.end_ns = s.i64(2);
-      row.device_id = s.i64(3);
-      row.stream_id = s.i64(4);
-      row.event = s.i64(5);
+      read_placement(s, row);
       row.demangled_name = id_or_none(s, 6);
       row.short_name = id_or_none(s, 7);
       row.mangled_name = id_or_none(s, 8);
@@ -51,12 +56,7 @@ void for_each_gpu_timeline_row(const Database& db, std::int64_t run,
     GpuTimelineRow row;
     row.kind = GpuTimelineKind::Memcpy;
     while (s.step()) {
-      row.rank = s.i32(0);
-      row.start_ns = s.i64(1);
-      row.end_ns = s.i64(2);
-      row.device_id = s.i64(3);
-      row.stream_id = s.i64(4);
-      row.event = s.i64(5);
+      read_placement(s, row);
       row.bytes = s.i64(6);
       row.copy_kind = s.i32(7);
       visit(row);
@@ -70,12 +70,7 @@ void for_each_gpu_timeline_row(const Database& db, std::int64_t run,
     GpuTimelineRow row;
     row.kind = GpuTimelineKind::Memset;
     while (s.step()) {
-      row.rank = s.i32(0);
-      row.start_ns = s.i64(1);
-      row.end_ns = s.i64(2);
-      row.device_id = s.i64(3);
-      row.stream_id = s.i64(4);
-      row.event = s.i64(5);
+      read_placement(s, row);
       row.bytes = s.i64(6);
       row.value = s.i32(7);
       visit(row);

@@ -95,18 +95,22 @@ void append_gpu_rows(db::GpuActivityRows& rows, int rank, const profiler::GpuAct
                : std::string();
   };
   const std::int64_t pid = global_pid(gpu.process_id);
+  // Where, when and under which op a device record ran: the fields every kernel, copy and memset row shares.
+  const auto place = [&](auto& r, const auto& record) {
+    r.rank = rank;
+    r.start_ns = clock.aligned(record.start_ns, record.start_ns);
+    r.end_ns = clock.aligned(record.end_ns, record.start_ns);
+    r.device_id = record.device_id;
+    r.context_id = record.context_id;
+    r.stream_id = record.stream_id;
+    r.correlation_id = record.correlation_id;
+    r.global_pid = pid;
+    r.event = event_of(record.launch_id);
+  };
 
   for (const auto& k : gpu.kernels) {
     db::GpuKernelRow r;
-    r.rank = rank;
-    r.start_ns = clock.aligned(k.start_ns, k.start_ns);
-    r.end_ns = clock.aligned(k.end_ns, k.start_ns);
-    r.device_id = k.device_id;
-    r.context_id = k.context_id;
-    r.stream_id = k.stream_id;
-    r.correlation_id = k.correlation_id;
-    r.global_pid = pid;
-    r.event = event_of(k.launch_id);
+    place(r, k);
     r.mangled_name = name_of(k.name);
     r.demangled_name = demangle(r.mangled_name);
     r.short_name = short_kernel_name(r.demangled_name);
@@ -126,15 +130,7 @@ void append_gpu_rows(db::GpuActivityRows& rows, int rank, const profiler::GpuAct
   }
   for (const auto& m : gpu.memcpys) {
     db::GpuMemcpyRow r;
-    r.rank = rank;
-    r.start_ns = clock.aligned(m.start_ns, m.start_ns);
-    r.end_ns = clock.aligned(m.end_ns, m.start_ns);
-    r.device_id = m.device_id;
-    r.context_id = m.context_id;
-    r.stream_id = m.stream_id;
-    r.correlation_id = m.correlation_id;
-    r.global_pid = pid;
-    r.event = event_of(m.launch_id);
+    place(r, m);
     r.bytes = m.bytes;
     r.copy_kind = m.copy_kind;
     r.src_kind = m.src_kind;
@@ -145,15 +141,7 @@ void append_gpu_rows(db::GpuActivityRows& rows, int rank, const profiler::GpuAct
   }
   for (const auto& m : gpu.memsets) {
     db::GpuMemsetRow r;
-    r.rank = rank;
-    r.start_ns = clock.aligned(m.start_ns, m.start_ns);
-    r.end_ns = clock.aligned(m.end_ns, m.start_ns);
-    r.device_id = m.device_id;
-    r.context_id = m.context_id;
-    r.stream_id = m.stream_id;
-    r.correlation_id = m.correlation_id;
-    r.global_pid = pid;
-    r.event = event_of(m.launch_id);
+    place(r, m);
     r.bytes = m.bytes;
     r.value = m.value;
     r.memory_kind = m.memory_kind;

@@ -11,14 +11,20 @@ std::int64_t ns(std::uint64_t timestamp) {
   return static_cast<std::int64_t>(timestamp);
 }
 
+// Where and when a device record ran: the fields every kernel, copy and memset record shares.
+template <typename Record, typename Cupti>
+void copy_placement(Record& r, const Cupti& c) {
+  r.start_ns = ns(c.start);
+  r.end_ns = ns(c.end);
+  r.device_id = c.deviceId;
+  r.context_id = c.contextId;
+  r.stream_id = c.streamId;
+  r.correlation_id = c.correlationId;
+}
+
 GpuKernelRecord kernel_of(const CUpti_ActivityKernel10& k, std::int32_t name) {
   GpuKernelRecord r;
-  r.start_ns = ns(k.start);
-  r.end_ns = ns(k.end);
-  r.device_id = k.deviceId;
-  r.context_id = k.contextId;
-  r.stream_id = k.streamId;
-  r.correlation_id = k.correlationId;
+  copy_placement(r, k);
   r.name = name;
   r.grid_x = k.gridX;
   r.grid_y = k.gridY;
@@ -37,12 +43,7 @@ GpuKernelRecord kernel_of(const CUpti_ActivityKernel10& k, std::int32_t name) {
 
 GpuMemcpyRecord memcpy_of(const CUpti_ActivityMemcpy6& m) {
   GpuMemcpyRecord r;
-  r.start_ns = ns(m.start);
-  r.end_ns = ns(m.end);
-  r.device_id = m.deviceId;
-  r.context_id = m.contextId;
-  r.stream_id = m.streamId;
-  r.correlation_id = m.correlationId;
+  copy_placement(r, m);
   r.bytes = static_cast<std::int64_t>(m.bytes);
   r.copy_kind = m.copyKind;
   r.src_kind = m.srcKind;
@@ -52,12 +53,7 @@ GpuMemcpyRecord memcpy_of(const CUpti_ActivityMemcpy6& m) {
 
 GpuMemcpyRecord peer_memcpy_of(const CUpti_ActivityMemcpyPtoP4& m) {
   GpuMemcpyRecord r;
-  r.start_ns = ns(m.start);
-  r.end_ns = ns(m.end);
-  r.device_id = m.deviceId;
-  r.context_id = m.contextId;
-  r.stream_id = m.streamId;
-  r.correlation_id = m.correlationId;
+  copy_placement(r, m);
   r.bytes = static_cast<std::int64_t>(m.bytes);
   r.copy_kind = m.copyKind;
   r.src_kind = m.srcKind;
@@ -69,12 +65,7 @@ GpuMemcpyRecord peer_memcpy_of(const CUpti_ActivityMemcpyPtoP4& m) {
 
 GpuMemsetRecord memset_of(const CUpti_ActivityMemset4& m) {
   GpuMemsetRecord r;
-  r.start_ns = ns(m.start);
-  r.end_ns = ns(m.end);
-  r.device_id = m.deviceId;
-  r.context_id = m.contextId;
-  r.stream_id = m.streamId;
-  r.correlation_id = m.correlationId;
+  copy_placement(r, m);
   r.bytes = static_cast<std::int64_t>(m.bytes);
   r.value = static_cast<std::int32_t>(m.value);
   r.memory_kind = m.memoryKind;
