@@ -41,7 +41,9 @@ GpuKernelRecord kernel_of(const CUpti_ActivityKernel10& k, std::int32_t name) {
   return r;
 }
 
-GpuMemcpyRecord memcpy_of(const CUpti_ActivityMemcpy6& m) {
+// Memcpy6 and MemcpyPtoP4 share these fields; a peer copy adds its two devices.
+template <typename CuptiMemcpy>
+GpuMemcpyRecord memcpy_of(const CuptiMemcpy& m) {
   GpuMemcpyRecord r;
   copy_placement(r, m);
   r.bytes = static_cast<std::int64_t>(m.bytes);
@@ -52,12 +54,7 @@ GpuMemcpyRecord memcpy_of(const CUpti_ActivityMemcpy6& m) {
 }
 
 GpuMemcpyRecord peer_memcpy_of(const CUpti_ActivityMemcpyPtoP4& m) {
-  GpuMemcpyRecord r;
-  copy_placement(r, m);
-  r.bytes = static_cast<std::int64_t>(m.bytes);
-  r.copy_kind = m.copyKind;
-  r.src_kind = m.srcKind;
-  r.dst_kind = m.dstKind;
+  GpuMemcpyRecord r = memcpy_of(m);
   r.src_device_id = static_cast<std::int32_t>(m.srcDeviceId);
   r.dst_device_id = static_cast<std::int32_t>(m.dstDeviceId);
   return r;
