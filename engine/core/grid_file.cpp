@@ -107,6 +107,10 @@ void check_ffn_ratio(const Grid& g, Collector& errors) {
 }
 
 void apply_axis(Config& c, const std::string& key, double v) {
+  if (!is_integer_axis(key)) {  // only finite and > 0 is checked: 1e195 must not reach the integer cast
+    if (key == "capacity_factor") c.layer.capacity_factor = v;
+    return;
+  }
   const auto i = static_cast<std::int64_t>(v);  // integer axes hold exact integers in [1, 2^53] (checked)
   if (key == "batch")
     c.layer.batch = i;
@@ -120,8 +124,6 @@ void apply_axis(Config& c, const std::string& key, double v) {
     c.layer.num_experts = i;
   else if (key == "top_k")
     c.layer.top_k = i;
-  else if (key == "capacity_factor")
-    c.layer.capacity_factor = v;
 }
 
 }  // namespace
