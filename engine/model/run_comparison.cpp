@@ -48,12 +48,16 @@ MeasuredOps load_measured_ops(const db::Database& db, std::int64_t run) {
   return out;
 }
 
-std::map<OpKey, double> aggregate_measured_ops(const MeasuredOps& ops,
-                                               const std::optional<TimeRange>& range) {
+namespace {
+
+// Per key, the slowest rank's summed duration per iteration, median over iterations, of the intervals `keep`
+// accepts.
+template <class Keep>
+std::map<OpKey, double> aggregate_kept(const MeasuredOps& ops, Keep keep) {
   std::vector<std::map<int, std::map<int, double>>> sums(ops.keys.size());  // key -> iteration -> rank -> ms
   std::vector<bool> seen(ops.keys.size(), false);
   for (const MeasuredOps::Interval& iv : ops.intervals) {
-    if (range && (iv.end_ns <= range->start_ns || iv.start_ns >= range->end_ns)) continue;
+    if (!keep(iv)) continue;
     sums[iv.key][iv.iteration][iv.rank] += 1e-6 * static_cast<double>(iv.end_ns - iv.start_ns);
     seen[iv.key] = true;
   }
@@ -69,6 +73,26 @@ std::map<OpKey, double> aggregate_measured_ops(const MeasuredOps& ops,
     out[ops.keys[k]] = median(per_iteration);
   }
   return out;
+}
+
+bool overlaps(const MeasuredOps::Interval& iv, const TimeRange& range) {
+  return iv.end_ns > range.start_ns && iv.start_ns < range.end_ns;
+}
+
+}  // namespace
+
+std::map<OpKey, double> aggregate_measured_ops(const MeasuredOps& ops,
+                                               const std::optional<TimeRange>& range) {
+  return aggregate_kept(ops, [&](const MeasuredOps::Interval& iv) { return !range || overlaps(iv, *range); });
+}
+
+std::map<OpKey, double> aggregate_measured_ops(const MeasuredOps& ops, const ScheduleRanges& ranges) {
+  std::vector<const TimeRange*> by_key(ops.keys.size(), nullptr);
+  for (std::size_t k = 0; k < ops.keys.size(); ++k)
+    if (const auto it = ranges.find(std::get<0>(ops.keys[k])); it != ranges.end()) by_key[k] = &it->second;
+  return aggregate_kept(ops, [&](const MeasuredOps::Interval& iv) {
+    return by_key[iv.key] != nullptr && overlaps(iv, *by_key[iv.key]);
+  });
 }
 
 std::map<OpKey, double> measured_ops(const db::Database& db, std::int64_t run) {

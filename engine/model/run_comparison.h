@@ -44,10 +44,17 @@ struct MeasuredOps {
 
 MeasuredOps load_measured_ops(const db::Database& db, std::int64_t run);
 
+// A timeline selection: per schedule, the run-origin range it covers. In one-iteration mode each schedule's
+// chosen iteration is shifted to 0, so one drawn range is a different run-origin range per schedule; a
+// schedule absent from the map has nothing in the selection.
+using ScheduleRanges = std::map<std::string, TimeRange>;
+
 // Per (schedule, phase, op, purpose): the slowest rank's summed duration (ms) per iteration, median over
 // iterations. With a range, only the intervals overlapping it count (whole durations).
 std::map<OpKey, double> aggregate_measured_ops(const MeasuredOps& ops,
                                                const std::optional<TimeRange>& range = std::nullopt);
+// The same with one range per schedule (keys of schedules absent from `ranges` are left out).
+std::map<OpKey, double> aggregate_measured_ops(const MeasuredOps& ops, const ScheduleRanges& ranges);
 std::map<OpKey, double> measured_ops(const db::Database& db, std::int64_t run);
 
 // The predicted interval's name as the trace writes it: "SAA/AlltoAll" -> "SAA:AlltoAll", "AlltoAll(EP)" ->

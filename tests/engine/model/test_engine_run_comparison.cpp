@@ -45,6 +45,21 @@ class TestRunComparison : public QObject {
     QVERIFY(none.empty());
   }
 
+  void perScheduleRangesApplyEachToItsSchedule() {
+    // One drawn range means [2, 3) ms of B_DS's run-origin time and [20, 21) ms of S1's (each schedule's
+    // iteration shifted differently): each schedule keeps only its own intervals in its own range.
+    MeasuredOps ops;
+    ops.keys = {{"B_DS", 0, "AlltoAll", "dispatch"}, {"S1", 0, "AlltoAll", "dispatch"}, {"S2", 0, "x", "y"}};
+    ops.intervals = {iv(0, 0, 0, 2, 2.5), iv(0, 0, 0, 20, 23), iv(1, 0, 0, 2, 4), iv(1, 0, 0, 20.5, 21.5),
+                     iv(2, 0, 0, 2, 3)};
+    const auto ranged = aggregate_measured_ops(
+        ops,
+        ScheduleRanges{{"B_DS", TimeRange{2'000'000, 3'000'000}}, {"S1", TimeRange{20'000'000, 21'000'000}}});
+    QCOMPARE(ranged.size(), std::size_t(2));  // S2 is not in the selection
+    QCOMPARE(ranged.at(ops.keys[0]), 0.5);
+    QCOMPARE(ranged.at(ops.keys[1]), 1.0);
+  }
+
   void tracedNames() {
     QCOMPARE(traced_name("SAA/AlltoAll"), std::string("SAA:AlltoAll"));
     QCOMPARE(traced_name("AlltoAll(EP)"), std::string("AlltoAll"));
