@@ -1,5 +1,6 @@
 // TimelineView's painting: rows of boxes with their level of detail, the time axis, the flow arrows of
-// collectives. Navigation, hit-testing and selection live in timeline_view.cpp.
+// collectives. Navigation, hit-testing and selection live in timeline_view.cpp. Colours: timeline_palette.h
+// (op classes fixed, the rest from the widget's palette, so a dark palette paints a dark timeline).
 #include <QPainter>
 #include <algorithm>
 #include <array>
@@ -7,31 +8,13 @@
 #include <unordered_set>
 
 #include "app/timeline/timeline_data.h"
+#include "app/timeline/timeline_palette.h"
 #include "app/timeline/timeline_view.h"
 
 namespace parm::app {
 namespace {
 
 constexpr std::size_t kMaxFlowScan = 2500;  // beyond this many visible events arrows are noise (and slow)
-
-QColor colourOf(OpClass c) {
-  static const std::array<QColor, static_cast<std::size_t>(OpClass::Count)> palette{
-      QColor(0x4e, 0x79, 0xa7),  // compute
-      QColor(0xba, 0xb0, 0xac),  // split/copy
-      QColor(0xf2, 0x8e, 0x2b),  // AlltoAll
-      QColor(0x59, 0xa1, 0x4f),  // AllGather
-      QColor(0xb0, 0x7a, 0xa1),  // ReduceScatter
-      QColor(0xe1, 0x57, 0x59),  // AllReduce
-      QColor(0x76, 0xb7, 0xb2),  // SAA pipeline
-      QColor(0x9c, 0x75, 0x5f),  // RSA pipeline
-      QColor(0xff, 0x9d, 0xa7),  // RS>A2A>AG pipeline
-      QColor(0x88, 0x88, 0x88),  // other
-      QColor(0x76, 0xb9, 0x00),  // GPU kernel
-      QColor(0xd9, 0xb3, 0x2b),  // GPU memcpy
-      QColor(0x9a, 0x7f, 0xd1),  // GPU memset
-  };
-  return palette[static_cast<std::size_t>(c)];
-}
 
 // Liang-Barsky: clips segment a-b to r in double precision. Members of a collective can lie millions of
 // pixels off screen, and the raster engine is slow on such lines.
@@ -81,9 +64,10 @@ void TimelineView::paintEvent(QPaintEvent*) {
 }
 
 void TimelineView::paintTo(QPainter& p) const {
-  p.fillRect(rect(), palette().color(QPalette::Base));
+  colours_ = TimelineColours::from(palette());
+  p.fillRect(rect(), colours_.background);
   if (!data_) {
-    p.setPen(palette().color(QPalette::Text));
+    p.setPen(colours_.text);
     p.drawText(rect(), Qt::AlignCenter, message_.isEmpty() ? tr("No run open") : message_);
     return;
   }
@@ -100,18 +84,17 @@ void TimelineView::paintTo(QPainter& p) const {
       p.save();
       p.setClipRect(QRect(col.left(), kAxisHeight, col.width(), bottom - kAxisHeight));
       if (row.header) {
-        p.fillRect(band, QColor(0xf0, 0xf0, 0xf0));
+        p.fillRect(band, colours_.headerBand);
       } else if (static_cast<std::size_t>(c) < row.columns.size()) {
         const auto& list = row.columns[static_cast<std::size_t>(c)];
         const bool predicted =
             !list.empty() && data_->rows()[static_cast<std::size_t>(list.front())].predicted();
         const bool gpu = !list.empty() && data_->rows()[static_cast<std::size_t>(list.front())].gpu();
-        if (predicted) p.fillRect(band, QColor(0xfb, 0xf8, 0xec));
-        if (gpu)
-          p.fillRect(band, QColor(0xf3, 0xf7, 0xee));  // GPU rows: a tint that sets them under the lanes
+        if (predicted) p.fillRect(band, colours_.predictedBand);
+        if (gpu) p.fillRect(band, colours_.gpuBand);  // GPU rows: a tint that sets them under the lanes
         for (int dataRow : list) drawRow(p, dataRow, band.adjusted(0, 2, 0, -2), colW, c);
       }
-      p.setPen(QColor(0xe4, 0xe4, 0xe4));
+      p.setPen(colours_.rowLine);
       p.drawLine(band.bottomLeft(), band.bottomRight());
       p.restore();
     }
@@ -126,8 +109,8 @@ void TimelineView::paintTo(QPainter& p) const {
       const double b = std::min<double>(col.right() + 1, xAt(std::max(sel_->first, sel_->second), c));
       if (b <= a) continue;
       const QRectF r(a, 0, b - a, bottom);
-      p.fillRect(r, QColor(0x30, 0x70, 0xff, 40));
-      p.setPen(QColor(0x30, 0x70, 0xff));
+      p.fillRect(r, colours_.selectionFill);
+      p.setPen(colours_.selectionEdge);
       p.drawLine(r.topLeft(), r.bottomLeft());
       p.drawLine(r.topRight(), r.bottomRight());
     }
@@ -139,7 +122,7 @@ void TimelineView::drawAxis(QPainter& p) const {
   const double mag = std::pow(10.0, std::floor(std::log10(raw)));
   const double r = raw / mag;
   const double step = mag * (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10);
-  p.fillRect(QRect(0, 0, width(), kAxisHeight), palette().color(QPalette::Window));
+  p.fillRect(QRect(0, 0, width(), kAxisHeight), colours_.axisBackground);
   QFont small = p.font();
   small.setPointSizeF(std::max(6.0, small.pointSizeF() * 0.85));
   p.setFont(small);
@@ -151,7 +134,7 @@ void TimelineView::drawAxis(QPainter& p) const {
       QFont bold = small;
       bold.setBold(true);
       p.setFont(bold);
-      p.setPen(palette().color(QPalette::WindowText));
+      p.setPen(colours_.axisText);
       p.drawText(QRect(col.left() + 4, 0, col.width() - 8, kAxisHeight / 2),
                  Qt::AlignRight | Qt::AlignVCenter, titles_[c]);
       p.setFont(small);
@@ -159,9 +142,9 @@ void TimelineView::drawAxis(QPainter& p) const {
     const double tEnd = t0_ + col.width() * nsPerPx_;
     for (double t = std::ceil(t0_ / step) * step; t <= tEnd; t += step) {
       const int x = static_cast<int>(std::lround(xAt(t, c)));
-      p.setPen(QColor(0xd8, 0xd8, 0xd8));
+      p.setPen(colours_.gridLine);
       p.drawLine(x, kAxisHeight, x, height());
-      p.setPen(palette().color(QPalette::WindowText));
+      p.setPen(colours_.axisText);
       p.drawLine(x, kAxisHeight - 6, x, kAxisHeight);
       p.drawText(QRect(x + 3, kAxisHeight / 2, 120, kAxisHeight / 2), Qt::AlignLeft | Qt::AlignVCenter,
                  formatTick(t, step));
@@ -187,7 +170,7 @@ void TimelineView::drawRow(QPainter& p, int dataRow, const QRect& area, double c
   const std::size_t n = r.endVisible(static_cast<std::int64_t>(std::ceil(t1)) + 1);
   const int y = area.top(), h = area.height();
   const int left = area.left() - 1, right = area.right() + 2;
-  auto fill = [&](OpClass c) { return predicted ? colourOf(c).lighter(135) : colourOf(c); };
+  auto fill = [&](OpClass c) { return predicted ? predictedFill(c, colours_.background) : opClassColour(c); };
 
   bool pending = false;
   int pendX0 = 0, pendX1 = 0;
@@ -214,7 +197,7 @@ void TimelineView::drawRow(QPainter& p, int dataRow, const QRect& area, double c
     const QRectF rect(a, y, b - a, h);
     p.fillRect(rect, fill(r.cls[k]));
     if (predicted && b - a >= 3) {  // lighter with a dashed outline: plain shapes keep SVG export portable
-      p.setPen(QPen(colourOf(r.cls[k]).darker(150), 1, Qt::DashLine));
+      p.setPen(QPen(mixColours(opClassColour(r.cls[k]), colours_.text, 0.45), 1, Qt::DashLine));
       p.setBrush(Qt::NoBrush);
       p.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5));
     }
@@ -222,7 +205,7 @@ void TimelineView::drawRow(QPainter& p, int dataRow, const QRect& area, double c
       const auto& ev = predicted ? data_->predicted() : data_->measured();
       const auto index = static_cast<std::size_t>(r.event[k]);
       const QString& name = data_->strings()[r.gpu() ? data_->gpuItems()[index].label : ev[index].op];
-      p.setPen(Qt::black);
+      p.setPen(textColourOn(fill(r.cls[k])));  // black on light bars, white on dark ones
       if (r.gpu()) {  // kernel names are full of underscores: a smaller font keeps them inside the bar
         p.save();
         QFont small = p.font();
@@ -275,7 +258,7 @@ void TimelineView::drawHighlight(QPainter& p) const {
   p.save();
   p.setClipRect(QRectF(0, kAxisHeight, width(), height() - kAxisHeight));
   p.setBrush(Qt::NoBrush);
-  p.setPen(QPen(QColor(0x10, 0x10, 0x10), 2));
+  p.setPen(QPen(colours_.outline, 2));
   for (const QRectF& r : rects) p.drawRect(r.adjusted(-1, -1, 1, 1));
   p.restore();
 }
@@ -307,7 +290,7 @@ void TimelineView::drawFlows(QPainter& p) const {
                   false);  // antialiased arrows cost ~0.5 ms each on the raster engine
   const QRectF area(0, kAxisHeight, width(), height() - kAxisHeight);
   p.setClipRect(area);
-  const QColor ink(0x20, 0x20, 0x20, 170);
+  const QColor ink = colours_.flowInk;
   p.setPen(QPen(ink, 1.2));
   p.setBrush(ink);
   std::vector<QLineF> lines;  // one drawLines call: per-call overhead dominates thousands of short lines

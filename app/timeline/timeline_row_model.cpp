@@ -84,11 +84,18 @@ void TimelineRowModel::rebuild(const TimelineData* data, bool sideBySide) {
               data->findRow(static_cast<int>(c), realRank, lane));
       }
     }
-    // Event counts bottom-up (children always have larger ids than their parent).
+    // Event counts bottom-up (children always have larger ids than their parent), per column and in all.
+    const std::size_t columns = static_cast<std::size_t>(std::max<qsizetype>(1, columnTitles_.size()));
+    for (Node& node : nodes_) node.eventsPerColumn.assign(columns, 0);
     for (std::size_t n = nodes_.size(); n-- > 1;) {
       Node& node = nodes_[n];
-      for (int r : node.rows) node.events += count(r);
-      if (node.parent > 0) nodes_[static_cast<std::size_t>(node.parent)].events += node.events;
+      for (std::size_t c = 0; c < node.rows.size() && c < columns; ++c)
+        node.eventsPerColumn[c] += count(node.rows[c]);
+      for (qint64 e : node.eventsPerColumn) node.events += e;
+      if (node.parent > 0) {
+        Node& parent = nodes_[static_cast<std::size_t>(node.parent)];
+        for (std::size_t c = 0; c < columns; ++c) parent.eventsPerColumn[c] += node.eventsPerColumn[c];
+      }
     }
   }
   endResetModel();
@@ -126,9 +133,23 @@ QVariant TimelineRowModel::data(const QModelIndex& index, int role) const {
   const Node& n = nodes_[static_cast<std::size_t>(nodeOf(index))];
   switch (role) {
     case Qt::DisplayRole:
-      return index.column() == LabelColumn ? QVariant(n.label) : QVariant(n.events);
+      if (index.column() == LabelColumn) return n.label;
+      return sideBySide_ && n.eventsPerColumn.size() > 1 ? QVariant(eventsText(n)) : QVariant(n.events);
     case Qt::ToolTipRole:
+      if (index.column() == EventsColumn && sideBySide_) {
+        QStringList parts;
+        for (std::size_t c = 0; c < n.eventsPerColumn.size(); ++c)
+          parts << tr("%1: %2 events")
+                       .arg(columnTitles_.value(static_cast<qsizetype>(c)))
+                       .arg(n.eventsPerColumn[c]);
+        return parts.join(QLatin1Char('\n'));
+      }
       return n.tip;
+    case EventsPerColumnRole: {
+      QVariantList out;
+      for (qint64 e : n.eventsPerColumn) out << e;
+      return out;
+    }
     case Qt::TextAlignmentRole:
       return index.column() == EventsColumn ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
     case DataRowRole:
@@ -141,6 +162,14 @@ QVariant TimelineRowModel::data(const QModelIndex& index, int role) const {
 QVariant TimelineRowModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
   return section == LabelColumn ? tr("Row") : tr("Events");
+}
+
+// Side by side every schedule has its own count, in column order; stacked the node's total.
+QString TimelineRowModel::eventsText(const Node& n) const {
+  if (!sideBySide_ || n.eventsPerColumn.size() < 2) return QString::number(n.events);
+  QStringList parts;
+  for (qint64 e : n.eventsPerColumn) parts << QString::number(e);
+  return parts.join(QStringLiteral(" / "));
 }
 
 bool TimelineRowModel::isLeaf(const QModelIndex& index) const {

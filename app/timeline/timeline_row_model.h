@@ -17,6 +17,9 @@ class TimelineRowModel : public QAbstractItemModel {
  public:
   enum Column { LabelColumn, EventsColumn, ColumnCount };
   static constexpr int DataRowRole = Qt::UserRole + 1;  // stacked leaves: index into TimelineData::rows()
+  // Events under a node per canvas column (one per schedule side by side), a QVariantList of qint64; the
+  // EventsColumn shows them as "120 / 98 / 110" side by side.
+  static constexpr int EventsPerColumnRole = Qt::UserRole + 2;
 
   explicit TimelineRowModel(QObject* parent = nullptr);
 
@@ -46,7 +49,9 @@ class TimelineRowModel : public QAbstractItemModel {
     std::vector<int> children;
     std::vector<int> rows;  // leaves: data row per canvas column, -1 where that column has none
     qint64 events = 0;
+    std::vector<qint64> eventsPerColumn;
   };
+  QString eventsText(const Node& n) const;
   int addNode(int parent, const QString& label, const QString& tip = {});
   int addRank(int parent, const TimelineData& data, int rank);
   int nodeOf(const QModelIndex& index) const;

@@ -89,14 +89,27 @@ void TimelineView::fitToView() {
   const double span = static_cast<double>(data_->displayEnd() - data_->displayStart());
   nsPerPx_ = std::clamp(span * 1.02 / columnWidth(width()), kMinNsPerPx, kMaxNsPerPx);
   t0_ = static_cast<double>(data_->displayStart()) - span * 0.01;
+  viewChanged(true);
+}
+
+void TimelineView::viewChanged(bool fitted) {
+  fitted_ = fitted;
   update();
+  emit visibleRangeChanged(t0_, visibleEnd());
+}
+
+void TimelineView::resizeEvent(QResizeEvent*) {
+  if (fitted_)
+    fitToView();
+  else
+    emit visibleRangeChanged(t0_, visibleEnd());
 }
 
 void TimelineView::setVisibleRange(double startNs, double endNs) {
   if (endNs <= startNs) return;
   nsPerPx_ = std::clamp((endNs - startNs) / columnWidth(width()), kMinNsPerPx, kMaxNsPerPx);
   t0_ = startNs;
-  update();
+  viewChanged();
 }
 
 void TimelineView::zoomAt(double x, double factor) {
@@ -105,12 +118,12 @@ void TimelineView::zoomAt(double x, double factor) {
   const double t = timeAt(x);
   nsPerPx_ = std::clamp(nsPerPx_ / factor, kMinNsPerPx, kMaxNsPerPx);
   t0_ = t - (x - columnRect(c).left()) * nsPerPx_;
-  update();
+  viewChanged();
 }
 
 void TimelineView::panByPixels(double dx) {
   t0_ -= dx * nsPerPx_;
-  update();
+  viewChanged();
 }
 
 int TimelineView::visibleRowAt(int y) const {
@@ -255,7 +268,7 @@ void TimelineView::mouseMoveEvent(QMouseEvent* e) {
     t0_ = pressT0_ - (pos.x() - pressPos_.x()) * nsPerPx_;
     if (pos.y() != lastPos_.y()) emit verticalDragged(pos.y() - lastPos_.y());
     lastPos_ = pos;
-    update();
+    viewChanged();
   } else if (drag_ == Drag::Select) {
     sel_->second = timeAt(pos.x());
     update();

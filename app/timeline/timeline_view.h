@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "app/timeline/timeline_palette.h"
+
 namespace parm::app {
 
 class TimelineData;
@@ -46,7 +48,10 @@ class TimelineView : public QWidget {
 
   void setFlowsVisible(bool on);
   bool flowsVisible() const { return flows_; }
+  // Fits the build's span; the view stays fitted through resizes (a hidden tab laid out later, a window
+  // resized) until the user zooms or pans.
   void fitToView();
+  bool isFitted() const { return fitted_; }
   void setVisibleRange(double startNs, double endNs);  // display ns
   double visibleStart() const { return t0_; }
   double visibleEnd() const;
@@ -79,10 +84,12 @@ class TimelineView : public QWidget {
  signals:
   void rangeSelected(qint64 startNs, qint64 endNs);
   void rangeCleared();
-  void verticalDragged(int dy);  // the widget scrolls the tree
+  void verticalDragged(int dy);                            // the widget scrolls the tree
+  void visibleRangeChanged(double startNs, double endNs);  // display ns, after any zoom, pan, fit or resize
 
  protected:
   void paintEvent(QPaintEvent*) override;
+  void resizeEvent(QResizeEvent*) override;
   void mousePressEvent(QMouseEvent*) override;
   void mouseMoveEvent(QMouseEvent*) override;
   void mouseReleaseEvent(QMouseEvent*) override;
@@ -104,6 +111,7 @@ class TimelineView : public QWidget {
   void drawHighlight(QPainter& p) const;
   QString gpuHoverText(const TimelineRow& row, std::size_t entry) const;
   QRectF measuredRect(std::int32_t event) const;  // a measured event's bar, empty when not shown
+  void viewChanged(bool fitted = false);          // repaint and tell the overview
 
   const TimelineData* data_ = nullptr;
   QString message_;
@@ -113,6 +121,8 @@ class TimelineView : public QWidget {
   bool flows_ = true;
   double t0_ = 0;       // display ns at the left edge of every column
   double nsPerPx_ = 1;  // zoom
+  bool fitted_ = false;
+  mutable TimelineColours colours_;  // of the paint in progress, from palette()
   mutable std::vector<FlowArrow> lastFlows_;
   std::int32_t hoverOp_ = -1;  // measured() index of the op under the pointer (or of its GPU item's op)
 

@@ -1,5 +1,6 @@
 #include "app/timeline/timeline_widget.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileInfo>
@@ -7,18 +8,21 @@
 #include <QHeaderView>
 #include <QImage>
 #include <QLabel>
-#include <QPainter>
+#include <QMenu>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSplitter>
-#include <QSvgGenerator>
 #include <QThread>
 #include <QTimer>
 #include <QTreeView>
 #include <QVBoxLayout>
 #include <functional>
 
+#include "app/timeline/timeline_image_export.h"
+#include "app/timeline/timeline_legend.h"
+#include "app/timeline/timeline_overview.h"
 #include "app/timeline/timeline_row_model.h"
+#include "app/timeline/timeline_tree_state.h"
 #include "app/timeline/timeline_view.h"
 #include "db/database.h"
 
@@ -36,9 +40,14 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
   flowsBox_ = new QCheckBox(tr("Flow arrows"));
   flowsBox_->setChecked(true);
   auto* fit = new QPushButton(tr("Fit (F)"));
+  auto* collapseRanks = new QPushButton(tr("Collapse ranks"));
+  collapseRanks->setToolTip(tr("One merged row per rank (Ctrl+[)"));
+  auto* expandRows = new QPushButton(tr("Expand all"));
+  expandRows->setToolTip(tr("Every lane on its own row (Ctrl+])"));
   notice_ = new QLabel;
   notice_->setStyleSheet(QStringLiteral("color: #a05000"));
-  for (QWidget* w : std::initializer_list<QWidget*>{modeBox_, layoutBox_, iterationBox_, flowsBox_, fit})
+  for (QWidget* w : std::initializer_list<QWidget*>{modeBox_, layoutBox_, iterationBox_, flowsBox_, fit,
+                                                    collapseRanks, expandRows})
     bar->addWidget(w);
   bar->addWidget(notice_, 1);
   fillIterationChoices();
@@ -51,14 +60,20 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
   tree_->setUniformRowHeights(true);
   tree_->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
   tree_->setSelectionMode(QAbstractItemView::NoSelection);
-  tree_->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  // The label elides, the count column always fits: counts are never cut off.
+  tree_->header()->setStretchLastSection(false);
+  tree_->header()->setSectionResizeMode(TimelineRowModel::LabelColumn, QHeaderView::Stretch);
+  tree_->header()->setSectionResizeMode(TimelineRowModel::EventsColumn, QHeaderView::ResizeToContents);
+  tree_->setTextElideMode(Qt::ElideMiddle);
+  tree_->setContextMenuPolicy(Qt::CustomContextMenu);
+  treeState_ = new TimelineTreeState(tree_, model_, this);
   auto* left = new QWidget;
   auto* leftLayout = new QVBoxLayout(left);
   leftLayout->setContentsMargins(0, 0, 0, 0);
   leftLayout->setSpacing(0);
-  auto* head = new QLabel(tr("  rows / events"));
-  head->setFixedHeight(TimelineView::kAxisHeight);
-  leftLayout->addWidget(head);
+  head_ = new QLabel(tr("  rows / events"));
+  head_->setFixedHeight(TimelineView::kAxisHeight);
+  leftLayout->addWidget(head_);
   leftLayout->addWidget(tree_);
   view_ = new TimelineView;
   view_->setMessage(tr("No run open"));
@@ -68,9 +83,40 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
   splitter_->setStretchFactor(1, 1);
   splitter_->setSizes({220, 900});
 
+  overview_ = new TimelineOverview;
+  overview_->setVisible(false);
+  legend_ = new TimelineLegend;
+  legend_->setVisible(false);
+
   auto* root = new QVBoxLayout(this);
   root->addLayout(bar);
+  root->addWidget(overview_);
   root->addWidget(splitter_, 1);
+  root->addWidget(legend_);
+
+  auto addShortcut = [this](const QKeySequence& keys, void (TimelineWidget::*slot)()) {
+    auto* action = new QAction(this);
+    action->setShortcut(keys);
+    action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(action, &QAction::triggered, this, slot);
+    addAction(action);
+  };
+  addShortcut(QKeySequence(Qt::CTRL | Qt::Key_BracketLeft), &TimelineWidget::collapseAllRanks);
+  addShortcut(QKeySequence(Qt::CTRL | Qt::Key_BracketRight), &TimelineWidget::expandAllRows);
+  connect(collapseRanks, &QPushButton::clicked, this, &TimelineWidget::collapseAllRanks);
+  connect(expandRows, &QPushButton::clicked, this, &TimelineWidget::expandAllRows);
+  connect(tree_, &QTreeView::customContextMenuRequested, this, [this](const QPoint& at) {
+    QMenu menu;
+    menu.addAction(tr("Collapse all ranks"), QKeySequence(Qt::CTRL | Qt::Key_BracketLeft), this,
+                   &TimelineWidget::collapseAllRanks);
+    menu.addAction(tr("Expand all"), QKeySequence(Qt::CTRL | Qt::Key_BracketRight), this,
+                   &TimelineWidget::expandAllRows);
+    menu.exec(tree_->viewport()->mapToGlobal(at));
+  });
+  connect(view_, &TimelineView::visibleRangeChanged, overview_, &TimelineOverview::setWindow);
+  connect(overview_, &TimelineOverview::windowRequested, view_, &TimelineView::setVisibleRange);
+  connect(splitter_, &QSplitter::splitterMoved, this,
+          [this] { overview_->setLabelWidth(splitter_->sizes().value(0)); });
 
   connect(modeBox_, &QComboBox::currentIndexChanged, this,
           [this] { setMode(static_cast<TimelineMode>(modeBox_->currentData().toInt())); });
@@ -102,8 +148,10 @@ TimelineWidget::~TimelineWidget() {
 bool TimelineWidget::openRun(const QString& dbPath, qint64 runId, QString* error, qint64 predictionRunId) {
   ++generation_;
   data_.reset();
+  dbPath_ = dbPath;
   view_->setData(nullptr);
   model_->rebuild(nullptr, sideBySide_);
+  showData();
   noticeText_.clear();
   notice_->clear();
   try {
@@ -164,11 +212,7 @@ void TimelineWidget::finishLoad(std::shared_ptr<TimelineData> loaded, bool ok, c
   // The worker built with the settings of openRun time; rebuild if they changed meanwhile.
   if (data_->mode() != mode_) data_->build(mode_, iterationChoice_, sideBySide_);
   fillIterationChoices();
-  view_->setData(data_.get());
-  model_->rebuild(data_.get(), sideBySide_);
-  tree_->expandAll();
-  relayoutRows();
-  view_->fitToView();
+  showData();
   if (data_->measured().empty() && data_->predicted().empty())
     view_->setMessage(tr("Run %1 has no events yet").arg(data_->runId()));
   emit runLoaded(true, noticeText_);
@@ -196,11 +240,52 @@ void TimelineWidget::rebuild() {
   if (!data_) return;
   view_->clearSelection();  // its time base changes with the build
   data_->build(mode_, iterationChoice_, sideBySide_);
-  view_->setData(data_.get());
-  model_->rebuild(data_.get(), sideBySide_);
-  tree_->expandAll();
+  showData();
+}
+
+// After a load or a build: the canvas, the tree (collapsed as before), the legend, the overview, fitted.
+void TimelineWidget::showData() {
+  const TimelineData* shown = data_.get();
+  view_->setData(shown);
+  if (shown) model_->rebuild(shown, sideBySide_);
+  treeState_->restore();
+  legend_->setData(shown);
+  legend_->setVisible(shown && !legend_->entries().empty());
+  overview_->setData(shown && mode_ == TimelineMode::WholeRun ? shown : nullptr);
+  overview_->setVisible(shown && mode_ == TimelineMode::WholeRun);
+  overview_->setLabelWidth(splitter_->sizes().value(0));
+  head_->setText(sideBySide_ && shown ? tr("  rows / events: %1").arg(model_->columnTitles().join(" / "))
+                                      : tr("  rows / events"));
+  fitTreeColumns();
   relayoutRows();
   view_->fitToView();
+}
+
+// Widens the tree pane (never narrows what the user chose) so labels and counts fit, within reason.
+void TimelineWidget::fitTreeColumns() {
+  if (!data_) return;
+  const QFontMetrics metrics = tree_->fontMetrics();
+  int labels = 0, counts = 0;
+  std::function<void(const QModelIndex&, int)> walk = [&](const QModelIndex& parent, int depth) {
+    for (int r = 0; r < model_->rowCount(parent); ++r) {
+      const QModelIndex index = model_->index(r, 0, parent);
+      labels = std::max(
+          labels, (depth + 1) * tree_->indentation() + metrics.horizontalAdvance(index.data().toString()));
+      counts = std::max(counts, metrics.horizontalAdvance(
+                                    index.siblingAtColumn(TimelineRowModel::EventsColumn).data().toString()));
+      walk(index, depth + 1);
+    }
+  };
+  walk({}, 0);
+  const int wanted = labels + counts + 32 + tree_->verticalScrollBar()->sizeHint().width();
+  QList<int> sizes = splitter_->sizes();
+  const int target = std::min(wanted, std::max(220, width() / 3));
+  if (sizes.size() == 2 && sizes[0] < target) {
+    const int total = sizes[0] + sizes[1];
+    sizes = {target, std::max(100, total - target)};
+    splitter_->setSizes(sizes);
+    overview_->setLabelWidth(target);
+  }
 }
 
 void TimelineWidget::setMode(TimelineMode mode) {
@@ -237,6 +322,14 @@ bool TimelineWidget::flowsVisible() const {
 }
 void TimelineWidget::fitToView() {
   view_->fitToView();
+}
+void TimelineWidget::collapseAllRanks() {
+  treeState_->collapseAllRanks();
+  relayoutRows();
+}
+void TimelineWidget::expandAllRows() {
+  treeState_->expandAll();
+  relayoutRows();
 }
 void TimelineWidget::clearSelection() {
   view_->clearSelection();
@@ -275,34 +368,26 @@ void TimelineWidget::relayoutRows() {
   view_->setRows(std::move(rows), model_->columnTitles());
 }
 
+QString TimelineWidget::exportTitle() const {
+  if (!data_) return {};
+  return timelineImageTitle(*data_, dbPath_, sideBySide_, iterationBox_->currentText(), view_->visibleStart(),
+                            view_->visibleEnd());
+}
+
 bool TimelineWidget::exportImage(const QString& path, QString* error) {
-  auto fail = [&](const QString& why) {
-    if (error) *error = path + ": " + why;
+  if (!data_) {
+    if (error) *error = path + ": " + tr("no run loaded to export");
     return false;
-  };
-  if (!data_) return fail(tr("no run loaded to export"));
-  relayoutRows();
-  const QSize size = splitter_->size().isEmpty() ? QSize(1200, 700) : splitter_->size();
-  if (QFileInfo(path).suffix().compare(QLatin1String("svg"), Qt::CaseInsensitive) == 0) {
-    QSvgGenerator svg;
-    svg.setFileName(path);
-    svg.setSize(size);
-    svg.setViewBox(QRect(QPoint(0, 0), size));
-    svg.setTitle(tr("Parm Studio timeline: run %1 (%2)").arg(data_->runId()).arg(data_->runName()));
-    QPainter p;
-    if (!p.begin(&svg)) return fail(tr("cannot write SVG"));
-    splitter_->render(&p);
-    p.end();
-  } else {
-    QImage image(size, QImage::Format_ARGB32_Premultiplied);
-    image.fill(Qt::white);
-    QPainter p(&image);
-    splitter_->render(&p);
-    p.end();
-    if (!image.save(path)) return fail(tr("cannot write image (unwritable, or an unknown image format)"));
   }
-  if (QFileInfo(path).size() <= 0) return fail(tr("export wrote nothing"));
-  return true;
+  relayoutRows();
+  if (splitter_->size().isEmpty()) splitter_->resize(1200, 700);  // never shown: lay it out for the export
+  TimelineImage image;
+  image.title = exportTitle();
+  image.legend = legendEntries(*data_);
+  image.content = splitter_;
+  image.contentHeight = std::min(splitter_->height(), TimelineView::kAxisHeight + shownRowsBottom(*tree_));
+  image.palette = view_->palette();
+  return writeTimelineImage(path, image, error);
 }
 
 }  // namespace parm::app

@@ -18,7 +18,10 @@ class QTreeView;
 
 namespace parm::app {
 
+class TimelineLegend;
+class TimelineOverview;
 class TimelineRowModel;
+class TimelineTreeState;
 class TimelineView;
 
 class TimelineWidget : public QWidget {
@@ -34,8 +37,10 @@ class TimelineWidget : public QWidget {
   // notice when the run is incomplete (still being written or killed: what is stored so far is shown).
   bool openRun(const QString& dbPath, qint64 runId, QString* error = nullptr, qint64 predictionRunId = -1);
   bool isLoading() const { return loading_; }
-  // PNG (or any raster format Qt writes) or SVG by suffix: the tree and the canvas as shown.
+  // PNG (or any raster format Qt writes) or SVG by suffix: a title line (file, run, schedules, mode,
+  // iteration, visible range), the colour legend, then the tree and the canvas cut to the rows shown.
   bool exportImage(const QString& path, QString* error = nullptr);
+  QString exportTitle() const;  // the title line of exportImage
 
   void setMode(TimelineMode mode);
   TimelineMode mode() const { return mode_; }
@@ -46,11 +51,18 @@ class TimelineWidget : public QWidget {
   bool flowsVisible() const;
   void fitToView();
   void clearSelection();
+  // Every rank (and predicted) node collapsed into one merged row, or everything expanded; kept across
+  // rebuilds (mode, layout, iteration, the next run). Toolbar buttons, the tree's context menu, Ctrl+[ /
+  // Ctrl+].
+  void collapseAllRanks();
+  void expandAllRows();
   QString notice() const;
 
   TimelineView* view() const { return view_; }
   TimelineRowModel* rowModel() const { return model_; }
   QTreeView* tree() const { return tree_; }
+  TimelineLegend* legend() const { return legend_; }
+  TimelineOverview* overview() const { return overview_; }  // shown in the whole-run mode only
   const TimelineData* timelineData() const { return data_.get(); }
 
  signals:
@@ -68,18 +80,25 @@ class TimelineWidget : public QWidget {
   void relayoutRows();
   void finishLoad(std::shared_ptr<TimelineData> loaded, bool ok, const QString& error, int generation);
   void fillIterationChoices();
+  void showData();  // the legend, overview and tree after a build
+  void fitTreeColumns();
 
   QComboBox* modeBox_ = nullptr;
   QComboBox* layoutBox_ = nullptr;
   QComboBox* iterationBox_ = nullptr;
   QCheckBox* flowsBox_ = nullptr;
   QLabel* notice_ = nullptr;
+  QLabel* head_ = nullptr;
+  TimelineLegend* legend_ = nullptr;
+  TimelineOverview* overview_ = nullptr;
+  TimelineTreeState* treeState_ = nullptr;
   QSplitter* splitter_ = nullptr;
   QTreeView* tree_ = nullptr;
   TimelineRowModel* model_ = nullptr;
   TimelineView* view_ = nullptr;
 
   std::shared_ptr<TimelineData> data_;
+  QString dbPath_;
   std::vector<QPointer<QThread>> threads_;
   int generation_ = 0;
   bool loading_ = false;

@@ -349,7 +349,7 @@ class TestAppTimeline : public QObject {
     w_->view()->grab();
     QVERIFY(w_->view()->lastFlows().empty());
     w_->setFlowsVisible(true);
-    w_->tree()->expandAll();
+    w_->expandAllRows();  // not tree()->expandAll(): the widget keeps what was collapsed across rebuilds
   }
 
   void sideBySideColumnsPerSchedule() {

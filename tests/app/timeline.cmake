@@ -5,3 +5,5 @@ add_dependencies(test_app_timeline parm)
 set_tests_properties(test_app_timeline PROPERTIES RUN_SERIAL TRUE TIMEOUT 180)  # starts mpirun ranks of its own
 # GPU rows from a project written through the writer (records built in the test) and a screenshot of them.
 parm_add_qtest(test_app_timeline_gpu SOURCES app/test_app_timeline_gpu.cpp LIBS parm_app_timeline parm_db)
+# How the timeline looks and exports (fit, counts, legend, overview, collapse/expand, dark palette, image).
+parm_add_qtest(test_app_timeline_look SOURCES app/test_app_timeline_look.cpp LIBS parm_app_timeline parm_db Qt6::Svg)
