@@ -17,10 +17,11 @@ OverviewDensity overviewDensity(const TimelineData& data, int bins) {
   const auto& sections = data.sections();
   d.labels.reserve(sections.size());
   for (const TimelineSection& s : sections) d.labels.push_back(s.schedule);
-  d.busy.assign(sections.size(), std::vector<float>(static_cast<std::size_t>(std::max(1, bins)), 0.f));
+  const auto binCount = static_cast<std::size_t>(std::max(1, bins));
+  d.busy.assign(sections.size(), std::vector<float>(binCount, 0.f));
   std::vector<int> lanes(sections.size(), 0);
-  const double binNs = static_cast<double>(d.end - d.start) / std::max(1, bins);
-  std::vector<std::vector<double>> busy(sections.size(), std::vector<double>(d.busy.front().size(), 0.0));
+  const double binNs = static_cast<double>(d.end - d.start) / static_cast<double>(binCount);
+  std::vector<std::vector<double>> busy(sections.size(), std::vector<double>(binCount, 0.0));
   for (const TimelineRow& r : data.rows()) {
     if (r.predicted() || r.gpu() || static_cast<std::size_t>(r.section) >= sections.size()) continue;
     ++lanes[static_cast<std::size_t>(r.section)];
@@ -40,7 +41,10 @@ OverviewDensity overviewDensity(const TimelineData& data, int bins) {
   }
   for (std::size_t s = 0; s < busy.size(); ++s)
     for (std::size_t k = 0; k < busy[s].size(); ++k)
-      if (lanes[s] > 0) d.busy[s][k] = static_cast<float>(std::min(1.0, busy[s][k] / (binNs * lanes[s])));
+      if (lanes[s] > 0) {
+        d.busy[s][k] = static_cast<float>(std::min(1.0, busy[s][k] / (binNs * lanes[s])));
+        d.peak = std::max(d.peak, d.busy[s][k]);
+      }
   return d;
 }
 
@@ -104,8 +108,10 @@ void TimelineOverview::paintEvent(QPaintEvent*) {
     const QRect lane(strip.left(), strip.top() + s * kLaneHeight, strip.width(), kLaneHeight - 1);
     p.fillRect(lane, c.background);
     p.setPen(c.axisText);
+    // Unclipped: an underscore may reach into the next lane rather than vanish.
     p.drawText(QRect(4, lane.top(), std::max(0, labelWidth_ - 8), lane.height()),
-               Qt::AlignRight | Qt::AlignVCenter, density_.labels[static_cast<std::size_t>(s)]);
+               Qt::AlignRight | Qt::AlignVCenter | Qt::TextDontClip,
+               density_.labels[static_cast<std::size_t>(s)]);
     const std::vector<float>& b = density_.busy[static_cast<std::size_t>(s)];
     const QColor ink = opClassColour(OpClass::Compute);
     // One bar per pixel column, as tall as the busiest bin under it: spikes stay visible at any width.
@@ -116,7 +122,7 @@ void TimelineOverview::paintEvent(QPaintEvent*) {
       float v = 0;
       for (std::size_t k = k0; k < std::min(k1, b.size()); ++k) v = std::max(v, b[k]);
       if (v <= 0) continue;
-      const int h = std::max(1, static_cast<int>(std::lround(v * lane.height())));
+      const int h = std::max(1, static_cast<int>(std::lround(v / density_.peak * lane.height())));
       p.fillRect(QRect(lane.left() + x, lane.bottom() + 1 - h, 1, h), ink);
     }
   }

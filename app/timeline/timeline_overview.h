@@ -18,6 +18,7 @@ struct OverviewDensity {
   std::int64_t start = 0, end = 1;  // display ns
   std::vector<QString> labels;      // one per section
   std::vector<std::vector<float>> busy;
+  float peak = 0;  // the largest busy value: drawn full height
 };
 OverviewDensity overviewDensity(const TimelineData& data, int bins);
 

@@ -450,6 +450,43 @@ class TestAppTimelineLook : public QObject {
     }
   }
 
+  // A run without events, in every mode and layout: no crash, an empty overview and legend, a one-line
+  // export error or an image.
+  void emptyRunPaintsAndExports() {
+    const QString path = dir_.filePath("empty.sqlite");
+    std::int64_t run = 0;
+    {
+      auto project = db::Database::open(path.toStdString(), true);
+      db::RunInfo info;
+      info.name = "empty";
+      info.kind = "measured";
+      info.backend = "cpu";
+      info.ranks = 2;
+      run = project.begin_run(info);
+      project.finish_run(run);
+    }
+    TimelineWidget w;
+    w.resize(900, 500);
+    w.show();
+    w.setMode(TimelineMode::WholeRun);
+    QString error;
+    QVERIFY2(w.openRun(path, run, &error), qPrintable(error));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isLoading(), 10000);
+    QVERIFY(w.overview()->density().busy.empty());
+    QVERIFY(w.legend()->entries().empty());
+    QVERIFY(!w.legend()->isVisible());
+    for (bool side : {true, false}) {
+      w.setSideBySide(side);
+      w.collapseAllRanks();
+      QVERIFY(!w.grab().isNull());
+    }
+    const QString png = dir_.filePath("empty.png");
+    if (!w.exportImage(png, &error))
+      QVERIFY2(!error.contains('\n') && error.contains("empty.png"), qPrintable(error));
+    else
+      QVERIFY(!QImage(png).isNull());
+  }
+
   void cleanupTestCase() { w_.reset(); }
 };
 
