@@ -22,7 +22,7 @@ QString tr(const char* text) {
   return QCoreApplication::translate("TimelineImage", text);
 }
 
-QFont titleFont(const QPalette&) {
+QFont titleFont() {
   QFont f;
   f.setBold(true);
   return f;
@@ -32,7 +32,7 @@ QFont titleFont(const QPalette&) {
 void paintImage(QPainter& p, const TimelineImage& image, const QSize& size) {
   const TimelineColours colours = TimelineColours::from(image.palette);
   p.fillRect(QRect(QPoint(0, 0), size), colours.background);
-  p.setFont(titleFont(image.palette));
+  p.setFont(titleFont());
   const QFontMetrics tm = p.fontMetrics();
   p.setPen(colours.text);
   const QRect titleRect(kMargin, kMargin, size.width() - 2 * kMargin, tm.height());
@@ -85,7 +85,7 @@ int shownRowsBottom(const QTreeView& tree) {
 }
 
 int timelineImageHeaderHeight(const TimelineImage& image, int width) {
-  const int title = QFontMetrics(titleFont(image.palette)).height();
+  const int title = QFontMetrics(titleFont()).height();
   const int legend = legendHeight(image.legend, QFontMetrics(QFont()), width - 2 * kMargin);
   return kMargin + title + kMargin / 2 + legend + kMargin;
 }
