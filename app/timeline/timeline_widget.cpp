@@ -70,7 +70,7 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
 
   auto* root = new QVBoxLayout(this);
   root->addLayout(bar);
-  root->addWidget(splitter_, 1);
+  root->addWidget(setUpInspection(bar), 1);
 
   connect(modeBox_, &QComboBox::currentIndexChanged, this,
           [this] { setMode(static_cast<TimelineMode>(modeBox_->currentData().toInt())); });
@@ -103,6 +103,7 @@ bool TimelineWidget::openRun(const QString& dbPath, qint64 runId, QString* error
   ++generation_;
   data_.reset();
   view_->setData(nullptr);
+  refreshInspection(true);
   model_->rebuild(nullptr, sideBySide_);
   noticeText_.clear();
   notice_->clear();
@@ -165,6 +166,7 @@ void TimelineWidget::finishLoad(std::shared_ptr<TimelineData> loaded, bool ok, c
   if (data_->mode() != mode_) data_->build(mode_, iterationChoice_, sideBySide_);
   fillIterationChoices();
   view_->setData(data_.get());
+  refreshInspection(true);
   model_->rebuild(data_.get(), sideBySide_);
   tree_->expandAll();
   relayoutRows();
@@ -197,6 +199,7 @@ void TimelineWidget::rebuild() {
   view_->clearSelection();  // its time base changes with the build
   data_->build(mode_, iterationChoice_, sideBySide_);
   view_->setData(data_.get());
+  refreshInspection(false);
   model_->rebuild(data_.get(), sideBySide_);
   tree_->expandAll();
   relayoutRows();

@@ -4,13 +4,16 @@
 
 #include <QPointer>
 #include <QWidget>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "app/timeline/timeline_data.h"
+#include "app/timeline/timeline_selection.h"
 
 class QCheckBox;
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QSplitter;
 class QThread;
@@ -18,7 +21,9 @@ class QTreeView;
 
 namespace parm::app {
 
+class TimelineInspector;
 class TimelineRowModel;
+class TimelineSearchBar;
 class TimelineView;
 
 class TimelineWidget : public QWidget {
@@ -48,6 +53,16 @@ class TimelineWidget : public QWidget {
   void clearSelection();
   QString notice() const;
 
+  // Selection and inspection (timeline_widget_inspection.cpp). selectOps: highlights (like search matches,
+  // the rest dimmed) the measured ops of `schedule` (empty: every schedule) shown in the current build for
+  // which `which` is true, fits the view to them and returns how many; clearOpSelection() undoes it.
+  int selectOps(const QString& schedule, std::function<bool(const TimelineEvent&)> which);
+  void clearOpSelection();
+  void revealEvent(EventRef event);  // scrolls its row into view, centres it and selects it
+  TimelineInspector* inspector() const { return inspector_; }
+  TimelineSearchBar* searchBar() const { return search_; }
+  QCheckBox* flowsSelectedOnlyBox() const { return flowsSelectedBox_; }
+
   TimelineView* view() const { return view_; }
   TimelineRowModel* rowModel() const { return model_; }
   QTreeView* tree() const { return tree_; }
@@ -59,6 +74,10 @@ class TimelineWidget : public QWidget {
   // tables to it. rangeCleared(): show everything again.
   void rangeSelected(qint64 startNs, qint64 endNs);
   void rangeCleared();
+  // The same selection as one run-origin range per schedule (each section's own offset in one-iteration
+  // mode, the same range for all in whole-run mode): what the per-op tables filter by.
+  void scheduleRangesSelected(const parm::ScheduleRanges& ranges);
+  void eventSelected(parm::app::EventRef event);  // a click on the canvas or a search jump; invalid: cleared
   // The toolbar's layout and flow-arrow choices (also when set from the toolbar), for menus that mirror them.
   void sideBySideChanged(bool on);
   void flowsVisibleChanged(bool on);
@@ -68,6 +87,8 @@ class TimelineWidget : public QWidget {
   void relayoutRows();
   void finishLoad(std::shared_ptr<TimelineData> loaded, bool ok, const QString& error, int generation);
   void fillIterationChoices();
+  QWidget* setUpInspection(QHBoxLayout* bar);  // the search box, flow option and panel; returns the body
+  void refreshInspection(bool newLoad);
 
   QComboBox* modeBox_ = nullptr;
   QComboBox* layoutBox_ = nullptr;
@@ -78,6 +99,9 @@ class TimelineWidget : public QWidget {
   QTreeView* tree_ = nullptr;
   TimelineRowModel* model_ = nullptr;
   TimelineView* view_ = nullptr;
+  TimelineInspector* inspector_ = nullptr;
+  TimelineSearchBar* search_ = nullptr;
+  QCheckBox* flowsSelectedBox_ = nullptr;
 
   std::shared_ptr<TimelineData> data_;
   std::vector<QPointer<QThread>> threads_;
