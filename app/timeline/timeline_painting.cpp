@@ -133,6 +133,7 @@ void TimelineView::paintTo(QPainter& p) const {
       p.drawLine(r.topRight(), r.bottomRight());
     }
   }
+  drawRangeLength(p);
 }
 
 void TimelineView::drawAxis(QPainter& p) const {

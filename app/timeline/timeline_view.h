@@ -120,7 +120,8 @@ class TimelineView : public QWidget {
   QString gpuHoverText(const TimelineRow& row, std::size_t entry) const;
   QRectF measuredRect(std::int32_t event) const;  // a measured event's bar, empty when not shown
   void clickAt(QPoint pos);
-  void drawMarks(QPainter& p) const;  // dimming, outlines of the marks, the range's duration on the ruler
+  void drawMarks(QPainter& p) const;  // dimming and the outlines of the marks
+  void drawRangeLength(QPainter& p) const;
   std::vector<std::int32_t> selectedFlows() const;
 
   const TimelineData* data_ = nullptr;

@@ -88,9 +88,15 @@ void TimelineView::drawMarks(QPainter& p) const {
     // Per visible row, the x intervals of highlighted bars; everything else in the rows area is dimmed.
     std::map<int, std::vector<std::pair<double, double>>> kept;  // visible row -> [x0, x1)
     std::vector<QRectF> bars;
+    const double tEnd = visibleEnd();
     for (std::int32_t i : marks_.highlighted) {
       const TimelineEvent& e = data_->measured()[static_cast<std::size_t>(i)];
-      if (e.row < 0) continue;
+      if (e.row < 0 || static_cast<std::size_t>(e.row) >= slot_.size() ||
+          slot_[static_cast<std::size_t>(e.row)].first < 0)
+        continue;
+      if (static_cast<double>(data_->displayEnd(e)) < t0_ ||
+          static_cast<double>(data_->displayStart(e)) > tEnd)
+        continue;  // off screen: no search for its bar
       const QRectF bar = measuredRect(i);
       if (bar.isEmpty() || !bar.intersects(area)) continue;
       kept[slot_[static_cast<std::size_t>(e.row)].first].emplace_back(bar.left(), bar.right());
@@ -123,8 +129,11 @@ void TimelineView::drawMarks(QPainter& p) const {
     p.drawRect(bar.adjusted(-0.5, -0.5, 0.5, 0.5));
   }
   p.restore();
-  if (!sel_) return;
-  // The range's duration on the ruler, centred over it in every column.
+}
+
+// The range's duration on the ruler, centred over it in every column (painted last: over the range's tint).
+void TimelineView::drawRangeLength(QPainter& p) const {
+  if (!data_ || !sel_) return;
   const double a = std::min(sel_->first, sel_->second), b = std::max(sel_->first, sel_->second);
   const QString label = formatDuration(b - a);
   QFont font = p.font();
