@@ -99,6 +99,7 @@ void TimelineView::paintTo(QPainter& p) const {
       p.restore();
     }
   }
+  drawMarks(p);
   lastFlows_.clear();
   if (flows_) drawFlows(p);
   drawHighlight(p);
@@ -115,6 +116,7 @@ void TimelineView::paintTo(QPainter& p) const {
       p.drawLine(r.topRight(), r.bottomRight());
     }
   }
+  drawRangeLength(p);
 }
 
 void TimelineView::drawAxis(QPainter& p) const {
@@ -268,7 +270,9 @@ void TimelineView::drawFlows(QPainter& p) const {
   std::unordered_set<std::int32_t> done;
   std::size_t scanned = 0;
   const double colW = columnWidth(width());
+  if (marks_.flowsSelectedOnly) seen = selectedFlows();  // at any zoom, no scan
   for (const VisibleRow& row : rows_) {
+    if (marks_.flowsSelectedOnly) break;
     const int y = kAxisHeight + row.top;
     if (row.header || y + row.height <= kAxisHeight || y >= height()) continue;
     for (const auto& list : row.columns)

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "app/timeline/timeline_data.h"
+#include "app/timeline/timeline_details.h"
 #include "app/timeline/timeline_format.h"
 
 namespace parm::app {
@@ -27,6 +28,7 @@ TimelineView::TimelineView(QWidget* parent) : QWidget(parent) {
 }
 
 void TimelineView::setData(const TimelineData* timeline) {
+  if (timeline != data_) marks_ = {{}, {}, marks_.flowsSelectedOnly};  // indices of another load
   data_ = timeline;
   hoverOp_ = -1;
   lastFlows_.clear();
@@ -211,6 +213,7 @@ QString TimelineView::hoverText(QPoint pos) const {
         line += QStringLiteral(", error %1%").arg((pd - duration) / duration * 100, 0, 'f', 1);
       lines << line;
     }
+    if (const QString split = collectiveTipLine(*data_, index); !split.isEmpty()) lines << split;
   }
   return lines.join(QLatin1Char('\n'));
 }
@@ -298,6 +301,8 @@ void TimelineView::mouseReleaseEvent(QMouseEvent* e) {
     emit rangeSelected(range->first, range->second);
     return;
   }
+  if (drag_ == Drag::Pan && e->button() == Qt::LeftButton && (pos - pressPos_).manhattanLength() < 3)
+    clickAt(pos);  // a click, not a pan
   drag_ = Drag::None;
   unsetCursor();
 }
@@ -329,6 +334,7 @@ void TimelineView::keyPressEvent(QKeyEvent* e) {
       break;
     case Qt::Key_Escape:
       clearSelection();
+      selectEvent({});
       break;
     default:
       QWidget::keyPressEvent(e);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/timeline/timeline_palette.h"
+#include "app/timeline/timeline_selection.h"
 
 namespace parm::app {
 
@@ -75,7 +76,19 @@ class TimelineView : public QWidget {
   std::vector<QRectF> highlightRects() const;
   // The selection in the run's measured time base (run-origin ns).
   std::optional<std::pair<qint64, qint64>> selection() const;
+  std::optional<std::pair<double, double>> displaySelection() const { return sel_; }  // as drawn (display ns)
   void clearSelection();
+
+  // Click-to-select, highlighted ops and the flow-arrow option (timeline_view_marks.cpp). A left click on an
+  // event selects it (outlined), a click on empty space or Esc clears the selection; eventSelected() follows.
+  void selectEvent(EventRef event);
+  EventRef selectedEvent() const { return marks_.selected; }
+  void setHighlighted(std::vector<std::int32_t> measured);  // outlined, everything else dimmed; {}: none
+  const std::vector<std::int32_t>& highlighted() const { return marks_.highlighted; }
+  void setFlowsSelectedOnly(bool on);
+  bool flowsSelectedOnly() const { return marks_.flowsSelectedOnly; }
+  QRectF eventBar(EventRef event) const;  // where it is drawn, empty when not shown
+  void centreOn(EventRef event);          // keeps the zoom
 
   // Paints everything at the widget's size into any device (QImage for PNG and the benchmark, QSvgGenerator
   // for SVG).
@@ -86,6 +99,7 @@ class TimelineView : public QWidget {
   void rangeCleared();
   void verticalDragged(int dy);                            // the widget scrolls the tree
   void visibleRangeChanged(double startNs, double endNs);  // display ns, after any zoom, pan, fit or resize
+  void eventSelected(parm::app::EventRef event);           // invalid: the selection was cleared
 
  protected:
   void paintEvent(QPaintEvent*) override;
@@ -112,6 +126,10 @@ class TimelineView : public QWidget {
   QString gpuHoverText(const TimelineRow& row, std::size_t entry) const;
   QRectF measuredRect(std::int32_t event) const;  // a measured event's bar, empty when not shown
   void viewChanged(bool fitted = false);          // repaint and tell the overview
+  void clickAt(QPoint pos);
+  void drawMarks(QPainter& p) const;  // dimming and the outlines of the marks
+  void drawRangeLength(QPainter& p) const;
+  std::vector<std::int32_t> selectedFlows() const;
 
   const TimelineData* data_ = nullptr;
   QString message_;
@@ -125,6 +143,7 @@ class TimelineView : public QWidget {
   mutable TimelineColours colours_;  // of the paint in progress, from palette()
   mutable std::vector<FlowArrow> lastFlows_;
   std::int32_t hoverOp_ = -1;  // measured() index of the op under the pointer (or of its GPU item's op)
+  TimelineMarks marks_;
 
   enum class Drag { None, Pan, Select } drag_ = Drag::None;
   QPoint pressPos_, lastPos_;

@@ -91,8 +91,13 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
   auto* root = new QVBoxLayout(this);
   root->addLayout(bar);
   root->addWidget(overview_);
-  root->addWidget(splitter_, 1);
-  root->addWidget(legend_);
+  // The legend stays under the canvas; the inspection panel (statistics, details) below both.
+  auto* canvasArea = new QWidget;
+  auto* canvasLayout = new QVBoxLayout(canvasArea);
+  canvasLayout->setContentsMargins(0, 0, 0, 0);
+  canvasLayout->addWidget(splitter_, 1);
+  canvasLayout->addWidget(legend_);
+  root->addWidget(setUpInspection(bar, canvasArea), 1);
 
   auto addShortcut = [this](const QKeySequence& keys, void (TimelineWidget::*slot)()) {
     auto* action = new QAction(this);
@@ -150,6 +155,7 @@ bool TimelineWidget::openRun(const QString& dbPath, qint64 runId, QString* error
   data_.reset();
   dbPath_ = dbPath;
   view_->setData(nullptr);
+  refreshInspection(true);
   model_->rebuild(nullptr, sideBySide_);
   showData();
   noticeText_.clear();
@@ -213,6 +219,7 @@ void TimelineWidget::finishLoad(std::shared_ptr<TimelineData> loaded, bool ok, c
   if (data_->mode() != mode_) data_->build(mode_, iterationChoice_, sideBySide_);
   fillIterationChoices();
   showData();
+  refreshInspection(true);
   if (data_->measured().empty() && data_->predicted().empty())
     view_->setMessage(tr("Run %1 has no events yet").arg(data_->runId()));
   emit runLoaded(true, noticeText_);
@@ -241,6 +248,7 @@ void TimelineWidget::rebuild() {
   view_->clearSelection();  // its time base changes with the build
   data_->build(mode_, iterationChoice_, sideBySide_);
   showData();
+  refreshInspection(false);
 }
 
 // After a load or a build: the canvas, the tree (collapsed as before), the legend, the overview, fitted.

@@ -4,13 +4,16 @@
 
 #include <QPointer>
 #include <QWidget>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "app/timeline/timeline_data.h"
+#include "app/timeline/timeline_selection.h"
 
 class QCheckBox;
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QSplitter;
 class QThread;
@@ -22,6 +25,9 @@ class TimelineLegend;
 class TimelineOverview;
 class TimelineRowModel;
 class TimelineTreeState;
+class TimelineInspector;
+class TimelineRowModel;
+class TimelineSearchBar;
 class TimelineView;
 
 class TimelineWidget : public QWidget {
@@ -58,6 +64,16 @@ class TimelineWidget : public QWidget {
   void expandAllRows();
   QString notice() const;
 
+  // Selection and inspection (timeline_widget_inspection.cpp). selectOps: highlights (like search matches,
+  // the rest dimmed) the measured ops of `schedule` (empty: every schedule) shown in the current build for
+  // which `which` is true, fits the view to them and returns how many; clearOpSelection() undoes it.
+  int selectOps(const QString& schedule, std::function<bool(const TimelineEvent&)> which);
+  void clearOpSelection();
+  void revealEvent(EventRef event);  // scrolls its row into view, centres it and selects it
+  TimelineInspector* inspector() const { return inspector_; }
+  TimelineSearchBar* searchBar() const { return search_; }
+  QCheckBox* flowsSelectedOnlyBox() const { return flowsSelectedBox_; }
+
   TimelineView* view() const { return view_; }
   TimelineRowModel* rowModel() const { return model_; }
   QTreeView* tree() const { return tree_; }
@@ -71,6 +87,10 @@ class TimelineWidget : public QWidget {
   // tables to it. rangeCleared(): show everything again.
   void rangeSelected(qint64 startNs, qint64 endNs);
   void rangeCleared();
+  // The same selection as one run-origin range per schedule (each section's own offset in one-iteration
+  // mode, the same range for all in whole-run mode): what the per-op tables filter by.
+  void scheduleRangesSelected(const parm::ScheduleRanges& ranges);
+  void eventSelected(parm::app::EventRef event);  // a click on the canvas or a search jump; invalid: cleared
   // The toolbar's layout and flow-arrow choices (also when set from the toolbar), for menus that mirror them.
   void sideBySideChanged(bool on);
   void flowsVisibleChanged(bool on);
@@ -82,6 +102,9 @@ class TimelineWidget : public QWidget {
   void fillIterationChoices();
   void showData();  // the legend, overview and tree after a build
   void fitTreeColumns();
+  // The search box, flow option and panel under `canvas`; returns the body.
+  QWidget* setUpInspection(QHBoxLayout* bar, QWidget* canvas);
+  void refreshInspection(bool newLoad);
 
   QComboBox* modeBox_ = nullptr;
   QComboBox* layoutBox_ = nullptr;
@@ -96,6 +119,9 @@ class TimelineWidget : public QWidget {
   QTreeView* tree_ = nullptr;
   TimelineRowModel* model_ = nullptr;
   TimelineView* view_ = nullptr;
+  TimelineInspector* inspector_ = nullptr;
+  TimelineSearchBar* search_ = nullptr;
+  QCheckBox* flowsSelectedBox_ = nullptr;
 
   std::shared_ptr<TimelineData> data_;
   QString dbPath_;
