@@ -1,5 +1,6 @@
 #include "app/calibration/calibration_environment.h"
 
+#include <QObject>
 #include <QStringList>
 #include <map>
 

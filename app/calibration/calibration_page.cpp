@@ -28,7 +28,6 @@ QTableView* makeTable(QAbstractItemModel* model, QWidget* parent) {
   view->setSelectionBehavior(QAbstractItemView::SelectRows);
   view->setSelectionMode(QAbstractItemView::SingleSelection);
   view->setAlternatingRowColors(true);
-  view->horizontalHeader()->setStretchLastSection(true);
   return view;
 }
 
@@ -85,8 +84,7 @@ CalibrationPage::CalibrationPage(QWidget* parent)
   auto* top = new QSplitter(Qt::Horizontal, this);
   top->addWidget(fitsView_);
   top->addWidget(chartView_);
-  top->setStretchFactor(0, 1);
-  top->setStretchFactor(1, 1);
+  top->setSizes({800, 600});
   auto* bottom = new QWidget(this);
   auto* bottomLayout = new QVBoxLayout(bottom);
   bottomLayout->setContentsMargins(0, 0, 0, 0);
@@ -96,8 +94,7 @@ CalibrationPage::CalibrationPage(QWidget* parent)
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(top);
   split->addWidget(bottom);
-  split->setStretchFactor(0, 3);
-  split->setStretchFactor(1, 2);
+  split->setSizes({640, 220});
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(summary_);
   layout->addWidget(split, 1);
@@ -117,13 +114,13 @@ CalibrationPage::~CalibrationPage() {
 bool CalibrationPage::setRun(const QString& dbPath, qint64 runId) {
   if (const QString error = notAProject(dbPath); !error.isEmpty()) {
     job_->cancel();
-    show(CalibrationRunData{runId, {}, {}, 0, {}, false, error});
+    display(CalibrationRunData{runId, {}, {}, 0, {}, false, error});
     return false;
   }
   runId_ = runId;
   summary_->setText(tr("Reading calibration run %1 ...").arg(runId));
   job_->start([dbPath, runId] { return loadCalibrationRun(dbPath, runId); },
-              [this](CalibrationRunData data) { show(data); });
+              [this](CalibrationRunData loaded) { display(loaded); });
   return true;
 }
 
@@ -131,33 +128,33 @@ bool CalibrationPage::isLoading() const {
   return job_->pending();
 }
 
-void CalibrationPage::show(const CalibrationRunData& data) {
-  runId_ = data.runId;
+void CalibrationPage::display(const CalibrationRunData& loaded) {
+  runId_ = loaded.runId;
   selected_ = -1;
-  if (!data.error.isEmpty()) {
+  if (!loaded.error.isEmpty()) {
     fits_->clear();
     nccl_->setFit(nullptr);
     clearFitPlot(chart_, tr("No calibration"));
-    summary_->setText(data.error);
+    summary_->setText(loaded.error);
     ncclCaption_->clear();
     environment_->clear();
-    emit errorOccurred(data.error);
-    emit loadFinished(data.error);
+    emit errorOccurred(loaded.error);
+    emit loadFinished(loaded.error);
     return;
   }
-  fits_->setCalibration(data.calibration);
+  fits_->setCalibration(loaded.calibration);
   fitsView_->resizeColumnsToContents();
   summary_->setText(tr("Calibration run %1 (%2, %3 ranks, stored %4): %5 fits. %6%7")
-                        .arg(data.runId)
-                        .arg(data.runName)
-                        .arg(data.ranks)
-                        .arg(data.startedAt)
+                        .arg(loaded.runId)
+                        .arg(loaded.runName)
+                        .arg(loaded.ranks)
+                        .arg(loaded.startedAt)
                         .arg(fits_->rowCount())
-                        .arg(calibrationSummary(data.calibration))
-                        .arg(data.hasSamples ? QString()
-                                             : tr(" (no result JSON: fits from the calibrations table, "
-                                                  "no samples)")));
-  environment_->setText(calibrationEnvironment(data.calibration));
+                        .arg(calibrationSummary(loaded.calibration))
+                        .arg(loaded.hasSamples ? QString()
+                                               : tr(" (no result JSON: fits from the calibrations table, "
+                                                    "no samples)")));
+  environment_->setText(calibrationEnvironment(loaded.calibration));
   selectFit(fits_->rowCount() > 0 ? 0 : -1);
   emit loadFinished({});
 }

@@ -50,7 +50,7 @@ class CalibrationPage : public QWidget {
   void changeEvent(QEvent* event) override;  // follows a palette change (dark / light chart theme)
 
  private:
-  void show(const CalibrationRunData& data);
+  void display(const CalibrationRunData& loaded);
   void applyChartTheme();
 
   CalibrationFitsModel* fits_;

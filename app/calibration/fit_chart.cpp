@@ -1,8 +1,8 @@
 #include "app/calibration/fit_chart.h"
 
+#include <QCategoryAxis>
 #include <QChart>
 #include <QLineSeries>
-#include <QLogValueAxis>
 #include <QScatterSeries>
 #include <QValueAxis>
 #include <algorithm>
@@ -44,23 +44,28 @@ void plotFit(QChart* chart, const CalibrationFit& fit) {
   samples->setMarkerSize(10);
   samples->setColor(QColor(0x1f, 0x77, 0xb4));  // a data class colour: reads on light and dark themes
   for (const FitSample& s : fit.samples)
-    if (s.n > 0) samples->append(s.n, s.t * unit.perMs);
+    if (s.n > 0) samples->append(std::log2(s.n), s.t * unit.perMs);
   auto* fitted = new QLineSeries;
   fitted->setName(QObject::tr("alpha + beta * n"));
   fitted->setPen(QPen(QColor(0xff, 0x7f, 0x0e), 2));
   // Log-spaced points, so the line (a curve on a log axis) is smooth at small sizes too.
   for (int i = 0; i < kFitLinePoints; ++i) {
     const double n = lo * std::pow(hi / lo, double(i) / double(kFitLinePoints - 1));
-    fitted->append(n, line(n) * unit.perMs);
+    fitted->append(std::log2(n), line(n) * unit.perMs);
   }
   chart->addSeries(fitted);
   chart->addSeries(samples);
 
-  auto* x = new QLogValueAxis;
-  x->setBase(2);
-  x->setLabelFormat(QStringLiteral("%.0f"));
+  // The size axis: log2(n), labelled with sizes that read ("64 KiB", "16 MiB"), at most ~8 labels.
+  auto* x = new QCategoryAxis;
+  x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+  const double x0 = std::floor(std::log2(lo)) - 0.5, x1 = std::ceil(std::log2(hi)) + 0.5;
+  const int step = std::max(1, int(std::ceil((x1 - x0) / 8)));
+  const bool bytes = sizeUnitOf(fit) == QLatin1String("B");
+  for (int e = int(std::ceil(x0)); e <= int(std::floor(x1)); e += step)
+    x->append(bytes ? formatSize(std::ldexp(1.0, e)) : QStringLiteral("2^%1").arg(e), e);
+  x->setRange(x0, x1);
   x->setTitleText(QObject::tr("n (%1, log scale)").arg(sizeUnitOf(fit)));
-  x->setRange(lo / 1.5, hi * 1.5);
   auto* y = new QValueAxis;
   y->setTitleText(QObject::tr("time (%1)").arg(unit.name));
   y->setRange(0, tMax * unit.perMs * 1.08);
@@ -71,7 +76,7 @@ void plotFit(QChart* chart, const CalibrationFit& fit) {
     s->attachAxis(x);
     s->attachAxis(y);
   }
-  chart->setTitle(QObject::tr("%1 on %2: alpha %3 us, beta %4 ns/%5, r2 %6%7")
+  chart->setTitle(QObject::tr("%1 on %2: alpha %3 us, beta %4 ns/%5<br>r2 %6%7")
                       .arg(op, comm)
                       .arg(fit.fit.alpha * 1e3, 0, 'f', 2)
                       .arg(fit.fit.beta * 1e6, 0, 'g', 4)

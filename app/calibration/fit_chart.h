@@ -1,8 +1,10 @@
 // The plot of one calibration fit on a QChart: the measured samples (median time per size) as a scatter and
-// the fitted line t = alpha + beta * n through them, on a log-scaled size axis (the sweep doubles or
-// quadruples sizes) and a linear time axis in the unit that fits the largest time; alpha, beta and r2 in the
-// title. Series names: "samples" and "alpha + beta * n".
+// the fitted line t = alpha + beta * n through them, on a log-scaled size axis (the sweep multiplies sizes;
+// the series' x is log2(n), labelled with sizes that read, "64 KiB") and a linear time axis in the unit that
+// fits the largest time; alpha, beta and r2 in the title. Series names: "samples" and "alpha + beta * n".
 #pragma once
+
+#include <QString>
 
 #include "engine/model/calibration.h"
 

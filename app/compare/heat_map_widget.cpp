@@ -65,6 +65,8 @@ void HeatMapWidget::paintEvent(QPaintEvent*) {
       }
       const QColor color = scheduleColor(c.schedule);
       p.fillRect(cell, color);
+      p.setPen(QPen(palette().color(QPalette::Base), 2));  // cells of one schedule stay apart
+      p.drawRect(cell);
       p.setPen(color.lightness() > 140 ? Qt::black : Qt::white);
       QString text = c.schedule + QLatin1Char('\n') + QString::number(c.speedup, 'f', 2) + QLatin1Char('x');
       if (c.count != c.total) text += QStringLiteral(" (%1/%2)").arg(c.count).arg(c.total);

@@ -50,6 +50,10 @@ QString defaultParm() {
   return QStandardPaths::findExecutable(QStringLiteral("parm"));
 }
 
+QString configurations(int n) {
+  return n == 1 ? QObject::tr("1 configuration") : QObject::tr("%1 configurations").arg(n);
+}
+
 QString lastLine(const QByteArray& text) {
   const QList<QByteArray> lines = text.trimmed().split('\n');
   return lines.isEmpty() ? QString() : QString::fromUtf8(lines.back()).trimmed();
@@ -188,14 +192,14 @@ bool SweepPage::setRun(const QString& dbPath, qint64 runId) {
     return false;
   }
   status_->setText(
-      tr("validation run %1: %2 configurations").arg(validationRun).arg(validation_->rowCount()));
+      tr("validation run %1: %2").arg(validationRun).arg(configurations(validation_->rowCount())));
   return true;
 }
 
 QString SweepPage::loadSweepCsv(const QString& path) {
   const QString error = sweep_->loadSweepCsv(path);
   if (error.isEmpty())
-    status_->setText(tr("%1: %2 configurations").arg(QFileInfo(path).fileName()).arg(sweep_->rowCount()));
+    status_->setText(tr("%1: %2").arg(QFileInfo(path).fileName(), configurations(sweep_->rowCount())));
   updateTableSource();
   rebuildHeatControls();
   return error;

@@ -12,6 +12,7 @@
 #include <QWidget>
 #include <memory>
 
+class QAbstractItemModel;
 class QCheckBox;
 class QChart;
 class QChartView;

@@ -9,10 +9,12 @@
 #include <QDir>
 #include <QFile>
 #include <QLineSeries>
+#include <QPalette>
 #include <QScatterSeries>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cmath>
 
 #include "app/calibration/calibration_fits_model.h"
 #include "app/calibration/calibration_page.h"
@@ -80,11 +82,27 @@ qint64 storeCalibration(const QString& path, const Calibration& c, const std::st
   return run;
 }
 
+// A dark palette (what a dark desktop gives a Qt application), for PARM_SCREENSHOT_DARK.
+void useDarkPalette() {
+  QPalette p;
+  p.setColor(QPalette::Window, QColor(37, 37, 38));
+  p.setColor(QPalette::WindowText, QColor(230, 230, 230));
+  p.setColor(QPalette::Base, QColor(30, 30, 30));
+  p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
+  p.setColor(QPalette::Text, QColor(230, 230, 230));
+  p.setColor(QPalette::Button, QColor(45, 45, 48));
+  p.setColor(QPalette::ButtonText, QColor(230, 230, 230));
+  p.setColor(QPalette::Highlight, QColor(38, 79, 120));
+  p.setColor(QPalette::HighlightedText, Qt::white);
+  QApplication::setStyle(QStringLiteral("Fusion"));
+  QApplication::setPalette(p);
+}
+
 bool oneLine(const QString& s) {
   return !s.isEmpty() && !s.contains(QLatin1Char('\n'));
 }
 
-bool waitLoaded(CalibrationPage& page, QSignalSpy& finished) {
+bool waitLoaded(QSignalSpy& finished) {
   return finished.count() > 0 || finished.wait(10000);
 }
 
@@ -131,7 +149,7 @@ class TestAppCalibration : public QObject {
     QSignalSpy finished(&page, &CalibrationPage::loadFinished);
     QSignalSpy errors(&page, &CalibrationPage::errorOccurred);
     QVERIFY(page.setRun(db_, run_));
-    QVERIFY(waitLoaded(page, finished));
+    QVERIFY(waitLoaded(finished));
     QCOMPARE(finished.front().front().toString(), QString());
     QCOMPARE(errors.count(), 0);
 
@@ -166,7 +184,7 @@ class TestAppCalibration : public QObject {
     CalibrationPage page;
     QSignalSpy finished(&page, &CalibrationPage::loadFinished);
     QVERIFY(page.setRun(db_, run_));
-    QVERIFY(waitLoaded(page, finished));
+    QVERIFY(waitLoaded(finished));
     for (int row : {1, 3}) {
       QVERIFY(page.selectFit(row));
       const CalibrationFit& f = cal_.fits[std::size_t(row)];
@@ -183,15 +201,17 @@ class TestAppCalibration : public QObject {
       const QList<QPointF> pts = samples->points();
       QCOMPARE(pts.size(), qsizetype(f.samples.size()));
       for (qsizetype i = 0; i < pts.size(); ++i) {
-        QCOMPARE(pts[i].x(), f.samples[std::size_t(i)].n);
+        QCOMPARE(pts[i].x(), std::log2(f.samples[std::size_t(i)].n));  // the size axis is log-scaled
         QCOMPARE(pts[i].y(), f.samples[std::size_t(i)].t);
       }
       const QList<QPointF> lp = line->points();
       QCOMPARE(lp.size(), qsizetype(kFitLinePoints));
-      QCOMPARE(lp.front().x(), f.samples.front().n);
-      QVERIFY(qAbs(lp.back().x() - f.samples.back().n) < 1e-6 * f.samples.back().n);
-      for (const QPointF& p : lp)
-        QVERIFY(qAbs(p.y() - (f.fit.alpha + f.fit.beta * p.x())) < 1e-9 * (1 + p.y()));
+      QCOMPARE(lp.front().x(), std::log2(f.samples.front().n));
+      QVERIFY(qAbs(lp.back().x() - std::log2(f.samples.back().n)) < 1e-9);
+      for (const QPointF& p : lp) {
+        const double n = std::exp2(p.x());
+        QVERIFY(qAbs(p.y() - (f.fit.alpha + f.fit.beta * n)) < 1e-9 * (1 + p.y()));
+      }
       QVERIFY(page.fitChart()->title().contains(QStringLiteral("r2 0.970")));
     }
     // A fit whose times stay below 1 ms is plotted in us.
@@ -206,7 +226,7 @@ class TestAppCalibration : public QObject {
     CalibrationPage page;
     QSignalSpy finished(&page, &CalibrationPage::loadFinished);
     QVERIFY(page.setRun(db_, run_));
-    QVERIFY(waitLoaded(page, finished));
+    QVERIFY(waitLoaded(finished));
     NcclTableModel* t = page.ncclModel();
     const struct {
       int row;
@@ -241,7 +261,7 @@ class TestAppCalibration : public QObject {
     CalibrationPage page;
     QSignalSpy finished(&page, &CalibrationPage::loadFinished);
     QVERIFY(page.setRun(path, run));
-    QVERIFY(waitLoaded(page, finished));
+    QVERIFY(waitLoaded(finished));
     QCOMPARE(page.fitsModel()->rowCount(), int(cal_.fits.size()));
     QVERIFY(page.summaryText().contains(QStringLiteral("no samples")));
     QCOMPARE(page.fitsModel()->index(1, CalibrationFitsModel::Alpha).data().toString(),
@@ -267,12 +287,12 @@ class TestAppCalibration : public QObject {
     // A run that is not a calibration, and a run that does not exist: refused when the read ends.
     finished.clear();
     QVERIFY(page.setRun(db_, run_ + 1));
-    QVERIFY(waitLoaded(page, finished));
+    QVERIFY(waitLoaded(finished));
     QVERIFY(finished.front().front().toString().contains(QStringLiteral("not a calibration")));
     QVERIFY(oneLine(errors.takeFirst().front().toString()));
     finished.clear();
     QVERIFY(page.setRun(db_, 999));
-    QVERIFY(waitLoaded(page, finished));
+    QVERIFY(waitLoaded(finished));
     QVERIFY(oneLine(finished.front().front().toString()));
     // A damaged result: a negative beta names the field.
     nlohmann::json bad = to_json(cal_);
@@ -282,7 +302,7 @@ class TestAppCalibration : public QObject {
     const qint64 badRun = storeCalibration(badPath, cal_, &badText);
     finished.clear();
     QVERIFY(page.setRun(badPath, badRun));
-    QVERIFY(waitLoaded(page, finished));
+    QVERIFY(waitLoaded(finished));
     const QString error = finished.front().front().toString();
     QVERIFY2(oneLine(error) && error.contains(QStringLiteral("beta")), qPrintable(error));
     QCOMPARE(page.fitsModel()->rowCount(), 0);
@@ -293,6 +313,7 @@ class TestAppCalibration : public QObject {
   void screenshot() {
     const QString dir = qEnvironmentVariable("PARM_SCREENSHOT_DIR");
     if (dir.isEmpty()) QSKIP("PARM_SCREENSHOT_DIR not set");
+    if (qEnvironmentVariableIsSet("PARM_SCREENSHOT_DARK")) useDarkPalette();
     const QString path = qEnvironmentVariable("PARM_SCREENSHOT_DB", db_);
     const auto latest =
         db::latest_run_of_kind(db::Database::open(path.toStdString(), false), "calibration", true);
@@ -302,7 +323,7 @@ class TestAppCalibration : public QObject {
     page.show();
     QSignalSpy finished(&page, &CalibrationPage::loadFinished);
     QVERIFY(page.setRun(path, *latest));
-    QVERIFY(waitLoaded(page, finished));
+    QVERIFY(waitLoaded(finished));
     QCOMPARE(finished.front().front().toString(), QString());
     const int row = qEnvironmentVariableIntValue("PARM_SCREENSHOT_FIT");
     QVERIFY(page.selectFit(row));

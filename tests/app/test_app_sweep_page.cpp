@@ -8,6 +8,7 @@
 #include <QBarSet>
 #include <QChart>
 #include <QDir>
+#include <QPalette>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -68,6 +69,22 @@ qint64 storeValidation(const QString& path, const std::vector<int>& batches) {
   database.set_result(run, nlohmann::json{{"configurations", batches.size()}, {"layers", layers}}.dump());
   database.finish_run(run);
   return run;
+}
+
+// A dark palette (what a dark desktop gives a Qt application), for PARM_SCREENSHOT_DARK.
+void useDarkPalette() {
+  QPalette p;
+  p.setColor(QPalette::Window, QColor(37, 37, 38));
+  p.setColor(QPalette::WindowText, QColor(230, 230, 230));
+  p.setColor(QPalette::Base, QColor(30, 30, 30));
+  p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
+  p.setColor(QPalette::Text, QColor(230, 230, 230));
+  p.setColor(QPalette::Button, QColor(45, 45, 48));
+  p.setColor(QPalette::ButtonText, QColor(230, 230, 230));
+  p.setColor(QPalette::Highlight, QColor(38, 79, 120));
+  p.setColor(QPalette::HighlightedText, Qt::white);
+  QApplication::setStyle(QStringLiteral("Fusion"));
+  QApplication::setPalette(p);
 }
 
 }  // namespace
@@ -158,6 +175,7 @@ class TestAppSweepPage : public QObject {
   void screenshot() {
     const QString dir = qEnvironmentVariable("PARM_SCREENSHOT_DIR");
     if (dir.isEmpty()) QSKIP("PARM_SCREENSHOT_DIR not set");
+    if (qEnvironmentVariableIsSet("PARM_SCREENSHOT_DARK")) useDarkPalette();
     QString path = qEnvironmentVariable("PARM_SCREENSHOT_DB");
     qint64 run = 0;
     if (path.isEmpty()) {
