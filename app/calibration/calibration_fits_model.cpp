@@ -69,6 +69,7 @@ QVariant CalibrationFitsModel::data(const QModelIndex& index, int role) const {
     return index.column() >= Ranks && index.column() != DtypeShape
                ? QVariant(int(Qt::AlignRight | Qt::AlignVCenter))
                : QVariant();
+  if (role == Qt::ToolTipRole && index.column() == DtypeShape) return dtypeShape(f, calibration_.dtype);
   if (role == Qt::ToolTipRole && index.column() == Bandwidth && collective)
     return tr("1/beta: the bandwidth the fitted line tends to for large messages");
   if (role != Qt::DisplayRole && role != ValueRole) return {};

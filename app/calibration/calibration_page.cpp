@@ -9,6 +9,7 @@
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "app/calibration/calibration_environment.h"
 #include "app/calibration/calibration_fits_model.h"
@@ -69,6 +70,7 @@ CalibrationPage::CalibrationPage(QWidget* parent)
       job_(new LatestJob(this)),
       chart_(new QChart) {
   fitsView_ = makeTable(fits_, this);
+  fitsView_->setWordWrap(false);  // one line a fit; a long shape is elided (whole in its tooltip)
   ncclView_ = makeTable(nccl_, this);
   chartView_ = new QChartView(chart_, this);  // takes ownership of the chart
   chartView_->setRenderHint(QPainter::Antialiasing);
@@ -84,7 +86,7 @@ CalibrationPage::CalibrationPage(QWidget* parent)
   auto* top = new QSplitter(Qt::Horizontal, this);
   top->addWidget(fitsView_);
   top->addWidget(chartView_);
-  top->setSizes({800, 600});
+  top->setSizes({860, 540});
   auto* bottom = new QWidget(this);
   auto* bottomLayout = new QVBoxLayout(bottom);
   bottomLayout->setContentsMargins(0, 0, 0, 0);
@@ -144,6 +146,10 @@ void CalibrationPage::display(const CalibrationRunData& loaded) {
   }
   fits_->setCalibration(loaded.calibration);
   fitsView_->resizeColumnsToContents();
+  // A compute fit's shape can be long ("fp32, M 64, Hs 256, E_loc 2, GELU, bias"): elided, whole in the
+  // tooltip, so r2 and the sample count stay in view.
+  fitsView_->setColumnWidth(CalibrationFitsModel::DtypeShape,
+                            std::min(fitsView_->columnWidth(CalibrationFitsModel::DtypeShape), 150));
   summary_->setText(tr("Calibration run %1 (%2, %3 ranks, stored %4): %5 fits. %6%7")
                         .arg(loaded.runId)
                         .arg(loaded.runName)

@@ -10,6 +10,7 @@
 #include <QFile>
 #include <QLineSeries>
 #include <QPalette>
+#include <QProcess>
 #include <QScatterSeries>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -306,6 +307,63 @@ class TestAppCalibration : public QObject {
     const QString error = finished.front().front().toString();
     QVERIFY2(oneLine(error) && error.contains(QStringLiteral("beta")), qPrintable(error));
     QCOMPARE(page.fitsModel()->rowCount(), 0);
+  }
+
+  // A real `parm calibrate --quick --db` on 2 ranks (EP 2, MP 1): the page shows every fit it stored, the
+  // alltoall's samples and line, its nccl-tests table with busbw = algbw * (n-1)/n, and the environment.
+  void realCalibrationProject() {
+    const QString cfg = dir_.filePath(QStringLiteral("c2.json"));
+    QFile f(cfg);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"name":"c2","layer":{"batch":2,"seq_len":64,"hidden":64,"ffn_hidden":256,"num_experts":4,
+ "top_k":2},"parallel":{"ranks":2,"gpus_per_node":2,"mp":1,"esp":1},"run":{"warmup":1,"iterations":3}})");
+    f.close();
+    const QString path = dir_.filePath(QStringLiteral("real.sqlite"));
+    QProcess parm;
+    parm.setWorkingDirectory(dir_.path());
+    parm.start(QStringLiteral(PARM_EXE), {"calibrate", cfg, "--quick", "--db", path});
+    QVERIFY(parm.waitForFinished(180000));
+    QVERIFY2(parm.exitCode() == 0, parm.readAllStandardError().constData());
+
+    const db::Database database = db::Database::open(path.toStdString(), false);
+    const auto run = db::latest_run_of_kind(database, "calibration", true);
+    QVERIFY(run);
+    const std::vector<db::CalibrationRow> rows = database.calibrations(*run);
+    QVERIFY(!rows.empty());
+    CalibrationPage page;
+    QAbstractItemModelTester tester(page.fitsModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy finished(&page, &CalibrationPage::loadFinished);
+    QVERIFY(page.setRun(path, *run));
+    QVERIFY(waitLoaded(finished));
+    QCOMPARE(finished.front().front().toString(), QString());
+    QCOMPARE(page.fitsModel()->rowCount(), int(rows.size()));
+    int alltoall = -1;
+    for (int r = 0; r < int(rows.size()); ++r) {
+      QCOMPARE(page.fitsModel()->index(r, CalibrationFitsModel::Op).data().toString(),
+               QString::fromStdString(rows[std::size_t(r)].op));
+      QCOMPARE(page.fitsModel()
+                   ->index(r, CalibrationFitsModel::R2)
+                   .data(CalibrationFitsModel::ValueRole)
+                   .toDouble(),
+               rows[std::size_t(r)].r2);
+      if (rows[std::size_t(r)].op == "alltoall") alltoall = r;
+    }
+    QVERIFY(alltoall >= 0);
+    QVERIFY(page.selectFit(alltoall));
+    const CalibrationFit& fit = *page.fitsModel()->fit(alltoall);
+    QCOMPARE(fit.group_size, 2);
+    QVERIFY(fit.samples.size() >= 2);
+    int scattered = 0;
+    for (QAbstractSeries* s : page.fitChart()->series())
+      if (auto* sc = qobject_cast<QScatterSeries*>(s)) scattered = int(sc->count());
+    QCOMPARE(scattered, int(fit.samples.size()));
+    NcclTableModel* t = page.ncclModel();
+    QCOMPARE(t->rowCount(), int(fit.samples.size()));
+    for (int r = 0; r < t->rowCount(); ++r)
+      QCOMPARE(t->index(r, NcclTableModel::BusBw).data(NcclTableModel::ValueRole).toDouble(),
+               t->index(r, NcclTableModel::AlgBw).data(NcclTableModel::ValueRole).toDouble() * 0.5);
+    QVERIFY2(page.environmentText().contains(QStringLiteral("Transport")),
+             qPrintable(page.environmentText()));
   }
 
   // With PARM_SCREENSHOT_DIR set: the page on PARM_SCREENSHOT_DB's latest calibration (else this test's
