@@ -3,13 +3,15 @@
 #include <QHelpEvent>
 #include <QPainter>
 #include <QToolTip>
+#include <algorithm>
 
 #include "app/compare/schedule_colors.h"
 
 namespace parm::app {
 namespace {
 constexpr int kLeft = 70, kBottom = 40, kTop = 10, kRight = 10;
-}
+constexpr int kMaxCellWidth = 160, kMaxCellHeight = 90;
+}  // namespace
 
 HeatMapWidget::HeatMapWidget(QWidget* parent) : QWidget(parent) {
   setMinimumSize(240, 180);
@@ -26,7 +28,12 @@ QSize HeatMapWidget::sizeHint() const {
 }
 
 QRect HeatMapWidget::plotRect() const {
-  return rect().adjusted(kLeft, kTop, -kRight, -kBottom);
+  const QRect full = rect().adjusted(kLeft, kTop, -kRight, -kBottom);
+  if (map_.xs.isEmpty() || map_.ys.isEmpty()) return full;
+  // A few configurations make a few cells: cap their size so the map reads as a map, not as a wall of colour.
+  const int w = std::min(full.width(), kMaxCellWidth * int(map_.xs.size()));
+  const int h = std::min(full.height(), kMaxCellHeight * int(map_.ys.size()));
+  return QRect(full.left(), full.top(), w, h);
 }
 
 bool HeatMapWidget::cellAt(QPoint p, int* xi, int* yi) const {
@@ -58,6 +65,8 @@ void HeatMapWidget::paintEvent(QPaintEvent*) {
       }
       const QColor color = scheduleColor(c.schedule);
       p.fillRect(cell, color);
+      p.setPen(QPen(palette().color(QPalette::Base), 2));  // cells of one schedule stay apart
+      p.drawRect(cell);
       p.setPen(color.lightness() > 140 ? Qt::black : Qt::white);
       QString text = c.schedule + QLatin1Char('\n') + QString::number(c.speedup, 'f', 2) + QLatin1Char('x');
       if (c.count != c.total) text += QStringLiteral(" (%1/%2)").arg(c.count).arg(c.total);

@@ -57,7 +57,9 @@ const QStringList kParamOrder = {QStringLiteral("batch"),
 
 }  // namespace
 
-SweepModel::SweepModel(QObject* parent) : QAbstractTableModel(parent) {}
+SweepModel::SweepModel(QObject* parent) : QAbstractTableModel(parent) {
+  rebuildColumns();
+}
 
 QString SweepModel::loadSweepCsv(const QString& path) {
   QFile f(path);
@@ -252,10 +254,18 @@ HeatMap SweepModel::heatMap(const QString& xParam, const QString& yParam,
 }
 
 void SweepModel::rebuildColumns() {
+  double largest = 0;
+  for (const SweepRow& r : rows_)
+    for (const QMap<QString, double>* m : {&r.predicted, &r.measured})
+      for (double v : *m) largest = std::max(largest, v);
+  const bool micro = largest > 0 && largest < 1;
+  timeScale_ = micro ? 1e3 : 1.0;
+  timeUnit_ = micro ? QStringLiteral("us") : QStringLiteral("ms");
   cols_.clear();
   cols_.push_back({Kind::Label, {}});
   for (const QString& p : params()) cols_.push_back({Kind::Param, p});
-  const QStringList scheds = schedules();
+  // Without rows the columns are still there (a table with headers says what would be shown): every schedule.
+  const QStringList scheds = rows_.empty() ? allSchedules() : schedules();
   for (const QString& s : scheds) cols_.push_back({Kind::Predicted, s});
   if (hasMeasured())
     for (const QString& s : scheds) cols_.push_back({Kind::Measured, s});
@@ -274,13 +284,22 @@ int SweepModel::columnCount(const QModelIndex& parent) const {
 
 QVariant SweepModel::data(const QModelIndex& index, int role) const {
   if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) return {};
-  if (role != Qt::DisplayRole && role != ValueRole) return {};
   const SweepRow& r = rows_[std::size_t(index.row())];
   const Col& c = cols_[std::size_t(index.column())];
+  if (role == Qt::TextAlignmentRole)
+    return c.kind == Kind::Label || c.kind == Kind::Chosen || c.kind == Kind::MeasuredBest
+               ? QVariant()
+               : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
+  if (role != Qt::DisplayRole && role != ValueRole) return {};
   auto num = [&](const QMap<QString, double>& map) -> QVariant {
     if (!map.contains(c.key)) return {};
     return role == ValueRole ? QVariant(map.value(c.key))
                              : QVariant(QString::number(map.value(c.key), 'g', 6));
+  };
+  auto time = [&](const QMap<QString, double>& map) -> QVariant {
+    if (!map.contains(c.key)) return role == ValueRole ? QVariant() : QVariant(QStringLiteral("-"));
+    return role == ValueRole ? QVariant(map.value(c.key))
+                             : QVariant(QString::number(map.value(c.key) * timeScale_, 'f', 3));
   };
   switch (c.kind) {
     case Kind::Label:
@@ -288,15 +307,16 @@ QVariant SweepModel::data(const QModelIndex& index, int role) const {
     case Kind::Param:
       return num(r.params);
     case Kind::Predicted:
-      return num(r.predicted);
+      return time(r.predicted);
     case Kind::Measured:
-      return num(r.measured);
+      return time(r.measured);
     case Kind::Chosen:
       return r.chosen;
     case Kind::MeasuredBest:
       return r.measuredBest;
     case Kind::Speedup:
-      return role == ValueRole ? QVariant(r.speedup) : QVariant(QString::number(r.speedup, 'f', 3));
+      return role == ValueRole ? QVariant(r.speedup)
+                               : QVariant(QString::number(r.speedup, 'f', 3) + QLatin1Char('x'));
   }
   return {};
 }
@@ -311,9 +331,9 @@ QVariant SweepModel::headerData(int section, Qt::Orientation orientation, int ro
     case Kind::Param:
       return c.key;
     case Kind::Predicted:
-      return tr("%1 predicted ms").arg(c.key);
+      return tr("%1 predicted %2").arg(c.key, timeUnit_);
     case Kind::Measured:
-      return tr("%1 measured ms").arg(c.key);
+      return tr("%1 measured %2").arg(c.key, timeUnit_);
     case Kind::Chosen:
       return tr("Chosen");
     case Kind::MeasuredBest:

@@ -44,7 +44,7 @@ class SweepModel : public QAbstractTableModel {
   Q_OBJECT
 
  public:
-  static constexpr int ValueRole = Qt::UserRole;  // raw number (double) where the column is numeric
+  static constexpr int ValueRole = Qt::UserRole;  // raw number (double, layer times in ms) where numeric
 
   explicit SweepModel(QObject* parent = nullptr);
 
@@ -82,6 +82,9 @@ class SweepModel : public QAbstractTableModel {
 
   std::vector<SweepRow> rows_;
   std::vector<Col> cols_;
+  // Layer times read in ms, or in us when every one is under 1 ms (a microbenchmark-sized layer).
+  double timeScale_ = 1;
+  QString timeUnit_ = QStringLiteral("ms");
 };
 
 }  // namespace parm::app

@@ -7,6 +7,7 @@
 #include <QCoreApplication>
 #include <QCursor>
 #include <QDir>
+#include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -20,6 +21,7 @@
 #include <QSignalBlocker>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
@@ -32,6 +34,7 @@
 
 #include "app/compare/heat_map_widget.h"
 #include "app/compare/schedule_colors.h"
+#include "app/compare/sweep_bars_chart.h"
 #include "app/compare/sweep_model.h"
 #include "db/database.h"
 #include "db/run_queries.h"
@@ -45,6 +48,10 @@ QString defaultParm() {
       QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../engine/parm"));
   if (QFileInfo(built).isExecutable()) return QFileInfo(built).canonicalFilePath();
   return QStandardPaths::findExecutable(QStringLiteral("parm"));
+}
+
+QString configurations(int n) {
+  return n == 1 ? QObject::tr("1 configuration") : QObject::tr("%1 configurations").arg(n);
 }
 
 QString lastLine(const QByteArray& text) {
@@ -77,18 +84,32 @@ SweepPage::SweepPage(QWidget* parent)
   heatPane->addWidget(heat_);
   heatPane->addWidget(heatControls);
   heatPane->setStretchFactor(0, 1);
+  // One configuration: its schedules as bars (a heat map of it would be one cell).
+  barsChart_ = new QChart;
+  auto* barsView = new QChartView(barsChart_, this);  // takes ownership of the chart
+  barsView->setRenderHint(QPainter::Antialiasing);
+  heatStack_ = new QStackedWidget(this);
+  heatStack_->addWidget(heatPane);
+  heatStack_->addWidget(barsView);
+  heatNote_ = new QLabel(this);
+  heatNote_->setWordWrap(true);
+  auto* heatTab = new QWidget(this);
+  auto* heatLayout = new QVBoxLayout(heatTab);
+  heatLayout->setContentsMargins(0, 0, 0, 0);
+  heatLayout->addWidget(heatNote_);
+  heatLayout->addWidget(heatStack_, 1);
 
   table_ = new QTableView(this);
-  auto* proxy = new QSortFilterProxyModel(this);
-  proxy->setSourceModel(sweep_);
-  proxy->setSortRole(SweepModel::ValueRole);
-  table_->setModel(proxy);
+  tableProxy_ = new QSortFilterProxyModel(this);
+  tableProxy_->setSourceModel(validation_);
+  tableProxy_->setSortRole(SweepModel::ValueRole);
+  table_->setModel(tableProxy_);
   table_->setSortingEnabled(true);
   table_->verticalHeader()->hide();
 
   auto* tabs = new QTabWidget(this);
   tabs->addTab(chartView_, tr("Predicted vs measured"));
-  tabs->addTab(heatPane, tr("Chosen schedule"));
+  tabs->addTab(heatTab, tr("Chosen schedule"));
   tabs->addTab(table_, tr("Sweep table"));
 
   loadButton_ = new QPushButton(tr("Load sweep CSV..."), this);
@@ -117,8 +138,26 @@ SweepPage::SweepPage(QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(bar);
   layout->addWidget(tabs, 1);
+  applyChartTheme();
   rebuildScatter();
   rebuildHeatControls();
+}
+
+void SweepPage::applyChartTheme() {
+  // The charts follow the window's palette (a dark theme on a dark window keeps their text readable); a
+  // theme resets series colours, so the schedules' own colours are applied again.
+  const bool dark = palette().color(QPalette::Window).lightness() < 128;
+  const QChart::ChartTheme theme = dark ? QChart::ChartThemeDark : QChart::ChartThemeLight;
+  if (chart_->theme() == theme && barsChart_->theme() == theme) return;
+  chart_->setTheme(theme);
+  barsChart_->setTheme(theme);
+  rebuildScatter();
+  updateHeatMap();
+}
+
+void SweepPage::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::PaletteChange) applyChartTheme();
+  QWidget::changeEvent(event);
 }
 
 SweepPage::~SweepPage() {
@@ -147,20 +186,21 @@ bool SweepPage::setRun(const QString& dbPath, qint64 runId) {
   if (!error.isEmpty()) validation_->clear();
   rebuildScatter();
   rebuildHeatControls();
+  updateTableSource();
   if (!error.isEmpty()) {
     emit errorOccurred(error);
     return false;
   }
   status_->setText(
-      tr("validation run %1: %2 configurations").arg(validationRun).arg(validation_->rowCount()));
+      tr("validation run %1: %2").arg(validationRun).arg(configurations(validation_->rowCount())));
   return true;
 }
 
 QString SweepPage::loadSweepCsv(const QString& path) {
   const QString error = sweep_->loadSweepCsv(path);
   if (error.isEmpty())
-    status_->setText(tr("%1: %2 configurations").arg(QFileInfo(path).fileName()).arg(sweep_->rowCount()));
-  table_->resizeColumnsToContents();
+    status_->setText(tr("%1: %2").arg(QFileInfo(path).fileName(), configurations(sweep_->rowCount())));
+  updateTableSource();
   rebuildHeatControls();
   return error;
 }
@@ -230,6 +270,23 @@ void SweepPage::sweepDone() {
 
 SweepModel* SweepPage::heatSource() const {
   return sweep_->rowCount() > 0 ? sweep_ : validation_;
+}
+
+void SweepPage::updateTableSource() {
+  if (tableProxy_->sourceModel() != heatSource()) tableProxy_->setSourceModel(heatSource());
+  table_->resizeColumnsToContents();
+}
+
+QAbstractItemModel* SweepPage::tableModel() const {
+  return tableProxy_;
+}
+
+bool SweepPage::showsPerScheduleView() const {
+  return heatStack_->currentIndex() == 1;
+}
+
+QString SweepPage::heatNote() const {
+  return heatNote_->text();
 }
 
 void SweepPage::rebuildScatter() {
@@ -319,10 +376,19 @@ void SweepPage::setFixedParams(const QMap<QString, double>& fixed) {
 
 void SweepPage::rebuildHeatControls() {
   const SweepModel* m = heatSource();
-  const QStringList params = m->variedParams().isEmpty() ? m->params() : m->variedParams();
+  // Two or more varied parameters: those are the axes to choose from. With one, every parameter is offered,
+  // x defaults to the varied one and y to a fixed one (one row), never both the same parameter.
+  const QStringList varied = m->variedParams();
+  const QStringList params = varied.size() >= 2 ? varied : m->params();
   QString x = xCombo_->currentText(), y = yCombo_->currentText();
-  if (!params.contains(x)) x = params.value(0);
-  if (!params.contains(y) || y == x) y = params.value(params.size() > 1 ? 1 : 0);
+  if (!params.contains(x)) x = varied.isEmpty() ? params.value(0) : varied.front();
+  if (!params.contains(y) || y == x) {
+    y.clear();
+    for (const QString& p : varied)  // a varied one when there is another, else the first fixed one
+      if (p != x && y.isEmpty()) y = p;
+    for (const QString& p : params)
+      if (p != x && y.isEmpty()) y = p;
+  }
   {
     const QSignalBlocker bx(xCombo_), by(yCombo_);
     if (xCombo_->count() != params.size() || [&] {
@@ -346,7 +412,7 @@ void SweepPage::rebuildHeatControls() {
   }
   fixedCombos_.clear();
   for (const QString& p : params) {
-    if (p == x || p == y) continue;
+    if (p == x || p == y || !varied.contains(p)) continue;  // a parameter of one value needs no combo
     auto* combo = new QComboBox;
     combo->addItem(tr("all (aggregated)"));
     for (double v : m->paramValues(p)) combo->addItem(QString::number(v, 'g', 6), v);
@@ -362,7 +428,24 @@ void SweepPage::updateHeatMap() {
   QMap<QString, double> fixed;
   for (auto it = fixedCombos_.begin(); it != fixedCombos_.end(); ++it)
     if (it.value()->currentData().isValid()) fixed[it.key()] = it.value()->currentData().toDouble();
-  heat_->setHeatMap(heatSource()->heatMap(xCombo_->currentText(), yCombo_->currentText(), fixed));
+  const SweepModel* m = heatSource();
+  heat_->setHeatMap(m->heatMap(xCombo_->currentText(), yCombo_->currentText(), fixed));
+  const int n = m->rowCount();
+  if (n == 1) {
+    plotScheduleBars(barsChart_, m->rows().front(), m->schedules());
+    heatStack_->setCurrentIndex(1);
+    heatNote_->setText(tr("One configuration: a map of the chosen schedule needs two or more (load or run a "
+                          "sweep); here is each schedule's %1 layer time instead.")
+                           .arg(m->hasMeasured() ? tr("measured and predicted") : tr("predicted")));
+    return;
+  }
+  heatStack_->setCurrentIndex(0);
+  heatNote_->setText(n == 0
+                         ? tr("No configurations: select a validation run, or load or run a sweep.")
+                         : tr("%1 configurations from %2; each cell is the predicted best schedule and its "
+                              "speedup over B_DS.")
+                               .arg(n)
+                               .arg(m == sweep_ ? tr("the sweep") : tr("the validation run")));
 }
 
 }  // namespace parm::app

@@ -2,7 +2,9 @@
 // scatter (y = x reference, one colour per schedule, hover tooltip), and the chosen schedule over two grid
 // parameters as a heat map, from a sweep (`parm sweep --out` CSV, loaded or run here asynchronously) or, when
 // no sweep is loaded, from the validation run's predictions. Parameters other than the two axes are fixed by
-// their combos or, left on "all", aggregated (each cell shows the most frequent choice and n/m).
+// their combos or, left on "all", aggregated (each cell shows the most frequent choice and n/m). With one
+// configuration (a heat map of it would be one cell) the tab shows per-schedule measured vs predicted bars
+// instead. The table shows the sweep, else the validation run, and has its headers even without rows.
 #pragma once
 
 #include <QMap>
@@ -10,6 +12,7 @@
 #include <QWidget>
 #include <memory>
 
+class QAbstractItemModel;
 class QCheckBox;
 class QChart;
 class QChartView;
@@ -18,6 +21,8 @@ class QFormLayout;
 class QLabel;
 class QProcess;
 class QPushButton;
+class QSortFilterProxyModel;
+class QStackedWidget;
 class QTableView;
 class QTemporaryDir;
 
@@ -54,16 +59,27 @@ class SweepPage : public QWidget {
   SweepModel* sweepModel() const { return sweep_; }
   HeatMapWidget* heatMapWidget() const { return heat_; }
   QChart* scatterChart() const { return chart_; }
+  // The "Chosen schedule" tab: true when it shows the per-schedule bars (one configuration).
+  bool showsPerScheduleView() const;
+  QChart* perScheduleChart() const { return barsChart_; }
+  QString heatNote() const;
+  // What the table shows (a proxy of the sweep's model, else of the validation run's).
+  QAbstractItemModel* tableModel() const;
 
  Q_SIGNALS:
   void errorOccurred(const QString& message);
   void sweepFinished(const QString& error);  // empty on success
 
+ protected:
+  void changeEvent(QEvent* event) override;  // follows a palette change (dark / light chart theme)
+
  private:
+  void applyChartTheme();
   SweepModel* heatSource() const;
   void rebuildScatter();
   void rebuildHeatControls();
   void updateHeatMap();
+  void updateTableSource();
   void sweepDone();
 
   QString parmExe_;
@@ -72,6 +88,10 @@ class SweepPage : public QWidget {
   QChart* chart_;
   QChartView* chartView_;
   HeatMapWidget* heat_;
+  QStackedWidget* heatStack_;
+  QChart* barsChart_;
+  QLabel* heatNote_;
+  QSortFilterProxyModel* tableProxy_;
   QComboBox* xCombo_;
   QComboBox* yCombo_;
   QFormLayout* fixedForm_;

@@ -10,6 +10,7 @@
 
 #include "engine/backend/buffer.h"
 #include "engine/calibrate/collective_check.h"
+#include "engine/model/bus_bandwidth.h"
 
 namespace parm::calibrate {
 namespace {
@@ -45,33 +46,9 @@ constexpr CommOp kOps[] = {
     {"p2p", CheckedCollective::SendRecv, GroupKind::EPFused, "EP", Lane::Inter},
 };
 
-// nccl-tests' bus bandwidth factors (doc/PERFORMANCE.md) and what the size column means.
-double bus_factor(CheckedCollective kind, int n) {
-  const double share = double(n - 1) / double(n);
-  switch (kind) {
-    case CheckedCollective::AllReduce:
-      return 2 * share;
-    case CheckedCollective::SendRecv:
-      return 1.0;
-    default:
-      return share;
-  }
-}
-
-const char* formula(CheckedCollective kind) {
-  switch (kind) {
-    case CheckedCollective::AlltoAll:
-      return "busbw = algbw * (n-1)/n; size = send bytes per rank";
-    case CheckedCollective::AllGather:
-      return "busbw = algbw * (n-1)/n; size = output bytes";
-    case CheckedCollective::ReduceScatter:
-      return "busbw = algbw * (n-1)/n; size = input bytes";
-    case CheckedCollective::AllReduce:
-      return "busbw = algbw * 2(n-1)/n; size = bytes";
-    case CheckedCollective::SendRecv:
-      return "busbw = algbw; one pairwise step (send to q+1, receive from q-1); size = bytes sent";
-  }
-  return "";
+// The collective's nccl-tests bus bandwidth rule (engine/model/bus_bandwidth.h, shared with the GUI).
+BusCollective bus_kind(const CommOp& op) {
+  return *bus_collective_of(op.op);  // every op of kOps is a collective
 }
 
 // The per-call count in StreamCommunicator's convention for `bytes` in the size column.
@@ -161,7 +138,7 @@ double time_collectives(const Config& config, backend::Backend& backend, const b
     const std::string name = op.op, communicator = op.label ? op.label : c.name();
     const std::string where = name + " on " + communicator;
     std::snprintf(line, sizeof line, "#\n# %s on %s (%d rank%s): %s\n", op.op, communicator.c_str(), n,
-                  n == 1 ? "" : "s", formula(op.kind));
+                  n == 1 ? "" : "s", bus_bandwidth_formula(bus_kind(op)));
     table << line;
     if (n == 1) {
       table
@@ -177,7 +154,7 @@ double time_collectives(const Config& config, backend::Backend& backend, const b
     table << line;
     Measurement meas = measurement(name, communicator, n);
     backend::Stream& stream = backend.stream(op.lane);
-    const double factor = bus_factor(op.kind, n);
+    const double factor = bus_bandwidth_factor(bus_kind(op), n);
     for (std::int64_t size : sizes) {
       const std::int64_t bytes = op.kind == CheckedCollective::SendRecv ? size / W : size;
       const std::size_t count = count_for(op.kind, n, bytes);
