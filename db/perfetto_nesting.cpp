@@ -1,9 +1,10 @@
-// Schedule and iteration slices of the Perfetto export (perfetto_parts.h): spans aggregated in SQL per (rank,
-// lane, schedule, iteration), so the op rows still stream one at a time.
+// Schedule and iteration slices of the Perfetto export (perfetto_parts.h): spans per (rank, lane, schedule,
+// iteration) from one pass over event_spans before the op rows stream out.
 #include <algorithm>
 #include <map>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "db/perfetto_parts.h"
@@ -49,15 +50,35 @@ void write_span(TextWriter& w, Separator& sep, int rank, int lane, const Span& s
 
 ScheduleStarts write_parent_slices(const Database& db, std::int64_t run, TextWriter& w, Separator& sep,
                                    QuotedNames& names) {
-  Stmt s(db.handle(),
-         "SELECT rank, lane, schedule, iteration, MIN(start_ns), MAX(end_ns), COUNT(*) FROM events "
-         "WHERE run = ? GROUP BY rank, lane, schedule, iteration");
+  // One pass over the spans table alone (no join, no SQL sort): the op kinds give lane and schedule.
+  Stmt kinds(db.handle(), "SELECT id, lane, schedule FROM event_kinds WHERE run = ?");
+  kinds.bind(1, run);
+  std::unordered_map<std::int64_t, std::pair<int, std::int32_t>> kind_of;  // kind -> (lane, schedule)
+  while (kinds.step()) kind_of[kinds.i64(0)] = {kinds.i32(1), kinds.i32(2)};
+  Stmt s(db.handle(), "SELECT rank, kind, iteration, start_ns, end_ns FROM event_spans WHERE run = ?");
   s.bind(1, run);
+  using Key = std::tuple<int, int, std::int32_t, std::int32_t>;  // rank, lane, schedule, iteration
+  std::map<Key, Span> spans;
+  Key last_key{-1, -1, -1, -1};
+  Span* last = nullptr;
+  while (s.step()) {
+    const auto kind = kind_of.find(s.i64(1));
+    if (kind == kind_of.end()) continue;
+    const Key key{s.i32(0), kind->second.first, kind->second.second, s.i32(2)};
+    const std::int64_t start = s.i64(3), end = std::max(start, s.i64(4));
+    if (!last || key != last_key) {  // consecutive rows mostly share a key: one map lookup per run of them
+      auto [it, added] = spans.try_emplace(key, Span{std::get<2>(key), std::get<3>(key), start, end, 0});
+      last = &it->second;
+      last_key = key;
+    }
+    last->start_ns = std::min(last->start_ns, start);
+    last->end_ns = std::max(last->end_ns, end);
+    ++last->ops;
+  }
   std::map<std::pair<int, int>, std::vector<Span>> tracks;              // (rank, lane) -> iteration spans
   std::map<std::int32_t, std::pair<std::int32_t, std::int64_t>> first;  // schedule -> (iteration, start)
-  while (s.step()) {
-    const Span span{s.i32(2), s.i32(3), s.i64(4), std::max(s.i64(4), s.i64(5)), s.i64(6)};
-    tracks[{s.i32(0), s.i32(1)}].push_back(span);
+  for (const auto& [key, span] : spans) {
+    tracks[{std::get<0>(key), std::get<1>(key)}].push_back(span);
     if (span.iteration < 0) continue;
     auto [it, added] = first.try_emplace(span.schedule, span.iteration, span.start_ns);
     if (!added && std::pair(span.iteration, span.start_ns) < it->second)
