@@ -124,7 +124,7 @@ class TestAppRunDiff : public QObject {
     QCOMPARE(page.opsView()->model()->index(0, RunDiffModel::Schedule).data().toString(), QString("S1"));
 
     // The pickers list the three runs, showing the pair compared.
-    auto* pickers = page.findChildren<QComboBox*>();
+    const QList<QComboBox*> pickers = page.findChildren<QComboBox*>();
     QCOMPARE(pickers.size(), 2);
     QCOMPARE(pickers[0]->count(), 3);
     QCOMPARE(pickers[0]->currentData().toLongLong(), before_);
