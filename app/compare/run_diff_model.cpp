@@ -5,15 +5,15 @@
 namespace parm::app {
 namespace {
 
-// Units that fit the value: microsecond ops read as us, not 0.000 ms.
-QString duration(double ms) {
-  if (ms != 0 && std::abs(ms) < 0.1) return QString::number(ms * 1000.0, 'f', 1) + QStringLiteral(" us");
-  return QString::number(ms, 'f', 3) + QStringLiteral(" ms");
-}
-
+// One unit per cell, chosen by the median: microsecond ops read as us, not 0.000 ms.
 QString spreadCell(const parm::Spread& s) {
   if (s.n == 0) return QStringLiteral("-");
-  return QStringLiteral("%1 (%2 - %3)").arg(duration(s.p50), duration(s.p10), duration(s.p90));
+  const bool micro = s.p50 < 0.1;
+  const double scale = micro ? 1000.0 : 1.0;
+  const int digits = micro ? 1 : 3;
+  return QStringLiteral("%1 (%2 - %3) %4")
+      .arg(QString::number(s.p50 * scale, 'f', digits), QString::number(s.p10 * scale, 'f', digits),
+           QString::number(s.p90 * scale, 'f', digits), micro ? QStringLiteral("us") : QStringLiteral("ms"));
 }
 
 }  // namespace

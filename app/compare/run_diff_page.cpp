@@ -60,6 +60,7 @@ QTableView* makeTable(QAbstractItemModel* model, QWidget* parent) {
   view->setSelectionBehavior(QAbstractItemView::SelectRows);
   view->setSelectionMode(QAbstractItemView::SingleSelection);
   view->setSortingEnabled(true);
+  view->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);  // the model's order until a click
   view->verticalHeader()->hide();
   view->horizontalHeader()->setStretchLastSection(true);
   view->setWordWrap(false);
@@ -101,6 +102,7 @@ RunDiffPage::RunDiffPage(QWidget* parent)
   tables->addWidget(schedulesView_);
   tables->addWidget(opsView_);
   tables->setStretchFactor(1, 2);
+  tables->setSizes({280, 520});  // the seven schedule rows visible at once
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(pickers);
@@ -132,7 +134,7 @@ bool RunDiffPage::setRuns(const QString& dbPath, qint64 before, qint64 after) {
   after_ = after;
   status_->setText(tr("Comparing run %1 with run %2...").arg(before).arg(after));
   job_->start([path = dbPath, before, after] { return compare(path, before, after); },
-              [this](RunDiffResult result) { show(std::move(result)); });
+              [this](RunDiffResult result) { showResult(std::move(result)); });
   return true;
 }
 
@@ -140,10 +142,12 @@ void RunDiffPage::fail(const QString& message) {
   schedules_->clear();
   ops_->clear();
   status_->setText(message);
+  schedulesView_->resizeColumnsToContents();
+  opsView_->resizeColumnsToContents();
   emit errorOccurred(message);
 }
 
-void RunDiffPage::show(RunDiffResult result) {
+void RunDiffPage::showResult(RunDiffResult result) {
   for (QComboBox* picker : {beforePicker_, afterPicker_}) {
     const QSignalBlocker block(picker);
     picker->clear();

@@ -46,7 +46,7 @@ class RunDiffPage : public QWidget {
 
  private:
   void fail(const QString& message);
-  void show(RunDiffResult result);
+  void showResult(RunDiffResult result);
   void pickerChanged();
   void filterOpsBySelectedSchedule();
 
