@@ -12,10 +12,13 @@ namespace parm::db {
 // Chrome trace JSON (Perfetto UI, chrome://tracing): process = rank, thread = lane (compute / intra / inter),
 // microsecond timestamps relative to the run start, process/thread names and sort order as metadata events,
 // flow arrows ("s"/"f" with bind_id) joining the events of one collective (same schedule, iteration, phase,
-// group communicator, seq) across its member ranks; predicted rows (later) as extra threads. GPU activity:
-// one thread per (device, stream) per rank ("GPU 0 stream 13", tid 1000 + index, sorted after the lanes),
-// kernels as slices with their args and launching op, a "launch" flow arrow from the op's slice to each
-// kernel, copies and memsets as slices with bytes and kind.
+// group communicator, seq) across its member ranks. On each lane track the ops nest under a schedule slice
+// and an iteration slice spanning that lane's own ops (cat "schedule" / "iteration", args schedule,
+// iteration). Predicted intervals: process "Predicted", one thread per (schedule, lane), each schedule placed
+// at its measured first iteration's start (its own time base, from 0, when it has no measured ops). GPU
+// activity: one thread per (device, stream) per rank ("GPU 0 stream 13", tid 1000 + index, sorted after the
+// lanes), kernels as slices with their args and launching op, a "launch" flow arrow from the op's slice to
+// each kernel, copies and memsets as slices with bytes and kind.
 void export_perfetto(const Database& db, std::int64_t run, std::ostream& out);
 
 // Run `run` as a standalone Nsight Systems-shaped SQLite file at `out_path`: StringIds,

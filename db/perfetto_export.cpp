@@ -1,6 +1,7 @@
 // Chrome trace JSON written as text while the events stream out of SQLite: memory stays at one row plus the
 // (small) list of collective members needed for the flow arrows and the ops that launched GPU work (their
-// tracks: perfetto_gpu.cpp).
+// tracks: perfetto_gpu.cpp). Schedule and iteration parents come first (perfetto_nesting.cpp), the predicted
+// tracks last (perfetto_predicted.cpp).
 #include <algorithm>
 #include <map>
 #include <set>
@@ -95,6 +96,7 @@ void export_perfetto(const Database& db, std::int64_t run, std::ostream& out) {
   const std::unordered_set<std::int64_t> launching = launching_event_ids(db, run);
   std::unordered_map<std::int64_t, LaunchingOp> ops;  // only the ops that launched GPU work
   Separator sep;
+  const ScheduleStarts starts = write_parent_slices(db, run, w, sep, names);
   while (s.step()) {
     const int rank = s.i32(0), lane = s.i32(1);
     const std::int32_t schedule = s.i32(2), iteration = s.i32(3), phase = s.i32(4), op = s.i32(5),
@@ -121,6 +123,7 @@ void export_perfetto(const Database& db, std::int64_t run, std::ostream& out) {
   }
   write_flows(w, sep, members, names);
   write_gpu_tracks(db, run, w, sep, names, ops);
+  write_predicted_tracks(db, run, w, sep, names, starts);
 
   std::set<int> ranks;
   for (const auto& [rank, host] : hosts) ranks.insert(rank);

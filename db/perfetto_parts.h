@@ -58,4 +58,24 @@ std::unordered_set<std::int64_t> launching_event_ids(const Database& db, std::in
 void write_gpu_tracks(const Database& db, std::int64_t run, TextWriter& w, Separator& sep, QuotedNames& names,
                       const std::unordered_map<std::int64_t, LaunchingOp>& ops);
 
+// Per schedule (StringIds id): the run-origin start of its first measured iteration, earliest over every rank
+// and lane (where its predicted tracks are placed).
+using ScheduleStarts = std::unordered_map<std::int32_t, std::int64_t>;
+
+// The parents of the ops on each rank's lane track: one slice per schedule and one per iteration ("S1
+// iteration 3", args schedule and iteration), spanning that lane's own ops (earliest start, latest end), so
+// a child never crosses its parent. A level whose slices would overlap on a track (ops of two iterations
+// interleaved on one lane, as an import may have) is left out there. Written before the ops: Perfetto nests
+// complete events of equal start in file order. Returns each schedule's measured start.
+ScheduleStarts write_parent_slices(const Database& db, std::int64_t run, TextWriter& w, Separator& sep,
+                                   QuotedNames& names);
+
+// The run's stored predicted intervals as process "Predicted" (pid kPredictedPid), one thread per (schedule,
+// lane) ("S1 compute"), each schedule shifted to its measured start (`starts`) so measured and predicted
+// line up on one time axis; a schedule without measured ops (a prediction run) keeps the model's own time
+// base (0 = the predicted layer's start). Writes the process and thread metadata too.
+inline constexpr int kPredictedPid = 1000000;  // above every rank
+void write_predicted_tracks(const Database& db, std::int64_t run, TextWriter& w, Separator& sep,
+                            QuotedNames& names, const ScheduleStarts& starts);
+
 }  // namespace parm::db

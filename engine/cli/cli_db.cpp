@@ -18,6 +18,7 @@
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
+#include "engine/cli/stored_reports.h"
 #include "engine/cli/summary_table.h"
 #include "engine/core/run_result.h"
 
@@ -99,6 +100,16 @@ void add_show(CLI::App& app) {
   cmd->callback([path, id, json] {
     const db::Database d = open_or_refuse("show", *path, false);
     const db::RunInfo run = run_or_refuse("show", d, *id);
+    // Validation and calibration runs store a report or fits, not a RunResult: show those instead.
+    if (run.kind == "calibration") return print_calibration_fits(d, run, *json);
+    if (run.kind == "validation") {
+      try {
+        return print_validation_report(run, nlohmann::json::parse(run.result_json), *json);
+      } catch (const std::exception& e) {
+        refuse("show",
+               d.path() + ": run " + std::to_string(run.id) + " has an unreadable report: " + e.what());
+      }
+    }
     std::optional<RunResult> result;
     if (!run.result_json.empty()) {
       try {

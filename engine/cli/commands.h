@@ -22,6 +22,7 @@ void add_db_commands(CLI::App& app);        // runs, show, export, import-nsys (
 void add_calibrate_command(CLI::App& app);  // calibrate and calibrate-worker (cli_calibrate.cpp)
 void add_model_commands(CLI::App& app);     // predict, recommend (cli_predict.cpp), sweep
 void add_sweep_command(CLI::App& app);      // sweep (cli_sweep.cpp)
+void add_diff_command(CLI::App& app);       // diff: two stored runs before/after (cli_diff.cpp)
 
 // How a distributed run is started (cli_run.cpp); `parm run` and `parm validate` share it.
 struct RunLaunch {

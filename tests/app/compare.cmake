@@ -4,3 +4,5 @@ parm_add_qtest(test_app_compare SOURCES app/test_app_compare.cpp LIBS parm_app_c
 target_compile_definitions(test_app_compare PRIVATE PARM_EXE="$<TARGET_FILE:parm>")
 add_dependencies(test_app_compare parm)
 set_tests_properties(test_app_compare PROPERTIES RUN_SERIAL TRUE TIMEOUT 240)  # starts mpirun ranks of its own
+# Compare two runs (app/compare/run_diff_*): a project built through the db API, no ranks started.
+parm_add_qtest(test_app_run_diff SOURCES app/test_app_run_diff.cpp LIBS parm_app_compare parm_db Qt6::Widgets)

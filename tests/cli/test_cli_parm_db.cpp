@@ -175,14 +175,17 @@ class TestCliParmDb : public QObject {
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QByteArray bytes = f.readAll();
     const QJsonArray events = parm_test::json_object_of(bytes)["traceEvents"].toArray();
-    int complete = 0, starts = 0, finishes = 0;
+    int complete = 0, parents = 0, starts = 0, finishes = 0;
     for (const QJsonValue& v : events) {
-      const QString ph = v.toObject()["ph"].toString();
-      complete += ph == "X";
+      const QString ph = v.toObject()["ph"].toString(), cat = v.toObject()["cat"].toString();
+      const bool parent = cat == "schedule" || cat == "iteration";  // the ops' parents, one each per lane
+      complete += ph == "X" && !parent;
+      parents += ph == "X" && parent;
       starts += ph == "s";
       finishes += ph == "f";
     }
     QCOMPARE(complete, 6);
+    QCOMPARE(parents, 2 * 2 * 2);  // 2 ranks x 2 lanes x (schedule + iteration)
     QCOMPARE(starts, 1);
     QCOMPARE(finishes, 1);
     QCOMPARE(QDir(dir_.path()).entryList(QDir::Hidden | QDir::Files).filter(".tmp").size(), 0);

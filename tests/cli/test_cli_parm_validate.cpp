@@ -87,6 +87,30 @@ class TestCliParmValidate : public QObject {
     const auto measured = db.run(layer["measured_run"].get<std::int64_t>());
     QVERIFY(measured.has_value());
     QCOMPARE(measured->kind, std::string("measured"));
+
+    // `parm show` of the validation run prints its report (it used to fail: "run result: config: missing").
+    const QString id = QString::number(j["run"].get<std::int64_t>());
+    const Result show = run_parm({"show", "--db", db_, "--run", id}, dir_.path());
+    QVERIFY2(show.exit_code == 0, show.err.constData());
+    QVERIFY(show.err.isEmpty());
+    const QString chosen = QString::fromStdString(layer["predicted_best"].get<std::string>());
+    const QString text = QString::fromUtf8(show.out);
+    QVERIFY2(text.contains("tiny: chosen (predicted best) " + chosen), show.out.constData());
+    QVERIFY2(text.contains("measured run " + QString::number(layer["measured_run"].get<std::int64_t>())),
+             show.out.constData());
+    QVERIFY2(text.contains("<- chosen"), show.out.constData());
+    for (const auto& s : layer["schedules"]) {
+      const QString line = QString::asprintf("%-6s %12.3f %13.3f", s["schedule"].get<std::string>().c_str(),
+                                             s["predicted_ms"].get<double>(), s["measured_ms"].get<double>());
+      QVERIFY2(text.contains(line), qPrintable(line + "\n" + text));
+    }
+    const Result json = run_parm({"show", "--db", db_, "--run", id, "--json"}, dir_.path());
+    QVERIFY2(json.exit_code == 0, json.err.constData());
+    QCOMPARE(nlohmann::json::parse(json.out.toStdString())["report"]["mean_error_pct"], j["mean_error_pct"]);
+    // The calibration run of initTestCase shows its fits.
+    const Result calib = run_parm({"show", "--db", db_, "--run", "1"}, dir_.path());
+    QVERIFY2(calib.exit_code == 0, calib.err.constData());
+    QVERIFY2(calib.out.contains("calibration") && calib.out.contains("alpha us"), calib.out.constData());
   }
 
   void exitsThreeAboveMaxError() {
