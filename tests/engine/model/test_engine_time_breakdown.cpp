@@ -112,7 +112,7 @@ class TestTimeBreakdown : public QObject {
     pred.op = op;
     pred.start_ns = 1 * ms;
     pred.end_ns = 4 * ms;
-    db.add_predictions(run, {pred});
+    db.add_predictions(run, std::vector<db::EventRow>{pred});
     db.finish_run(run);
 
     const auto all = time_breakdowns(db, run);

@@ -50,7 +50,12 @@ struct Project {
     info.config_json = config_to_json(c).dump();
     info.result_json = to_json(result).dump();
     const std::int64_t run = db.begin_run(info);
-    db.add_ranks(run, {{0, "h"}, {1, "h"}});
+    std::vector<db::RankInfo> ranks(2);
+    for (int r = 0; r < 2; ++r) {
+      ranks[r].rank = r;
+      ranks[r].host = "h";
+    }
+    db.add_ranks(run, ranks);
     std::vector<db::EventRow> pred;
     for (const auto& [s, ms] : predicted_ms) {
       db::EventRow e;
