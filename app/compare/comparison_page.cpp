@@ -230,28 +230,28 @@ bool ComparisonPage::setRun(const QString& dbPath, qint64 runId) {
   }
   title_->setText(tr("Run %1: %2").arg(runId_).arg(runName_));
   loadJob_->start([dbPath, run = runId_] { return loadComparisonData(dbPath, run); },
-                  [this](ComparisonData data) { showData(std::move(data)); });
+                  [this](ComparisonData loadedData) { showData(std::move(loadedData)); });
   updateVerdict();
   updateRangeLabel();
   updateRecommendation();
   return true;
 }
 
-void ComparisonPage::showData(ComparisonData data) {
-  if (!data.error.isEmpty()) {
+void ComparisonPage::showData(ComparisonData result) {
+  if (!result.error.isEmpty()) {
     clearPage();
     title_->setText(tr("Run %1: %2 (unreadable)").arg(runId_).arg(runName_));
-    verdictSummary_ = data.error;
-    verdictLabel_->setText(data.error);
-    emit errorOccurred(data.error);
+    verdictSummary_ = result.error;
+    verdictLabel_->setText(result.error);
+    emit errorOccurred(result.error);
     emit verdictChanged(verdictSummary_);
     emit loaded();
     return;
   }
-  comparison_->setComparison(data.comparison);
-  deltas_->setOps(std::move(data.measured), std::move(data.predicted));
-  breakdown_->setBreakdowns(std::move(data.breakdowns));
-  verdict_ = std::move(data.verdict);
+  comparison_->setComparison(result.comparison);
+  deltas_->setOps(std::move(result.measured), std::move(result.predicted));
+  breakdown_->setBreakdowns(std::move(result.breakdowns));
+  verdict_ = std::move(result.verdict);
   haveVerdict_ = true;
   comparisonProxy_->sort(-1);
   schedulesView_->resizeColumnsToContents();

@@ -81,7 +81,7 @@ class ComparisonPage : public QWidget {
 
  private:
   void clearPage();
-  void showData(ComparisonData data);
+  void showData(ComparisonData result);
   void updateVerdict();
   void updateRecommendation();
   void showRecommendation(const RecommendationView& view);
