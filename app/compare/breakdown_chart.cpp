@@ -13,13 +13,38 @@
 #include "app/compare/duration_text.h"
 
 namespace parm::app {
+namespace {
+
+// The legend's names, short enough not to be elided (the tooltip has the full ones: "exposed intra-node
+// communication", ...).
+QString shortName(parm::BreakdownPart part) {
+  switch (part) {
+    case parm::BreakdownPart::Compute:
+      return BreakdownChart::tr("compute");
+    case parm::BreakdownPart::IntraExposed:
+      return BreakdownChart::tr("intra");
+    case parm::BreakdownPart::InterExposed:
+      return BreakdownChart::tr("inter");
+    case parm::BreakdownPart::Hidden:
+      return BreakdownChart::tr("hidden");
+    case parm::BreakdownPart::Waiting:
+      return BreakdownChart::tr("waiting");
+    case parm::BreakdownPart::Idle:
+      return BreakdownChart::tr("idle");
+  }
+  return {};
+}
+
+}  // namespace
 
 BreakdownChart::BreakdownChart(QWidget* parent) : QChartView(new QChart, parent) {
   setRenderHint(QPainter::Antialiasing);
-  chart()->setTitle(tr("Where the layer time goes (one iteration: median, slowest rank)"));
+  chart()->setTitle(tr("Layer time by part (median iteration, slowest rank)"));
   chart()->legend()->setAlignment(Qt::AlignBottom);
+  setToolTip(tr("Hover a segment for its part and time; click it to select those ops in the timeline"));
   chart()->setMargins(QMargins(4, 4, 4, 4));
   setMinimumHeight(220);
+  setMinimumWidth(460);
   rebuild();
 }
 
@@ -90,11 +115,10 @@ void BreakdownChart::rebuild() {
     if (breakdowns_[i].predicted) bars_.emplace_back(i, true);
   }
   auto* series = new QHorizontalStackedBarSeries;
-  const QStringList names = barNames();
   double longest = 0;
   for (int p = 0; p < parm::kBreakdownPartCount; ++p) {
     const auto part = static_cast<parm::BreakdownPart>(p);
-    auto* set = new QBarSet(QString::fromLatin1(to_string(part)));
+    auto* set = new QBarSet(shortName(part));
     set->setColor(partColor(part));
     set->setBorderColor(partColor(part));
     // Categories bottom to top: the last bar first.
@@ -119,9 +143,15 @@ void BreakdownChart::rebuild() {
   series->setBarWidth(0.75);
   c->addSeries(series);
   auto* categories = new QBarCategoryAxis;
-  QStringList reversed;
-  for (auto it = names.rbegin(); it != names.rend(); ++it) reversed << *it;
+  QStringList reversed;  // short and unique: "S1" measured, "S1 pred." below it
+  for (auto it = bars_.rbegin(); it != bars_.rend(); ++it)
+    reversed << QString::fromStdString(breakdowns_[it->first].schedule) +
+                    (it->second ? tr(" pred.") : QString());
   categories->append(reversed);
+  QFont small = categories->labelsFont();
+  small.setPointSizeF(std::max(6.0, small.pointSizeF() * 0.8));  // 14 bars: every label must fit its row
+  categories->setLabelsFont(small);
+  categories->setTruncateLabels(false);  // Qt elides them to "..." in a narrow chart otherwise
   c->addAxis(categories, Qt::AlignLeft);
   series->attachAxis(categories);
   auto* value = new QValueAxis;
@@ -129,7 +159,7 @@ void BreakdownChart::rebuild() {
   value->setRange(0, longest > 0 ? longest * 1.05 : 1.0);
   c->addAxis(value, Qt::AlignBottom);
   series->attachAxis(value);
-  setMinimumHeight(std::max(220, 60 + 26 * static_cast<int>(bars_.size())));
+  setMinimumHeight(std::max(220, 110 + 17 * static_cast<int>(bars_.size())));
   applyPalette();
 }
 

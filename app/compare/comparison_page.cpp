@@ -173,8 +173,8 @@ ComparisonPage::ComparisonPage(QWidget* parent)
   auto* top = new QSplitter(Qt::Horizontal, this);
   top->addWidget(schedulesView_);
   top->addWidget(breakdown_);
-  top->setStretchFactor(0, 3);
-  top->setStretchFactor(1, 2);
+  top->setStretchFactor(0, 1);
+  top->setStretchFactor(1, 1);
   auto* splitter = new QSplitter(Qt::Vertical, this);
   splitter->addWidget(top);
   splitter->addWidget(deltaBox);

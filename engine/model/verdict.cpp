@@ -122,23 +122,30 @@ std::string verdict_summary(const Verdict& v) {
     out = "no measured times in run " + std::to_string(v.run);
   } else {
     const std::string& best = *v.measured_best;
-    out = best + " recommended";
+    const ScheduleVerdict* b = v.of(best);
+    const bool baseline_measured = v.of(baseline) && v.of(baseline)->layer_ms.n > 0;
+    std::string speedup;  // "1.42x faster than B_DS (p10-p90 1.31-1.50x)"
+    if (baseline_measured && best != baseline && b && b->speedup.n > 0) {
+      speedup =
+          fmt("%.2fx ", b->speedup.p50) + (b->speedup.p50 >= 1 ? "faster than " : "the speed of ") + baseline;
+      speedup += b->layer_ms.n > 1 ? fmt(" (p10-p90 %.2f-%.2fx)", b->speedup.p10, b->speedup.p90)
+                                   : std::string(" (one iteration: no spread)");
+    }
     if (v.tie()) {
+      // No clear winner: say so first, and that the pick is the registry's preference, not a measurement.
       std::string others;
       for (const std::string& t : v.measured_tied)
         if (t != best) others += (others.empty() ? "" : ", ") + t;
-      out += " (tied within noise with " + others + "; the registry order picks " + best + ")";
-    }
-    const ScheduleVerdict* b = v.of(best);
-    if (!v.of(baseline) || v.of(baseline)->layer_ms.n == 0) {
-      out += ": " + baseline + " not measured, no speedup";
-    } else if (best == baseline) {
-      out += ": no schedule is faster than " + baseline;
-    } else if (b && b->speedup.n > 0) {
-      out += fmt(": %.2fx ", b->speedup.p50) + (b->speedup.p50 >= 1 ? "faster than " : "the speed of ") +
-             baseline;
-      out += b->layer_ms.n > 1 ? fmt(" (p10-p90 %.2f-%.2fx)", b->speedup.p10, b->speedup.p90)
-                               : std::string(" (one iteration: no spread)");
+      out = best + " recommended by the registry order: tied within noise with " + others;
+      if (!speedup.empty()) out += " (" + best + " " + speedup + ")";
+    } else {
+      out = best + " recommended: ";
+      if (!baseline_measured)
+        out += baseline + " not measured, no speedup";
+      else if (best == baseline)
+        out += "no schedule is faster than " + baseline;
+      else
+        out += speedup;
     }
   }
   out +=

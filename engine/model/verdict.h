@@ -61,7 +61,9 @@ Verdict verdict_for_run(const db::Database& db, std::int64_t run, const RunCompa
 
 // One line: "S1 recommended: 1.42x faster than B_DS (p10-p90 1.31-1.50x) · predicted best S1 · for N_MP 2 x
 // N_ESP 2 x N_EP 1 on 1 node, local shared memory, calibration #3 of 2026-12-01 14:02 · run of ..., 5
-// iterations". Ties, a missing B_DS, one iteration and no measurement each say so in words.
+// iterations". A tie reads "S1 recommended by the registry order: tied within noise with B_DS, S2 (S1 0.94x
+// the speed of B_DS (p10-p90 0.88-1.26x))"; a missing B_DS, one iteration and no measurement each say so in
+// words.
 std::string verdict_summary(const Verdict& v);
 
 // "2026-12-01T14:02:33Z" -> "2026-12-01 14:02" (anything else unchanged).
