@@ -311,8 +311,15 @@ QString MainWindow::saveScreenshots(const QString& dir) {
       timeline_->fitToView();  // the window may have been resized since the run was loaded
       QApplication::processEvents();
     }
+    // The comparison and the recommendation are computed on workers: grab the page once both are shown
+    // (30 s at most each).
+    if (page == ComparePage && compare_->loading()) {
+      QEventLoop loop;
+      connect(compare_, &ComparisonPage::loaded, &loop, &QEventLoop::quit);
+      QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+      loop.exec();
+    }
     if (page == ComparePage && compare_->recommendationPending()) {
-      // The recommendation is computed on a worker: grab the page once it is shown (30 s at most).
       QEventLoop loop;
       connect(compare_, &ComparisonPage::recommendationChanged, &loop, &QEventLoop::quit);
       QTimer::singleShot(30000, &loop, &QEventLoop::quit);

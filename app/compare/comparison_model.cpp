@@ -2,8 +2,10 @@
 
 #include <QFont>
 #include <QLocale>
+#include <algorithm>
 #include <exception>
 
+#include "app/compare/duration_text.h"
 #include "db/database.h"
 
 namespace parm::app {
@@ -61,25 +63,45 @@ QVariant ComparisonModel::data(const QModelIndex& index, int role) const {
   const ScheduleComparison& s = comparison_.schedules[static_cast<std::size_t>(index.row())];
   const bool predBest = comparison_.predicted_best && *comparison_.predicted_best == s.schedule;
   const bool measBest = comparison_.measured_best && *comparison_.measured_best == s.schedule;
+  const auto& tiedList = comparison_.measured_tied;
+  const bool tied =
+      tiedList.size() > 1 && std::find(tiedList.begin(), tiedList.end(), s.schedule) != tiedList.end();
   auto opt = [](const std::optional<double>& v) { return v ? QVariant(*v) : QVariant(); };
+  auto spreadOf = [](const Spread& sp, double Spread::*field) {
+    return sp.n > 0 ? std::optional<double>(sp.*field) : std::nullopt;
+  };
+  const std::optional<double> p10 = spreadOf(s.measured_spread, &Spread::p10),
+                              p90 = spreadOf(s.measured_spread, &Spread::p90),
+                              sp10 = spreadOf(s.speedup_spread, &Spread::p10),
+                              sp90 = spreadOf(s.speedup_spread, &Spread::p90);
   if (role == ValueRole) {
     switch (index.column()) {
       case Schedule:
         return QString::fromStdString(s.schedule);
       case Measured:
         return opt(s.measured_ms);
+      case MeasuredP10:
+        return opt(p10);
+      case MeasuredP90:
+        return opt(p90);
       case Predicted:
         return opt(s.predicted_ms);
       case Error:
         return opt(s.error_pct);
       case Speedup:
         return opt(s.speedup_vs_bds);
+      case SpeedupP10:
+        return opt(sp10);
+      case SpeedupP90:
+        return opt(sp90);
       case IntraBytes:
         return QVariant::fromValue<qint64>(s.intra_bytes);
       case InterBytes:
         return QVariant::fromValue<qint64>(s.inter_bytes);
-      case Best:
-        return (predBest ? 1 : 0) + (measBest ? 2 : 0);
+      case MeasuredBest:
+        return measBest ? 2 : tied ? 1 : 0;
+      case PredictedBest:
+        return predBest ? 1 : 0;
       default:
         return {};
     }
@@ -92,34 +114,66 @@ QVariant ComparisonModel::data(const QModelIndex& index, int role) const {
       case Schedule:
         return QString::fromStdString(s.schedule);
       case Measured:
-        return num(s.measured_ms, 3, "");
+        return durationText(s.measured_ms);
+      case MeasuredP10:
+        return durationText(p10);
+      case MeasuredP90:
+        return durationText(p90);
       case Predicted:
-        return num(s.predicted_ms, 3, "");
+        return durationText(s.predicted_ms);
       case Error:
         return num(s.error_pct, 1, " %");
       case Speedup:
         return num(s.speedup_vs_bds, 2, "x");
+      case SpeedupP10:
+        return num(sp10, 2, "x");
+      case SpeedupP90:
+        return num(sp90, 2, "x");
       case IntraBytes:
         return bytesText(s.intra_bytes);
       case InterBytes:
         return bytesText(s.inter_bytes);
-      case Best:
-        if (predBest && measBest) return tr("predicted + measured");
-        if (predBest) return tr("predicted");
-        if (measBest) return tr("measured");
-        return QString();
+      case MeasuredBest:
+        return measBest ? (tied ? tr("best (tied)") : tr("best"))
+               : tied   ? tr("tied within noise")
+                        : QString();
+      case PredictedBest:
+        return predBest ? tr("predicted best") : QString();
       default:
         return {};
     }
   }
-  if (role == Qt::FontRole && (predBest || measBest)) {
+  if (role == Qt::FontRole &&
+      ((measBest && index.column() != PredictedBest) || (predBest && index.column() == PredictedBest))) {
     QFont f;
     f.setBold(true);
     return f;
   }
-  if (role == Qt::TextAlignmentRole && index.column() != Schedule && index.column() != Best)
+  if (role == Qt::TextAlignmentRole && index.column() != Schedule && index.column() != MeasuredBest &&
+      index.column() != PredictedBest)
     return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
-  if (role == Qt::ToolTipRole && index.column() == Error) return tr("|predicted - measured| / measured");
+  if (role == Qt::ToolTipRole) {
+    switch (index.column()) {
+      case Error:
+        return tr("|predicted - measured| / measured");
+      case Measured:
+      case MeasuredP10:
+      case MeasuredP90:
+        return tr("Layer time over %1 iterations (slowest rank per iteration): p50, p10, p90")
+            .arg(s.measured_spread.n);
+      case SpeedupP10:
+      case SpeedupP90:
+        return tr("Speedup over B_DS, pessimistic (B_DS p10 / this p90) to optimistic (B_DS p90 / this p10)");
+      case MeasuredBest:
+        return tr(
+            "Fastest median; schedules whose p10-p90 overlap it are tied within noise, and then the "
+            "registry order (unfused first, S1 before S2) picks");
+      case PredictedBest:
+        return tr("Fastest predicted layer time (cost model with the run's calibration)");
+      default:
+        return {};
+    }
+  }
   return {};
 }
 
@@ -129,19 +183,29 @@ QVariant ComparisonModel::headerData(int section, Qt::Orientation orientation, i
     case Schedule:
       return tr("Schedule");
     case Measured:
-      return tr("Measured ms");
+      return tr("Measured p50");
+    case MeasuredP10:
+      return tr("p10");
+    case MeasuredP90:
+      return tr("p90");
     case Predicted:
-      return tr("Predicted ms");
+      return tr("Predicted");
     case Error:
       return tr("Error");
     case Speedup:
       return tr("Speedup vs B_DS");
+    case SpeedupP10:
+      return tr("Speedup p10");
+    case SpeedupP90:
+      return tr("Speedup p90");
     case IntraBytes:
       return tr("Bytes intra");
     case InterBytes:
       return tr("Bytes inter");
-    case Best:
-      return tr("Best");
+    case MeasuredBest:
+      return tr("Measured best");
+    case PredictedBest:
+      return tr("Predicted best");
     default:
       return {};
   }

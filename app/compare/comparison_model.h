@@ -1,5 +1,7 @@
-// One row per schedule of a stored run (engine compare_run): measured and predicted layer ms, error, measured
-// speedup vs B_DS, bytes rank 0 moved intra/inter node, and which schedule is the predicted / measured best.
+// One row per schedule of a stored run (engine compare_run): measured layer time (p50) with its p10-p90 over
+// iterations, predicted layer time, error, measured speedup vs B_DS with its p10-p90, bytes rank 0 moved
+// intra/inter node, and, in two separate columns, the measured best (the noise rule: "tied within noise"
+// marks the others tied with it) and the predicted best.
 #pragma once
 
 #include <QAbstractTableModel>
@@ -13,14 +15,30 @@ class ComparisonModel : public QAbstractTableModel {
   Q_OBJECT
 
  public:
-  enum Column { Schedule, Measured, Predicted, Error, Speedup, IntraBytes, InterBytes, Best, ColumnCount };
-  // The raw value (double ms, %, x; qint64 bytes; invalid when absent) for sorting and scripts; DisplayRole
-  // is formatted text.
+  enum Column {
+    Schedule,
+    Measured,
+    MeasuredP10,
+    MeasuredP90,
+    Predicted,
+    Error,
+    Speedup,
+    SpeedupP10,
+    SpeedupP90,
+    IntraBytes,
+    InterBytes,
+    MeasuredBest,
+    PredictedBest,
+    ColumnCount
+  };
+  // The raw value (double ms, %, x; qint64 bytes; invalid when absent; MeasuredBest 2 best, 1 tied within
+  // noise with it, 0; PredictedBest 1 or 0) for sorting and scripts; DisplayRole is formatted text.
   static constexpr int ValueRole = Qt::UserRole;
 
   explicit ComparisonModel(QObject* parent = nullptr);
 
-  // Reads the run's comparison; returns the one-line error (and clears) on failure, empty on success.
+  // Reads the run's comparison (the run's result, not its events); returns the one-line error (and clears) on
+  // failure, empty on success.
   QString load(const QString& dbPath, qint64 runId);
   void setComparison(const parm::RunComparison& comparison);
   void clear();

@@ -2,6 +2,7 @@
 
 #include <QComboBox>
 #include <QFileDialog>
+#include <QFrame>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -16,12 +17,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "app/compare/breakdown_chart.h"
+#include "app/compare/comparison_data.h"
 #include "app/compare/comparison_model.h"
 #include "app/compare/op_delta_model.h"
 #include "app/models/latest_job.h"
 #include "db/database.h"
 #include "engine/model/calibration.h"
-#include "engine/model/run_comparison.h"
 
 namespace parm::app {
 namespace {
@@ -45,7 +47,7 @@ QTableView* makeTable(QAbstractItemModel* model, QWidget* parent) {
 
 // What the recommendation box shows; computed on the worker from plain values (no widget is touched there).
 struct RecommendationView {
-  QString chosen, reason, source, error;
+  QString chosen, reason, source, error, calibration, calibrationCreated;
 };
 
 namespace {
@@ -66,6 +68,8 @@ RecommendationView computeRecommendation(const QString& dbPath, qint64 runId,
           ComparisonPage::tr("predicted best %1, measured best %2 (a grid validation stores no reason)")
               .arg(view.chosen, QString::fromStdString(layer["measured_best"].get<std::string>()));
     view.source = QString::fromStdString(rec.value("source", std::string()));
+    view.calibration = QString::fromStdString(rec.value("calibration", std::string()));
+    if (calib) view.calibrationCreated = QString::fromStdString(calib->created_at);
   } catch (const std::exception& e) {
     view = {};
     view.error = oneLine(e);
@@ -80,6 +84,7 @@ ComparisonPage::ComparisonPage(QWidget* parent)
       comparison_(new ComparisonModel(this)),
       deltas_(new OpDeltaModel(this)),
       recommendationJob_(new LatestJob(this)),
+      loadJob_(new LatestJob(this)),
       comparisonProxy_(new QSortFilterProxyModel(this)),
       deltaProxy_(new QSortFilterProxyModel(this)) {
   // Sort on the raw values, not on the formatted text.
@@ -89,10 +94,26 @@ ComparisonPage::ComparisonPage(QWidget* parent)
   deltaProxy_->setSortRole(OpDeltaModel::ValueRole);
 
   title_ = new QLabel(tr("No run"), this);
+  auto* banner = new QFrame(this);
+  banner->setFrameShape(QFrame::StyledPanel);
+  banner->setAutoFillBackground(true);
+  banner->setBackgroundRole(QPalette::AlternateBase);
+  verdictLabel_ = new QLabel(banner);
+  verdictLabel_->setWordWrap(true);
+  verdictLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  QFont bannerFont = verdictLabel_->font();
+  bannerFont.setBold(true);
+  bannerFont.setPointSizeF(bannerFont.pointSizeF() * 1.15);
+  verdictLabel_->setFont(bannerFont);
+  auto* bannerLayout = new QVBoxLayout(banner);
+  bannerLayout->addWidget(verdictLabel_);
+
   schedulesView_ = makeTable(comparisonProxy_, this);
   connect(schedulesView_, &QTableView::doubleClicked, this, [this](const QModelIndex& i) {
     emit scheduleActivated(comparisonProxy_->index(i.row(), ComparisonModel::Schedule).data().toString());
   });
+  breakdown_ = new BreakdownChart(this);
+  connect(breakdown_, &BreakdownChart::segmentActivated, this, &ComparisonPage::breakdownSegmentActivated);
 
   auto* deltaBox = new QGroupBox(tr("Per-op deltas"), this);
   mode_ = new QComboBox(deltaBox);
@@ -131,7 +152,6 @@ ComparisonPage::ComparisonPage(QWidget* parent)
   chosen_ = new QLabel(recBox);
   QFont big = chosen_->font();
   big.setBold(true);
-  big.setPointSizeF(big.pointSizeF() * 1.3);
   chosen_->setFont(big);
   reasonLabel_ = new QLabel(recBox);
   reasonLabel_->setWordWrap(true);
@@ -150,57 +170,120 @@ ComparisonPage::ComparisonPage(QWidget* parent)
   recLayout->addLayout(recTop);
   recLayout->addWidget(reasonLabel_);
 
+  auto* top = new QSplitter(Qt::Horizontal, this);
+  top->addWidget(schedulesView_);
+  top->addWidget(breakdown_);
+  top->setStretchFactor(0, 1);
+  top->setStretchFactor(1, 1);
   auto* splitter = new QSplitter(Qt::Vertical, this);
-  splitter->addWidget(schedulesView_);
+  splitter->addWidget(top);
   splitter->addWidget(deltaBox);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(title_);
+  layout->addWidget(banner);
   layout->addWidget(splitter, 1);
   layout->addWidget(recBox);
   updateRangeLabel();
+  updateVerdict();
   updateRecommendation();
+}
+
+bool ComparisonPage::loading() const {
+  return loadJob_->pending();
+}
+
+void ComparisonPage::clearPage() {
+  comparison_->clear();
+  deltas_->clear();
+  breakdown_->setBreakdowns({});
+  verdict_ = {};
+  haveVerdict_ = false;
+  updateDeltaControls();
 }
 
 bool ComparisonPage::setRun(const QString& dbPath, qint64 runId) {
   dbPath_ = dbPath;
   runId_ = 0;
   QString error;
-  QString name;
+  // One row read here; the events, the comparison and the rest load on the worker.
   try {
     const auto db = db::Database::open(dbPath.toStdString(), false);
     const std::optional<db::RunInfo> info = db.run(runId);
     if (!info) throw db::DbError(dbPath.toStdString() + ": no run " + std::to_string(runId));
-    runId_ = runId;
-    // A validation report has no events of its own: show the run it measured.
-    if (info->kind == "validation") {
-      const auto report = nlohmann::json::parse(info->result_json, nullptr, false);
-      if (report.is_object() && report.contains("layers") && !report["layers"].empty())
-        runId_ = report["layers"][0].value("measured_run", runId);
-    }
-    const auto shown = db.run(runId_);
-    name = QString::fromStdString(shown ? shown->name + " (" + shown->kind + ")" : info->name);
+    const qint64 shown = measured_run_of(*info);  // a validation report shows the run it measured
+    const auto shownInfo = shown == runId ? info : db.run(shown);
+    if (!shownInfo) throw db::DbError(dbPath.toStdString() + ": no run " + std::to_string(shown));
+    runId_ = shown;
+    runName_ = QString::fromStdString(shownInfo->name + " (" + shownInfo->kind + ")");
   } catch (const std::exception& e) {
     error = oneLine(e);
   }
-  if (error.isEmpty()) error = comparison_->load(dbPath, runId_);
-  if (error.isEmpty()) error = deltas_->load(dbPath, runId_);
+  clearPage();
   if (!error.isEmpty()) {
     runId_ = 0;
-    comparison_->clear();
-    deltas_->clear();
+    loadJob_->cancel();
     title_->setText(tr("No run"));
-    updateDeltaControls();
+    updateVerdict();
     updateRecommendation();
     emit errorOccurred(error);
     return false;
   }
-  title_->setText(tr("Run %1: %2").arg(runId_).arg(name));
+  title_->setText(tr("Run %1: %2").arg(runId_).arg(runName_));
+  loadJob_->start([dbPath, run = runId_] { return loadComparisonData(dbPath, run); },
+                  [this](ComparisonData loadedData) { showData(std::move(loadedData)); });
+  updateVerdict();
+  updateRangeLabel();
+  updateRecommendation();
+  return true;
+}
+
+void ComparisonPage::showData(ComparisonData result) {
+  if (!result.error.isEmpty()) {
+    clearPage();
+    title_->setText(tr("Run %1: %2 (unreadable)").arg(runId_).arg(runName_));
+    verdictSummary_ = result.error;
+    verdictLabel_->setText(result.error);
+    emit errorOccurred(result.error);
+    emit verdictChanged(verdictSummary_);
+    emit loaded();
+    return;
+  }
+  comparison_->setComparison(result.comparison);
+  deltas_->setOps(std::move(result.measured), std::move(result.predicted));
+  breakdown_->setBreakdowns(std::move(result.breakdowns));
+  verdict_ = std::move(result.verdict);
+  haveVerdict_ = true;
   comparisonProxy_->sort(-1);
   schedulesView_->resizeColumnsToContents();
   updateDeltaControls();
   updateRangeLabel();
-  updateRecommendation();
-  return true;
+  updateVerdict();
+  emit loaded();
+}
+
+void ComparisonPage::updateVerdict() {
+  QString text;
+  if (runId_ <= 0) {
+    text.clear();
+  } else if (loading()) {
+    text = tr("Loading run %1 ...").arg(runId_);
+  } else if (haveVerdict_) {
+    Verdict v = verdict_;
+    // A run no report covers: the predicted best is the recommendation computed with the calibration file.
+    if (!v.predicted_best && !recommended_.isEmpty()) {
+      v.predicted_best = recommended_.toStdString();
+      v.predicted_source = "calibration file";
+      v.scope.calibration_id = recommendedCalibration_.toStdString();
+      v.scope.calibration_created = recommendedCalibrationTime_.toStdString();
+    }
+    text = QString::fromStdString(verdict_summary(v));
+  } else {
+    return;  // an error is shown instead
+  }
+  verdictLabel_->setText(text.isEmpty() ? tr("No run") : text);
+  if (text == verdictSummary_) return;
+  verdictSummary_ = text;
+  emit verdictChanged(verdictSummary_);
 }
 
 void ComparisonPage::setCalibrationPath(const QString& path) {
@@ -210,6 +293,11 @@ void ComparisonPage::setCalibrationPath(const QString& path) {
 
 void ComparisonPage::setTimeRange(qint64 startNs, qint64 endNs) {
   deltas_->setTimeRange(startNs, endNs);
+  updateRangeLabel();
+}
+
+void ComparisonPage::setTimeRanges(const parm::ScheduleRanges& ranges) {
+  deltas_->setTimeRanges(ranges);
   updateRangeLabel();
 }
 
@@ -232,11 +320,24 @@ void ComparisonPage::updateDeltaControls() {
 
 void ComparisonPage::updateRangeLabel() {
   const auto r = deltas_->timeRange();
-  rangeLabel_->setText(r ? tr("range %1 .. %2 ms")
-                               .arg(1e-6 * double(r->start_ns), 0, 'f', 3)
-                               .arg(1e-6 * double(r->end_ns), 0, 'f', 3)
-                         : tr("whole run"));
-  clearRange_->setEnabled(r.has_value());
+  const auto rs = deltas_->timeRanges();
+  QString text = tr("whole run");
+  if (r) {
+    text = tr("range %1 .. %2 ms")
+               .arg(1e-6 * double(r->start_ns), 0, 'f', 3)
+               .arg(1e-6 * double(r->end_ns), 0, 'f', 3);
+  } else if (rs) {
+    QStringList parts;
+    for (const auto& [schedule, range] : *rs)
+      parts << tr("%1 %2 .. %3 ms")
+                   .arg(QString::fromStdString(schedule))
+                   .arg(1e-6 * double(range.start_ns), 0, 'f', 3)
+                   .arg(1e-6 * double(range.end_ns), 0, 'f', 3);
+    text =
+        parts.isEmpty() ? tr("empty selection") : tr("selection: %1").arg(parts.join(QStringLiteral("; ")));
+  }
+  rangeLabel_->setText(text);
+  clearRange_->setEnabled(r.has_value() || rs.has_value());
 }
 
 void ComparisonPage::chooseCalibration() {
@@ -270,9 +371,14 @@ void ComparisonPage::updateRecommendation() {
 void ComparisonPage::showRecommendation(const RecommendationView& view) {
   recommended_ = view.chosen;
   reason_ = view.reason;
-  chosen_->setText(recommended_.isEmpty() ? tr("No recommendation") : recommended_);
+  recommendedCalibration_ = view.calibration;
+  recommendedCalibrationTime_ = view.calibrationCreated;
+  // The measured verdict is in the banner; this box is the model's choice and its reason.
+  chosen_->setText(recommended_.isEmpty() ? tr("No prediction (choose a calibration)")
+                                          : tr("Predicted best %1").arg(recommended_));
   reasonLabel_->setText(view.error.isEmpty() ? reason_ : view.error);
   source_->setText(view.source);
+  updateVerdict();
   emit recommendationChanged(recommended_, reason_);
 }
 

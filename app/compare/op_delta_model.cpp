@@ -4,6 +4,7 @@
 #include <set>
 #include <tuple>
 
+#include "app/compare/duration_text.h"
 #include "db/database.h"
 
 namespace parm::app {
@@ -25,11 +26,11 @@ QString OpDeltaModel::load(const QString& dbPath, qint64 runId) {
 void OpDeltaModel::setOps(parm::MeasuredOps measured, std::map<parm::OpKey, double> predicted) {
   measured_ = std::move(measured);
   predicted_ = std::move(predicted);
-  measuredAgg_ = aggregate_measured_ops(measured_, range_);
   // Keep the chosen schedules when the new run has them; else default to the first two.
   const QStringList all = schedules();
   if (!all.contains(a_)) a_ = all.value(0);
   if (!all.contains(b_)) b_ = all.value(all.size() > 1 ? 1 : 0);
+  aggregate();
   rebuild();
 }
 
@@ -41,12 +42,14 @@ void OpDeltaModel::setMode(Mode mode) {
   if (mode == mode_) return;
   mode_ = mode;
   rebuild();
+  emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
 }
 
 void OpDeltaModel::setSchedules(const QString& a, const QString& b) {
   a_ = a;
   b_ = b;
   rebuild();
+  emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
 }
 
 QStringList OpDeltaModel::schedules() const {
@@ -63,14 +66,33 @@ QStringList OpDeltaModel::schedules() const {
 
 void OpDeltaModel::setTimeRange(qint64 startNs, qint64 endNs) {
   range_ = parm::TimeRange{std::min(startNs, endNs), std::max(startNs, endNs)};
-  measuredAgg_ = aggregate_measured_ops(measured_, range_);
+  ranges_.reset();
+  aggregate();
+  rebuild();
+}
+
+void OpDeltaModel::setTimeRanges(const parm::ScheduleRanges& ranges) {
+  ranges_ = ranges;
+  range_.reset();
+  aggregate();
   rebuild();
 }
 
 void OpDeltaModel::clearTimeRange() {
   range_.reset();
-  measuredAgg_ = aggregate_measured_ops(measured_);
+  ranges_.reset();
+  aggregate();
   rebuild();
+}
+
+void OpDeltaModel::aggregate() {
+  if (ranges_) {
+    measuredAgg_ = aggregate_measured_ops(measured_, *ranges_);
+    waitTransfer_ = aggregate_wait_transfer(measured_, *ranges_);
+  } else {
+    measuredAgg_ = aggregate_measured_ops(measured_, range_);
+    waitTransfer_ = aggregate_wait_transfer(measured_, range_);
+  }
 }
 
 void OpDeltaModel::rebuild() {
@@ -78,8 +100,9 @@ void OpDeltaModel::rebuild() {
   rows_.clear();
   const std::string a = a_.toStdString();
   const std::string b = b_.toStdString();
-  const auto& sideB = mode_ == Mode::SchedulesMeasured ? measuredAgg_ : predicted_;
-  const std::string schedB = mode_ == Mode::SchedulesMeasured ? b : a;
+  const bool schedulesMode = mode_ == Mode::SchedulesMeasured;
+  const auto& sideB = schedulesMode ? measuredAgg_ : predicted_;
+  const std::string schedB = schedulesMode ? b : a;
   // (phase, op, purpose) -> row, over the union of both sides.
   std::map<std::tuple<int, std::string, std::string>, Row> rows;
   auto rowOf = [&](const parm::OpKey& k) -> Row& {
@@ -93,6 +116,10 @@ void OpDeltaModel::rebuild() {
     if (std::get<0>(k) == a) rowOf(k).a = ms;
   for (const auto& [k, ms] : sideB)
     if (std::get<0>(k) == schedB) rowOf(k).b = ms;
+  for (const auto& [k, split] : waitTransfer_) {
+    if (std::get<0>(k) == a) rowOf(k).splitA = split;
+    if (schedulesMode && std::get<0>(k) == b) rowOf(k).splitB = split;
+  }
   for (auto& [k, r] : rows) rows_.push_back(r);
   endResetModel();
 }
@@ -105,11 +132,37 @@ int OpDeltaModel::columnCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : ColumnCount;
 }
 
+QString OpDeltaModel::tooltip(const Row& r) const {
+  const bool schedulesMode = mode_ == Mode::SchedulesMeasured;
+  auto side = [](const QString& who, const std::optional<double>& ms,
+                 const std::optional<parm::WaitTransfer>& split) {
+    QString s = who + QStringLiteral(": ") + durationText(ms);
+    if (ms && split)
+      s += tr(" = wait for the last member %1 + transfer %2")
+               .arg(durationText(split->wait_ms), durationText(split->transfer_ms));
+    return s;
+  };
+  QString out = QStringLiteral("%1 %2 (%3)").arg(r.op, r.purpose, r.phase == 0 ? tr("fwd") : tr("bwd"));
+  out += QLatin1Char('\n') + side(schedulesMode ? a_ : tr("%1 measured").arg(a_), r.a, r.splitA);
+  out += QLatin1Char('\n') +
+         side(schedulesMode ? b_ : tr("%1 predicted").arg(a_), r.b, schedulesMode ? r.splitB : std::nullopt);
+  if (!r.a || !r.b) out += QLatin1Char('\n') + tr("absent on one side: no delta");
+  return out;
+}
+
 QVariant OpDeltaModel::data(const QModelIndex& index, int role) const {
   if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) return {};
   const Row& r = rows_[static_cast<std::size_t>(index.row())];
-  const double delta = r.b - r.a;
-  const QVariant pct = r.a > 0 ? QVariant(100.0 * delta / r.a) : QVariant();
+  const double delta = r.b.value_or(0) - r.a.value_or(0);
+  const std::optional<double> pct =
+      r.a && *r.a > 0 && r.b ? std::optional<double>(100.0 * delta / *r.a) : std::nullopt;
+  auto opt = [](const std::optional<double>& v) { return v ? QVariant(*v) : QVariant(); };
+  auto wait = [](const std::optional<parm::WaitTransfer>& s) {
+    return s ? std::optional<double>(s->wait_ms) : std::nullopt;
+  };
+  auto transfer = [](const std::optional<parm::WaitTransfer>& s) {
+    return s ? std::optional<double>(s->transfer_ms) : std::nullopt;
+  };
   if (role == ValueRole) {
     switch (index.column()) {
       case Phase:
@@ -119,13 +172,21 @@ QVariant OpDeltaModel::data(const QModelIndex& index, int role) const {
       case Purpose:
         return r.purpose;
       case A:
-        return r.a;
+        return opt(r.a);
       case B:
-        return r.b;
+        return opt(r.b);
       case Delta:
-        return delta;
+        return delta;  // an absent side counts as 0 for sorting
       case DeltaPct:
-        return pct;
+        return opt(pct);
+      case WaitA:
+        return opt(wait(r.splitA));
+      case TransferA:
+        return opt(transfer(r.splitA));
+      case WaitB:
+        return opt(wait(r.splitB));
+      case TransferB:
+        return opt(transfer(r.splitB));
       default:
         return {};
     }
@@ -139,17 +200,26 @@ QVariant OpDeltaModel::data(const QModelIndex& index, int role) const {
       case Purpose:
         return r.purpose;
       case A:
-        return QString::number(r.a, 'f', 3);
+        return durationText(r.a);
       case B:
-        return QString::number(r.b, 'f', 3);
+        return durationText(r.b);
       case Delta:
-        return QString::asprintf("%+.3f", delta);
+        return r.a && r.b ? durationText(delta, true) : QStringLiteral("-");
       case DeltaPct:
-        return pct.isValid() ? QString::asprintf("%+.1f %%", pct.toDouble()) : QStringLiteral("-");
+        return pct ? QString::asprintf("%+.1f %%", *pct) : QStringLiteral("-");
+      case WaitA:
+        return durationText(wait(r.splitA));
+      case TransferA:
+        return durationText(transfer(r.splitA));
+      case WaitB:
+        return durationText(wait(r.splitB));
+      case TransferB:
+        return durationText(transfer(r.splitB));
       default:
         return {};
     }
   }
+  if (role == Qt::ToolTipRole) return tooltip(r);
   if (role == Qt::TextAlignmentRole && index.column() >= A)
     return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
   return {};
@@ -158,6 +228,7 @@ QVariant OpDeltaModel::data(const QModelIndex& index, int role) const {
 QVariant OpDeltaModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
   const bool sched = mode_ == Mode::SchedulesMeasured;
+  const QString b = sched ? b_ : tr("%1 predicted").arg(a_);
   switch (section) {
     case Phase:
       return tr("Phase");
@@ -166,13 +237,21 @@ QVariant OpDeltaModel::headerData(int section, Qt::Orientation orientation, int 
     case Purpose:
       return tr("Purpose");
     case A:
-      return sched ? tr("%1 ms").arg(a_) : tr("%1 measured ms").arg(a_);
+      return sched ? a_ : tr("%1 measured").arg(a_);
     case B:
-      return sched ? tr("%1 ms").arg(b_) : tr("%1 predicted ms").arg(a_);
+      return b;
     case Delta:
-      return tr("Delta ms");
+      return tr("Delta");
     case DeltaPct:
       return tr("Delta %");
+    case WaitA:
+      return tr("%1 wait").arg(a_);
+    case TransferA:
+      return tr("%1 transfer").arg(a_);
+    case WaitB:
+      return tr("%1 wait").arg(b);
+    case TransferB:
+      return tr("%1 transfer").arg(b);
     default:
       return {};
   }

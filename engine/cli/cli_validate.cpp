@@ -1,10 +1,11 @@
 // `parm validate CONFIG|GRID --calibration FILE`: runs every schedule of each configuration for real (the
 // `parm run` launch path), predicts it with the calibration (timeline model) and reports how far apart they
 // are: per schedule the absolute % error of the layer time, per configuration its mean and max, selection
-// accuracy (predicted best = measured best, measured times within 1% tie with select_schedule's rule) and
-// regret (measured time of the predicted choice / measured best - 1). With --db the traced runs give a per-op
-// comparison (median over iterations of the slowest rank's summed duration per schedule/phase/op/purpose) and
-// the report is stored as a run of kind "validation". Exit 3 when the mean layer error exceeds --max-error.
+// accuracy (the predicted best is the measured best or tied within noise with it:
+// engine/model/measured_best.h) and regret (measured time of the predicted choice / measured best - 1). With
+// --db the traced runs give a per-op comparison (median over iterations of the slowest rank's summed duration
+// per schedule/phase/op/purpose) and the report is stored as a run of kind "validation". Exit 3 when the mean
+// layer error exceeds --max-error.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -33,6 +34,7 @@
 #include "engine/launch/cluster_launch.h"
 #include "engine/model/calibration.h"
 #include "engine/model/calibration_source.h"
+#include "engine/model/measured_best.h"
 #include "engine/model/prediction_store.h"
 #include "engine/model/run_comparison.h"
 #include "engine/model/timeline_model.h"
@@ -95,7 +97,8 @@ double pct_error(double predicted, double measured) {
   return measured > 0 ? 100.0 * std::abs(predicted - measured) / measured : 0.0;
 }
 
-// measured_best, measured_ops, traced_name and OpKey: engine/run_comparison.h (the GUI shares them).
+// measured_ops, traced_name and OpKey: engine/run_comparison.h; measured_best: engine/model/measured_best.h
+// (the GUI shares them).
 
 std::int64_t latest_measured_run(const db::Database& db) {
   std::int64_t id = 0;
@@ -244,21 +247,30 @@ void run_validate(const ValidateArgs& a) {
     }
     const double layer_mean = sum_err / static_cast<double>(all_schedules().size());
     const ScheduleKind pred_best = select_by_time(predicted);
-    const ScheduleKind meas_best = measured_best(measured);
+    const std::map<ScheduleKind, Spread> spreads = layer_time_spreads(result);
+    std::vector<std::pair<ScheduleKind, Spread>> measured_spreads;
+    for (const auto& [s, m] : measured)
+      if (const auto it = spreads.find(s); it != spreads.end()) measured_spreads.emplace_back(s, it->second);
+    const MeasuredBest best = measured_best(measured_spreads);
+    const ScheduleKind meas_best = best.best;
+    const bool right = std::find(best.tied.begin(), best.tied.end(), pred_best) != best.tied.end();
+    nlohmann::json tied = nlohmann::json::array();
+    for (ScheduleKind s : best.tied) tied.push_back(name_of(s));
     double fastest = measured.front().second;
     for (const auto& [s, m] : measured) fastest = std::min(fastest, m);
     const double regret = fastest > 0 ? std::max(0.0, meas_of[pred_best] / fastest - 1.0) : 0.0;
     layer_means.push_back(layer_mean);
     regrets.push_back(regret);
     max_error = std::max(max_error, layer_max);
-    correct += pred_best == meas_best;
+    correct += right;
     nlohmann::json layer{{"config", name},
                          {"schedules", schedules},
                          {"mean_error_pct", layer_mean},
                          {"max_error_pct", layer_max},
                          {"predicted_best", name_of(pred_best)},
                          {"measured_best", name_of(meas_best)},
-                         {"correct", pred_best == meas_best},
+                         {"measured_tied", tied},
+                         {"correct", right},
                          {"regret", regret}};
     if (!grid) layer["reason"] = recommendation_reason(c, calib);
 
@@ -361,10 +373,16 @@ void run_validate(const ValidateArgs& a) {
     std::cout << report.dump(2) << '\n';
   } else {
     for (const auto& layer : layers) {
-      std::printf("\n%s: predicted best %s, measured best %s%s, regret %.1f%%\n",
+      std::string tied;
+      if (layer["measured_tied"].size() > 1) {
+        for (const auto& t : layer["measured_tied"])
+          tied += (tied.empty() ? "" : ", ") + t.get<std::string>();
+        tied = " (tied within noise: " + tied + "; the registry order picks)";
+      }
+      std::printf("\n%s: predicted best %s, measured best %s%s%s, regret %.1f%%\n",
                   layer["config"].get<std::string>().c_str(),
                   layer["predicted_best"].get<std::string>().c_str(),
-                  layer["measured_best"].get<std::string>().c_str(),
+                  layer["measured_best"].get<std::string>().c_str(), tied.c_str(),
                   layer["correct"].get<bool>() ? " (right)" : "", 100.0 * layer["regret"].get<double>());
       std::printf("%-6s %12s %13s %8s %12s\n", "sched", "measured ms", "predicted ms", "error", "vs B_DS");
       for (const auto& s : layer["schedules"])

@@ -6,6 +6,8 @@
 
 #include "engine/core/config_json.h"
 #include "engine/core/run_result.h"
+#include "engine/model/collective_matching.h"
+#include "engine/model/measured_best.h"
 #include "engine/model/recommendation.h"
 #include "engine/model/timeline_model.h"
 
@@ -27,6 +29,11 @@ bool is_inter_group(const std::string& group) {
 }  // namespace
 
 MeasuredOps load_measured_ops(const db::Database& db, std::int64_t run) {
+  return load_measured_ops(db, db.events(run));
+}
+
+MeasuredOps load_measured_ops(const db::Database& db, const std::vector<db::EventRow>& events) {
+  const std::vector<CollectiveSplit> splits = split_collectives(events);
   MeasuredOps out;
   std::map<std::int32_t, std::string> names;
   auto str = [&](std::int32_t id) -> const std::string& {
@@ -35,7 +42,8 @@ MeasuredOps load_measured_ops(const db::Database& db, std::int64_t run) {
     return it->second;
   };
   std::map<OpKey, std::uint32_t> index;
-  for (const db::EventRow& e : db.events(run)) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const db::EventRow& e = events[i];
     if (e.iteration < 0) continue;  // warm-up
     OpKey key{str(e.schedule), e.phase, str(e.op), str(e.purpose)};
     auto it = index.find(key);
@@ -43,7 +51,7 @@ MeasuredOps load_measured_ops(const db::Database& db, std::int64_t run) {
       it = index.emplace(key, static_cast<std::uint32_t>(out.keys.size())).first;
       out.keys.push_back(std::move(key));
     }
-    out.intervals.push_back({it->second, e.iteration, e.rank, e.start_ns, e.end_ns});
+    out.intervals.push_back({it->second, e.iteration, e.rank, e.start_ns, e.end_ns, splits[i].wait_ns});
   }
   return out;
 }
@@ -117,14 +125,6 @@ std::map<OpKey, double> predicted_ops(const db::Database& db, std::int64_t run) 
   return out;
 }
 
-ScheduleKind measured_best(const std::vector<std::pair<ScheduleKind, double>>& times) {
-  double best = times.front().second;
-  for (const auto& [k, ms] : times) best = std::min(best, ms);
-  std::vector<std::pair<ScheduleKind, double>> snapped;
-  for (const auto& [k, ms] : times) snapped.emplace_back(k, ms <= best * 1.01 ? best : ms);
-  return select_by_time(snapped);
-}
-
 RunComparison compare_run(const db::Database& db, std::int64_t run) {
   const std::optional<db::RunInfo> info = db.run(run);
   if (!info) throw db::DbError(db.path() + ": no run " + std::to_string(run));
@@ -132,6 +132,7 @@ RunComparison compare_run(const db::Database& db, std::int64_t run) {
   out.run = run;
 
   std::map<std::string, double> measured, predicted;
+  std::map<std::string, Spread> spreads;
   if (!info->result_json.empty() && (info->kind == "measured" || info->kind == "nsys-import")) {
     nlohmann::json j;
     try {
@@ -139,8 +140,10 @@ RunComparison compare_run(const db::Database& db, std::int64_t run) {
     } catch (const nlohmann::json::exception&) {
       throw std::runtime_error(db.path() + ": run " + std::to_string(run) + ": result is not JSON");
     }
-    for (const ScheduleSummary& s : summarize(run_result_from_json(j)))
-      measured[std::string(to_string(s.kind))] = s.total_ms;
+    const RunResult result = run_result_from_json(j);
+    for (const ScheduleSummary& s : summarize(result)) measured[std::string(to_string(s.kind))] = s.total_ms;
+    for (const auto& [kind, spread] : layer_time_spreads(result))
+      spreads[std::string(to_string(kind))] = spread;
   }
   for (const db::EventRow& e : db.predictions(run)) {
     double& end = predicted[db.string(e.schedule)];
@@ -154,7 +157,9 @@ RunComparison compare_run(const db::Database& db, std::int64_t run) {
   }
 
   const auto bds = measured.find(std::string(to_string(kSpeedupBaseline)));
-  std::vector<std::pair<ScheduleKind, double>> meas_times, pred_times;
+  const auto bds_spread = spreads.find(std::string(to_string(kSpeedupBaseline)));
+  std::vector<std::pair<ScheduleKind, Spread>> meas_spreads;
+  std::vector<std::pair<ScheduleKind, double>> pred_times;
   for (ScheduleKind k : all_schedules()) {
     const std::string name(to_string(k));
     const auto m = measured.find(name);
@@ -164,8 +169,12 @@ RunComparison compare_run(const db::Database& db, std::int64_t run) {
     row.schedule = name;
     if (m != measured.end()) {
       row.measured_ms = m->second;
-      meas_times.emplace_back(k, m->second);
       if (bds != measured.end() && m->second > 0) row.speedup_vs_bds = bds->second / m->second;
+      if (const auto sp = spreads.find(name); sp != spreads.end()) {
+        row.measured_spread = sp->second;
+        meas_spreads.emplace_back(k, sp->second);
+        if (bds_spread != spreads.end()) row.speedup_spread = speedup_spread(bds_spread->second, sp->second);
+      }
     }
     if (p != predicted.end()) {
       row.predicted_ms = p->second;
@@ -179,7 +188,11 @@ RunComparison compare_run(const db::Database& db, std::int64_t run) {
     }
     out.schedules.push_back(row);
   }
-  if (!meas_times.empty()) out.measured_best = std::string(to_string(measured_best(meas_times)));
+  if (std::any_of(meas_spreads.begin(), meas_spreads.end(), [](const auto& s) { return s.second.n > 0; })) {
+    const MeasuredBest best = measured_best(meas_spreads);
+    out.measured_best = std::string(to_string(best.best));
+    for (ScheduleKind k : best.tied) out.measured_tied.emplace_back(to_string(k));
+  }
   if (!pred_times.empty()) out.predicted_best = std::string(to_string(select_by_time(pred_times)));
   return out;
 }

@@ -17,6 +17,7 @@
 #include "db/database.h"
 #include "engine/core/config.h"
 #include "engine/model/calibration.h"
+#include "engine/model/spread.h"
 
 namespace parm {
 
@@ -37,12 +38,15 @@ struct MeasuredOps {
     std::int32_t rank = 0;
     std::int64_t start_ns = 0;
     std::int64_t end_ns = 0;
+    std::int64_t wait_ns = 0;  // a collective's wait for its last member (collective_matching.h), else 0
   };
   std::vector<OpKey> keys;
   std::vector<Interval> intervals;
 };
 
 MeasuredOps load_measured_ops(const db::Database& db, std::int64_t run);
+// The same from events already read (db.events(run)); `db` only resolves their names.
+MeasuredOps load_measured_ops(const db::Database& db, const std::vector<db::EventRow>& events);
 
 // A timeline selection: per schedule, the run-origin range it covers. In one-iteration mode each schedule's
 // chosen iteration is shifted to 0, so one drawn range is a different run-origin range per schedule; a
@@ -64,15 +68,14 @@ std::string traced_name(std::string name);
 // Per key, the summed predicted duration (ms) of the intervals stored against `run`, named as traced.
 std::map<OpKey, double> predicted_ops(const db::Database& db, std::int64_t run);
 
-// Measured choice: times within 1% of the fastest count as equal, then select_by_time's tie rule decides.
-ScheduleKind measured_best(const std::vector<std::pair<ScheduleKind, double>>& times);
-
 struct ScheduleComparison {
   std::string schedule;
   std::optional<double> measured_ms;
   std::optional<double> predicted_ms;
   std::optional<double> error_pct;       // |predicted - measured| / measured
   std::optional<double> speedup_vs_bds;  // measured B_DS / measured this
+  Spread measured_spread;                // layer ms over iterations (layer_time_spreads); n = 0: not measured
+  Spread speedup_spread;                 // speedup_spread(B_DS, this); n = 0 without both
   std::int64_t intra_bytes = 0;          // rank 0, MP/ESP groups, fwd + bwd
   std::int64_t inter_bytes = 0;          // rank 0, EP group, fwd + bwd
 };
@@ -81,7 +84,8 @@ struct RunComparison {
   std::int64_t run = 0;
   std::vector<ScheduleComparison> schedules;  // registry order, those with a measurement or prediction
   std::optional<std::string> predicted_best;  // argmin of the predicted times (when every one is predicted)
-  std::optional<std::string> measured_best;   // measured_best's rule
+  std::optional<std::string> measured_best;   // measured_best's noise rule (engine/model/measured_best.h)
+  std::vector<std::string> measured_tied;     // tied within noise with it (it included); one: a clear winner
 };
 
 // Throws db::DbError for a missing run, std::runtime_error for an unreadable result.

@@ -5,6 +5,7 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "db/database.h"
@@ -70,6 +71,12 @@ class TestCliParmValidate : public QObject {
     QVERIFY(layer["mean_error_pct"].get<double>() >= 0);
     QVERIFY(layer["max_error_pct"].get<double>() >= layer["mean_error_pct"].get<double>());
     QVERIFY(layer.contains("reason"));
+    // The noise rule: the measured best is among the schedules tied within noise with the fastest median, and
+    // "correct" means the predicted best is among them.
+    const auto& tied = layer["measured_tied"];
+    QVERIFY2(std::find(tied.begin(), tied.end(), layer["measured_best"]) != tied.end(), layer.dump().c_str());
+    QCOMPARE(layer["correct"].get<bool>(),
+             std::find(tied.begin(), tied.end(), layer["predicted_best"]) != tied.end());
     const double accuracy = j["selection_accuracy"].get<double>();
     QVERIFY2(accuracy >= 0 && accuracy <= 1, j.dump().c_str());
     QVERIFY(j["regret"]["mean"].get<double>() >= 0);
