@@ -166,8 +166,9 @@ QVariant ComparisonModel::data(const QModelIndex& index, int role) const {
         return tr("Speedup over B_DS, pessimistic (B_DS p10 / this p90) to optimistic (B_DS p90 / this p10)");
       case MeasuredBest:
         return tr(
-            "Fastest median; schedules whose p10-p90 overlap it are tied within noise, and then the "
-            "registry order (unfused first, S1 before S2) picks");
+            "Fastest median; schedules whose p10-p90 overlap it are tied within noise: a tie with B_DS "
+            "keeps B_DS (nothing measurably beats it), any other tie goes by the registry order (unfused "
+            "first, S1 before S2)");
       case PredictedBest:
         return tr("Fastest predicted layer time (cost model with the run's calibration)");
       default:

@@ -377,7 +377,9 @@ void run_validate(const ValidateArgs& a) {
       if (layer["measured_tied"].size() > 1) {
         for (const auto& t : layer["measured_tied"])
           tied += (tied.empty() ? "" : ", ") + t.get<std::string>();
-        tied = " (tied within noise: " + tied + "; the registry order picks)";
+        tied = " (tied within noise: " + tied +
+               (layer["measured_best"] == "B_DS" ? "; nothing beats B_DS" : "; the registry order picks") +
+               ")";
       }
       std::printf("\n%s: predicted best %s, measured best %s%s%s, regret %.1f%%\n",
                   layer["config"].get<std::string>().c_str(),

@@ -44,7 +44,12 @@ MeasuredBest measured_best(const std::vector<std::pair<ScheduleKind, Spread>>& s
       snapped.emplace_back(kind, fastest->second.p50);
     }
   std::sort(out.tied.begin(), out.tied.end());
-  out.best = select_by_time(snapped);
+  // The baseline tied with the fastest means nothing measurably beats it: keeping it is the verdict (a
+  // switch needs a measured gain). Otherwise the registry's preference breaks the tie among the others.
+  if (std::find(out.tied.begin(), out.tied.end(), kSpeedupBaseline) != out.tied.end())
+    out.best = kSpeedupBaseline;
+  else
+    out.best = select_by_time(snapped);
   return out;
 }
 

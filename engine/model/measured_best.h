@@ -1,7 +1,8 @@
 // Which schedule measured fastest, with the noise rule of spread.h: the fastest median wins unless other
 // schedules are tied within noise with it (their p10-p90 layer-time intervals overlap); the tied ones are
-// then reported as such and the tie is broken only by the registry's preference (select_by_time: unfused
-// first, S1 before S2). `parm validate`, compare_run and the GUI's verdict all use this one rule.
+// then reported as such. A tie that includes the baseline B_DS goes to B_DS (nothing measurably beats it);
+// any other tie is broken only by the registry's preference (select_by_time: unfused first, S1 before S2).
+// `parm validate`, compare_run and the GUI's verdict all use this one rule.
 #pragma once
 
 #include <map>

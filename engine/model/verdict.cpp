@@ -131,15 +131,21 @@ std::string verdict_summary(const Verdict& v) {
       speedup += b->layer_ms.n > 1 ? fmt(" (p10-p90 %.2f-%.2fx)", b->speedup.p10, b->speedup.p90)
                                    : std::string(" (one iteration: no spread)");
     }
-    if (v.tie()) {
-      // No clear winner: say so first, and that the pick is the registry's preference, not a measurement.
+    if (v.tie() && best == baseline) {
+      // The baseline is among the tied: no schedule is measurably faster, whatever the medians say.
       std::string others;
       for (const std::string& t : v.measured_tied)
         if (t != best) others += (others.empty() ? "" : ", ") + t;
-      out = best + " recommended by the registry order: tied within noise with " + others;
-      if (!speedup.empty()) out += " (" + best + " " + speedup + ")";
+      out = "Measured: no schedule beats " + baseline + " beyond noise (tied within noise: " + others + ")";
+    } else if (v.tie()) {
+      // No clear winner among the others: say so, and that the pick is the registry's preference.
+      std::string others;
+      for (const std::string& t : v.measured_tied)
+        if (t != best) others += (others.empty() ? "" : ", ") + t;
+      out = "Measured best " + best + ", tied within noise with " + others + " (the registry order picks)";
+      if (!speedup.empty()) out += ": " + speedup;
     } else {
-      out = best + " recommended: ";
+      out = "Measured best " + best + ": ";
       if (!baseline_measured)
         out += baseline + " not measured, no speedup";
       else if (best == baseline)

@@ -87,6 +87,24 @@ class TestVerdict : public QObject {
     QCOMPARE(b.best, ScheduleKind::S1);
   }
 
+  void aTieWithTheBaselineKeepsTheBaseline() {
+    // S1's median (9.8 ms) is below B_DS's (10.5 ms) but the spreads overlap: nothing measurably beats
+    // B_DS, so the verdict keeps it (the demo project's case: S1 at 0.94x was "recommended" by registry
+    // order).
+    const MeasuredBest b = measured_best({{ScheduleKind::B_DS, ms({9.0, 10.5, 12.0})},
+                                          {ScheduleKind::S1, ms({8.5, 9.8, 11.0})},
+                                          {ScheduleKind::S2, ms({20, 21, 22})}});
+    QVERIFY(b.tie());
+    QCOMPARE(b.tied, (std::vector<ScheduleKind>{ScheduleKind::B_DS, ScheduleKind::S1}));
+    QCOMPARE(b.best, ScheduleKind::B_DS);
+    Project p;
+    const std::int64_t run = p.store(result_of(
+        {{ScheduleKind::B_DS, {0.009, 0.0105, 0.012}}, {ScheduleKind::S1, {0.0085, 0.0098, 0.011}}}));
+    const std::string line = verdict_summary(verdict_for_run(p.db, run));
+    QVERIFY2(line.find("Measured: no schedule beats B_DS beyond noise (tied within noise: S1)") == 0,
+             line.c_str());
+  }
+
   void clearWinner() {
     // S2F's 4.0-4.2 ms is apart from S1's 5-6 ms: no tie, even though S2F is only 20% faster.
     const MeasuredBest b = measured_best({{ScheduleKind::B_DS, ms({10, 10.5, 11})},
@@ -132,7 +150,7 @@ class TestVerdict : public QObject {
     QCOMPARE(v.scope.hosts, 1);
     QCOMPARE(v.scope.iterations, std::int64_t(4));
     const std::string line = verdict_summary(v);
-    QVERIFY2(line.find("S1 recommended: ") == 0, line.c_str());
+    QVERIFY2(line.find("Measured best S1: ") == 0, line.c_str());
     QVERIFY2(line.find("x faster than B_DS (p10-p90 ") != std::string::npos, line.c_str());
     QVERIFY2(line.find("predicted best B_DS") != std::string::npos, line.c_str());
     QVERIFY2(line.find("N_MP 2 x N_ESP 2 x N_EP 2") != std::string::npos, line.c_str());
@@ -156,7 +174,7 @@ class TestVerdict : public QObject {
     const std::string line = verdict_summary(v);
     QVERIFY2(
         line.find(
-            "S1 recommended by the registry order: tied within noise with S2F (S1 2.00x faster than B_DS "
+            "Measured best S1, tied within noise with S2F (the registry order picks): 2.00x faster than B_DS "
             "(p10-p90 ") == 0,
         line.c_str());
     QVERIFY2(line.find("no prediction") != std::string::npos, line.c_str());
@@ -171,7 +189,7 @@ class TestVerdict : public QObject {
     QVERIFY(!v.tie());
     QCOMPARE(v.of("S1")->speedup.p10, v.of("S1")->speedup.p90);
     const std::string line = verdict_summary(v);
-    QVERIFY2(line.find("S1 recommended: 1.01x faster than B_DS (one iteration: no spread)") == 0,
+    QVERIFY2(line.find("Measured best S1: 1.01x faster than B_DS (one iteration: no spread)") == 0,
              line.c_str());
     QVERIFY2(line.find(", 1 iteration") != std::string::npos, line.c_str());
   }
@@ -184,7 +202,7 @@ class TestVerdict : public QObject {
     QCOMPARE(*v.measured_best, std::string("S2"));
     QCOMPARE(v.of("S2")->speedup.n, std::size_t(0));
     const std::string line = verdict_summary(v);
-    QVERIFY2(line.find("S2 recommended: B_DS not measured, no speedup") == 0, line.c_str());
+    QVERIFY2(line.find("Measured best S2: B_DS not measured, no speedup") == 0, line.c_str());
   }
 
   void calibrationOfAValidationIsNamedWithItsRunAndTime() {
