@@ -5,12 +5,13 @@
 
 #include <QMainWindow>
 #include <QStringList>
+#include <string>
 
-class QLabel;
+class QDockWidget;
 class QMenu;
+class QProgressBar;
 class QTabWidget;
 class QTableView;
-class QFrame;
 
 namespace parm::app {
 
@@ -18,6 +19,7 @@ class ComparisonPage;
 class ConfigPage;
 class ExportActions;
 class LaunchPanel;
+class MessageBar;
 class Project;
 class SweepPage;
 class TimelineWidget;
@@ -36,12 +38,17 @@ class MainWindow : public QMainWindow {
   // message bar (and the configuration page's issues).
   void openConfigFile(const QString& path);
   // Shows run `runId` of the open project in the timeline, comparison and sweep; false (message bar) when it
-  // cannot be shown. A validation run shows the run it measured.
+  // cannot be shown. A validation run shows the run it measured. The timeline loads on a worker (progress in
+  // the status bar); the comparison and sweep pages follow once it is loaded (loadPages), so the window
+  // paints and answers while a big run loads.
   bool selectRun(qint64 runId);
+  // True while the selected run is still loading into the timeline or the pages (loadingChanged follows).
+  bool isLoading() const { return loadingRun_ != 0; }
   qint64 currentRun() const { return currentRun_; }
 
   // The message bar: the last message shown (empty when dismissed) and every message of this window.
   QString message() const;
+  MessageBar* messageBar() const { return messageBar_; }
   QStringList messages() const { return messages_; }
   void showMessage(const QString& text, bool error = true);
 
@@ -55,14 +62,19 @@ class MainWindow : public QMainWindow {
   ComparisonPage* comparison() const { return compare_; }
   SweepPage* sweep() const { return sweep_; }
   QTableView* runsView() const { return runsView_; }
+  QDockWidget* runsDock() const { return runsDock_; }
   QTabWidget* tabs() const { return tabs_; }
+
+ signals:
+  void loadingChanged(bool loading);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
 
  private:
-  void buildMenus();
-  QWidget* buildMessageBar();
+  void buildMenus();  // main_menus.cpp
+  void showShortcutSheet();
+  static QString documentationPath();
   void openConfig();
   void saveConfig();
   void newProject();
@@ -71,6 +83,13 @@ class MainWindow : public QMainWindow {
   void exportTimelineImage();
   void projectOpened(const QString& path);
   void runsSelectionChanged();
+  // The run the views show for `runId` (a validation report: the run it measured), read on the project's
+  // connection (one row); 0 with *error set when there is no such run. Also puts the run's configuration
+  // into Configure (showRunConfiguration).
+  qint64 shownRunOf(qint64 runId, QString* error);
+  void showRunConfiguration(qint64 runId, const std::string& configJson);
+  void loadPages(qint64 runId);
+  void setLoadingRun(qint64 runId);
 
   Project* project_;
   ConfigPage* config_;
@@ -81,12 +100,14 @@ class MainWindow : public QMainWindow {
   ExportActions* exports_;
   QTabWidget* tabs_;
   QTableView* runsView_;
-  QFrame* messageBar_;
-  QLabel* messageLabel_;
+  QDockWidget* runsDock_ = nullptr;
+  MessageBar* messageBar_ = nullptr;
   QMenu* recentMenu_ = nullptr;
+  QProgressBar* loadProgress_ = nullptr;
   QStringList messages_;
   qint64 currentRun_ = 0;
   qint64 launchedRun_ = 0;  // the newest run the current launch stored
+  qint64 loadingRun_ = 0;   // the run selectRun is loading (0: none)
   bool selecting_ = false;  // selectRun() moves the runs view; its signal must not re-enter
 };
 

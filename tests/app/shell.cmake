@@ -14,3 +14,7 @@ target_compile_definitions(test_app_links PRIVATE PARM_STUDIO_EXE="$<TARGET_FILE
 add_dependencies(test_app_links parm-studio parm)
 # The worker the window runs the cost model on (app/models/latest_job.h): newest result only, off the GUI thread.
 parm_add_qtest(test_app_latest_job SOURCES app/test_app_latest_job.cpp LIBS parm_app_models)
+# The window's shell on projects written through db/ (no parm run): a 200k-event run loads behind a window that
+# answers, the Runs dock in View, the message bar over the page, Configure following the run, the launch taking
+# its ranks and validity from the form, one error per failed launch, Help and the shortcut sheet, the dark theme.
+parm_add_qtest(test_app_window_shell SOURCES app/test_app_window_shell.cpp LIBS parm_app_shell)
