@@ -32,6 +32,8 @@ void MainWindow::buildMenus() {
   file->addAction(tr("Open &configuration..."), this, &MainWindow::openConfig);
   file->addAction(tr("&Save configuration as..."), QKeySequence::SaveAs, this, &MainWindow::saveConfig);
   file->addSeparator();
+  file->addAction(tr("&Import Nsight Systems export..."), this, &MainWindow::importNsysDialog)
+      ->setObjectName("importNsysAction");
   auto* exportMenu = file->addMenu(tr("&Export"));
   exportMenu->addAction(exports_->perfettoAction());
   exportMenu->addAction(exports_->csvAction());

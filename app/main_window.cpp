@@ -33,6 +33,7 @@
 #include "app/compare/sweep_page.h"
 #include "app/config_page.h"
 #include "app/launch/launch_panel.h"
+#include "app/launch/nsys_import.h"
 #include "app/launch/parm_process.h"
 #include "app/launch/project.h"
 #include "app/launch/recent_projects.h"
@@ -100,6 +101,7 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
   loadProgress_->setTextVisible(true);
   loadProgress_->hide();
   statusBar()->addPermanentWidget(loadProgress_);
+  wireNsysImport();
 
   // The launch runs what the form holds: its text, its ranks and its first error (Start is disabled then).
   connect(config_, &ConfigPage::configTextChanged, this, [this](const QString& text) {
@@ -359,6 +361,41 @@ void MainWindow::openProjectDialog() {
   const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), {},
                                                     tr("Parm project (*.sqlite *.db);;All files (*)"));
   if (!path.isEmpty()) openProject(path);
+}
+
+void MainWindow::wireNsysImport() {
+  nsysImport_ = new NsysImport(project_, launch_->process()->executable(), this);
+  importProgress_ = new QProgressBar;
+  importProgress_->setObjectName("importProgress");
+  importProgress_->setMaximumWidth(200);
+  importProgress_->setRange(0, 0);  // parm import-nsys reports no steps: busy until it ends
+  importProgress_->hide();
+  statusBar()->addPermanentWidget(importProgress_);
+  connect(nsysImport_, &NsysImport::started, this, [this](const QString& file) {
+    importProgress_->show();
+    statusBar()->showMessage(tr("Importing %1 ...").arg(QFileInfo(file).fileName()));
+  });
+  connect(nsysImport_, &NsysImport::finished, this, [this](bool ok, const QString& message, qint64 run) {
+    importProgress_->hide();
+    if (!ok) {
+      statusBar()->clearMessage();
+      showMessage(message);
+      return;
+    }
+    statusBar()->showMessage(message, 8000);
+    if (selectRun(run)) tabs_->setCurrentIndex(TimelinePage);
+  });
+}
+
+bool MainWindow::importNsysExport(const QString& exportFile) {
+  return nsysImport_->start(exportFile);
+}
+
+void MainWindow::importNsysDialog() {
+  const QString path =
+      QFileDialog::getOpenFileName(this, tr("Import Nsight Systems export"), {},
+                                   tr("Nsight Systems SQLite export (*.sqlite);;All files (*)"));
+  if (!path.isEmpty()) importNsysExport(path);
 }
 
 void MainWindow::openConfig() {

@@ -20,6 +20,7 @@ class ConfigPage;
 class ExportActions;
 class LaunchPanel;
 class MessageBar;
+class NsysImport;
 class Project;
 class SweepPage;
 class TimelineWidget;
@@ -37,6 +38,10 @@ class MainWindow : public QMainWindow {
   // File > Open configuration without the dialog: a file the engine cannot read or parse is one line in the
   // message bar (and the configuration page's issues).
   void openConfigFile(const QString& path);
+  // File > Import Nsight Systems export without the dialog: `parm import-nsys FILE --db <project>`, progress
+  // in the status bar; on success the imported run is selected, on failure parm's one line is the message.
+  bool importNsysExport(const QString& exportFile);
+  NsysImport* nsysImport() const { return nsysImport_; }
   // Shows run `runId` of the open project in the timeline, comparison and sweep; false (message bar) when it
   // cannot be shown. A validation run shows the run it measured. The timeline loads on a worker (progress in
   // the status bar); the comparison and sweep pages follow once it is loaded (loadPages), so the window
@@ -79,6 +84,8 @@ class MainWindow : public QMainWindow {
   void saveConfig();
   void newProject();
   void openProjectDialog();
+  void importNsysDialog();
+  void wireNsysImport();
   void fillRecentMenu();
   void exportTimelineImage();
   void projectOpened(const QString& path);
@@ -104,6 +111,8 @@ class MainWindow : public QMainWindow {
   MessageBar* messageBar_ = nullptr;
   QMenu* recentMenu_ = nullptr;
   QProgressBar* loadProgress_ = nullptr;
+  QProgressBar* importProgress_ = nullptr;
+  NsysImport* nsysImport_ = nullptr;
   QStringList messages_;
   qint64 currentRun_ = 0;
   qint64 launchedRun_ = 0;  // the newest run the current launch stored

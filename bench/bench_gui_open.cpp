@@ -114,7 +114,7 @@ Opening open(const QString& path) {
   // Shown: the first paint of the window happened (its contents are on screen).
   FirstPaint painted;
   window.installEventFilter(&painted);
-  while (!painted.seen) QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+  while (!painted.seen && clock.elapsed() < 60000) QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
   o.shownMs = static_cast<double>(clock.elapsed());
   while (!window.project()->isOpen() || window.isLoading()) {
     QCoreApplication::processEvents(QEventLoop::AllEvents, 5);

@@ -1,8 +1,8 @@
 // The main window's shell without a real `parm` run (projects written through db::Database): a 200k-event
 // run loads behind a window that keeps answering, with progress in the status bar; the Runs dock comes back
-// from the View menu; the message bar never moves the page; Configure follows the selected run unless the user
-// has unsaved edits; the launch takes its ranks and its validity from the form; a failed launch's error is
-// shown once; the Help menu and its shortcut sheet; the dark theme.
+// from the View menu; the message bar never moves the page; Configure follows the selected run unless the
+// user has unsaved edits; the launch takes its ranks and its validity from the form; a failed launch's error
+// is shown once; the Help menu and its shortcut sheet; the dark theme.
 #include <QAction>
 #include <QDockWidget>
 #include <QFile>
@@ -23,9 +23,11 @@
 #include "app/app_theme.h"
 #include "app/config_page.h"
 #include "app/launch/launch_panel.h"
+#include "app/launch/nsys_import.h"
 #include "app/launch/project.h"
 #include "app/main_window.h"
 #include "app/message_bar.h"
+#include "app/models/run_list_model.h"
 #include "app/shortcut_sheet.h"
 #include "app/timeline/timeline_data.h"
 #include "app/timeline/timeline_widget.h"
@@ -44,7 +46,8 @@ QString configJson(const QString& name, int ranks) {
       .arg(ranks);
 }
 
-// A measured run of `events` events (4 ranks x 2 lanes, schedules B_DS and S1) whose configuration is `config`.
+// A measured run of `events` events (4 ranks x 2 lanes, schedules B_DS and S1) whose configuration is
+// `config`.
 std::int64_t writeRun(parm::db::Database& db, long events, const QString& config) {
   parm::db::RunInfo info;
   info.name = "shell";
@@ -209,7 +212,8 @@ class TestAppWindowShell : public QObject {
     QVERIFY(w.selectRun(second));
     QVERIFY(w.configPage()->configText().contains("first-run"));
     QVERIFY(w.configPage()->configText().contains("8"));
-    QVERIFY2(w.statusBar()->currentMessage().contains("unsaved"), qPrintable(w.statusBar()->currentMessage()));
+    QVERIFY2(w.statusBar()->currentMessage().contains("unsaved"),
+             qPrintable(w.statusBar()->currentMessage()));
     QTRY_VERIFY_WITH_TIMEOUT(!w.isLoading(), 30000);
   }
 
@@ -217,13 +221,15 @@ class TestAppWindowShell : public QObject {
     MainWindow w;
     w.configPage()->setConfigText(configJson("four", 4));
     QCOMPARE(w.launchPanel()->configRanks(), 4);
-    QVERIFY2(w.launchPanel()->commandLine().contains(" --ranks 4"), qPrintable(w.launchPanel()->commandLine()));
+    QVERIFY2(w.launchPanel()->commandLine().contains(" --ranks 4"),
+             qPrintable(w.launchPanel()->commandLine()));
     auto* ranksLabel = w.launchPanel()->findChild<QLabel*>("ranks");
     QVERIFY(ranksLabel && ranksLabel->text().startsWith("4"));
     // The form's ranks are the launch's: an edit there is what Start launches.
     qobject_cast<QSpinBox*>(w.configPage()->fieldEditor("parallel.ranks"))->setValue(2);
     w.configPage()->revalidate();
-    QVERIFY2(w.launchPanel()->commandLine().contains(" --ranks 2"), qPrintable(w.launchPanel()->commandLine()));
+    QVERIFY2(w.launchPanel()->commandLine().contains(" --ranks 2"),
+             qPrintable(w.launchPanel()->commandLine()));
     auto* start = w.launchPanel()->findChild<QPushButton*>("start");
     QVERIFY(start->isEnabled());
     // Errors in the form: Start is disabled and says why.
@@ -249,6 +255,44 @@ class TestAppWindowShell : public QObject {
     QCOMPARE(w.messages().size(), 1);
     QVERIFY(w.messages().front().contains("MPI_Init failed"));
     QVERIFY(w.launchPanel()->statusText().contains("MPI_Init failed"));
+  }
+
+  void importingAnNsightExportSelectsTheRun() {
+    const QString path = dir_.filePath("import.sqlite");
+    parm::db::Database::open(path.toStdString(), true);  // an empty project
+    MainWindow w(PARM_EXE);
+    QVERIFY(w.findChild<QAction*>("importNsysAction"));
+    QVERIFY(w.openProject(path));
+    QSignalSpy finished(w.nsysImport(), &NsysImport::finished);
+    QVERIFY(w.importNsysExport(QStringLiteral(PARM_NSYS_FIXTURE)));  // tests/fuzz/corpus: two GPUs, kernels
+    QVERIFY(w.nsysImport()->isRunning());
+    QVERIFY(!w.statusBar()->findChild<QProgressBar*>("importProgress")->isHidden());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QVERIFY2(finished.first().at(0).toBool(), qPrintable(finished.first().at(1).toString()));
+    const qint64 run = finished.first().at(2).toLongLong();
+    QVERIFY(run > 0);
+    QCOMPARE(w.currentRun(), run);
+    QCOMPARE(w.tabs()->currentIndex(), int(MainWindow::TimelinePage));
+    QCOMPARE(QString::fromStdString(w.project()->database()->run(run)->kind), QString("nsys-import"));
+    QVERIFY(w.statusBar()->findChild<QProgressBar*>("importProgress")->isHidden());
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isLoading(), 30000);
+    QVERIFY(!w.timeline()->timelineData()->measured().empty());
+
+    // Not an export: parm's one line in the message bar, the project as it was.
+    const QString bogus = dir_.filePath("not-an-export.sqlite");
+    QFile f(bogus);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("this is not SQLite\n");
+    f.close();
+    const int before = w.project()->runs()->rowCount();
+    finished.clear();
+    w.importNsysExport(bogus);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QCOMPARE(finished.first().at(0).toBool(), false);
+    QVERIFY2(w.message().contains("not-an-export.sqlite") && !w.message().contains('\n'),
+             qPrintable(w.message()));
+    QCOMPARE(w.project()->runs()->rowCount(), before);
+    QCOMPARE(w.currentRun(), run);
   }
 
   void theHelpMenuListsEveryShortcut() {
@@ -280,6 +324,7 @@ class TestAppWindowShell : public QObject {
     auto* dark = w.findChild<QAction*>("theme-dark");
     QVERIFY(dark);
     dark->trigger();
+    QApplication::processEvents();  // the widgets take the application palette from posted events
     QCOMPARE(currentTheme(), Theme::Dark);
     QCOMPARE(savedTheme(), Theme::Dark);
     QVERIFY(QApplication::palette().color(QPalette::Window).lightness() < 128);
