@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   }
   // The window first, then the project from the event loop: a big run loads behind a window that answers.
   window.show();
-  QTimer::singleShot(0, &window, [&window, &parser, &runOption, &sideOption, &shotsOption] {
+  window.afterFirstPaint([&window, &parser, &runOption, &sideOption, &shotsOption] {
     if (!parser.positionalArguments().isEmpty()) window.openProject(parser.positionalArguments().front());
     if (parser.isSet(runOption)) window.selectRun(parser.value(runOption).toLongLong());
     if (parser.isSet(sideOption)) window.timeline()->setSideBySide(true);

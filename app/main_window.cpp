@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <utility>
 
 #include "app/compare/comparison_page.h"
 #include "app/compare/export_actions.h"
@@ -138,8 +139,8 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
       loadProgress_->setRange(0, 1);
       loadProgress_->setValue(1);
       loadProgress_->setFormat(tr("Loading the comparison of run %1").arg(loadingRun_));
-      loadProgress_->repaint();  // the pages below read on this thread for now: show where it stands
-      loadPages(loadingRun_);
+      // The pages read on this thread for now: paint the loaded timeline first, then load them.
+      QTimer::singleShot(0, this, [this, run = loadingRun_] { loadPages(run); });
     }
   });
   connect(timeline_, &TimelineWidget::loadProgress, this, [this](qint64 done, qint64 total) {
@@ -278,7 +279,7 @@ void MainWindow::showRunConfiguration(qint64 runId, const std::string& configJso
 }
 
 void MainWindow::loadPages(qint64 runId) {
-  if (runId != currentRun_) return;  // another run was selected meanwhile
+  if (runId != currentRun_ || runId != loadingRun_) return;  // another run was selected meanwhile
   const QString db = project_->path();
   compare_->setRun(db, runId);
   // The sweep page shows a validation run (this one or the file's latest); a file without one has no scatter.
@@ -337,6 +338,22 @@ QString MainWindow::saveScreenshots(const QString& dir) {
   }
   tabs_->setCurrentIndex(before);
   return error;
+}
+
+void MainWindow::afterFirstPaint(std::function<void()> then) {
+  if (painted_)
+    QTimer::singleShot(0, this, std::move(then));
+  else
+    afterPaint_.push_back(std::move(then));
+}
+
+bool MainWindow::event(QEvent* event) {
+  const bool handled = QMainWindow::event(event);
+  if (event->type() == QEvent::Paint && !painted_) {
+    painted_ = true;
+    for (auto& then : std::exchange(afterPaint_, {})) QTimer::singleShot(0, this, std::move(then));
+  }
+  return handled;
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

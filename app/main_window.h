@@ -5,7 +5,9 @@
 
 #include <QMainWindow>
 #include <QStringList>
+#include <functional>
 #include <string>
+#include <vector>
 
 class QDockWidget;
 class QMenu;
@@ -33,6 +35,9 @@ class MainWindow : public QMainWindow {
   // An empty `parmExecutable` means the `parm` next to parm-studio (or on PATH).
   explicit MainWindow(const QString& parmExecutable = {}, QWidget* parent = nullptr);
 
+  // Runs `then` from the event loop once the window has painted for the first time (at once when it has):
+  // parm-studio opens its project there, so the window is on screen before the project's synchronous part.
+  void afterFirstPaint(std::function<void()> then);
   // Opens (create: opens or creates) a project file; false with the one-line error in the message bar.
   bool openProject(const QString& path, bool create = false);
   // File > Open configuration without the dialog: a file the engine cannot read or parse is one line in the
@@ -75,6 +80,7 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  bool event(QEvent* event) override;
 
  private:
   void buildMenus();  // main_menus.cpp
@@ -117,7 +123,10 @@ class MainWindow : public QMainWindow {
   qint64 currentRun_ = 0;
   qint64 launchedRun_ = 0;  // the newest run the current launch stored
   qint64 loadingRun_ = 0;   // the run selectRun is loading (0: none)
-  bool selecting_ = false;  // selectRun() moves the runs view; its signal must not re-enter
+  bool selecting_ = false;
+  bool painted_ = false;
+  std::vector<std::function<void()>>
+      afterPaint_;  // selectRun() moves the runs view; its signal must not re-enter
 };
 
 }  // namespace parm::app
