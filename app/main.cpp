@@ -35,19 +35,21 @@ int main(int argc, char** argv) {
     parm::app::applyTheme(theme);
   parm::app::MainWindow window(parser.value(parmOption));
   if (parser.isSet(shotsOption)) window.resize(1500, 900);  // before the run loads, so the timeline fits it
-  if (parser.isSet(configOption)) {
-    const QString value = parser.value(configOption);
-    QFile file(value);
-    if (file.open(QIODevice::ReadOnly))
-      window.configPage()->setConfigText(QString::fromUtf8(file.readAll()));
-    else if (!window.configPage()->loadPreset(value))
-      window.showMessage(QObject::tr("--config: %1 is neither a readable file nor a preset").arg(value));
-  }
   // The window first, then the project from the event loop: a big run loads behind a window that answers.
   window.show();
-  window.afterFirstPaint([&window, &parser, &runOption, &sideOption, &shotsOption] {
+  window.afterFirstPaint([&window, &parser, &runOption, &configOption, &sideOption, &shotsOption] {
     if (!parser.positionalArguments().isEmpty()) window.openProject(parser.positionalArguments().front());
     if (parser.isSet(runOption)) window.selectRun(parser.value(runOption).toLongLong());
+    // After the run: --config wins over the configuration of the run that was selected.
+    if (parser.isSet(configOption)) {
+      const QString value = parser.value(configOption);
+      QFile file(value);
+      if (file.open(QIODevice::ReadOnly))
+        window.configPage()->setConfigText(QString::fromUtf8(file.readAll()));
+      else if (!window.configPage()->loadPreset(value))
+        window.showMessage(QObject::tr("--config: %1 is neither a readable file nor a preset").arg(value));
+    }
+
     if (parser.isSet(sideOption)) window.timeline()->setSideBySide(true);
     if (!parser.isSet(shotsOption)) return;
     const QString dir = parser.value(shotsOption);
