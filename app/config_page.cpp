@@ -191,7 +191,11 @@ ConfigPage::ConfigPage(QWidget* parent)
   debounce_->setInterval(150);
   connect(debounce_, &QTimer::timeout, this, &ConfigPage::revalidate);
   connect(editor_, &QPlainTextEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
-  connect(presets_, &QComboBox::textActivated, this, &ConfigPage::loadPreset);
+  connect(editor_, &QPlainTextEdit::textChanged, this, [this] { edited_ = true; });
+  connect(presets_, &QComboBox::textActivated, this, [this](const QString& name) {
+    loadPreset(name);
+    edited_ = true;  // the user's choice: a selected run does not replace it
+  });
   loadPreset(presets_->currentText());
 }
 
@@ -332,6 +336,7 @@ void ConfigPage::setConfigText(const QString& text) {
     editor_->setReadOnly(false);
     editor_->setPlainText(text);
   }
+  edited_ = false;
   revalidate();
 }
 
@@ -398,7 +403,11 @@ void ConfigPage::formEdited(const QString& field) {
     }
   }
   const QString rewritten = QString::fromStdString(doc.dump(2));
-  if (oversized_ || longestLine(rewritten) > kMaxEditableLine) return setConfigText(rewritten);
+  if (oversized_ || longestLine(rewritten) > kMaxEditableLine) {
+    setConfigText(rewritten);
+    edited_ = true;
+    return;
+  }
   editor_->setPlainText(rewritten);
   debounce_->start();
 }
@@ -479,6 +488,13 @@ void ConfigPage::updateMessages() {
   }
   generalMessages_->setText(general.join(u'\n'));
   generalMessages_->setVisible(!general.isEmpty());
+}
+
+QString ConfigPage::firstError() const {
+  for (int r = 0; r < issues_->rowCount(); ++r)
+    if (const QModelIndex i = issues_->index(r, 0); i.data(ConfigIssuesModel::IsErrorRole).toBool())
+      return i.data(Qt::ToolTipRole).toString();
+  return {};
 }
 
 QByteArray ConfigPage::saveLayout() const {

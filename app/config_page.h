@@ -45,6 +45,12 @@ class ConfigPage : public QWidget {
   static QStringList presetNames();
 
   bool isValid() const { return valid_; }
+  // The first error line the page shows ("error: parallel.mp = 3: ..."), empty when there is none.
+  QString firstError() const;
+  // True once the user edited the text or the form (or picked a preset) since the text was last set by the
+  // program (setConfigText, loadConfigFile, loadPreset) or markSaved().
+  bool hasUnsavedEdits() const { return edited_; }
+  void markSaved() { edited_ = false; }
   // The configuration as the engine parsed it (set even with validation errors, unset on parse/type errors).
   const std::optional<Config>& parsedConfig() const { return parsed_; }
 
@@ -92,6 +98,7 @@ class ConfigPage : public QWidget {
   Config lastParsed_;                 // what a form edit starts from when the text does not parse
   std::optional<QString> oversized_;  // the text when it is too long to edit (the editor shows a notice)
   bool valid_ = false;
+  bool edited_ = false;
 };
 
 }  // namespace parm::app

@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QTimer>
 
+#include "app/app_theme.h"
 #include "app/config_page.h"
 #include "app/main_window.h"
 #include "app/timeline/timeline_widget.h"
@@ -30,34 +31,40 @@ int main(int argc, char** argv) {
   parser.addOptions({runOption, configOption, parmOption, sideOption, shotsOption});
   parser.process(app);
 
+  if (const auto theme = parm::app::savedTheme(); theme != parm::app::Theme::System)
+    parm::app::applyTheme(theme);
   parm::app::MainWindow window(parser.value(parmOption));
   if (parser.isSet(shotsOption)) window.resize(1500, 900);  // before the run loads, so the timeline fits it
-  if (parser.isSet(configOption)) {
-    const QString value = parser.value(configOption);
-    QFile file(value);
-    if (file.open(QIODevice::ReadOnly))
-      window.configPage()->setConfigText(QString::fromUtf8(file.readAll()));
-    else if (!window.configPage()->loadPreset(value))
-      window.showMessage(QObject::tr("--config: %1 is neither a readable file nor a preset").arg(value));
-  }
-  if (!parser.positionalArguments().isEmpty()) window.openProject(parser.positionalArguments().front());
-  if (parser.isSet(runOption)) window.selectRun(parser.value(runOption).toLongLong());
-  if (parser.isSet(sideOption)) window.timeline()->setSideBySide(true);
+  // The window first, then the project from the event loop: a big run loads behind a window that answers.
   window.show();
+  window.afterFirstPaint([&window, &parser, &runOption, &configOption, &sideOption, &shotsOption] {
+    if (!parser.positionalArguments().isEmpty()) window.openProject(parser.positionalArguments().front());
+    if (parser.isSet(runOption)) window.selectRun(parser.value(runOption).toLongLong());
+    // After the run: --config wins over the configuration of the run that was selected.
+    if (parser.isSet(configOption)) {
+      const QString value = parser.value(configOption);
+      QFile file(value);
+      if (file.open(QIODevice::ReadOnly))
+        window.configPage()->setConfigText(QString::fromUtf8(file.readAll()));
+      else if (!window.configPage()->loadPreset(value))
+        window.showMessage(QObject::tr("--config: %1 is neither a readable file nor a preset").arg(value));
+    }
 
-  if (parser.isSet(shotsOption)) {
+    if (parser.isSet(sideOption)) window.timeline()->setSideBySide(true);
+    if (!parser.isSet(shotsOption)) return;
     const QString dir = parser.value(shotsOption);
     auto shoot = [&window, dir] {
       const QString error = window.saveScreenshots(dir);
       if (!error.isEmpty()) qCritical("%s", qPrintable(error));
       QApplication::exit(error.isEmpty() ? 0 : 1);
     };
-    // Wait for the timeline's worker-thread load (if any), then let the views lay out once more.
-    if (window.timeline()->isLoading())
-      QObject::connect(window.timeline(), &parm::app::TimelineWidget::runLoaded, &window,
-                       [shoot] { QTimer::singleShot(300, shoot); });
+    // Wait for the run's load (timeline worker, then the pages), then let the views lay out once more.
+    if (window.isLoading())
+      QObject::connect(&window, &parm::app::MainWindow::loadingChanged, &window, [shoot](bool loading) {
+        if (!loading) QTimer::singleShot(300, shoot);
+      });
     else
       QTimer::singleShot(300, shoot);
-  }
+  });
   return QApplication::exec();
 }

@@ -14,6 +14,7 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QMenuBar>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSettings>
@@ -24,18 +25,24 @@
 #include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 
 #include "app/compare/comparison_page.h"
 #include "app/compare/export_actions.h"
 #include "app/compare/sweep_page.h"
 #include "app/config_page.h"
 #include "app/launch/launch_panel.h"
+#include "app/launch/nsys_import.h"
 #include "app/launch/parm_process.h"
 #include "app/launch/project.h"
 #include "app/launch/recent_projects.h"
+#include "app/message_bar.h"
 #include "app/models/run_list_model.h"
 #include "app/timeline/timeline_widget.h"
 #include "app/tone_delegate.h"
+#include "db/database.h"
 
 namespace parm::app {
 
@@ -66,13 +73,8 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
   tabs_->addTab(compare_, tr("C&ompare"));
   tabs_->addTab(sweep_, tr("S&weep"));
 
-  auto* central = new QWidget;
-  auto* layout = new QVBoxLayout(central);
-  layout->setContentsMargins(0, 0, 0, 0);
-  layout->setSpacing(0);
-  layout->addWidget(buildMessageBar());
-  layout->addWidget(tabs_, 1);
-  setCentralWidget(central);
+  setCentralWidget(tabs_);
+  messageBar_ = new MessageBar(tabs_);  // laid over the pages: it never moves them
 
   runsView_->setObjectName("runsView");
   runsView_->setModel(project_->runs());
@@ -83,23 +85,36 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
   runsView_->horizontalHeader()->setStretchLastSection(true);
   connect(runsView_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
           &MainWindow::runsSelectionChanged);
-  auto* dock = new QDockWidget(tr("Runs"), this);
-  dock->setObjectName("runsDock");
-  dock->setWidget(runsView_);
-  addDockWidget(Qt::LeftDockWidgetArea, dock);
-  resizeDocks({dock}, {360}, Qt::Horizontal);
+  runsDock_ = new QDockWidget(tr("Runs"), this);
+  runsDock_->setObjectName("runsDock");
+  runsDock_->setWidget(runsView_);
+  addDockWidget(Qt::LeftDockWidgetArea, runsDock_);
+  resizeDocks({runsDock_}, {360}, Qt::Horizontal);
   // Columns follow their contents as runs appear (ids, kinds and times are short).
   connect(project_->runs(), &QAbstractItemModel::modelReset, runsView_, &QTableView::resizeColumnsToContents);
   connect(project_->runs(), &QAbstractItemModel::rowsInserted, runsView_,
           &QTableView::resizeColumnsToContents);
 
   buildMenus();
+  loadProgress_ = new QProgressBar;
+  loadProgress_->setObjectName("loadProgress");
+  loadProgress_->setMaximumWidth(280);
+  loadProgress_->setTextVisible(true);
+  loadProgress_->hide();
+  statusBar()->addPermanentWidget(loadProgress_);
+  wireNsysImport();
 
-  connect(config_, &ConfigPage::configTextChanged, launch_, &LaunchPanel::setConfigText);
+  // The launch runs what the form holds: its text, its ranks and its first error (Start is disabled then).
+  connect(config_, &ConfigPage::configTextChanged, this, [this](const QString& text) {
+    const auto& parsed = config_->parsedConfig();
+    launch_->setConfiguration(text, parsed ? parsed->parallel.ranks : 0, config_->firstError());
+  });
   connect(config_, &ConfigPage::validityChanged, this, [this](bool valid) {
     statusBar()->showMessage(valid ? tr("Configuration valid") : tr("Configuration has errors"));
   });
-  launch_->setConfigText(config_->configText());
+  launch_->setConfiguration(config_->configText(),
+                            config_->parsedConfig() ? config_->parsedConfig()->parallel.ranks : 0,
+                            config_->firstError());
   connect(launch_, &LaunchPanel::finished, this, [this](bool ok, const QString& message) {
     if (!ok)
       showMessage(message);
@@ -120,6 +135,18 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
       showMessage(message);
     else if (!message.isEmpty())
       showMessage(message, false);  // an incomplete run: a notice, not an error
+    if (loadingRun_ != 0) {
+      loadProgress_->setRange(0, 1);
+      loadProgress_->setValue(1);
+      loadProgress_->setFormat(tr("Loading the comparison of run %1").arg(loadingRun_));
+      // The pages read on this thread for now: paint the loaded timeline first, then load them.
+      QTimer::singleShot(0, this, [this, run = loadingRun_] { loadPages(run); });
+    }
+  });
+  connect(timeline_, &TimelineWidget::loadProgress, this, [this](qint64 done, qint64 total) {
+    // Percent, so that a 1.23M-event run fits the bar's int range whatever its size.
+    loadProgress_->setRange(0, 100);
+    loadProgress_->setValue(total > 0 ? static_cast<int>(100 * done / total) : 0);
   });
   connect(timeline_, &TimelineWidget::rangeSelected, compare_, &ComparisonPage::setTimeRange);
   connect(timeline_, &TimelineWidget::rangeCleared, compare_, &ComparisonPage::clearTimeRange);
@@ -145,88 +172,13 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
   if (geometry().width() < 400) resize(1400, 860);
 }
 
-QWidget* MainWindow::buildMessageBar() {
-  messageBar_ = new QFrame;
-  messageBar_->setObjectName("messageBar");
-  messageBar_->setAutoFillBackground(true);
-  auto* layout = new QHBoxLayout(messageBar_);
-  layout->setContentsMargins(8, 4, 8, 4);
-  messageLabel_ = new QLabel;
-  messageLabel_->setWordWrap(true);
-  messageLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  auto* dismiss = new QPushButton(tr("Dismiss"));
-  connect(dismiss, &QPushButton::clicked, this, [this] {
-    messageLabel_->clear();
-    messageBar_->hide();
-  });
-  layout->addWidget(messageLabel_, 1);
-  layout->addWidget(dismiss);
-  messageBar_->hide();
-  return messageBar_;
-}
-
 void MainWindow::showMessage(const QString& text, bool error) {
   messages_ << text;
-  messageLabel_->setText(text);
-  QPalette palette = messageBar_->palette();
-  palette.setColor(QPalette::Window, error ? QColor(0xf8, 0xd7, 0xda) : QColor(0xff, 0xf3, 0xcd));
-  palette.setColor(QPalette::WindowText, QColor(0x33, 0x1a, 0x1a));
-  messageBar_->setPalette(palette);
-  messageBar_->show();
+  messageBar_->showMessage(text, error);
 }
 
 QString MainWindow::message() const {
-  return messageBar_->isHidden() ? QString() : messageLabel_->text();
-}
-
-void MainWindow::buildMenus() {
-  auto* file = menuBar()->addMenu(tr("&File"));
-  file->addAction(tr("&New project..."), QKeySequence::New, this, &MainWindow::newProject);
-  file->addAction(tr("Open &project..."), QKeySequence::Open, this, &MainWindow::openProjectDialog);
-  recentMenu_ = file->addMenu(tr("&Recent projects"));
-  connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
-  file->addSeparator();
-  file->addAction(tr("Open &configuration..."), this, &MainWindow::openConfig);
-  file->addAction(tr("&Save configuration as..."), QKeySequence::SaveAs, this, &MainWindow::saveConfig);
-  file->addSeparator();
-  auto* exportMenu = file->addMenu(tr("&Export"));
-  exportMenu->addAction(exports_->perfettoAction());
-  exportMenu->addAction(exports_->csvAction());
-  exportMenu->addAction(exports_->recommendationAction());
-  exportMenu->addAction(tr("Timeline &image (PNG/SVG)..."), this, &MainWindow::exportTimelineImage);
-  file->addSeparator();
-  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
-
-  auto* view = menuBar()->addMenu(tr("&View"));
-  view->addAction(tr("&Fit timeline"), QKeySequence(Qt::Key_F), timeline_, &TimelineWidget::fitToView);
-  // The View toggles mirror the timeline's toolbar both ways.
-  auto* sideBySide = view->addAction(tr("&Side by side"));
-  sideBySide->setObjectName("sideBySideAction");
-  sideBySide->setCheckable(true);
-  sideBySide->setChecked(timeline_->sideBySide());
-  connect(sideBySide, &QAction::toggled, timeline_, &TimelineWidget::setSideBySide);
-  connect(timeline_, &TimelineWidget::sideBySideChanged, sideBySide, &QAction::setChecked);
-  auto* flows = view->addAction(tr("Flow &arrows"));
-  flows->setObjectName("flowsAction");
-  flows->setCheckable(true);
-  flows->setChecked(timeline_->flowsVisible());
-  connect(flows, &QAction::toggled, timeline_, &TimelineWidget::setFlowsVisible);
-  connect(timeline_, &TimelineWidget::flowsVisibleChanged, flows, &QAction::setChecked);
-  view->addAction(tr("&Refresh runs"), QKeySequence::Refresh, project_, &Project::refresh);
-}
-
-void MainWindow::fillRecentMenu() {
-  recentMenu_->clear();
-  const QStringList recent = RecentProjects::list();
-  for (const QString& path : recent)
-    recentMenu_->addAction(QFileInfo(path).fileName() + "  —  " + path, this,
-                           [this, path] { openProject(path); });
-  if (recent.isEmpty())
-    recentMenu_->addAction(tr("(none)"))->setEnabled(false);
-  else {
-    recentMenu_->addSeparator();
-    recentMenu_->addAction(tr("Clear list"), this, [] { RecentProjects::clear(); });
-  }
+  return messageBar_->text();
 }
 
 bool MainWindow::openProject(const QString& path, bool create) {
@@ -270,13 +222,66 @@ bool MainWindow::selectRun(qint64 runId) {
     runsView_->selectRow(row);
     selecting_ = false;
   }
-  currentRun_ = runId;
-  // The comparison resolves a validation report to the run it measured; the timeline shows that run.
-  const bool compared = compare_->setRun(db, runId);
-  const qint64 shown = compared && compare_->runId() != 0 ? compare_->runId() : runId;
   QString error;
+  const qint64 shown = shownRunOf(runId, &error);
+  if (shown == 0) {
+    showMessage(error);
+    return false;
+  }
+  currentRun_ = runId;
+  setLoadingRun(runId);
   const bool loaded = timeline_->openRun(db, shown, &error);
   if (!loaded) showMessage(error);
+  exports_->setRun(db, shown);
+  // The pages read the run on the GUI thread today: they start once the timeline's worker is done, so the
+  // window paints and answers while the events load (runLoaded, below).
+  if (!loaded || !timeline_->isLoading()) loadPages(runId);
+  return loaded;
+}
+
+qint64 MainWindow::shownRunOf(qint64 runId, QString* error) {
+  try {
+    const std::optional<db::RunInfo> info = project_->database()->run(runId);
+    if (!info) {
+      *error = tr("%1: no run %2").arg(project_->path()).arg(runId);
+      return 0;
+    }
+    qint64 shown = runId;
+    if (info->kind == "validation") {
+      const auto report = nlohmann::json::parse(info->result_json, nullptr, false);
+      if (report.is_object() && report.contains("layers") && report["layers"].is_array() &&
+          !report["layers"].empty() && report["layers"][0].is_object())
+        shown = report["layers"][0].value("measured_run", runId);
+    }
+    std::string config = info->config_json;
+    if (config.empty() && shown != runId)
+      if (const auto measured = project_->database()->run(shown)) config = measured->config_json;
+    showRunConfiguration(runId, config);
+    return shown;
+  } catch (const std::exception& e) {
+    *error = QString::fromUtf8(e.what()).replace(u'\n', u' ');
+    return 0;
+  }
+}
+
+// Configure follows the selected run, unless the user is editing there: then nothing is asked or replaced.
+void MainWindow::showRunConfiguration(qint64 runId, const std::string& configJson) {
+  const auto doc = nlohmann::ordered_json::parse(configJson, nullptr, false);
+  if (!doc.is_object()) return;  // a run without a stored configuration (an import) leaves the form alone
+  const QString text = QString::fromStdString(doc.dump(2));
+  if (text == config_->configText()) return;
+  if (config_->hasUnsavedEdits()) {
+    statusBar()->showMessage(
+        tr("Configure keeps your unsaved edits (run %1's configuration was not loaded)").arg(runId), 8000);
+    return;
+  }
+  config_->setConfigText(text);
+}
+
+void MainWindow::loadPages(qint64 runId) {
+  if (runId != currentRun_ || runId != loadingRun_) return;  // another run was selected meanwhile
+  const QString db = project_->path();
+  compare_->setRun(db, runId);
   // The sweep page shows a validation run (this one or the file's latest); a file without one has no scatter.
   const RunListModel* runs = project_->runs();
   for (int r = 0; r < runs->rowCount(); ++r)
@@ -284,8 +289,18 @@ bool MainWindow::selectRun(qint64 runId) {
       sweep_->setRun(db, runId);
       break;
     }
-  exports_->setRun(db, shown);
-  return loaded;
+  setLoadingRun(0);
+}
+
+void MainWindow::setLoadingRun(qint64 runId) {
+  const bool was = loadingRun_ != 0;
+  loadingRun_ = runId;
+  loadProgress_->setVisible(runId != 0);
+  if (runId != 0) {
+    loadProgress_->setRange(0, 0);  // busy until the first progress report
+    loadProgress_->setFormat(tr("Loading run %1: %p%").arg(runId));
+  }
+  if (was != (runId != 0)) emit loadingChanged(runId != 0);
 }
 
 void MainWindow::runsSelectionChanged() {
@@ -332,6 +347,22 @@ QString MainWindow::saveScreenshots(const QString& dir) {
   return error;
 }
 
+void MainWindow::afterFirstPaint(std::function<void()> then) {
+  if (painted_)
+    QTimer::singleShot(0, this, std::move(then));
+  else
+    afterPaint_.push_back(std::move(then));
+}
+
+bool MainWindow::event(QEvent* event) {
+  const bool handled = QMainWindow::event(event);
+  if (event->type() == QEvent::Paint && !painted_) {
+    painted_ = true;
+    for (auto& then : std::exchange(afterPaint_, {})) QTimer::singleShot(0, this, std::move(then));
+  }
+  return handled;
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
   if (launch_->isRunning()) launch_->cancel();
   QSettings settings;
@@ -356,6 +387,41 @@ void MainWindow::openProjectDialog() {
   if (!path.isEmpty()) openProject(path);
 }
 
+void MainWindow::wireNsysImport() {
+  nsysImport_ = new NsysImport(project_, launch_->process()->executable(), this);
+  importProgress_ = new QProgressBar;
+  importProgress_->setObjectName("importProgress");
+  importProgress_->setMaximumWidth(200);
+  importProgress_->setRange(0, 0);  // parm import-nsys reports no steps: busy until it ends
+  importProgress_->hide();
+  statusBar()->addPermanentWidget(importProgress_);
+  connect(nsysImport_, &NsysImport::started, this, [this](const QString& file) {
+    importProgress_->show();
+    statusBar()->showMessage(tr("Importing %1 ...").arg(QFileInfo(file).fileName()));
+  });
+  connect(nsysImport_, &NsysImport::finished, this, [this](bool ok, const QString& message, qint64 run) {
+    importProgress_->hide();
+    if (!ok) {
+      statusBar()->clearMessage();
+      showMessage(message);
+      return;
+    }
+    statusBar()->showMessage(message, 8000);
+    if (selectRun(run)) tabs_->setCurrentIndex(TimelinePage);
+  });
+}
+
+bool MainWindow::importNsysExport(const QString& exportFile) {
+  return nsysImport_->start(exportFile);
+}
+
+void MainWindow::importNsysDialog() {
+  const QString path =
+      QFileDialog::getOpenFileName(this, tr("Import Nsight Systems export"), {},
+                                   tr("Nsight Systems SQLite export (*.sqlite);;All files (*)"));
+  if (!path.isEmpty()) importNsysExport(path);
+}
+
 void MainWindow::openConfig() {
   const QString path = QFileDialog::getOpenFileName(this, tr("Open configuration"), {}, tr("JSON (*.json)"));
   if (path.isEmpty()) return;
@@ -370,7 +436,10 @@ void MainWindow::saveConfig() {
   const QString path = QFileDialog::getSaveFileName(this, tr("Save configuration"), {}, tr("JSON (*.json)"));
   if (path.isEmpty()) return;
   const QString error = ExportActions::writeAtomically(path, config_->configText().toUtf8());
-  if (!error.isEmpty()) showMessage(error);
+  if (!error.isEmpty())
+    showMessage(error);
+  else
+    config_->markSaved();
 }
 
 void MainWindow::exportTimelineImage() {

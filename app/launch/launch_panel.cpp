@@ -15,12 +15,12 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSpinBox>
 #include <QVBoxLayout>
 #include <utility>
 
 #include "app/launch/parm_process.h"
 #include "app/launch/project.h"
+#include "engine/core/config_json.h"
 
 namespace parm::app {
 
@@ -30,7 +30,7 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
       action_(new QComboBox(this)),
       target_(new QComboBox(this)),
       targetName_(new QLineEdit(this)),
-      ranks_(new QSpinBox(this)),
+      ranks_(new QLabel(this)),
       calibration_(new QLineEdit(this)),
       quick_(new QCheckBox(tr("Quick (3 sizes)"), this)),
       store_(new QCheckBox(tr("Store in the project"), this)),
@@ -48,8 +48,7 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
   target_->addItem(tr("Local"), static_cast<int>(LaunchTarget::Local));
   target_->addItem(tr("Emulated cluster"), static_cast<int>(LaunchTarget::Cluster));
   target_->addItem(tr("Hostfile"), static_cast<int>(LaunchTarget::Hostfile));
-  ranks_->setRange(0, 1 << 20);
-  ranks_->setSpecialValueText(tr("from the configuration"));
+  ranks_->setToolTip(tr("parallel.ranks of the configuration: change it in the form"));
   quick_->setChecked(true);
   store_->setChecked(true);
   store_->setEnabled(false);
@@ -140,7 +139,6 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
     updateCommand();
   });
   connect(targetName_, &QLineEdit::textChanged, this, changed);
-  connect(ranks_, &QSpinBox::valueChanged, this, changed);
   connect(calibration_, &QLineEdit::textChanged, this, changed);
   connect(quick_, &QCheckBox::toggled, this, changed);
   connect(store_, &QCheckBox::toggled, this, changed);
@@ -188,7 +186,7 @@ ParmCommandSpec LaunchPanel::spec() const {
   s.action = static_cast<ParmAction>(action_->currentData().toInt());
   s.target = static_cast<LaunchTarget>(target_->currentData().toInt());
   s.targetName = targetName_->text();
-  s.ranks = ranks_->value();
+  s.ranks = configRanks_;  // the configuration's, so the command line says what the form validated
   s.calibration = calibration_->text().trimmed();
   s.quick = quick_->isChecked();
   if (project_ && project_->isOpen() && store_->isChecked()) s.dbPath = project_->path();
@@ -202,10 +200,6 @@ void LaunchPanel::setAction(ParmAction action) {
 void LaunchPanel::setTarget(LaunchTarget target, const QString& nameOrFile) {
   target_->setCurrentIndex(target_->findData(static_cast<int>(target)));
   targetName_->setText(nameOrFile);
-}
-
-void LaunchPanel::setRanks(int ranks) {
-  ranks_->setValue(ranks);
 }
 
 void LaunchPanel::setCalibrationFile(const QString& path) {
@@ -233,8 +227,25 @@ bool LaunchPanel::isRunning() const {
 }
 
 void LaunchPanel::setConfigText(const QString& json) {
+  if (json.isEmpty()) return setConfiguration(json, 0, {});
+  const ConfigLoad load = config_from_json_text(json.toStdString());
+  const std::vector<ConfigIssue> errors = load.issues.errors();
+  setConfiguration(json, load.config ? load.config->parallel.ranks : 0,
+                   errors.empty() ? QString() : QString::fromStdString(errors.front().line()));
+}
+
+void LaunchPanel::setConfiguration(const QString& json, int ranks, const QString& error) {
   configText_ = json;
+  configRanks_ = ranks;
+  configError_ = error;
+  ranks_->setText(json.isEmpty() ? tr("from parm's default configuration")
+                  : ranks > 0    ? tr("%1 (parallel.ranks of the configuration)").arg(ranks)
+                                 : tr("- (the configuration does not parse)"));
   updateCommand();
+}
+
+bool LaunchPanel::canStart() const {
+  return !isRunning() && configError_.isEmpty() && process_->command(spec(), !configText_.isEmpty()).ok();
 }
 
 void LaunchPanel::updateTargetWidgets() {
@@ -258,14 +269,16 @@ void LaunchPanel::updateTargetWidgets() {
 // The preview is exactly what start() runs: same builder, same config file path.
 void LaunchPanel::updateCommand() {
   const ParmCommand cmd = process_->command(spec(), !configText_.isEmpty());
-  if (cmd.ok()) {
+  const QString refusal = !configError_.isEmpty() ? tr("The configuration has errors: %1").arg(configError_)
+                          : !cmd.ok()             ? cmd.error
+                                                  : QString();
+  if (cmd.ok())
     command_->setText(shellCommandLine(process_->executable(), cmd.args));
-    if (!isRunning()) setStatus(QString(), false);
-  } else {
+  else
     command_->clear();
-    if (!isRunning()) setStatus(cmd.error, true);
-  }
-  start_->setEnabled(cmd.ok() && !isRunning());
+  if (!isRunning()) setStatus(refusal, !refusal.isEmpty());
+  start_->setEnabled(refusal.isEmpty() && !isRunning());
+  start_->setToolTip(refusal.isEmpty() ? tr("Start: %1").arg(command_->text()) : refusal);
   copy_->setEnabled(cmd.ok());
 }
 
@@ -276,6 +289,10 @@ void LaunchPanel::setStatus(const QString& text, bool error) {
 
 bool LaunchPanel::start() {
   if (isRunning()) return false;
+  if (!configError_.isEmpty()) {  // Start is disabled then; a programmatic start is refused the same way
+    setStatus(tr("The configuration has errors: %1").arg(configError_), true);
+    return false;
+  }
   const ParmCommandSpec s = spec();
   // The UI shows "running" first: a launch that fails at once ends in onFinished, which undoes it.
   log_->clear();
@@ -303,9 +320,10 @@ void LaunchPanel::onFinished(bool ok, const QString& message) {
   progress_->setRange(0, 1);
   progress_->setValue(ok ? 1 : 0);
   cancel_->setEnabled(false);
-  setStatus(message, !ok);
-  log_->appendPlainText(message);
-  start_->setEnabled(process_->command(spec(), !configText_.isEmpty()).ok());
+  // A failure's message is parm's last stderr line, already in the log: it is not printed a second time.
+  if (ok || message != process_->lastErrorLine()) log_->appendPlainText(message);
+  updateCommand();
+  setStatus(message, !ok);  // the outcome stays in the status line until the next edit or start
   emit finished(ok, message);
 }
 

@@ -1,9 +1,12 @@
 // The launch area: which `parm` action (check, calibrate, predict, run, validate), where (locally, on an
-// emulated cluster, with a hostfile), on how many ranks, into which project; start and cancel; the exact
-// command line, copyable for cluster use; the live log, progress and a one-line status.
+// emulated cluster, with a hostfile), into which project; start and cancel; the exact command line, copyable
+// for cluster use; the live log, progress and a one-line status. The configuration (the form's JSON) is the
+// one source of truth: the rank count is shown from its parallel.ranks, not held here, and Start is disabled
+// (the reason in its tooltip) while it has errors.
 #pragma once
 
 #include <QWidget>
+#include <optional>
 
 #include "app/launch/parm_command.h"
 
@@ -14,7 +17,6 @@ class QLineEdit;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
-class QSpinBox;
 
 namespace parm::app {
 
@@ -36,7 +38,6 @@ class LaunchPanel : public QWidget {
   ParmCommandSpec spec() const;
   void setAction(ParmAction action);
   void setTarget(LaunchTarget target, const QString& nameOrFile = {});
-  void setRanks(int ranks);  // 0: the configuration's parallel.ranks
   void setCalibrationFile(const QString& path);
   void setStoreInProject(bool store);
 
@@ -44,10 +45,17 @@ class LaunchPanel : public QWidget {
   QString statusText() const;
   QString logText() const;
   bool isRunning() const;
+  // parallel.ranks of the configuration (0 while it does not parse), and its first error (empty: none).
+  int configRanks() const { return configRanks_; }
+  QString configError() const { return configError_; }
+  bool canStart() const;
 
  public slots:
-  // The configuration JSON to launch (ConfigPage::configTextChanged); empty: parm's embedded default.
+  // The configuration JSON to launch, validated here by the engine; empty: parm's embedded default.
   void setConfigText(const QString& json);
+  // The same, with what the form already parsed (no second parse): `ranks` its parallel.ranks (0: unknown),
+  // `error` the first error the form shows (empty when valid).
+  void setConfiguration(const QString& json, int ranks, const QString& error);
   bool start();
   void cancel();
   void copyCommandLine();
@@ -66,10 +74,12 @@ class LaunchPanel : public QWidget {
   ParmProcess* process_;
   Project* project_ = nullptr;
   QString configText_;
+  int configRanks_ = 0;
+  QString configError_;
   QComboBox* action_;
   QComboBox* target_;
   QLineEdit* targetName_;
-  QSpinBox* ranks_;
+  QLabel* ranks_;
   QLineEdit* calibration_;
   QCheckBox* quick_;
   QCheckBox* store_;

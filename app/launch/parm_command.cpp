@@ -16,6 +16,8 @@ QString actionName(ParmAction action) {
       return QStringLiteral("run");
     case ParmAction::Validate:
       return QStringLiteral("validate");
+    case ParmAction::ImportNsys:
+      return QStringLiteral("import-nsys");
   }
   return {};
 }
@@ -31,6 +33,14 @@ ParmCommand buildParmCommand(const ParmCommandSpec& s) {
     return ParmCommand{{}, QStringLiteral("parm %1: %2").arg(sub, why)};
   };
 
+  if (s.action == ParmAction::ImportNsys) {  // engine/cli/cli_db.cpp: FILE --db PROJECT, nothing else
+    if (s.source.trimmed().isEmpty())
+      return fail(QStringLiteral("needs the Nsight Systems export (nsys export --type sqlite)"));
+    if (s.dbPath.isEmpty()) return fail(QStringLiteral("--db: required (the project to import into)"));
+    if (s.target != LaunchTarget::Local)
+      return fail(QStringLiteral("runs no ranks, so it only runs locally"));
+    return {QStringList{sub, s.source, "--db", s.dbPath} << s.extraArgs, {}};
+  }
   QStringList a{sub};
   if (!s.config.isEmpty()) a << s.config;
   if (s.ranks < 0) return fail(QStringLiteral("--ranks %1: must be positive").arg(s.ranks));

@@ -8,7 +8,8 @@
 
 namespace parm::app {
 
-enum class ParmAction { Check, Calibrate, Predict, Run, Validate };
+// ImportNsys: `parm import-nsys FILE --db PROJECT` (File > Import Nsight Systems export, not in the panel).
+enum class ParmAction { Check, Calibrate, Predict, Run, Validate, ImportNsys };
 enum class LaunchTarget { Local, Cluster, Hostfile };
 
 struct ParmCommandSpec {
@@ -20,6 +21,7 @@ struct ParmCommandSpec {
   QString dbPath;         // store into this project file; empty: don't store
   QString calibration;    // calibrate: where to write it (--out); predict/validate: the fits to use
   bool quick = true;      // calibrate --quick
+  QString source;         // import-nsys: the Nsight Systems export (nsys export --type sqlite)
   QStringList extraArgs;  // appended verbatim (e.g. --max-error 10)
 };
 

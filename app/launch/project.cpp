@@ -6,6 +6,7 @@
 #include <QTimer>
 
 #include "app/launch/recent_projects.h"
+#include "app/models/latest_job.h"
 #include "app/models/run_list_model.h"
 #include "db/database.h"
 
@@ -16,7 +17,8 @@ Project::Project(QObject* parent)
       runs_(new RunListModel(this)),
       watcher_(new QFileSystemWatcher(this)),
       poll_(new QTimer(this)),
-      debounce_(new QTimer(this)) {
+      debounce_(new QTimer(this)),
+      counter_(new LatestJob(this)) {
   // The watcher reacts at once to writes of the file and its WAL; the timer catches what watchers miss
   // (network file systems, a WAL created after opening).
   poll_->setInterval(1000);
@@ -71,6 +73,7 @@ void Project::close() {
   if (!db_) return;
   poll_->stop();
   debounce_->stop();
+  counter_->cancel();
   if (const QStringList watched = watcher_->files(); !watched.isEmpty()) watcher_->removePaths(watched);
   runs_->clear();
   db_.reset();
@@ -87,8 +90,9 @@ void Project::setPollInterval(int ms) {
 bool Project::refresh() {
   if (!db_) return false;
   try {
-    runs_->refresh(*db_);
+    runs_->refresh(*db_, /*countEvents=*/false);
     lastRefreshError_.clear();
+    countEvents();
     return true;
   } catch (const std::exception& e) {
     const QString message = QString::fromUtf8(e.what());
@@ -98,6 +102,26 @@ bool Project::refresh() {
     }
     return false;
   }
+}
+
+void Project::countEvents() {
+  const std::vector<std::int64_t> ids = runs_->runsToCount();
+  if (ids.empty()) return;
+  const std::string path = path_.toStdString();
+  counter_->start(
+      [path, ids] {
+        std::vector<std::pair<std::int64_t, std::int64_t>> counts;
+        try {
+          const db::Database db = db::Database::open(path, false);
+          for (const std::int64_t id : ids) counts.emplace_back(id, db.event_count(id));
+        } catch (const std::exception&) {
+          // the file went away or is being replaced: the next refresh counts again
+        }
+        return counts;
+      },
+      [this, path](std::vector<std::pair<std::int64_t, std::int64_t>> counts) {
+        if (path == path_.toStdString()) runs_->setEventCounts(counts);
+      });
 }
 
 qint64 Project::dataVersion() const {

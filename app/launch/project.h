@@ -20,6 +20,7 @@ class Database;
 
 namespace parm::app {
 
+class LatestJob;
 class RunListModel;
 
 class Project : public QObject {
@@ -47,7 +48,8 @@ class Project : public QObject {
   void setPollInterval(int ms);
 
  public slots:
-  // Re-reads the runs now; false (and errorOccurred) when the queries fail.
+  // Re-reads the runs now; false (and errorOccurred) when the queries fail. Event counts are read on a
+  // worker with its own connection (an O(events) query) and fill the Events column when ready.
   bool refresh();
 
  signals:
@@ -62,6 +64,7 @@ class Project : public QObject {
   qint64 dataVersion() const;
   QString fileSignature() const;  // size and time of the file and its WAL (stat only, no descriptor)
   void reopenReadOnly();
+  void countEvents();
 
   std::unique_ptr<db::Database> db_;
   QString path_;
@@ -74,6 +77,7 @@ class Project : public QObject {
   QFileSystemWatcher* watcher_;
   QTimer* poll_;
   QTimer* debounce_;
+  LatestJob* counter_;
 };
 
 }  // namespace parm::app

@@ -8,10 +8,10 @@
 
 namespace parm::app {
 
-void RunListModel::refresh(const db::Database& db) {
+void RunListModel::refresh(const db::Database& db, bool countEvents) {
   std::unordered_map<std::int64_t, std::int64_t> cached;
   for (const Row& r : rows_)
-    if (r.complete) cached.emplace(r.id, r.events);
+    if (r.complete && r.events >= 0) cached.emplace(r.id, r.events);
   std::vector<Row> rows;
   for (const db::RunInfo& info : db.runs()) {
     Row r;
@@ -23,7 +23,9 @@ void RunListModel::refresh(const db::Database& db) {
     r.ranks = info.ranks;
     r.complete = info.complete;
     const auto hit = cached.find(info.id);
-    r.events = info.complete && hit != cached.end() ? hit->second : db.event_count(info.id);
+    r.events = info.complete && hit != cached.end() ? hit->second
+               : countEvents                        ? db.event_count(info.id)
+                                                    : -1;
     rows.push_back(std::move(r));
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
@@ -58,6 +60,22 @@ void RunListModel::setRows(std::vector<Row> rows) {
   }
   for (qint64 id : added) emit runAdded(id);
   for (qint64 id : completed) emit runCompleted(id);
+}
+
+std::vector<std::int64_t> RunListModel::runsToCount() const {
+  std::vector<std::int64_t> ids;
+  for (const Row& r : rows_)
+    if (r.events < 0) ids.push_back(r.id);
+  return ids;
+}
+
+void RunListModel::setEventCounts(const std::vector<std::pair<std::int64_t, std::int64_t>>& counts) {
+  for (const auto& [id, events] : counts) {
+    const int r = rowOfRun(id);
+    if (r < 0 || rows_[static_cast<std::size_t>(r)].events == events) continue;
+    rows_[static_cast<std::size_t>(r)].events = events;
+    emit dataChanged(index(r, EventsColumn), index(r, EventsColumn));
+  }
 }
 
 const RunListModel::Row* RunListModel::row(int r) const {
@@ -96,8 +114,8 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
           return r.complete ? tr("complete") : tr("incomplete");
         case StartedColumn:
           return r.started;
-        case EventsColumn:
-          return QVariant::fromValue<qlonglong>(r.events);
+        case EventsColumn:  // blank until counted
+          return r.events < 0 ? QVariant() : QVariant::fromValue<qlonglong>(r.events);
       }
       return {};
     case Qt::TextAlignmentRole:

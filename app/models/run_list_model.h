@@ -6,6 +6,7 @@
 #include <QAbstractTableModel>
 #include <QString>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace parm::db {
@@ -34,15 +35,20 @@ class RunListModel : public QAbstractTableModel {
     QString name, kind, started, backend;
     int ranks = 0;
     bool complete = false;
-    std::int64_t events = 0;
+    std::int64_t events = 0;  // -1: not counted yet
     bool operator==(const Row&) const = default;
   };
 
   using QAbstractTableModel::QAbstractTableModel;
 
   // Re-reads `db`; throws parm::db::DbError like the queries it runs. Event counts of complete runs are
-  // cached (they never change), those of runs still being written are re-counted each time.
-  void refresh(const db::Database& db);
+  // cached (they never change), those of runs still being written are re-counted each time. Without
+  // `countEvents` nothing is counted (a count is O(events): 1 s at 1.23M): rows without a cached count show
+  // none (events -1) until setEventCounts() brings what a worker counted.
+  void refresh(const db::Database& db, bool countEvents = true);
+  // The runs whose event count is to be read (events -1), and the counts once read.
+  std::vector<std::int64_t> runsToCount() const;
+  void setEventCounts(const std::vector<std::pair<std::int64_t, std::int64_t>>& counts);
   // Replaces the rows (ordered by id), with minimal change signals.
   void setRows(std::vector<Row> rows);
   void clear() { setRows({}); }

@@ -76,7 +76,8 @@ std::size_t TimelineRow::endVisible(std::int64_t t1) const {
   return static_cast<std::size_t>(std::lower_bound(start.begin(), start.end(), t1) - start.begin());
 }
 
-bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t predictionRun, QString* error) {
+bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t predictionRun, QString* error,
+                        const LoadProgress& progress) {
   std::vector<std::int64_t> eventIds;  // events.id of measured_, for the GPU rows' launching ops
   try {
     db::Database db = db::Database::open(path.toStdString(), false);
@@ -119,8 +120,11 @@ bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t pred
     for (const auto& [id, k] : kinds)
       resolved[id] = {k.lane,       section(k.schedule), k.phase, str(k.op),
                       str(k.group), str(k.purpose),      k.comm,  k.chunk};
-    measured_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(db.event_count(run), 0)));
+    const std::int64_t stored = std::max<std::int64_t>(db.event_count(run), 0);
+    measured_.reserve(static_cast<std::size_t>(stored));
+    std::int64_t read = 0;
     db::for_each_event_span(db, run, [&](const db::EventSpanRow& s) {
+      if (progress && ++read % 16384 == 0) progress(read, stored);
       const auto it = resolved.find(s.kind);
       if (it == resolved.end()) return;  // a span whose kind was not committed yet (run being written)
       const Kind& kd = it->second;
@@ -142,6 +146,7 @@ bool TimelineData::load(const QString& path, std::int64_t run, std::int64_t pred
       measured_.push_back(e);
       eventIds.push_back(s.id);
     });
+    if (progress) progress(stored, stored);
     readGpu(db, eventIds);
     for (const db::EventRow& p : db.predictions(predictionRun >= 0 ? predictionRun : run)) {
       TimelineEvent e;

@@ -8,6 +8,7 @@
 #include <QString>
 #include <QStringList>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "app/timeline/timeline_gpu.h"
@@ -101,8 +102,11 @@ class TimelineData {
  public:
   // Loads the measured events of `run` and the predictions stored against `predictionRun` (-1: against
   // `run`). Returns false with a one-line message naming the file on a corrupt, foreign or newer file or a
-  // missing run. Safe on a worker thread: opens its own connection.
-  bool load(const QString& path, std::int64_t run, std::int64_t predictionRun, QString* error);
+  // missing run. Safe on a worker thread: opens its own connection. `progress` (optional) is called on the
+  // loading thread with (events read, events stored) every few thousand events and once at the end.
+  using LoadProgress = std::function<void(std::int64_t done, std::int64_t total)>;
+  bool load(const QString& path, std::int64_t run, std::int64_t predictionRun, QString* error,
+            const LoadProgress& progress = {});
 
   // Regroups into rows for a mode; `relative`: side-by-side columns share an axis, so whole-run times start
   // at each schedule's first event.

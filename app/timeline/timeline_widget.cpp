@@ -189,8 +189,17 @@ bool TimelineWidget::openRun(const QString& dbPath, qint64 runId, QString* error
   const TimelineMode mode = mode_;
   const int choice = iterationChoice_;
   const bool relative = sideBySide_;
+  // The destructor waits for the worker, so `this` outlives every call; a superseded load reports nothing.
+  const auto progress = [this, generation = generation_](std::int64_t done, std::int64_t total) {
+    QMetaObject::invokeMethod(
+        this,
+        [this, generation, done, total] {
+          if (generation == generation_) emit loadProgress(done, total);
+        },
+        Qt::QueuedConnection);
+  };
   QThread* thread = QThread::create([=] {
-    *ok = loaded->load(dbPath, runId, predictionRunId, message.get());
+    *ok = loaded->load(dbPath, runId, predictionRunId, message.get(), progress);
     if (*ok) loaded->build(mode, choice, relative);
   });
   thread->setParent(this);

@@ -83,6 +83,8 @@ class TimelineWidget : public QWidget {
 
  signals:
   void runLoaded(bool ok, const QString& message);
+  // While a run loads on the worker: events read of those stored (delivered on the GUI thread).
+  void loadProgress(qint64 done, qint64 total);
   // A time range in the run's measured time base (ns from the run origin, like events.start_ns): filter the
   // tables to it. rangeCleared(): show everything again.
   void rangeSelected(qint64 startNs, qint64 endNs);

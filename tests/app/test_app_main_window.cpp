@@ -101,6 +101,7 @@ class TestAppMainWindow : public QObject {
     QCOMPARE(w.tabs()->count(), 4);
     // The latest complete run is the validation report; the views show the run it measured.
     QCOMPARE(w.currentRun(), validationRun_);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isLoading(), 30000);  // the pages load after the timeline's worker
     QCOMPARE(w.comparison()->runId(), measuredRun_);
     QCOMPARE(w.runsView()->selectionModel()->selectedRows().size(), 1);
     QTRY_VERIFY_WITH_TIMEOUT(!w.timeline()->isLoading(), 30000);
@@ -128,8 +129,8 @@ class TestAppMainWindow : public QObject {
     QVERIFY(row >= 0);
     w.runsView()->selectRow(row);  // the user's click
     QCOMPARE(w.currentRun(), measuredRun_);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isLoading(), 30000);
     QCOMPARE(w.comparison()->runId(), measuredRun_);
-    QTRY_VERIFY_WITH_TIMEOUT(!w.timeline()->isLoading(), 30000);
     QCOMPARE(w.timeline()->timelineData()->runId(), measuredRun_);
     // A run that does not exist: one line, nothing shown changes to garbage, no crash.
     QVERIFY(!w.selectRun(999999));
