@@ -34,6 +34,9 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   file->addAction(tr("&Import Nsight Systems export..."), this, &MainWindow::importNsysDialog)
       ->setObjectName("importNsysAction");
+  file->addAction(tr("Compare &two runs..."), QKeySequence(Qt::CTRL | Qt::Key_D), this,
+                  &MainWindow::openRunDiff)
+      ->setObjectName("runDiffAction");
   auto* exportMenu = file->addMenu(tr("&Export"));
   exportMenu->addAction(exports_->perfettoAction());
   exportMenu->addAction(exports_->csvAction());
@@ -57,6 +60,9 @@ void MainWindow::buildMenus() {
   flows->setChecked(timeline_->flowsVisible());
   connect(flows, &QAction::toggled, timeline_, &TimelineWidget::setFlowsVisible);
   connect(timeline_, &TimelineWidget::flowsVisibleChanged, flows, &QAction::setChecked);
+  // The timeline owns Ctrl+[ and Ctrl+] (inside it); the menu names them without a second, ambiguous binding.
+  view->addAction(tr("&Collapse all ranks\tCtrl+["), timeline_, &TimelineWidget::collapseAllRanks);
+  view->addAction(tr("&Expand all rows\tCtrl+]"), timeline_, &TimelineWidget::expandAllRows);
   view->addAction(tr("&Refresh runs"), QKeySequence::Refresh, project_, &Project::refresh);
   view->addSeparator();
   // A closed dock comes back from here (not only from the menu bar's context menu).

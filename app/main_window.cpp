@@ -29,6 +29,7 @@
 #include <optional>
 #include <utility>
 
+#include "app/calibration/calibration_page.h"
 #include "app/compare/comparison_page.h"
 #include "app/compare/export_actions.h"
 #include "app/compare/sweep_page.h"
@@ -54,6 +55,7 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
       timeline_(new TimelineWidget),
       compare_(new ComparisonPage),
       sweep_(new SweepPage),
+      calibration_(new CalibrationPage),
       exports_(new ExportActions(this)),
       tabs_(new QTabWidget),
       runsView_(new QTableView) {
@@ -72,6 +74,7 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
   tabs_->addTab(timeline_, tr("&Timeline"));
   tabs_->addTab(compare_, tr("C&ompare"));
   tabs_->addTab(sweep_, tr("S&weep"));
+  tabs_->addTab(calibration_, tr("Ca&libration"));
 
   setCentralWidget(tabs_);
   messageBar_ = new MessageBar(tabs_);  // laid over the pages: it never moves them
@@ -135,21 +138,15 @@ MainWindow::MainWindow(const QString& parmExecutable, QWidget* parent)
       showMessage(message);
     else if (!message.isEmpty())
       showMessage(message, false);  // an incomplete run: a notice, not an error
-    if (loadingRun_ != 0) {
-      loadProgress_->setRange(0, 1);
-      loadProgress_->setValue(1);
-      loadProgress_->setFormat(tr("Loading the comparison of run %1").arg(loadingRun_));
-      // The pages read on this thread for now: paint the loaded timeline first, then load them.
-      QTimer::singleShot(0, this, [this, run = loadingRun_] { loadPages(run); });
-    }
+    timelinePending_ = false;
+    finishLoadingIfDone();
   });
   connect(timeline_, &TimelineWidget::loadProgress, this, [this](qint64 done, qint64 total) {
     // Percent, so that a 1.23M-event run fits the bar's int range whatever its size.
     loadProgress_->setRange(0, 100);
     loadProgress_->setValue(total > 0 ? static_cast<int>(100 * done / total) : 0);
   });
-  connect(timeline_, &TimelineWidget::rangeSelected, compare_, &ComparisonPage::setTimeRange);
-  connect(timeline_, &TimelineWidget::rangeCleared, compare_, &ComparisonPage::clearTimeRange);
+  wirePages();
   connect(compare_, &ComparisonPage::errorOccurred, this, [this](const QString& m) { showMessage(m); });
   connect(sweep_, &SweepPage::errorOccurred, this, [this](const QString& m) { showMessage(m); });
   connect(sweep_, &SweepPage::sweepFinished, this, [this](const QString& e) {
@@ -230,12 +227,16 @@ bool MainWindow::selectRun(qint64 runId) {
   }
   currentRun_ = runId;
   setLoadingRun(runId);
+  if (isCalibrationRun(runId)) return showCalibration(runId);
+  setRunPagesEnabled(true);
+  timelinePending_ = true;
   const bool loaded = timeline_->openRun(db, shown, &error);
   if (!loaded) showMessage(error);
+  timelinePending_ = loaded && timeline_->isLoading();
   exports_->setRun(db, shown);
-  // The pages read the run on the GUI thread today: they start once the timeline's worker is done, so the
-  // window paints and answers while the events load (runLoaded, below).
-  if (!loaded || !timeline_->isLoading()) loadPages(runId);
+  // Every page reads on its own worker: the timeline, the comparison and the sweep load side by side while
+  // the window paints and answers; loading ends when the last of them is shown.
+  loadPages(runId);
   return loaded;
 }
 
@@ -276,20 +277,6 @@ void MainWindow::showRunConfiguration(qint64 runId, const std::string& configJso
     return;
   }
   config_->setConfigText(text);
-}
-
-void MainWindow::loadPages(qint64 runId) {
-  if (runId != currentRun_ || runId != loadingRun_) return;  // another run was selected meanwhile
-  const QString db = project_->path();
-  compare_->setRun(db, runId);
-  // The sweep page shows a validation run (this one or the file's latest); a file without one has no scatter.
-  const RunListModel* runs = project_->runs();
-  for (int r = 0; r < runs->rowCount(); ++r)
-    if (runs->row(r)->kind == "validation") {
-      sweep_->setRun(db, runId);
-      break;
-    }
-  setLoadingRun(0);
 }
 
 void MainWindow::setLoadingRun(qint64 runId) {

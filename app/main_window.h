@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+class QDialog;
 class QDockWidget;
+class QLabel;
 class QMenu;
 class QProgressBar;
 class QTabWidget;
@@ -17,6 +19,7 @@ class QTableView;
 
 namespace parm::app {
 
+class CalibrationPage;
 class ComparisonPage;
 class ConfigPage;
 class ExportActions;
@@ -24,13 +27,14 @@ class LaunchPanel;
 class MessageBar;
 class NsysImport;
 class Project;
+class RunDiffPage;
 class SweepPage;
 class TimelineWidget;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  enum Page { ConfigurePage, TimelinePage, ComparePage, SweepTab };
+  enum Page { ConfigurePage, TimelinePage, ComparePage, SweepTab, CalibrationTab };
 
   // An empty `parmExecutable` means the `parm` next to parm-studio (or on PATH).
   explicit MainWindow(const QString& parmExecutable = {}, QWidget* parent = nullptr);
@@ -71,6 +75,11 @@ class MainWindow : public QMainWindow {
   TimelineWidget* timeline() const { return timeline_; }
   ComparisonPage* comparison() const { return compare_; }
   SweepPage* sweep() const { return sweep_; }
+  CalibrationPage* calibration() const { return calibration_; }
+  // Compare two runs (File > Compare two runs): created on first use, nullptr before.
+  RunDiffPage* runDiff() const { return runDiff_; }
+  // The selected run's verdict line in the status bar (empty until the comparison is loaded).
+  QString verdictText() const;
   QTableView* runsView() const { return runsView_; }
   QDockWidget* runsDock() const { return runsDock_; }
   QTabWidget* tabs() const { return tabs_; }
@@ -101,8 +110,17 @@ class MainWindow : public QMainWindow {
   // into Configure (showRunConfiguration).
   qint64 shownRunOf(qint64 runId, QString* error);
   void showRunConfiguration(qint64 runId, const std::string& configJson);
-  void loadPages(qint64 runId);
   void setLoadingRun(qint64 runId);
+  // main_pages.cpp: what each page shows for the selected run and how the pages talk to each other.
+  void wirePages();
+  void loadPages(qint64 runId);
+  void finishLoadingIfDone();
+  bool isCalibrationRun(qint64 runId) const;
+  bool showCalibration(qint64 runId);
+  void setRunPagesEnabled(bool enabled);
+  void selectBreakdownOps(const QString& schedule, int part);
+  void showVerdict(const QString& summary);
+  void openRunDiff();
 
   Project* project_;
   ConfigPage* config_;
@@ -110,6 +128,11 @@ class MainWindow : public QMainWindow {
   TimelineWidget* timeline_;
   ComparisonPage* compare_;
   SweepPage* sweep_;
+  CalibrationPage* calibration_;
+  QDialog* runDiffDialog_ = nullptr;
+  RunDiffPage* runDiff_ = nullptr;
+  QLabel* verdictLabel_ = nullptr;
+  bool timelinePending_ = false;  // the selected run's timeline is still loading
   ExportActions* exports_;
   QTabWidget* tabs_;
   QTableView* runsView_;
@@ -123,10 +146,9 @@ class MainWindow : public QMainWindow {
   qint64 currentRun_ = 0;
   qint64 launchedRun_ = 0;  // the newest run the current launch stored
   qint64 loadingRun_ = 0;   // the run selectRun is loading (0: none)
-  bool selecting_ = false;
+  bool selecting_ = false;  // selectRun() moves the runs view; its signal must not re-enter
   bool painted_ = false;
-  std::vector<std::function<void()>>
-      afterPaint_;  // selectRun() moves the runs view; its signal must not re-enter
+  std::vector<std::function<void()>> afterPaint_;
 };
 
 }  // namespace parm::app

@@ -39,18 +39,29 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
   iterationBox_ = new QComboBox;
   flowsBox_ = new QCheckBox(tr("Flow arrows"));
   flowsBox_->setChecked(true);
-  auto* fit = new QPushButton(tr("Fit (F)"));
-  auto* collapseRanks = new QPushButton(tr("Collapse ranks"));
-  collapseRanks->setToolTip(tr("One merged row per rank (Ctrl+[)"));
-  auto* expandRows = new QPushButton(tr("Expand all"));
-  expandRows->setToolTip(tr("Every lane on its own row (Ctrl+])"));
+  auto* fit = new QPushButton(tr("Fit"));
+  fit->setToolTip(tr("Fit the run to the view (F)"));
+  auto* collapseRanks = new QPushButton(tr("Collapse"));
+  collapseRanks->setToolTip(tr("Collapse all ranks: one merged row per rank (Ctrl+[)"));
+  auto* expandRows = new QPushButton(tr("Expand"));
+  expandRows->setToolTip(tr("Expand all: every lane on its own row (Ctrl+])"));
   notice_ = new QLabel;
   notice_->setStyleSheet(QStringLiteral("color: #a05000"));
   for (QWidget* w : std::initializer_list<QWidget*>{modeBox_, layoutBox_, iterationBox_, flowsBox_, fit,
                                                     collapseRanks, expandRows})
     bar->addWidget(w);
-  bar->addWidget(notice_, 1);
+  bar->addStretch(1);
+  // A second row holds the search box (setUpInspection) and the notice, so the toolbar never forces a wide
+  // window.
+  auto* findBar = new QHBoxLayout;
+  notice_->setWordWrap(true);
+  findBar->addWidget(notice_, 1);
   fillIterationChoices();
+  // The combos elide rather than widen the toolbar (the full text is in the popup).
+  for (QComboBox* box : {modeBox_, iterationBox_}) {
+    box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    box->setMinimumContentsLength(box == modeBox_ ? 12 : 8);
+  }
 
   model_ = new TimelineRowModel(this);
   tree_ = new QTreeView;
@@ -90,6 +101,7 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
 
   auto* root = new QVBoxLayout(this);
   root->addLayout(bar);
+  root->addLayout(findBar);
   root->addWidget(overview_);
   // The legend stays under the canvas; the inspection panel (statistics, details) below both.
   auto* canvasArea = new QWidget;
@@ -97,7 +109,7 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
   canvasLayout->setContentsMargins(0, 0, 0, 0);
   canvasLayout->addWidget(splitter_, 1);
   canvasLayout->addWidget(legend_);
-  root->addWidget(setUpInspection(bar, canvasArea), 1);
+  root->addWidget(setUpInspection(bar, findBar, canvasArea), 1);
 
   auto addShortcut = [this](const QKeySequence& keys, void (TimelineWidget::*slot)()) {
     auto* action = new QAction(this);

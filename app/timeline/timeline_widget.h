@@ -104,8 +104,8 @@ class TimelineWidget : public QWidget {
   void fillIterationChoices();
   void showData();  // the legend, overview and tree after a build
   void fitTreeColumns();
-  // The search box, flow option and panel under `canvas`; returns the body.
-  QWidget* setUpInspection(QHBoxLayout* bar, QWidget* canvas);
+  // The flow option in `bar`, the search box in `findBar` and the panel under `canvas`; returns the body.
+  QWidget* setUpInspection(QHBoxLayout* bar, QHBoxLayout* findBar, QWidget* canvas);
   void refreshInspection(bool newLoad);
 
   QComboBox* modeBox_ = nullptr;

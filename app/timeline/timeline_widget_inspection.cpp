@@ -17,12 +17,12 @@
 
 namespace parm::app {
 
-QWidget* TimelineWidget::setUpInspection(QHBoxLayout* bar, QWidget* canvas) {
+QWidget* TimelineWidget::setUpInspection(QHBoxLayout* bar, QHBoxLayout* findBar, QWidget* canvas) {
   flowsSelectedBox_ = new QCheckBox(tr("selected only"));
   flowsSelectedBox_->setToolTip(tr("Flow arrows of the selected collective only (click an op to select it)"));
   bar->insertWidget(bar->indexOf(flowsBox_) + 1, flowsSelectedBox_);
   search_ = new TimelineSearchBar(view_);
-  bar->addWidget(search_);
+  findBar->insertWidget(0, search_);
   inspector_ = new TimelineInspector;
   auto* body = new QSplitter(Qt::Vertical);
   body->addWidget(canvas);
