@@ -38,7 +38,9 @@ void MainWindow::wirePages() {
   verdictLabel_ = new QLabel;
   verdictLabel_->setObjectName("verdictLabel");
   verdictLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  statusBar()->addWidget(verdictLabel_, 1);
+  verdictLabel_->setMaximumWidth(760);  // the whole line is the tooltip; status messages keep the left
+  // Permanent: the status bar's passing messages ("Configuration valid") never hide the verdict.
+  statusBar()->insertPermanentWidget(0, verdictLabel_);
 }
 
 void MainWindow::loadPages(qint64 runId) {

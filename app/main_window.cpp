@@ -301,39 +301,6 @@ void MainWindow::runsSelectionChanged() {
   selecting_ = false;
 }
 
-QString MainWindow::saveScreenshots(const QString& dir) {
-  if (!QDir().mkpath(dir)) return tr("Cannot create %1").arg(dir);
-  const int before = tabs_->currentIndex();
-  const char* names[] = {"configure", "timeline", "comparison", "sweep"};
-  QString error;
-  for (int page = 0; page < tabs_->count() && error.isEmpty(); ++page) {
-    tabs_->setCurrentIndex(page);
-    QApplication::processEvents();
-    if (page == TimelinePage) {
-      timeline_->fitToView();  // the window may have been resized since the run was loaded
-      QApplication::processEvents();
-    }
-    // The comparison and the recommendation are computed on workers: grab the page once both are shown
-    // (30 s at most each).
-    if (page == ComparePage && compare_->loading()) {
-      QEventLoop loop;
-      connect(compare_, &ComparisonPage::loaded, &loop, &QEventLoop::quit);
-      QTimer::singleShot(30000, &loop, &QEventLoop::quit);
-      loop.exec();
-    }
-    if (page == ComparePage && compare_->recommendationPending()) {
-      QEventLoop loop;
-      connect(compare_, &ComparisonPage::recommendationChanged, &loop, &QEventLoop::quit);
-      QTimer::singleShot(30000, &loop, &QEventLoop::quit);
-      loop.exec();
-    }
-    const QString path = QDir(dir).filePath(QString::fromLatin1(names[page]) + ".png");
-    if (!grab().save(path)) error = tr("Cannot write %1").arg(path);
-  }
-  tabs_->setCurrentIndex(before);
-  return error;
-}
-
 void MainWindow::afterFirstPaint(std::function<void()> then) {
   if (painted_)
     QTimer::singleShot(0, this, std::move(then));

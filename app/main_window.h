@@ -66,7 +66,8 @@ class MainWindow : public QMainWindow {
   QStringList messages() const { return messages_; }
   void showMessage(const QString& text, bool error = true);
 
-  // Grabs each page as DIR/<page>.png (configure, timeline, comparison, sweep); the one-line error or empty.
+  // Grabs each page as DIR/<page>.png (configure, timeline, comparison, sweep, calibration) and the timeline
+  // with a range selected (timeline-selection.png); the one-line error or empty (main_screenshots.cpp).
   QString saveScreenshots(const QString& dir);
 
   Project* project() const { return project_; }

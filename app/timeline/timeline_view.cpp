@@ -285,6 +285,16 @@ void TimelineView::mouseMoveEvent(QMouseEvent* e) {
   }
 }
 
+void TimelineView::selectDisplayRange(double startNs, double endNs) {
+  if (!data_ || !(endNs > startNs)) return;
+  const QRect column = columnRect(0);
+  selOffset_ = offsetForSelection(QPoint(static_cast<int>(xAt(startNs, 0)), column.top() + 1));
+  sel_ = std::make_pair(startNs, endNs);
+  update();
+  const auto range = selection();
+  emit rangeSelected(range->first, range->second);
+}
+
 void TimelineView::mouseReleaseEvent(QMouseEvent* e) {
   const QPoint pos = e->position().toPoint();
   if (drag_ == Drag::Select) {

@@ -78,6 +78,9 @@ class TimelineView : public QWidget {
   std::optional<std::pair<qint64, qint64>> selection() const;
   std::optional<std::pair<double, double>> displaySelection() const { return sel_; }  // as drawn (display ns)
   void clearSelection();
+  // Selects [startNs, endNs) of display time as a shift-drag over the first column would (rangeSelected
+  // follows): for scripts and screenshots.
+  void selectDisplayRange(double startNs, double endNs);
 
   // Click-to-select, highlighted ops and the flow-arrow option (timeline_view_marks.cpp). A left click on an
   // event selects it (outlined), a click on empty space or Esc clears the selection; eventSelected() follows.

@@ -33,6 +33,7 @@
 #include "app/main_window.h"
 #include "app/models/run_list_model.h"
 #include "app/timeline/timeline_data.h"
+#include "app/timeline/timeline_view.h"
 #include "app/timeline/timeline_widget.h"
 
 using namespace parm::app;
@@ -292,11 +293,17 @@ class TestAppMainWindow : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(!w.timeline()->isLoading(), 30000);
     const QString shots = path("shots");
     QCOMPARE(w.saveScreenshots(shots), QString());
-    for (const char* page : {"configure", "timeline", "comparison", "sweep"}) {
+    for (const char* page :
+         {"configure", "timeline", "timeline-selection", "comparison", "sweep", "calibration"}) {
       const QImage image(QDir(shots).filePath(QString::fromLatin1(page) + ".png"));
       QVERIFY2(!image.isNull(), page);
       QCOMPARE(image.size(), w.size());
     }
+    // The selection shot differs from the plain timeline (the range tint and its statistics), and the
+    // window is left as it was: no range selected.
+    QVERIFY(QImage(QDir(shots).filePath("timeline.png")) !=
+            QImage(QDir(shots).filePath("timeline-selection.png")));
+    QVERIFY(!w.timeline()->view()->selection());
   }
 
   void viewMenuMirrorsTheTimelineToolbar() {
