@@ -15,19 +15,8 @@
 #include "db/text_writer.h"
 
 namespace parm::db {
-namespace {
 
-// One rank's part of one collective, enough to place a flow event on its slice.
-struct Member {
-  std::int32_t schedule, iteration, phase, group, comm;
-  std::int64_t seq;
-  std::int32_t rank, lane, op;
-  std::int64_t start_ns;
-
-  auto key() const { return std::tie(schedule, iteration, phase, group, comm, seq); }
-};
-
-std::string default_lane_name(int lane) {
+std::string perfetto_lane_name(int lane) {
   switch (lane) {
     case 0:
       return "compute";
@@ -39,6 +28,17 @@ std::string default_lane_name(int lane) {
       return "lane " + std::to_string(lane);
   }
 }
+namespace {
+
+// One rank's part of one collective, enough to place a flow event on its slice.
+struct Member {
+  std::int32_t schedule, iteration, phase, group, comm;
+  std::int64_t seq;
+  std::int32_t rank, lane, op;
+  std::int64_t start_ns;
+
+  auto key() const { return std::tie(schedule, iteration, phase, group, comm, seq); }
+};
 
 void write_flows(TextWriter& w, Separator& sep, std::vector<Member>& members, QuotedNames& names) {
   std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
@@ -137,7 +137,7 @@ void export_perfetto(const Database& db, std::int64_t run, std::ostream& out) {
   }
   for (const auto& [rank, lane] : lanes) {
     const auto named = lane_names.find({rank, lane});
-    const std::string label = named != lane_names.end() ? named->second : default_lane_name(lane);
+    const std::string label = named != lane_names.end() ? named->second : perfetto_lane_name(lane);
     write_metadata(w, sep, "thread_name", rank, &lane, "name", json_quote(label));
     write_metadata(w, sep, "thread_sort_index", rank, &lane, "sort_index", std::to_string(lane));
   }

@@ -14,6 +14,9 @@
 
 namespace parm::db {
 
+// A lane's track name when the run stored none: compute, intra-node, inter-node, else "lane N".
+std::string perfetto_lane_name(int lane);
+
 // Separates array elements: the first gets no comma.
 struct Separator {
   bool first = true;

@@ -9,19 +9,6 @@
 namespace parm::db {
 namespace {
 
-const char* lane_label(int lane) {
-  switch (lane) {
-    case 0:
-      return "compute";
-    case 1:
-      return "intra-node";
-    case 2:
-      return "inter-node";
-    default:
-      return "lane";
-  }
-}
-
 constexpr int kLanesPerSchedule = 8;  // tid = schedule order * 8 + lane
 
 }  // namespace
@@ -67,7 +54,7 @@ void write_predicted_tracks(const Database& db, std::int64_t run, TextWriter& w,
   for (const auto& [tid, what] : threads) {
     const std::string& schedule = names.quoted(what.first);
     const std::string label =
-        schedule.substr(0, schedule.size() - 1) + " " + lane_label(what.second) + " (predicted)\"";
+        schedule.substr(0, schedule.size() - 1) + " " + perfetto_lane_name(what.second) + " (predicted)\"";
     write_metadata(w, sep, "thread_name", kPredictedPid, &tid, "name", label);
     write_metadata(w, sep, "thread_sort_index", kPredictedPid, &tid, "sort_index", std::to_string(tid));
   }

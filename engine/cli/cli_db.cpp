@@ -120,7 +120,6 @@ void add_show(CLI::App& app) {
       }
     }
     const std::vector<ScheduleSummary> rows = result ? summarize(*result) : std::vector<ScheduleSummary>{};
-    const char* status = run.complete ? "complete" : "incomplete (the run was killed or is still writing)";
     if (*json) {
       nlohmann::json schedules = nlohmann::json::array();
       for (const ScheduleSummary& r : rows)
@@ -132,23 +131,14 @@ void add_show(CLI::App& app) {
              {"speedup_vs_bds", r.speedup_vs_bds ? nlohmann::json(*r.speedup_vs_bds) : nullptr},
              {"intra_bytes", r.intra_bytes},
              {"inter_bytes", r.inter_bytes}});
-      std::cout << nlohmann::json{{"id", run.id},
-                                  {"name", run.name},
-                                  {"kind", run.kind},
-                                  {"backend", run.backend},
-                                  {"ranks", run.ranks},
-                                  {"complete", run.complete},
-                                  {"started_at", run.started_at},
-                                  {"events", d.event_count(run.id)},
-                                  {"gpu", gpu_json(db::gpu_summary(d, run.id))},
-                                  {"summary", schedules}}
-                       .dump(2)
-                << '\n';
+      nlohmann::json out = run_header_json(run);
+      out["events"] = d.event_count(run.id);
+      out["gpu"] = gpu_json(db::gpu_summary(d, run.id));
+      out["summary"] = schedules;
+      std::cout << out.dump(2) << '\n';
       return;
     }
-    std::printf("run %lld: %s, %s, %d ranks, backend %s, started %s, %s\n", (long long)run.id,
-                run.name.c_str(), run.kind.c_str(), run.ranks, run.backend.c_str(), run.started_at.c_str(),
-                status);
+    print_run_line(run);
     if (const db::GpuSummary gpu = db::gpu_summary(d, run.id);
         gpu.captured_ranks + gpu.unavailable_ranks > 0 || gpu.kernels > 0)
       std::printf(

@@ -7,13 +7,24 @@
 #include <string>
 
 namespace parm::cli {
-namespace {
 
 void print_run_line(const db::RunInfo& run) {
   std::printf("run %lld: %s, %s, %d ranks, backend %s, started %s, %s\n", (long long)run.id, run.name.c_str(),
               run.kind.c_str(), run.ranks, run.backend.c_str(), run.started_at.c_str(),
               run.complete ? "complete" : "incomplete (the run was killed or is still writing)");
 }
+
+nlohmann::json run_header_json(const db::RunInfo& run) {
+  return {{"id", run.id},
+          {"name", run.name},
+          {"kind", run.kind},
+          {"backend", run.backend},
+          {"ranks", run.ranks},
+          {"complete", run.complete},
+          {"started_at", run.started_at}};
+}
+
+namespace {
 
 template <typename T>
 T field(const nlohmann::json& j, const char* key, T fallback) {
@@ -27,14 +38,8 @@ void print_validation_report(const db::RunInfo& run, const nlohmann::json& repor
   if (!report.is_object() || !report.contains("layers") || !report["layers"].is_array())
     throw std::runtime_error("run " + std::to_string(run.id) + " is a validation run without a report");
   if (json) {
-    nlohmann::json out{{"id", run.id},
-                       {"name", run.name},
-                       {"kind", run.kind},
-                       {"backend", run.backend},
-                       {"ranks", run.ranks},
-                       {"complete", run.complete},
-                       {"started_at", run.started_at},
-                       {"report", report}};
+    nlohmann::json out = run_header_json(run);
+    out["report"] = report;
     std::cout << out.dump(2) << '\n';
     return;
   }
@@ -79,16 +84,9 @@ void print_calibration_fits(const db::Database& d, const db::RunInfo& run, bool 
                       {"beta_s_per_unit", f.beta_s_per_byte},
                       {"r2", f.r2},
                       {"samples", f.samples}});
-    std::cout << nlohmann::json{{"id", run.id},
-                                {"name", run.name},
-                                {"kind", run.kind},
-                                {"backend", run.backend},
-                                {"ranks", run.ranks},
-                                {"complete", run.complete},
-                                {"started_at", run.started_at},
-                                {"fits", rows}}
-                     .dump(2)
-              << '\n';
+    nlohmann::json out = run_header_json(run);
+    out["fits"] = rows;
+    std::cout << out.dump(2) << '\n';
     return;
   }
   print_run_line(run);

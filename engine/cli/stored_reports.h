@@ -10,6 +10,10 @@
 
 namespace parm::cli {
 
+// What every `parm show` prints first: the run's header line, and the same fields as a JSON object.
+void print_run_line(const db::RunInfo& run);
+nlohmann::json run_header_json(const db::RunInfo& run);
+
 // The report of a run of kind "validation", printed as a table per layer (or as the stored JSON with
 // `json`). Throws std::runtime_error (one line) when the report is not a validation report.
 void print_validation_report(const db::RunInfo& run, const nlohmann::json& report, bool json);
