@@ -19,6 +19,7 @@
 #include "app/launch/project.h"
 #include "app/main_window.h"
 #include "app/timeline/timeline_widget.h"
+#include "bench/synthetic_run.h"
 #include "db/database.h"
 
 namespace {
@@ -38,49 +39,9 @@ long argValue(int argc, char** argv, const char* name, long fallback) {
 // lanes 1 and 2 are collectives whose k-th event has seq k on every rank.
 void synthesise(const QString& path, long events, int ranks) {
   auto db = parm::db::Database::open(path.toStdString(), true);
-  parm::db::RunInfo info;
-  info.name = "bench";
-  info.kind = "measured";
-  info.backend = "cpu";
-  info.ranks = ranks;
-  const std::int64_t run = db.begin_run(info);
-  const std::int32_t schedules[2] = {db.intern("B_DS"), db.intern("S1")}, dash = db.intern("-");
-  const std::int32_t ops[3] = {db.intern("experts"), db.intern("AllGather"), db.intern("AlltoAll")};
-  const std::int32_t groups[3] = {dash, db.intern("ESP"), db.intern("EP")};
-  const std::int32_t purpose = db.intern("dispatch");
-  const long perRow = std::max(2L, events / (ranks * 3));
-  std::mt19937_64 rng(42);
-  std::uniform_int_distribution<std::int64_t> length(200, 20000), gap(50, 2000);
-  std::vector<parm::db::EventRow> batch;
-  batch.reserve(static_cast<std::size_t>(perRow));
-  for (int r = 0; r < ranks; ++r)
-    for (int lane = 0; lane < 3; ++lane) {
-      batch.clear();
-      std::int64_t t = 0;
-      for (long k = 0; k < perRow; ++k) {
-        const bool second = k >= perRow / 2;
-        const long local = second ? k - perRow / 2 : k;
-        parm::db::EventRow e;
-        e.rank = r;
-        e.lane = lane;
-        e.schedule = schedules[second ? 1 : 0];
-        e.iteration = static_cast<std::int32_t>(local / 1000);
-        e.phase = static_cast<std::int32_t>((local / 500) % 2);
-        e.op = ops[lane];
-        e.group = groups[lane];
-        e.purpose = purpose;
-        e.comm = lane == 0 ? -1 : 0;
-        e.bytes = lane == 0 ? 0 : 65536;
-        e.seq = lane == 0 ? -1 : k;
-        t += gap(rng);
-        e.start_ns = t;
-        t += length(rng);
-        e.end_ns = t;
-        batch.push_back(e);
-      }
-      db.add_events(run, batch);
-    }
-  db.finish_run(run);
+  const parm::bench::SyntheticRun written =
+      parm::bench::write_synthetic_run(db, events, ranks, {"B_DS", "S1"});
+  db.finish_run(written.run);
 }
 
 // Notes the first paint event of the widget it filters.

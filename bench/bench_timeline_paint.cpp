@@ -18,6 +18,7 @@
 #include "app/timeline/timeline_data.h"
 #include "app/timeline/timeline_view.h"
 #include "app/timeline/timeline_widget.h"
+#include "bench/synthetic_run.h"
 #include "db/database.h"
 #include "db/gpu_activity.h"
 
@@ -33,64 +34,30 @@ long argValue(int argc, char** argv, const char* name, long fallback) {
 // has seq k on every rank, so flows join all ranks.
 std::int64_t synthesise(const QString& path, long events, int ranks, bool gpu) {
   auto db = parm::db::Database::open(path.toStdString(), true);
-  parm::db::RunInfo info;
-  info.name = "bench";
-  info.kind = "measured";
-  info.backend = "cpu";
-  info.ranks = ranks;
-  const std::int64_t run = db.begin_run(info);
-  const std::int32_t schedule = db.intern("S1"), dash = db.intern("-");
-  const std::int32_t ops[3] = {db.intern("experts"), db.intern("AllGather"), db.intern("AlltoAll")};
-  const std::int32_t groups[3] = {dash, db.intern("ESP"), db.intern("EP")};
-  const std::int32_t purpose = db.intern("dispatch");
-  const long perRow = events / (ranks * 3);
-  std::mt19937_64 rng(42);
-  std::uniform_int_distribution<std::int64_t> length(200, 20000), gap(50, 2000);
-  parm::db::GpuActivityRows kernels;
-  std::vector<parm::db::EventRow> batch;
-  batch.reserve(static_cast<std::size_t>(perRow));
-  for (int r = 0; r < ranks; ++r)
-    for (int lane = 0; lane < 3; ++lane) {
-      batch.clear();
-      std::int64_t t = 0;
-      for (long k = 0; k < perRow; ++k) {
-        parm::db::EventRow e;
-        e.rank = r;
-        e.lane = lane;
-        e.schedule = schedule;
-        e.iteration = static_cast<std::int32_t>(k / 1000);
-        e.phase = static_cast<std::int32_t>((k / 500) % 2);
-        e.op = ops[lane];
-        e.group = groups[lane];
-        e.purpose = purpose;
-        e.comm = lane == 0 ? -1 : 0;
-        e.bytes = lane == 0 ? 0 : 65536;
-        e.seq = lane == 0 ? -1 : k;
-        t += gap(rng);
-        e.start_ns = t;
-        t += length(rng);
-        e.end_ns = t;
-        batch.push_back(e);
-      }
-      const std::int64_t first = db.add_events(run, batch);
-      if (!gpu) continue;
+  const parm::bench::SyntheticRun written = parm::bench::write_synthetic_run(db, events, ranks, {"S1"}, gpu);
+  if (gpu) {
+    parm::db::GpuActivityRows kernels;
+    for (std::size_t row = 0; row < written.rows.size(); ++row) {
+      const std::vector<parm::db::EventRow>& batch = written.rows[row];
       for (std::size_t k = 0; k < batch.size(); ++k) {  // one kernel in the middle half of each op
         parm::db::GpuKernelRow g;
-        g.rank = r;
-        g.stream_id = 7 + lane;
-        g.event = first + static_cast<std::int64_t>(k);
+        g.rank = batch[k].rank;
+        g.stream_id = 7 + batch[k].lane;
+        g.event = written.first_ids[row] + static_cast<std::int64_t>(k);
         const std::int64_t span = batch[k].end_ns - batch[k].start_ns;
         g.start_ns = batch[k].start_ns + span / 4;
         g.end_ns = g.start_ns + span / 2;
-        g.demangled_name = lane == 0 ? "void gemm_kernel<float>(float const*, float*, int)" : "ncclDevKernel";
-        g.short_name = lane == 0 ? "gemm_kernel" : "ncclDevKernel";
+        g.demangled_name =
+            batch[k].lane == 0 ? "void gemm_kernel<float>(float const*, float*, int)" : "ncclDevKernel";
+        g.short_name = batch[k].lane == 0 ? "gemm_kernel" : "ncclDevKernel";
         g.grid_x = 128, g.grid_y = g.grid_z = 1, g.block_x = 256, g.block_y = g.block_z = 1;
         kernels.kernels.push_back(std::move(g));
       }
     }
-  if (gpu) parm::db::add_gpu_activity(db, run, kernels);
-  db.finish_run(run);
-  return run;
+    parm::db::add_gpu_activity(db, written.run, kernels);
+  }
+  db.finish_run(written.run);
+  return written.run;
 }
 
 double median(std::vector<double> v) {
