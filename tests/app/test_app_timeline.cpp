@@ -24,28 +24,12 @@
 #include "app/timeline/timeline_view.h"
 #include "app/timeline/timeline_widget.h"
 #include "db/database.h"
+#include "tests/app/timeline_run_fixture.h"
 
 using namespace parm::app;
 
 namespace {
 
-QByteArray runParm(const QStringList& args) {
-  QProcess p;
-  p.setWorkingDirectory(PARM_SOURCE_DIR);
-  p.setProcessChannelMode(QProcess::MergedChannels);
-  p.start(PARM_EXE, args);
-  if (!p.waitForFinished(120000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
-    p.kill();
-    qFatal("parm %s failed:\n%s", qPrintable(args.join(' ')), p.readAll().constData());
-  }
-  return p.readAll();
-}
-
-void writeJson(const QString& path, const QJsonObject& o) {
-  QFile f(path);
-  if (!f.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
-  f.write(QJsonDocument(o).toJson());
-}
 
 // One integer from SQL on the project file.
 qint64 sqlCount(const QString& path, const QString& sql) {
@@ -109,43 +93,10 @@ class TestAppTimeline : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     db_ = dir_.filePath("project.sqlite");
-    QFile preset(QStringLiteral(PARM_SOURCE_DIR "/resources/presets/default.json"));
-    QVERIFY(preset.open(QIODevice::ReadOnly));
-    QJsonObject config = QJsonDocument::fromJson(preset.readAll()).object();
-    QJsonObject run = config["run"].toObject();
-    run["schedules"] = QJsonArray{"B_DS", "S1", "S2F"};
-    run["warmup"] = 1;
-    run["iterations"] = 3;
-    config["run"] = run;
-    const QString cfg = dir_.filePath("config.json");
-    writeJson(cfg, config);
-    runParm({"run", cfg, "--ranks", "4", "--db", db_});
-
-    // A calibration for the default layout (4 ranks, 2 per node, MP = ESP = 2), written here: no
-    // micro-benchmarks.
-    auto fit = [](const char* op, const char* comm, int n, double alpha, double beta) {
-      return QJsonObject{{"op", op},       {"communicator", comm}, {"group_size", n},
-                         {"alpha", alpha}, {"beta", beta},         {"r2", 1.0}};
-    };
-    const QJsonArray fits{
-        fit("alltoall", "EP", 2, 0.05, 3e-7),    fit("p2p", "EP", 2, 0.02, 4e-7),
-        fit("allgather", "MP", 2, 0.02, 2.4e-7), fit("reducescatter", "MP", 2, 0.03, 3.7e-7),
-        fit("allreduce", "MP", 2, 0.02, 6e-7),   fit("gemm", "local", 1, 0.1, 4.5e-8),
-        fit("gate", "local", 1, 0.0, 1e-6),      fit("order", "local", 1, 0.0, 9e-7),
-        fit("combine", "local", 1, 0.0, 4e-7)};
-    const QString cal = dir_.filePath("cal.json");
-    writeJson(cal, {{"id", "calib-timeline-test"},
-                    {"layout", QJsonObject{{"ranks", 4}, {"gpus_per_node", 2}, {"mp", 2}, {"esp", 2}}},
-                    {"dtype", "fp32"},
-                    {"interference", 1.0},
-                    {"fits", fits}});
-    runParm({"predict", cfg, "--calibration", cal, "--db", db_});
-
-    const auto db = parm::db::Database::open(db_.toStdString(), false);
-    for (const auto& r : db.runs()) {
-      if (r.kind == "measured") measured_ = r.id;
-      if (r.kind == "prediction") prediction_ = r.id;
-    }
+    const parm::test::TimelineRunIds ids =
+        parm::test::writeTimelineRun(dir_.path(), db_, {"B_DS", "S1", "S2F"});
+    measured_ = ids.measured;
+    prediction_ = ids.prediction;
     QVERIFY(measured_ > 0);
     QVERIFY(prediction_ > 0);
 
