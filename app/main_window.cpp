@@ -44,6 +44,7 @@
 #include "app/timeline/timeline_widget.h"
 #include "app/tone_delegate.h"
 #include "db/database.h"
+#include "engine/model/verdict.h"
 
 namespace parm::app {
 
@@ -247,13 +248,7 @@ qint64 MainWindow::shownRunOf(qint64 runId, QString* error) {
       *error = tr("%1: no run %2").arg(project_->path()).arg(runId);
       return 0;
     }
-    qint64 shown = runId;
-    if (info->kind == "validation") {
-      const auto report = nlohmann::json::parse(info->result_json, nullptr, false);
-      if (report.is_object() && report.contains("layers") && report["layers"].is_array() &&
-          !report["layers"].empty() && report["layers"][0].is_object())
-        shown = report["layers"][0].value("measured_run", runId);
-    }
+    const qint64 shown = measured_run_of(*info);  // a validation report shows the run it measured
     std::string config = info->config_json;
     if (config.empty() && shown != runId)
       if (const auto measured = project_->database()->run(shown)) config = measured->config_json;
