@@ -23,7 +23,8 @@ const SystemLook& systemLook() {
   return look;
 }
 
-// Fusion's usual dark palette: every role set, disabled text dimmed, links and highlight in one blue.
+}  // namespace
+
 QPalette darkPalette() {
   const QColor window(0x2d, 0x2f, 0x33), base(0x1e, 0x1f, 0x22), text(0xe8, 0xe8, 0xe8);
   const QColor disabled(0x80, 0x80, 0x80), highlight(0x3d, 0x7e, 0xd0);
@@ -53,8 +54,6 @@ QPalette darkPalette() {
   p.setColor(QPalette::Disabled, QPalette::Base, window);
   return p;
 }
-
-}  // namespace
 
 QString themeName(Theme theme) {
   switch (theme) {

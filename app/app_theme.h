@@ -2,6 +2,7 @@
 // palette applied app-wide. The choice is remembered in QSettings ("view/theme") and restored at start.
 #pragma once
 
+#include <QPalette>
 #include <QString>
 
 namespace parm::app {
@@ -10,6 +11,10 @@ enum class Theme { System, Light, Dark };
 
 QString themeName(Theme theme);  // "system", "light", "dark" (the QSettings value)
 Theme themeFromName(const QString& name);
+
+// Fusion's usual dark palette: every role set, disabled text dimmed, links and highlight in one blue (what
+// Theme::Dark applies; tests' dark screenshots use it too).
+QPalette darkPalette();
 
 // Applies `theme` to the QApplication (style and palette) and remembers it.
 void applyTheme(Theme theme);

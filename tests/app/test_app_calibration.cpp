@@ -17,6 +17,7 @@
 #include <QtTest>
 #include <cmath>
 
+#include "app/app_theme.h"
 #include "app/calibration/calibration_fits_model.h"
 #include "app/calibration/calibration_page.h"
 #include "app/calibration/fit_chart.h"
@@ -83,20 +84,10 @@ qint64 storeCalibration(const QString& path, const Calibration& c, const std::st
   return run;
 }
 
-// A dark palette (what a dark desktop gives a Qt application), for PARM_SCREENSHOT_DARK.
+// The application's own dark theme's palette, for PARM_SCREENSHOT_DARK.
 void useDarkPalette() {
-  QPalette p;
-  p.setColor(QPalette::Window, QColor(37, 37, 38));
-  p.setColor(QPalette::WindowText, QColor(230, 230, 230));
-  p.setColor(QPalette::Base, QColor(30, 30, 30));
-  p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
-  p.setColor(QPalette::Text, QColor(230, 230, 230));
-  p.setColor(QPalette::Button, QColor(45, 45, 48));
-  p.setColor(QPalette::ButtonText, QColor(230, 230, 230));
-  p.setColor(QPalette::Highlight, QColor(38, 79, 120));
-  p.setColor(QPalette::HighlightedText, Qt::white);
   QApplication::setStyle(QStringLiteral("Fusion"));
-  QApplication::setPalette(p);
+  QApplication::setPalette(parm::app::darkPalette());
 }
 
 bool oneLine(const QString& s) {

@@ -15,6 +15,7 @@
 #include <QtTest>
 #include <nlohmann/json.hpp>
 
+#include "app/app_theme.h"
 #include "app/compare/heat_map_widget.h"
 #include "app/compare/sweep_model.h"
 #include "app/compare/sweep_page.h"
@@ -71,20 +72,10 @@ qint64 storeValidation(const QString& path, const std::vector<int>& batches) {
   return run;
 }
 
-// A dark palette (what a dark desktop gives a Qt application), for PARM_SCREENSHOT_DARK.
+// The application's own dark theme's palette, for PARM_SCREENSHOT_DARK.
 void useDarkPalette() {
-  QPalette p;
-  p.setColor(QPalette::Window, QColor(37, 37, 38));
-  p.setColor(QPalette::WindowText, QColor(230, 230, 230));
-  p.setColor(QPalette::Base, QColor(30, 30, 30));
-  p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
-  p.setColor(QPalette::Text, QColor(230, 230, 230));
-  p.setColor(QPalette::Button, QColor(45, 45, 48));
-  p.setColor(QPalette::ButtonText, QColor(230, 230, 230));
-  p.setColor(QPalette::Highlight, QColor(38, 79, 120));
-  p.setColor(QPalette::HighlightedText, Qt::white);
   QApplication::setStyle(QStringLiteral("Fusion"));
-  QApplication::setPalette(p);
+  QApplication::setPalette(parm::app::darkPalette());
 }
 
 }  // namespace
