@@ -44,7 +44,9 @@ void MainWindow::wirePages() {
 }
 
 void MainWindow::loadPages(qint64 runId) {
-  if (runId != currentRun_ || runId != loadingRun_) return;  // another run was selected meanwhile
+  // Called from selectRun itself: only a newer selection makes it stale (loadingRun_ may already be 0 when
+  // the timeline finished first).
+  if (runId != currentRun_) return;
   const QString db = project_->path();
   compare_->setRun(db, runId);
   // The sweep page shows a validation run (this one or the file's latest); a file without one has no scatter.

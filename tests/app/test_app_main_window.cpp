@@ -121,7 +121,8 @@ class TestAppMainWindow : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(!w.comparison()->recommendationPending(), 30000);  // computed on a worker
     QVERIFY(!w.comparison()->recommendedSchedule().isEmpty());
     QVERIFY(measuredSchedules_.contains(w.comparison()->recommendedSchedule()));
-    QCOMPARE(w.sweep()->validationModel()->rowCount(), 1);  // one configuration validated
+    QVERIFY2(w.messages().isEmpty(), qPrintable(w.messages().join(" | ")));  // names a failed page first
+    QCOMPARE(w.sweep()->validationModel()->rowCount(), 1);                   // one configuration validated
     QCOMPARE(w.sweep()->validationModel()->rows().front().measured.size(), measuredSchedules_.size());
     QVERIFY2(w.messages().isEmpty(), qPrintable(w.messages().join(" | ")));
     QVERIFY(w.windowTitle().contains("project.sqlite"));
