@@ -23,6 +23,7 @@ void add_calibrate_command(CLI::App& app);  // calibrate and calibrate-worker (c
 void add_model_commands(CLI::App& app);     // predict, recommend (cli_predict.cpp), sweep
 void add_sweep_command(CLI::App& app);      // sweep (cli_sweep.cpp)
 void add_diff_command(CLI::App& app);       // diff: two stored runs before/after (cli_diff.cpp)
+void add_steps_command(CLI::App& app);      // steps: a run's fused-pipeline step timeline (cli_steps.cpp)
 
 // How a distributed run is started (cli_run.cpp); `parm run` and `parm validate` share it.
 struct RunLaunch {

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   parm::cli::add_model_commands(app);
   parm::cli::add_validate_command(app);
   parm::cli::add_diff_command(app);
+  parm::cli::add_steps_command(app);
   // A first word that is no subcommand and no option: name it and the known ones (CLI11 would say "A
   // subcommand is required" and exit 106).
   if (argc > 1 && argv[1][0] != '-') {
