@@ -42,7 +42,7 @@ std::size_t index_of(const StepTimeline& t, const PipelineOp& p) {
 
 // The stage-steps of `p` on FIFO lanes, issued in `order`: each starts when its lane is free and the step's
 // previous stage has ended; stage s takes dur[s] ms. Times from `origin_ms`.
-std::vector<StepSample> simulate(const PipelineOp& p, std::int64_t W, const std::vector<PipelineStep>& order,
+std::vector<StepSample> simulate(const PipelineOp& p, const std::vector<PipelineStep>& order,
                                  const std::vector<double>& dur, double origin_ms, int rank, int iteration,
                                  bool with_chunk) {
   std::array<double, kLaneCount> lane_free{origin_ms, origin_ms, origin_ms};
@@ -98,11 +98,11 @@ Fixture fixture() {
       for (int it = -1; it < 2; ++it) {
         std::vector<double> d = dur;
         for (double& x : d) x *= (rank + 1) * (it < 0 ? 5 : 1);
-        auto s = simulate(p, f.W, pipeline_issue_order(f.W, p.stages.size()), d, origin + 100 * (it + 1),
-                          rank, it, true);
+        auto s = simulate(p, pipeline_issue_order(f.W, p.stages.size()), d, origin + 100 * (it + 1), rank, it,
+                          true);
         f.measured.insert(f.measured.end(), s.begin(), s.end());
       }
-    auto s = simulate(p, f.W, step_major(f.W, p.stages.size()), dur, origin, 0, 0, false);
+    auto s = simulate(p, step_major(f.W, p.stages.size()), dur, origin, 0, 0, false);
     f.predicted.insert(f.predicted.begin(), s.rbegin(), s.rend());  // input order must not matter
     origin += 1000;
   }
