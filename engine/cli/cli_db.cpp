@@ -122,15 +122,9 @@ void add_show(CLI::App& app) {
     const std::vector<ScheduleSummary> rows = result ? summarize(*result) : std::vector<ScheduleSummary>{};
     if (*json) {
       nlohmann::json schedules = nlohmann::json::array();
-      for (const ScheduleSummary& r : rows)
-        schedules.push_back(
-            {{"schedule", to_string(r.kind)},
-             {"forward_ms", r.forward_ms},
-             {"backward_ms", r.backward_ms},
-             {"total_ms", r.total_ms},
-             {"speedup_vs_bds", r.speedup_vs_bds ? nlohmann::json(*r.speedup_vs_bds) : nullptr},
-             {"intra_bytes", r.intra_bytes},
-             {"inter_bytes", r.inter_bytes}});
+      const std::map<ScheduleKind, ScheduleSpreads> spreads =
+          result ? schedule_spreads(*result) : std::map<ScheduleKind, ScheduleSpreads>{};
+      for (const ScheduleSummary& r : rows) schedules.push_back(summary_row_json(r, spreads));
       nlohmann::json out = run_header_json(run);
       out["events"] = d.event_count(run.id);
       out["gpu"] = gpu_json(db::gpu_summary(d, run.id));
@@ -151,7 +145,7 @@ void add_show(CLI::App& app) {
       return;
     }
     const Config& c = result->config;
-    print_summary_table(c, rows);
+    print_summary_table(c, rows, schedule_spreads(*result));
   });
 }
 

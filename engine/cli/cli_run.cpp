@@ -272,20 +272,14 @@ void print_distributed_text(const RunResult& result, const std::vector<ScheduleS
               (long long)p.gpus_per_node, result.backend.c_str(), (long long)p.mp, (long long)p.esp,
               (long long)p.ep());
   for (const std::string& line : device_lines(result.ranks)) std::printf("devices: %s\n", line.c_str());
-  print_summary_table(c, rows);
+  print_summary_table(c, rows, schedule_spreads(result));
 }
 
 nlohmann::json distributed_json(const RunResult& result, const std::vector<ScheduleSummary>& rows) {
   const Config& c = result.config;
   nlohmann::json schedules = nlohmann::json::array();
-  for (const ScheduleSummary& r : rows)
-    schedules.push_back({{"schedule", to_string(r.kind)},
-                         {"forward_ms", r.forward_ms},
-                         {"backward_ms", r.backward_ms},
-                         {"total_ms", r.total_ms},
-                         {"speedup_vs_bds", r.speedup_vs_bds ? nlohmann::json(*r.speedup_vs_bds) : nullptr},
-                         {"intra_bytes", r.intra_bytes},
-                         {"inter_bytes", r.inter_bytes}});
+  const std::map<ScheduleKind, ScheduleSpreads> spreads = schedule_spreads(result);
+  for (const ScheduleSummary& r : rows) schedules.push_back(summary_row_json(r, spreads));
   return {{"config", c.name},
           {"ranks", c.parallel.ranks},
           {"nodes", c.parallel.nodes()},

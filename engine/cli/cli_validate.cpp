@@ -1,11 +1,13 @@
 // `parm validate CONFIG|GRID --calibration FILE`: runs every schedule of each configuration for real (the
 // `parm run` launch path), predicts it with the calibration (timeline model) and reports how far apart they
 // are: per schedule the absolute % error of the layer time, per configuration its mean and max, selection
-// accuracy (the predicted best is the measured best or tied within noise with it:
-// engine/model/measured_best.h) and regret (measured time of the predicted choice / measured best - 1). With
-// --db the traced runs give a per-op comparison (median over iterations of the slowest rank's summed duration
-// per schedule/phase/op/purpose) and the report is stored as a run of kind "validation". Exit 3 when the mean
-// layer error exceeds --max-error.
+// accuracy (the predicted best is inside the measured-best set: the schedules tied within noise with the
+// fastest, engine/model/measured_best.h; ties and choices right only thanks to one are counted) and regret
+// (measured time of the predicted choice / fastest measured - 1). --repeat K measures every configuration K
+// times, interleaved, and reports the run-to-run spread (engine/model/repeated_runs.h; the report itself:
+// validate_report.h). With --db the traced runs give a per-op comparison (median over iterations of the
+// slowest rank's summed duration per schedule/phase/op/purpose, median over the runs) and the report is
+// stored as a run of kind "validation". Exit 3 when the mean layer error exceeds --max-error.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -27,6 +29,7 @@
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/model_support.h"
+#include "engine/cli/validate_report.h"
 #include "engine/core/config_json.h"
 #include "engine/core/run_result.h"
 #include "engine/core/sizes.h"
@@ -54,7 +57,8 @@ struct ValidateArgs {
   bool json = false;
   std::int64_t limit = 0;
   std::int64_t timeout_ms = 0;
-  std::string backend;  // --backend, empty: each configuration's run.backend
+  std::string backend;      // --backend, empty: each configuration's run.backend
+  std::int64_t repeat = 1;  // measurements of each configuration, interleaved
 };
 
 [[noreturn]] void refuse(const std::string& line, int code = 2) {
@@ -91,10 +95,6 @@ std::string label(const Config& c, std::uint64_t index, bool grid) {
                 (long long)l.batch, (long long)l.seq_len, (long long)l.hidden, (long long)l.ffn_hidden,
                 (long long)l.num_experts, (long long)l.top_k, l.capacity_factor);
   return buf;
-}
-
-double pct_error(double predicted, double measured) {
-  return measured > 0 ? 100.0 * std::abs(predicted - measured) / measured : 0.0;
 }
 
 // measured_ops, traced_name and OpKey: engine/run_comparison.h; measured_best: engine/model/measured_best.h
@@ -214,73 +214,58 @@ void run_validate(const ValidateArgs& a) {
   launch.pass_schedules = true;
   launch.who = "parm validate";
 
-  nlohmann::json layers = nlohmann::json::array();
-  std::vector<OpError> op_errors;
-  std::vector<double> layer_means, regrets;
-  double max_error = 0;
-  int correct = 0;
-  for (std::size_t j = 0; j < picked.size(); ++j) {
-    const Config& c = valid[picked[j]];
-    const std::string name = label(c, positions[picked[j]], grid);
-    std::cerr << "parm validate: [" << j + 1 << "/" << picked.size() << "] " << name << '\n';
-    const RunResult result = launch_distributed_run(c, launch);
-    const std::vector<ScheduleSummary> rows = summarize(result);
-    std::vector<std::pair<ScheduleKind, double>> measured, predicted;
-    std::map<ScheduleKind, double> meas_of, pred_of;
-    for (const ScheduleSummary& r : rows) meas_of[r.kind] = r.total_ms;
-    for (const TimelinePrediction& t : predictions[j]) pred_of[t.kind] = t.layer_ms;
-    nlohmann::json schedules = nlohmann::json::array();
-    double sum_err = 0, layer_max = 0;
-    for (ScheduleKind s : all_schedules()) {
-      if (!meas_of.count(s)) refuse("the run of " + name + " has no result for " + name_of(s), 1);
-      const double m = meas_of[s], p = pred_of[s], err = pct_error(p, m);
-      measured.emplace_back(s, m);
-      predicted.emplace_back(s, p);
-      sum_err += err;
-      layer_max = std::max(layer_max, err);
-      const double bds = meas_of.count(kSpeedupBaseline) ? meas_of[kSpeedupBaseline] : 0.0;
-      schedules.push_back({{"schedule", name_of(s)},
-                           {"measured_ms", m},
-                           {"predicted_ms", p},
-                           {"error_pct", err},
-                           {"measured_speedup_vs_B_DS", m > 0 ? bds / m : 0.0}});
-    }
-    const double layer_mean = sum_err / static_cast<double>(all_schedules().size());
-    const ScheduleKind pred_best = select_by_time(predicted);
-    const std::map<ScheduleKind, Spread> spreads = layer_time_spreads(result);
-    std::vector<std::pair<ScheduleKind, Spread>> measured_spreads;
-    for (const auto& [s, m] : measured)
-      if (const auto it = spreads.find(s); it != spreads.end()) measured_spreads.emplace_back(s, it->second);
-    const MeasuredBest best = measured_best(measured_spreads);
-    const ScheduleKind meas_best = best.best;
-    const bool right = std::find(best.tied.begin(), best.tied.end(), pred_best) != best.tied.end();
-    nlohmann::json tied = nlohmann::json::array();
-    for (ScheduleKind s : best.tied) tied.push_back(name_of(s));
-    double fastest = measured.front().second;
-    for (const auto& [s, m] : measured) fastest = std::min(fastest, m);
-    const double regret = fastest > 0 ? std::max(0.0, meas_of[pred_best] / fastest - 1.0) : 0.0;
-    layer_means.push_back(layer_mean);
-    regrets.push_back(regret);
-    max_error = std::max(max_error, layer_max);
-    correct += right;
-    nlohmann::json layer{{"config", name},
-                         {"schedules", schedules},
-                         {"mean_error_pct", layer_mean},
-                         {"max_error_pct", layer_max},
-                         {"predicted_best", name_of(pred_best)},
-                         {"measured_best", name_of(meas_best)},
-                         {"measured_tied", tied},
-                         {"correct", right},
-                         {"regret", regret}};
-    if (!grid) layer["reason"] = recommendation_reason(c, calib);
-
-    if (!a.db_path.empty()) {
+  // Interleaved: round r measures every configuration once, so a slow spell of the machine touches every
+  // configuration a little instead of one configuration entirely. With --db each run is stored as usual.
+  std::vector<std::vector<RunResult>> results(picked.size());
+  std::vector<std::vector<std::int64_t>> stored_runs(picked.size());
+  for (std::int64_t round = 0; round < a.repeat; ++round)
+    for (std::size_t j = 0; j < picked.size(); ++j) {
+      const Config& c = valid[picked[j]];
+      std::cerr << "parm validate: ";
+      if (a.repeat > 1) std::cerr << "[run " << round + 1 << "/" << a.repeat << "] ";
+      std::cerr << "[" << j + 1 << "/" << picked.size() << "] " << label(c, positions[picked[j]], grid)
+                << '\n';
+      results[j].push_back(launch_distributed_run(c, launch));
+      if (a.db_path.empty()) continue;
       try {
         db::Database db = db::Database::open(a.db_path, false);
         const std::int64_t run = latest_measured_run(db);
-        layer["measured_run"] = run;
+        stored_runs[j].push_back(run);
         store_predicted_intervals(db, run, predictions[j]);  // measured and predicted overlay in one run
-        const std::map<OpKey, double> meas_ops = measured_ops(db, run);
+      } catch (const db::DbError& e) {
+        refuse(e.what(), 1);
+      }
+    }
+
+  nlohmann::json layers = nlohmann::json::array();
+  std::vector<OpError> op_errors;
+  std::vector<double> layer_means, regrets, run_ranges;
+  double max_error = 0, max_range = 0;
+  for (std::size_t j = 0; j < picked.size(); ++j) {
+    const Config& c = valid[picked[j]];
+    const std::string name = label(c, positions[picked[j]], grid);
+    nlohmann::json layer;
+    try {
+      layer = validate_layer_json(name, results[j], predictions[j]);
+    } catch (const std::runtime_error& e) {
+      refuse(e.what(), 1);
+    }
+    layer_means.push_back(layer["mean_error_pct"].get<double>());
+    regrets.push_back(layer["regret"].get<double>());
+    max_error = std::max(max_error, layer["max_error_pct"].get<double>());
+    run_ranges.push_back(layer["run_to_run"]["mean_relative_range"].get<double>());
+    max_range = std::max(max_range, layer["run_to_run"]["max_relative_range"].get<double>());
+    if (!grid) layer["reason"] = recommendation_reason(c, calib);
+
+    if (!stored_runs[j].empty()) {
+      layer["measured_run"] = stored_runs[j].front();
+      layer["measured_runs"] = stored_runs[j];
+      try {
+        const db::Database db = db::Database::open(a.db_path, false);
+        // Per op, the median over the runs of each run's median over iterations.
+        std::map<OpKey, std::vector<double>> meas_ops;
+        for (std::int64_t run : stored_runs[j])
+          for (const auto& [key, m] : measured_ops(db, run)) meas_ops[key].push_back(m);
         std::map<OpKey, double> pred_ops;
         for (const TimelinePrediction& t : predictions[j])
           for (const PredictedInterval& iv : t.intervals)
@@ -293,7 +278,7 @@ void run_validate(const ValidateArgs& a) {
                     std::get<2>(key),
                     std::get<3>(key),
                     std::get<1>(key),
-                    m,
+                    spread_of(m).p50,
                     it == pred_ops.end() ? 0.0 : it->second};
           op_errors.push_back(e);
         }
@@ -305,8 +290,10 @@ void run_validate(const ValidateArgs& a) {
   }
 
   const double count = static_cast<double>(layer_means.size());
-  double mean_error = 0, mean_regret = 0, max_regret = 0;
+  double mean_error = 0, mean_regret = 0, max_regret = 0, mean_range = 0;
   for (double e : layer_means) mean_error += e / count;
+  for (double r : run_ranges) mean_range += r / count;
+  const SelectionTally tally = selection_tally(layers);
   for (double r : regrets) {
     mean_regret += r / count;
     max_regret = std::max(max_regret, r);
@@ -335,17 +322,24 @@ void run_validate(const ValidateArgs& a) {
   for (const auto& [op, mp] : by_op)
     ops.push_back({{"op", op}, {"measured_ms", mp.first}, {"predicted_ms", mp.second}});
 
-  nlohmann::json report{{"target", a.target.empty() ? std::string("default") : a.target},
-                        {"calibration", calib.id},
-                        {"ranks", valid.front().parallel.ranks},
-                        {"gpus_per_node", valid.front().parallel.gpus_per_node},
-                        {"configurations", layers.size()},
-                        {"invalid", invalid},
-                        {"layers", layers},
-                        {"mean_error_pct", mean_error},
-                        {"max_error_pct", max_error},
-                        {"selection_accuracy", count > 0 ? correct / count : 0.0},
-                        {"regret", {{"mean", mean_regret}, {"max", max_regret}}}};
+  nlohmann::json report{
+      {"target", a.target.empty() ? std::string("default") : a.target},
+      {"calibration", calib.id},
+      {"ranks", valid.front().parallel.ranks},
+      {"gpus_per_node", valid.front().parallel.gpus_per_node},
+      {"configurations", layers.size()},
+      {"invalid", invalid},
+      {"layers", layers},
+      {"mean_error_pct", mean_error},
+      {"max_error_pct", max_error},
+      {"selection_accuracy", tally.accuracy()},
+      {"selection_correct", tally.correct},
+      {"measured_ties", tally.ties},
+      {"correct_by_tie", tally.correct_by_tie},
+      {"measured_best_rule", measured_best_rule(a.repeat, valid.front().run.iterations)},
+      {"repeat", a.repeat},
+      {"run_to_run", {{"mean_relative_range", mean_range}, {"max_relative_range", max_range}}},
+      {"regret", {{"mean", mean_regret}, {"max", max_regret}}}};
   if (!a.db_path.empty()) {
     report["worst_ops"] = worst;
     report["ops"] = ops;
@@ -369,53 +363,10 @@ void run_validate(const ValidateArgs& a) {
     }
   }
 
-  if (a.json) {
+  if (a.json)
     std::cout << report.dump(2) << '\n';
-  } else {
-    for (const auto& layer : layers) {
-      std::string tied;
-      if (layer["measured_tied"].size() > 1) {
-        for (const auto& t : layer["measured_tied"])
-          tied += (tied.empty() ? "" : ", ") + t.get<std::string>();
-        tied = " (tied within noise: " + tied +
-               (layer["measured_best"] == "B_DS" ? "; nothing beats B_DS" : "; the registry order picks") +
-               ")";
-      }
-      std::printf("\n%s: predicted best %s, measured best %s%s%s, regret %.1f%%\n",
-                  layer["config"].get<std::string>().c_str(),
-                  layer["predicted_best"].get<std::string>().c_str(),
-                  layer["measured_best"].get<std::string>().c_str(), tied.c_str(),
-                  layer["correct"].get<bool>() ? " (right)" : "", 100.0 * layer["regret"].get<double>());
-      std::printf("%-6s %12s %13s %8s %12s\n", "sched", "measured ms", "predicted ms", "error", "vs B_DS");
-      for (const auto& s : layer["schedules"])
-        std::printf("%-6s %12.3f %13.3f %7.1f%% %11.2fx%s\n", s["schedule"].get<std::string>().c_str(),
-                    s["measured_ms"].get<double>(), s["predicted_ms"].get<double>(),
-                    s["error_pct"].get<double>(), s["measured_speedup_vs_B_DS"].get<double>(),
-                    s["schedule"] == layer["predicted_best"] ? "  <- recommended" : "");
-      std::printf("layer error: mean %.1f%%, max %.1f%%\n", layer["mean_error_pct"].get<double>(),
-                  layer["max_error_pct"].get<double>());
-      if (layer.contains("reason"))
-        std::printf("recommendation: %s\n", layer["reason"].get<std::string>().c_str());
-    }
-    std::printf(
-        "\n%zu configuration%s on %lld ranks: layer time error mean %.1f%%, max %.1f%%; selection "
-        "accuracy %.0f%% (%d/%zu); regret mean %.1f%%, max %.1f%%\n",
-        layers.size(), layers.size() == 1 ? "" : "s", (long long)valid.front().parallel.ranks, mean_error,
-        max_error, 100.0 * (count > 0 ? correct / count : 0.0), correct, layers.size(), 100.0 * mean_regret,
-        100.0 * max_regret);
-    if (!worst.empty()) {
-      std::printf("largest per-op errors (median over iterations, slowest rank):\n");
-      for (const auto& w : worst)
-        std::printf("  %-28s %-4s %-3s %-22s %-16s measured %8.3f ms, predicted %8.3f ms (%+.3f)\n",
-                    w["config"].get<std::string>().c_str(), w["schedule"].get<std::string>().c_str(),
-                    w["phase"].get<std::string>().c_str(), w["op"].get<std::string>().c_str(),
-                    w["purpose"].get<std::string>().c_str(), w["measured_ms"].get<double>(),
-                    w["predicted_ms"].get<double>(), w["error_ms"].get<double>());
-    }
-    if (report.contains("run"))
-      std::printf("stored as run %lld (kind validation) in %s\n",
-                  (long long)report["run"].get<std::int64_t>(), a.db_path.c_str());
-  }
+  else
+    print_validate_report(report, a.db_path);
   if (a.max_error && mean_error > *a.max_error) {
     std::fprintf(stderr, "parm validate: mean layer error %.2f%% exceeds --max-error %g%%\n", mean_error,
                  *a.max_error);
@@ -450,6 +401,10 @@ void add_validate_command(CLI::App& app) {
       ->check(number_at_least(0));
   cmd->add_flag("--json", a->json, "machine-readable report");
   cmd->add_option("--limit", a->limit, "validate K evenly spaced configurations of a grid")
+      ->check(integer_in(1));
+  cmd->add_option("--repeat", a->repeat,
+                  "measure each configuration K times, interleaved (round 1 runs every configuration, then "
+                  "round 2, ...), and report the run-to-run spread (default 1)")
       ->check(integer_in(1));
   cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
       ->check(integer_in(1));

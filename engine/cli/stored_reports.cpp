@@ -71,6 +71,10 @@ void print_validation_report(const db::RunInfo& run, const nlohmann::json& repor
       field<double>(report, "mean_error_pct", 0.0), field<double>(report, "max_error_pct", 0.0),
       100.0 * field<double>(report, "selection_accuracy", 0.0), 100.0 * field<double>(regret, "mean", 0.0),
       100.0 * field<double>(regret, "max", 0.0));
+  if (report.contains("measured_ties"))  // reports before issue 17 did not count them
+    std::printf("measured best ties: %lld layer(s); right only thanks to a tie: %lld\n",
+                (long long)field<std::int64_t>(report, "measured_ties", 0),
+                (long long)field<std::int64_t>(report, "correct_by_tie", 0));
 }
 
 void print_calibration_fits(const db::Database& d, const db::RunInfo& run, bool json) {

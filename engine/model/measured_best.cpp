@@ -3,31 +3,14 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "engine/model/schedule_spreads.h"
 #include "engine/model/timeline_model.h"
 
 namespace parm {
 
 std::map<ScheduleKind, Spread> layer_time_spreads(const RunResult& result) {
   std::map<ScheduleKind, Spread> out;
-  if (result.ranks.empty()) return out;
-  for (const RankScheduleResult& first : result.ranks.front().schedules) {
-    std::vector<const RankScheduleResult*> per_rank;
-    std::size_t iterations = std::min(first.forward_s.size(), first.backward_s.size());
-    for (const RankRunResult& r : result.ranks)
-      for (const RankScheduleResult& s : r.schedules)
-        if (s.kind == first.kind) {
-          per_rank.push_back(&s);
-          iterations = std::min({iterations, s.forward_s.size(), s.backward_s.size()});
-        }
-    std::vector<double> layer_ms;
-    for (std::size_t it = 0; it < iterations; ++it) {
-      double slowest = 0;
-      for (const RankScheduleResult* s : per_rank)
-        slowest = std::max(slowest, s->forward_s[it] + s->backward_s[it]);
-      layer_ms.push_back(1e3 * slowest);
-    }
-    out[first.kind] = spread_of(std::move(layer_ms));
-  }
+  for (auto& [kind, samples] : iteration_samples(result)) out[kind] = spread_of(std::move(samples.layer_ms));
   return out;
 }
 
@@ -37,6 +20,7 @@ MeasuredBest measured_best(const std::vector<std::pair<ScheduleKind, Spread>>& s
     if (s.second.n > 0 && (!fastest || s.second.p50 < fastest->second.p50)) fastest = &s;
   if (!fastest) throw std::invalid_argument("measured_best: no schedule has a measured time");
   MeasuredBest out;
+  out.fastest = fastest->first;
   std::vector<std::pair<ScheduleKind, double>> snapped;  // the tied ones at one time: registry rule decides
   for (const auto& [kind, spread] : spreads)
     if (spread.n > 0 && tied_within_noise(spread, fastest->second)) {

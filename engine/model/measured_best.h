@@ -16,11 +16,14 @@ namespace parm {
 
 // Per schedule, the spread of its layer time (ms) over the measured iterations. One sample per iteration:
 // the slowest rank's forward + backward, as summarize's total_ms (so p50 is that median); the spread is
-// that of the iterations, the ranks enter as the slowest of them.
+// that of the iterations, the ranks enter as the slowest of them (schedule_spreads.h's layer_ms).
 std::map<ScheduleKind, Spread> layer_time_spreads(const RunResult& result);
 
 struct MeasuredBest {
   ScheduleKind best = ScheduleKind::B_DS;
+  // The fastest median itself (the first given when equal): a choice in `tied` other than this
+  // one is right only thanks to the tie.
+  ScheduleKind fastest = ScheduleKind::B_DS;
   // Schedules tied within noise with the fastest median, it included, in registry order; one entry: a
   // clear winner.
   std::vector<ScheduleKind> tied;

@@ -6,6 +6,7 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cmath>
 
 #include "db/database.h"
 #include "engine/core/run_result.h"
@@ -136,7 +137,9 @@ class TestCliParmDb : public QObject {
     const Result text = run_parm({"show", "--db", project_, "--run", "1"});
     QCOMPARE(text.exit_code, 0);
     QVERIFY2(text.out.contains("B_DS") && text.out.contains("S1"), text.out.constData());
-    QVERIFY2(text.out.contains("5.000") && text.out.contains("2.500") && text.out.contains("2.00x"),
+    // Median [p10-p90] of the slowest rank per iteration: B_DS's layer samples 5, 6, 5 ms, S1's 2, 3, 2.5 ms.
+    QVERIFY2(text.out.contains("5.00 [5.00-5.80]") && text.out.contains("2.50 [2.10-2.90]") &&
+                 text.out.contains("2.00x"),
              text.out.constData());
 
     const Result r = run_parm({"show", "--db", project_, "--run", "1", "--json"});
@@ -146,6 +149,10 @@ class TestCliParmDb : public QObject {
     QCOMPARE(summary[0].toObject()["schedule"].toString(), QString("B_DS"));
     QCOMPARE(summary[0].toObject()["total_ms"].toDouble(), 5.0);
     QCOMPARE(summary[1].toObject()["total_ms"].toDouble(), 2.5);
+    const QJsonObject spread = summary[0].toObject()["total_ms_spread"].toObject();
+    QCOMPARE(spread["n"].toInt(), 3);
+    QVERIFY(std::abs(spread["p90"].toDouble() - 5.8) < 1e-9);
+    QCOMPARE(spread["max"].toDouble(), 6.0);
   }
 
   void showSaysARunIsIncomplete() {

@@ -1,10 +1,13 @@
 // `parm run` on several ranks as users call it: the dry-run launch line, refusal of bad layouts before any
-// process starts, the schedule table, and a dead rank turning into a prompt non-zero exit naming it.
+// process starts, the schedule table (every time with its p10-p90 over iterations), and a dead rank turning
+// into a prompt non-zero exit naming it.
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cmath>
 
 #include "tests/support/parm_process.h"
 
@@ -108,10 +111,24 @@ class TestCliParmRun : public QObject {
     const Result r = run_parm({"run", write_tiny(dir, mp), "--ranks", "2"});
     QVERIFY2(r.exit_code == 0, r.err.constData());
     QVERIFY2(r.out.contains("vs B_DS"), r.out.constData());
+    QVERIFY2(r.out.contains("median [p10-p90] over iterations"), r.out.constData());
+    // Every time with its spread: "median [p10-p90]" for forward, backward and total, p10 <= median <= p90.
+    const QRegularExpression cell(R"(([0-9.]+) \[([0-9.]+)-([0-9.]+)\])");
     for (const char* s : kSchedules) {
       bool found = false;
-      for (const QByteArray& line : r.out.split('\n'))
-        if (line.startsWith(QByteArray(s) + ' ') && line.contains('x')) found = true;  // "1.23x" speedup
+      for (const QByteArray& line : r.out.split('\n')) {
+        if (!line.startsWith(QByteArray(s) + ' ') || !line.contains('x')) continue;  // "1.23x" speedup
+        found = true;
+        QVERIFY2(line.size() <= 110, line.constData());
+        int cells = 0;
+        for (auto it = cell.globalMatch(QString::fromUtf8(line)); it.hasNext(); ++cells) {
+          const QRegularExpressionMatch m = it.next();
+          QVERIFY2(m.captured(2).toDouble() <= m.captured(1).toDouble() &&
+                       m.captured(1).toDouble() <= m.captured(3).toDouble(),
+                   line.constData());
+        }
+        QVERIFY2(cells == 3, line.constData());
+      }
       QVERIFY2(found, s);
     }
   }
@@ -129,7 +146,19 @@ class TestCliParmRun : public QObject {
     QCOMPARE(rows.size(), 3);
     QCOMPARE(rows[0].toObject()["schedule"].toString(), QString("B_DS"));
     QCOMPARE(rows[0].toObject()["speedup_vs_bds"].toDouble(), 1.0);
-    for (const auto& v : rows) QVERIFY(v.toObject()["total_ms"].toDouble() > 0);
+    for (const auto& v : rows) {
+      const QJsonObject row = v.toObject();
+      QVERIFY(row["total_ms"].toDouble() > 0);
+      // The median's spread over the 2 measured iterations (slowest rank per iteration): p50 is the median.
+      for (const char* key : {"forward_ms", "backward_ms", "total_ms"}) {
+        const QJsonObject spread = row[QString(key) + "_spread"].toObject();
+        QCOMPARE(spread["n"].toInt(), 2);
+        QVERIFY(std::abs(spread["p50"].toDouble() - row[key].toDouble()) < 1e-9);
+        QVERIFY(spread["p10"].toDouble() <= spread["p50"].toDouble());
+        QVERIFY(spread["p50"].toDouble() <= spread["p90"].toDouble());
+        QVERIFY(spread["min"].toDouble() <= spread["p10"].toDouble());
+      }
+    }
     QCOMPARE(root["raw"].toObject()["ranks"].toArray().size(), 2);
   }
 

@@ -1,8 +1,12 @@
 // `parm validate` as users call it: a quick calibration of a tiny 4-rank layout (2 nodes x 2), then every
 // schedule run for real and compared with its prediction: the JSON report holds every schedule's measured and
 // predicted time and error, the selection accuracy and regret, and is stored as a run of kind "validation";
-// --max-error makes it exit 3, and a calibration from another layout is refused with exit 2.
+// --max-error makes it exit 3, and a calibration from another layout is refused with exit 2. Every measured
+// time comes with its p10-p90; ties of the measured best are counted; --repeat 2 on a 2-rank grid of two tiny
+// layers measures each twice, interleaved (the stored runs alternate between the layers), with the run-to-run
+// spread per schedule; a bad --repeat is one line.
 #include <QFile>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <algorithm>
@@ -28,6 +32,32 @@ QString write_tiny(const QTemporaryDir& dir) {
     "parallel": {"ranks": 4, "gpus_per_node": 2, "mp": 2, "esp": 2},
     "run": {"warmup": 1, "iterations": 3}})");
   return path;
+}
+
+// Two tiny layers (batch 1 and 2) on 2 local ranks: a grid, so --repeat's interleaving shows in the runs.
+QString write_tiny2_grid(const QTemporaryDir& dir, QString* config) {
+  const char* base = R"({"name": "tiny2",
+    "layer": {"batch": 2, "seq_len": 8, "hidden": 8, "ffn_hidden": 16, "num_experts": 4, "top_k": 2},
+    "parallel": {"ranks": 2, "gpus_per_node": 2, "mp": 1, "esp": 1},
+    "run": {"warmup": 1, "iterations": 3}})";
+  *config = dir.filePath("tiny2.json");
+  QFile c(*config);
+  if (!c.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(*config));
+  c.write(base);
+  const QString path = dir.filePath("tiny2-grid.json");
+  QFile f(path);
+  if (!f.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
+  f.write(QByteArray(R"({"name": "tiny2-grid", "base": )") + base + R"(, "axes": {"batch": [1, 2]}})");
+  return path;
+}
+
+nlohmann::json parse_json(const QByteArray& out) {
+  try {
+    return nlohmann::json::parse(out.toStdString());
+  } catch (const std::exception& e) {
+    qWarning("%s", e.what());
+    return {};
+  }
 }
 
 }  // namespace
@@ -63,8 +93,17 @@ class TestCliParmValidate : public QObject {
     QCOMPARE(j["configurations"].get<int>(), 1);
     const auto& layer = j["layers"][0];
     QCOMPARE(layer["schedules"].size(), std::size_t{7});
+    QCOMPARE(j["repeat"].get<int>(), 1);
     for (const auto& s : layer["schedules"]) {
       QVERIFY2(s["measured_ms"].get<double>() > 0, s.dump().c_str());
+      // One run: the measured value is the median over its iterations, with its p10-p90 over 3 iterations.
+      const auto& spread = s["measured_ms_spread"];
+      QCOMPARE(spread["n"].get<int>(), 3);
+      QCOMPARE(spread["p50"].get<double>(), s["measured_ms"].get<double>());
+      QVERIFY2(spread["p10"].get<double>() <= spread["p50"].get<double>() &&
+                   spread["p50"].get<double>() <= spread["p90"].get<double>(),
+               s.dump().c_str());
+      QCOMPARE(s["runs"]["relative_range"].get<double>(), 0.0);
       QVERIFY2(s["predicted_ms"].get<double>() > 0, s.dump().c_str());
       QVERIFY2(s["error_pct"].is_number() && s["error_pct"].get<double>() >= 0, s.dump().c_str());
     }
@@ -79,6 +118,9 @@ class TestCliParmValidate : public QObject {
              std::find(tied.begin(), tied.end(), layer["predicted_best"]) != tied.end());
     const double accuracy = j["selection_accuracy"].get<double>();
     QVERIFY2(accuracy >= 0 && accuracy <= 1, j.dump().c_str());
+    QCOMPARE(j["measured_ties"].get<int>(), tied.size() > 1 ? 1 : 0);
+    QCOMPARE(j["correct_by_tie"].get<int>(),
+             layer["correct"].get<bool>() && layer["predicted_best"] != layer["measured_fastest"] ? 1 : 0);
     QVERIFY(j["regret"]["mean"].get<double>() >= 0);
     QVERIFY(j["regret"]["max"].get<double>() >= 0);
     QVERIFY(j["mean_error_pct"].get<double>() > 0);
@@ -118,6 +160,99 @@ class TestCliParmValidate : public QObject {
     const Result calib = run_parm({"show", "--db", db_, "--run", "1"}, dir_.path());
     QVERIFY2(calib.exit_code == 0, calib.err.constData());
     QVERIFY2(calib.out.contains("calibration") && calib.out.contains("alpha us"), calib.out.constData());
+  }
+
+  void repeatMeasuresInterleavedWithTheRunToRunSpread() {
+    QString config;
+    const QString grid = write_tiny2_grid(dir_, &config);
+    const QString calib = dir_.filePath("calib2.json"), db = dir_.filePath("repeat.sqlite");
+    const Result c = run_parm({"calibrate", config, "--quick", "--out", calib}, dir_.path());
+    QVERIFY2(c.exit_code == 0, c.err.constData());
+    const Result r =
+        run_parm({"validate", grid, "--calibration", calib, "--repeat", "2", "--db", db, "--json"},
+                 dir_.path(), 120000);
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    const nlohmann::json j = parse_json(r.out);
+    QVERIFY2(j.is_object(), r.out.constData());
+    QCOMPARE(j["repeat"].get<int>(), 2);
+    QCOMPARE(j["layers"].size(), std::size_t{2});
+    QVERIFY2(j["measured_best_rule"].get<std::string>().find("all 2 runs x 3 iterations pooled") !=
+                 std::string::npos,
+             j["measured_best_rule"].dump().c_str());
+    // Interleaved: round 1 measures layer 0 then layer 1, round 2 again both, so the stored runs alternate.
+    const auto& l0 = j["layers"][0]["measured_runs"];
+    const auto& l1 = j["layers"][1]["measured_runs"];
+    QVERIFY2(l0.size() == 2 && l1.size() == 2, j["layers"].dump().c_str());
+    QVERIFY2(l0[0].get<int>() < l1[0].get<int>() && l1[0].get<int>() < l0[1].get<int>() &&
+                 l0[1].get<int>() < l1[1].get<int>(),
+             (l0.dump() + " " + l1.dump()).c_str());
+    const auto store = parm::db::Database::open(db.toStdString(), false);
+    for (const auto& layer : j["layers"]) {
+      QCOMPARE(layer["measured_run"], layer["measured_runs"][0]);
+      // Both runs of a layer measured that layer.
+      std::vector<int> batches;
+      for (const auto& id : layer["measured_runs"]) {
+        const auto run = store.run(id.get<std::int64_t>());
+        QVERIFY(run.has_value());
+        QCOMPARE(run->kind, std::string("measured"));
+        batches.push_back(nlohmann::json::parse(run->config_json)["layer"]["batch"].get<int>());
+      }
+      QCOMPARE(batches[0], batches[1]);
+      for (const auto& s : layer["schedules"]) {
+        const auto& runs = s["runs"];
+        QCOMPARE(runs["medians_ms"].size(), std::size_t{2});
+        const double lo = runs["min"].get<double>(), mid = runs["median"].get<double>(),
+                     hi = runs["max"].get<double>();
+        QVERIFY2(lo <= mid && mid <= hi && lo > 0, runs.dump().c_str());
+        QCOMPARE(s["measured_ms"].get<double>(), mid);  // the median of the two medians
+        QVERIFY(std::abs(runs["relative_range"].get<double>() - (hi - lo) / mid) < 1e-12);
+        QCOMPARE(s["measured_ms_spread"]["n"].get<int>(), 6);  // 2 runs x 3 iterations pooled
+      }
+      QVERIFY(layer["run_to_run"]["max_relative_range"].get<double>() >=
+              layer["run_to_run"]["mean_relative_range"].get<double>());
+    }
+    int ties = 0, by_tie = 0, correct = 0;
+    for (const auto& layer : j["layers"]) {
+      ties += layer["measured_tied"].size() > 1;
+      correct += layer["correct"].get<bool>();
+      by_tie += layer["correct"].get<bool>() && layer["predicted_best"] != layer["measured_fastest"];
+    }
+    QCOMPARE(j["measured_ties"].get<int>(), ties);
+    QCOMPARE(j["correct_by_tie"].get<int>(), by_tie);
+    QCOMPARE(j["selection_correct"].get<int>(), correct);
+    QVERIFY(j["run_to_run"]["mean_relative_range"].get<double>() >= 0);
+
+    // The text report: every schedule row with its p10-p90 and the runs' min-max, the ties in the summary,
+    // and last the run-to-run spread of this setting.
+    const Result t =
+        run_parm({"validate", config, "--calibration", calib, "--repeat", "2"}, dir_.path(), 120000);
+    QVERIFY2(t.exit_code == 0, t.err.constData());
+    QVERIFY2(t.err.contains("[run 1/2] [1/1] tiny2") && t.err.contains("[run 2/2] [1/1] tiny2"),
+             t.err.constData());
+    const QList<QByteArray> lines = t.out.trimmed().split('\n');
+    QVERIFY2(lines.last().startsWith("run-to-run spread over 2 runs: "), t.out.constData());
+    QVERIFY2(t.out.contains("measured ms [p10-p90]") && t.out.contains("runs' medians min-max (range)"),
+             t.out.constData());
+    QVERIFY2(t.out.contains("a tie, ") && t.out.contains("right only thanks to a tie"), t.out.constData());
+    const QRegularExpression row(
+        R"(^B_DS +[0-9.]+ \[[0-9.]+-[0-9.]+\] +[0-9.]+ +[0-9.]+% +[0-9.]+x +[0-9.]+-[0-9.]+ \([0-9.]+%\))");
+    bool found = false;
+    for (const QByteArray& line : lines) {
+      found = found || row.match(QString::fromUtf8(line)).hasMatch();
+      if (line.startsWith("sched ") || line.startsWith("B_") || line.startsWith("B0") || line.startsWith("S"))
+        QVERIFY2(line.size() <= 110, line.constData());  // the table stays readable
+    }
+    QVERIFY2(found, t.out.constData());
+  }
+
+  void badRepeatIsOneLine() {
+    for (const char* k : {"0", "-1", "two"}) {
+      const Result r = run_parm({"validate", config_, "--calibration", calib_, "--repeat", k}, dir_.path());
+      QVERIFY2(r.exit_code == 2, r.err.constData());
+      QCOMPARE(r.err.trimmed().count('\n'), 0);
+      QVERIFY2(r.err.contains("--repeat") && r.err.contains(">= 1"), r.err.constData());
+      QVERIFY(r.out.isEmpty());
+    }
   }
 
   void exitsThreeAboveMaxError() {
