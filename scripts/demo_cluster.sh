@@ -7,7 +7,7 @@
 
 parm=${PARM:-build/engine/parm}
 demo_cluster=${PARM_DEMO_CLUSTER:-demo}
-demo_rate=${PARM_DEMO_RATE:-200mbit}
+demo_rate=${PARM_DEMO_RATE:-100mbit}
 demo_layer=${PARM_DEMO_LAYER:-default}
 demo_db=${PARM_DEMO_DB:-build/demo/project.sqlite}
 demo_cluster_run=  # the validation run of the cluster part, once stored
