@@ -18,6 +18,7 @@
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
+#include "engine/cli/show_verdict.h"
 #include "engine/cli/stored_reports.h"
 #include "engine/cli/summary_table.h"
 #include "engine/core/run_result.h"
@@ -94,12 +95,26 @@ void add_show(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto id = std::make_shared<std::int64_t>(0);
   auto json = std::make_shared<bool>(false);
+  auto verdict = std::make_shared<bool>(false);
   cmd->add_option("--db", *path, "project database file")->required()->check(db_path_check("show"));
   cmd->add_option("--run", *id, "run id (see `parm runs`)")->required()->check(integer_in(1, kMaxId));
   cmd->add_flag("--json", *json, "machine-readable output");
-  cmd->callback([path, id, json] {
+  cmd->add_flag(
+      "--verdict", *verdict,
+      "only the verdict: measured best within noise, its speedup over B_DS with the p10-p90 spread, "
+      "the predicted best and what it is for (a validation run: of the run it measured)");
+  cmd->callback([path, id, json, verdict] {
     const db::Database d = open_or_refuse("show", *path, false);
     const db::RunInfo run = run_or_refuse("show", d, *id);
+    if (*verdict) {
+      if (run.kind == "calibration")
+        refuse("show", d.path() + ": run " + std::to_string(run.id) + " is a calibration: it has no verdict");
+      try {
+        return print_verdict(d, run.id, *json);
+      } catch (const std::exception& e) {
+        refuse("show", d.path() + ": run " + std::to_string(run.id) + ": " + e.what());
+      }
+    }
     // Validation and calibration runs store a report or fits, not a RunResult: show those instead.
     if (run.kind == "calibration") return print_calibration_fits(d, run, *json);
     if (run.kind == "validation") {

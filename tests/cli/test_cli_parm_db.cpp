@@ -155,6 +155,23 @@ class TestCliParmDb : public QObject {
     QCOMPARE(spread["max"].toDouble(), 6.0);
   }
 
+  // --verdict: verdict_summary's one line, and its parts as JSON (S1 2.5 ms against B_DS 5 ms: clear).
+  void showVerdictNamesTheMeasuredBest() {
+    const Result text = run_parm({"show", "--db", project_, "--run", "1", "--verdict"});
+    QCOMPARE(text.exit_code, 0);
+    QCOMPARE(text.out.count('\n'), 1);
+    QVERIFY2(text.out.startsWith("Measured best S1: ") && text.out.contains("faster than B_DS (p10-p90 "),
+             text.out.constData());
+    const Result r = run_parm({"show", "--db", project_, "--run", "1", "--verdict", "--json"});
+    QCOMPARE(r.exit_code, 0);
+    const QJsonObject v = parm_test::json_object_of(r.out);
+    QCOMPARE(v["measured_best"].toString(), QString("S1"));
+    QCOMPARE(v["tie"].toBool(), false);
+    QVERIFY(v["best_speedup_vs_bds"].toObject()["p10"].toDouble() > 1);
+    QCOMPARE(v["schedules"].toArray().size(), 2);
+    QCOMPARE(v["summary"].toString() + "\n", QString::fromUtf8(text.out));
+  }
+
   void showSaysARunIsIncomplete() {
     const Result r = run_parm({"show", "--db", project_, "--run", "2"});
     QCOMPARE(r.exit_code, 0);
