@@ -157,7 +157,7 @@ std::string verdict_summary(const Verdict& v) {
   out +=
       " \u00b7 " + (v.predicted_best ? "predicted best " + *v.predicted_best : std::string("no prediction"));
   const VerdictScope& s = v.scope;
-  out += " \u00b7 for N_MP " + std::to_string(s.mp) + " x N_ESP " + std::to_string(s.esp) + " x N_EP " +
+  out += " \u00b7 for N_MP " + std::to_string(s.mp) + ", N_ESP " + std::to_string(s.esp) + ", N_EP " +
          std::to_string(s.ep) + " (" + std::to_string(s.ranks) + " ranks)";
   if (s.nodes > 0) {
     out += " on " + std::to_string(s.nodes) + (s.nodes == 1 ? " node" : " nodes");

@@ -319,7 +319,7 @@ class TestAppCompare : public QObject {
              qPrintable(summary));
     QVERIFY2(summary.contains(QString::fromStdString(" \u00b7 predicted best " + *c.predicted_best)),
              qPrintable(summary));
-    QVERIFY2(summary.contains(QStringLiteral("N_MP 1 x N_ESP 1 x N_EP 2")), qPrintable(summary));
+    QVERIFY2(summary.contains(QStringLiteral("N_MP 1, N_ESP 1, N_EP 2")), qPrintable(summary));
     QVERIFY2(summary.contains(QStringLiteral("3 iterations")), qPrintable(summary));
     const ComparisonModel* m = page.comparisonModel();
     int bestRows = 0;

@@ -153,7 +153,7 @@ class TestVerdict : public QObject {
     QVERIFY2(line.find("Measured best S1: ") == 0, line.c_str());
     QVERIFY2(line.find("x faster than B_DS (p10-p90 ") != std::string::npos, line.c_str());
     QVERIFY2(line.find("predicted best B_DS") != std::string::npos, line.c_str());
-    QVERIFY2(line.find("N_MP 2 x N_ESP 2 x N_EP 2") != std::string::npos, line.c_str());
+    QVERIFY2(line.find("N_MP 2, N_ESP 2, N_EP 2") != std::string::npos, line.c_str());
     QVERIFY2(line.find("2 nodes x 2 ranks (virtual, one host), local shared memory") != std::string::npos,
              line.c_str());
     QVERIFY2(line.find("no calibration") != std::string::npos, line.c_str());
