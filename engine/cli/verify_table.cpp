@@ -26,20 +26,20 @@ std::vector<std::pair<ScheduleKind, VerifyReport>> verify_reports(const RunResul
 void print_verify_table(const std::vector<std::pair<ScheduleKind, VerifyReport>>& reports) {
   if (reports.empty()) return;
   std::printf(
-      "\nverify: max relative error against the single-process reference (routing validity: a valid routing, "
-      "and equal to the reference run on it)\n");
+      "\nverify: max relative error vs the single-process reference (routing validity: a valid routing, and "
+      "equal to the reference run on it)\n");
   std::printf("%-8s %-16s %9s %9s %9s %15s %9s  %-6s %s\n", "schedule", "check", "output", "dX", "dWg",
               "experts", "tolerance", "result", "routing checked");
   int failed = 0;
   for (const auto& [kind, v] : reports) {
     std::string experts = error_cell(v.expert_grads);
-    if (!std::isnan(v.expert_grads) && !v.worst_expert_param().empty())
+    if (!std::isnan(v.expert_grads) && v.expert_grads > 0)  // which parameter, when one is off at all
       experts += " " + v.worst_expert_param();
     std::string routing = "-";
     if (v.check == VerifyCheck::RoutingValidity)
       routing = "kept " + std::to_string(v.routing.kept) + ", dropped " + std::to_string(v.routing.dropped) +
                 ", dropped tokens " + std::to_string(v.routing.dropped_tokens) + ", slots " +
-                std::to_string(v.routing.slots);
+                std::to_string(v.routing.capacity_slots);
     std::printf("%-8s %-16s %9s %9s %9s %15s %9.1e  %-6s %s\n", std::string(to_string(kind)).c_str(),
                 std::string(to_string(v.check)).c_str(), error_cell(v.output).c_str(),
                 error_cell(v.input_grad).c_str(), error_cell(v.router_grad).c_str(), experts.c_str(),

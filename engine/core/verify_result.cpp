@@ -101,7 +101,7 @@ nlohmann::json to_json(const VerifyReport& v) {
     out["routing"] = {{"kept", v.routing.kept},
                       {"dropped", v.routing.dropped},
                       {"dropped_tokens", v.routing.dropped_tokens},
-                      {"slots", v.routing.slots}};
+                      {"slots", v.routing.capacity_slots}};
     out["rule_broken"] = v.rule_broken;
   }
   if (!v.passed) out["failure"] = v.failure();

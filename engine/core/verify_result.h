@@ -25,7 +25,7 @@ struct RoutingCounts {
   std::int64_t kept = 0;            // choices inside capacity
   std::int64_t dropped = 0;         // choices over capacity
   std::int64_t dropped_tokens = 0;  // tokens with no kept choice: their output rows were checked to be zero
-  std::int64_t slots = 0;           // capacity slots available (E * C per routing)
+  std::int64_t capacity_slots = 0;  // capacity slots available (E * C per routing)
 };
 
 // One parameter gradient's relative error ("dWg", "dW1", "db1", "dW3", "db3", "dW2", "db2").

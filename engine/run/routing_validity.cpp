@@ -18,7 +18,7 @@ std::string choice_name(std::int64_t c, std::int64_t top_k) {
 RoutingValidity check_routing(const backend::HostRouting& r) {
   RoutingValidity out;
   const std::int64_t choices = r.tokens * r.top_k;
-  out.counts.slots = r.experts * r.capacity;
+  out.counts.capacity_slots = r.experts * r.capacity;
   if (r.tokens < 0 || r.top_k < 1 || r.capacity < 0 ||
       static_cast<std::int64_t>(r.expert.size()) != choices || r.position.size() != r.expert.size()) {
     out.rule_broken = "routing shape: " + std::to_string(r.expert.size()) + " experts and " +

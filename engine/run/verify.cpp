@@ -290,7 +290,8 @@ VerifyReport verify_against_reference(const Config& config, const RankLayout& la
   const bool owner = owns_routing(schedule, layout);
   std::array<std::int64_t, 4> counts{};
   if (owner)
-    counts = {local.counts.kept, local.counts.dropped, local.counts.dropped_tokens, local.counts.slots};
+    counts = {local.counts.kept, local.counts.dropped, local.counts.dropped_tokens,
+              local.counts.capacity_slots};
   groups.world->all_reduce(counts.data(), counts.size(), comm::DataType::I64, comm::ReduceOp::Sum);
   v.routing = {counts[0], counts[1], counts[2], counts[3]};
   if (!v.rule_broken.empty()) {  // an invalid routing is not run through the reference

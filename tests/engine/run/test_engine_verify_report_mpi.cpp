@@ -109,7 +109,7 @@ class TestVerifyReportMpi : public QObject {
         QCOMPARE(v.routing.dropped, v.dropped);
         const std::int64_t per_routing =
             s.split_tokens ? mp * c.layer.num_experts * d.C1 : c.layer.num_experts * d.C2;
-        QCOMPARE(v.routing.slots, c.parallel.mp_groups() * per_routing);
+        QCOMPARE(v.routing.capacity_slots, c.parallel.mp_groups() * per_routing);
         QVERIFY(v.rule_broken.empty());
         QCOMPARE(v.expert_params.size(), std::size_t(4));  // GELU with bias: dW1, db1, dW2, db2
       }
@@ -168,7 +168,7 @@ class TestVerifyReportMpi : public QObject {
     QCOMPARE(ok.counts.kept, std::int64_t(2));
     QCOMPARE(ok.counts.dropped, std::int64_t(1));
     QCOMPARE(ok.counts.dropped_tokens, std::int64_t(1));
-    QCOMPARE(ok.counts.slots, std::int64_t(2));
+    QCOMPARE(ok.counts.capacity_slots, std::int64_t(2));
     out[3] = 1e-30f;
     const RoutingValidity bad = check_routing(r, out.data(), 2);
     QVERIFY(QString::fromStdString(bad.rule_broken).startsWith("dropped token's output not zero: token 1"));
