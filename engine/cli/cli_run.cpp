@@ -24,6 +24,7 @@
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/summary_table.h"
+#include "engine/cli/verify_table.h"
 #include "engine/core/config_json.h"
 #include "engine/core/rank_devices.h"
 #include "engine/core/run_result.h"
@@ -273,13 +274,21 @@ void print_distributed_text(const RunResult& result, const std::vector<ScheduleS
               (long long)p.ep());
   for (const std::string& line : device_lines(result.ranks)) std::printf("devices: %s\n", line.c_str());
   print_summary_table(c, rows, schedule_spreads(result));
+  print_verify_table(verify_reports(result));
 }
 
 nlohmann::json distributed_json(const RunResult& result, const std::vector<ScheduleSummary>& rows) {
   const Config& c = result.config;
+  const auto reports = verify_reports(result);
   nlohmann::json schedules = nlohmann::json::array();
   const std::map<ScheduleKind, ScheduleSpreads> spreads = schedule_spreads(result);
   for (const ScheduleSummary& r : rows) schedules.push_back(summary_row_json(r, spreads));
+  for (auto& row : schedules)  // --verify: the schedule's report
+    for (const auto& [kind, v] : reports)
+      if (row["schedule"] == std::string(to_string(kind))) row["verify"] = to_json(v);
+  nlohmann::json verify = nullptr;  // null without --verify
+  if (!reports.empty())
+    verify = {{"passed", verify_failures(reports).empty()}, {"failures", verify_failures(reports)}};
   return {{"config", c.name},
           {"ranks", c.parallel.ranks},
           {"nodes", c.parallel.nodes()},
@@ -290,6 +299,7 @@ nlohmann::json distributed_json(const RunResult& result, const std::vector<Sched
           {"warmup", c.run.warmup},
           {"iterations", c.run.iterations},
           {"summary", schedules},
+          {"verify", verify},
           {"raw", to_json(result)}};
 }
 
@@ -348,6 +358,15 @@ void run_distributed(const RunArgs& a) {
       std::cout << distributed_json(result, rows).dump(2) << '\n';
     else
       print_distributed_text(result, rows);
+    // A schedule off the reference (or with an invalid routing): named with its tensor or rule, exit 1.
+    const std::vector<std::string> failures = verify_failures(verify_reports(result));
+    if (!failures.empty()) {
+      std::cout.flush();
+      std::fflush(stdout);
+      for (std::size_t i = 0; i + 1 < failures.size(); ++i)
+        std::cerr << "parm run: --verify: " << failures[i] << '\n';
+      refuse("parm run: --verify: " + failures.back(), 1);
+    }
     return;
   }
   const EnvLookup env = process_env();

@@ -85,9 +85,11 @@ CommCounter counter_from_json(const json& j, const std::string& path) {
 json to_json(const RankScheduleResult& s) {
   json counters = json::array();
   for (const CommCounter& c : s.counters) counters.push_back(to_json(c));
-  return {{"schedule", to_string(s.kind)}, {"forward_s", s.forward_s},
-          {"backward_s", s.backward_s},    {"counters", counters},
-          {"capacity", s.capacity},        {"dropped_choices", s.dropped_choices}};
+  json out = {{"schedule", to_string(s.kind)}, {"forward_s", s.forward_s},
+              {"backward_s", s.backward_s},    {"counters", counters},
+              {"capacity", s.capacity},        {"dropped_choices", s.dropped_choices}};
+  if (s.verify) out["verify"] = to_json(*s.verify);
+  return out;
 }
 
 RankScheduleResult schedule_from_json(const json& j, const std::string& path) {
@@ -103,6 +105,7 @@ RankScheduleResult schedule_from_json(const json& j, const std::string& path) {
     s.counters.push_back(counter_from_json(counters[i], indexed(path, "counters", i)));
   s.capacity = get_int(j, path, "capacity");
   s.dropped_choices = get_int(j, path, "dropped_choices");
+  if (j.contains("verify")) s.verify = verify_report_from_json(j["verify"], field_of(path, "verify"));
   return s;
 }
 

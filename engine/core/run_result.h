@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/core/config.h"
+#include "engine/core/verify_result.h"
 
 namespace parm {
 
@@ -27,11 +28,12 @@ struct CommCounter {
 
 struct RankScheduleResult {
   ScheduleKind kind = ScheduleKind::B_DS;
-  std::vector<double> forward_s;      // one per measured iteration
-  std::vector<double> backward_s;     // one per measured iteration
-  std::vector<CommCounter> counters;  // over one forward + backward (the first measured iteration)
-  std::int64_t capacity = 0;          // capacity used by this rank's routing
-  std::int64_t dropped_choices = 0;   // (token, choice) pairs over capacity on this rank's gate
+  std::vector<double> forward_s;       // one per measured iteration
+  std::vector<double> backward_s;      // one per measured iteration
+  std::vector<CommCounter> counters;   // over one forward + backward (the first measured iteration)
+  std::int64_t capacity = 0;           // capacity used by this rank's routing
+  std::int64_t dropped_choices = 0;    // (token, choice) pairs over capacity on this rank's gate
+  std::optional<VerifyReport> verify;  // with --verify: the same collective report on every rank
 };
 
 // Where a rank computed (backend::Backend::device()) and what its backend's allocator did (memory_stats()).

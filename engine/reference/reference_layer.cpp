@@ -87,30 +87,66 @@ struct ForwardState {
   std::int64_t capacity = 0;
 };
 
+// Every group's routing given (not gated): one per group, the same capacity for all, every slot below it.
+void check_given_routing(const LayerConfig& l, std::int64_t groups, const std::vector<kc::Routing>& given) {
+  if (static_cast<std::int64_t>(given.size()) != groups)
+    throw std::invalid_argument("reference layer: expected one routing per group");
+  for (const kc::Routing& r : given) {
+    if (r.tokens != l.tokens() || r.top_k != l.top_k || r.experts != l.num_experts ||
+        r.capacity != given.front().capacity || r.expert.size() != usize(r.tokens * r.top_k) ||
+        r.position.size() != r.expert.size())
+      throw std::invalid_argument("reference layer: a given routing does not fit the layer");
+    for (std::size_t c = 0; c < r.expert.size(); ++c)
+      if (r.expert[c] < 0 || r.expert[c] >= r.experts || r.position[c] < -1 || r.position[c] >= r.capacity)
+        throw std::invalid_argument(
+            "reference layer: a given routing has a choice outside its experts/slots");
+  }
+}
+
+// Every group's gate probabilities (S,E) and routing with the layer's capacity, which it returns. Routing
+// needs every group's loads before any slot exists (no-drop capacity is a max over groups).
 template <typename T>
-ForwardState<T> forward(const LayerConfig& l, std::int64_t groups, const LayerWeights<T>& w,
-                        const std::vector<T>& x, profiler::PhaseTimer* timer) {
+std::int64_t gate_and_route(const LayerConfig& l, std::int64_t groups, const LayerWeights<T>& w,
+                            const std::vector<T>& x, std::vector<std::vector<T>>& probs,
+                            std::vector<kc::Routing>& routing) {
   const std::int64_t s = l.tokens(), m = l.hidden, e_count = l.num_experts, k = l.top_k;
   if (groups < 1) throw std::invalid_argument("reference layer: groups must be >= 1");
   check_weights(l, w);
   check_size(x.size(), groups * s * m, "x");
+  probs.assign(usize(groups), std::vector<T>(usize(s * e_count)));
+  routing.clear();
+  for (std::int64_t g = 0; g < groups; ++g) {
+    kc::gate_forward(x.data() + g * s * m, w.wg.data(), s, m, e_count, probs[usize(g)].data());
+    routing.push_back(
+        kc::route_choices(kc::top_k_choices(probs[usize(g)].data(), s, e_count, k), s, e_count, k, 0));
+  }
+  const std::int64_t capacity = reference_capacity(l, routing);
+  for (auto& r : routing) r = kc::route_choices(std::move(r.expert), s, e_count, k, capacity);
+  return capacity;
+}
 
+// `given`: route with these (one per group) instead of the gate's own top-k and capacity.
+template <typename T>
+ForwardState<T> forward(const LayerConfig& l, std::int64_t groups, const LayerWeights<T>& w,
+                        const std::vector<T>& x, profiler::PhaseTimer* timer,
+                        const std::vector<kc::Routing>* given = nullptr) {
+  const std::int64_t s = l.tokens(), m = l.hidden, e_count = l.num_experts, k = l.top_k;
   ForwardState<T> st;
-  st.groups.resize(usize(groups));
+  st.groups.resize(usize(groups > 0 ? groups : 0));
   {
-    // Routing needs every group's loads before any slot exists (no-drop capacity is a max over groups).
     auto scope = profiler::time_phase(timer, "gate");
+    std::vector<std::vector<T>> probs;
     std::vector<kc::Routing> routings;
+    st.capacity = gate_and_route(l, groups, w, x, probs, routings);
+    if (given) {
+      check_given_routing(l, groups, *given);
+      st.capacity = given->front().capacity;
+      routings = *given;
+    }
     for (std::int64_t g = 0; g < groups; ++g) {
       auto& gs = st.groups[usize(g)];
-      gs.probs.resize(usize(s * e_count));
-      kc::gate_forward(x.data() + g * s * m, w.wg.data(), s, m, e_count, gs.probs.data());
-      gs.routing = kc::route_choices(kc::top_k_choices(gs.probs.data(), s, e_count, k), s, e_count, k, 0);
-    }
-    for (const auto& gs : st.groups) routings.push_back(gs.routing);
-    st.capacity = reference_capacity(l, routings);
-    for (auto& gs : st.groups) {
-      gs.routing = kc::route_choices(std::move(gs.routing.expert), s, e_count, k, st.capacity);
+      gs.probs = std::move(probs[usize(g)]);
+      gs.routing = std::move(routings[usize(g)]);
       gs.weights.resize(usize(s * k));
       kc::combine_weights(gs.routing, gs.probs.data(), gs.weights.data());
     }
@@ -223,6 +259,15 @@ std::int64_t reference_capacity(const LayerConfig& l, const std::vector<kc::Rout
 }
 
 template <typename T>
+std::vector<kc::Routing> run_reference_routing(const LayerConfig& l, std::int64_t groups,
+                                               const LayerWeights<T>& w, const std::vector<T>& x) {
+  std::vector<std::vector<T>> probs;
+  std::vector<kc::Routing> routing;
+  gate_and_route(l, groups, w, x, probs, routing);
+  return routing;
+}
+
+template <typename T>
 ReferenceForward<T> run_reference_forward(const LayerConfig& l, std::int64_t groups, const LayerWeights<T>& w,
                                           const std::vector<T>& x, profiler::PhaseTimer* timer) {
   ForwardState<T> st = forward(l, groups, w, x, timer);
@@ -233,11 +278,13 @@ ReferenceForward<T> run_reference_forward(const LayerConfig& l, std::int64_t gro
   return r;
 }
 
+namespace {
+
 template <typename T>
-ReferenceResult<T> run_reference_layer(const LayerConfig& l, std::int64_t groups, const LayerWeights<T>& w,
-                                       const std::vector<T>& x, const std::vector<T>& dout,
-                                       profiler::PhaseTimer* timer) {
-  ForwardState<T> st = forward(l, groups, w, x, timer);
+ReferenceResult<T> layer(const LayerConfig& l, std::int64_t groups, const LayerWeights<T>& w,
+                         const std::vector<T>& x, const std::vector<T>& dout, profiler::PhaseTimer* timer,
+                         const std::vector<kc::Routing>* given) {
+  ForwardState<T> st = forward(l, groups, w, x, timer, given);
   const std::int64_t s = l.tokens(), m = l.hidden, e_count = l.num_experts, k = l.top_k, c = st.capacity;
   check_size(dout.size(), groups * s * m, "dout");
 
@@ -306,6 +353,23 @@ ReferenceResult<T> run_reference_layer(const LayerConfig& l, std::int64_t groups
   return r;
 }
 
+}  // namespace
+
+template <typename T>
+ReferenceResult<T> run_reference_layer(const LayerConfig& l, std::int64_t groups, const LayerWeights<T>& w,
+                                       const std::vector<T>& x, const std::vector<T>& dout,
+                                       profiler::PhaseTimer* timer) {
+  return layer(l, groups, w, x, dout, timer, nullptr);
+}
+
+template <typename T>
+ReferenceResult<T> run_reference_layer_on_routing(const LayerConfig& l, std::int64_t groups,
+                                                  const LayerWeights<T>& w, const std::vector<T>& x,
+                                                  const std::vector<T>& dout,
+                                                  const std::vector<kernels::cpu::Routing>& routing) {
+  return layer(l, groups, w, x, dout, nullptr, &routing);
+}
+
 LayerFlops layer_flops(const LayerConfig& l, std::int64_t groups, std::int64_t capacity) {
   const auto d = [](std::int64_t v) { return static_cast<double>(v); };
   const double gate = 2.0 * d(groups * l.tokens()) * d(l.hidden) * d(l.num_experts);
@@ -327,7 +391,12 @@ LayerFlops layer_flops(const LayerConfig& l, std::int64_t groups, std::int64_t c
                                                         profiler::PhaseTimer*);                        \
   template ReferenceResult<T> run_reference_layer<T>(const LayerConfig&, std::int64_t,                 \
                                                      const LayerWeights<T>&, const std::vector<T>&,    \
-                                                     const std::vector<T>&, profiler::PhaseTimer*);
+                                                     const std::vector<T>&, profiler::PhaseTimer*);    \
+  template std::vector<kernels::cpu::Routing> run_reference_routing<T>(                                \
+      const LayerConfig&, std::int64_t, const LayerWeights<T>&, const std::vector<T>&);                \
+  template ReferenceResult<T> run_reference_layer_on_routing<T>(                                       \
+      const LayerConfig&, std::int64_t, const LayerWeights<T>&, const std::vector<T>&,                 \
+      const std::vector<T>&, const std::vector<kernels::cpu::Routing>&);
 
 PARM_INSTANTIATE_REFERENCE(float)
 PARM_INSTANTIATE_REFERENCE(double)

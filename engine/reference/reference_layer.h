@@ -78,6 +78,22 @@ ReferenceResult<T> run_reference_layer(const LayerConfig& layer, std::int64_t gr
                                        const LayerWeights<T>& weights, const std::vector<T>& x,
                                        const std::vector<T>& dout, profiler::PhaseTimer* timer = nullptr);
 
+// The gate and routing alone, one per group, as run_reference_layer routes (a fraction of its cost).
+template <typename T>
+std::vector<kernels::cpu::Routing> run_reference_routing(const LayerConfig& layer, std::int64_t groups,
+                                                         const LayerWeights<T>& weights,
+                                                         const std::vector<T>& x);
+
+// The same layer on a given routing instead of the gate's (one per group, each choice's expert and slot; one
+// capacity for every group, every slot below it; throws std::invalid_argument otherwise): what a schedule
+// that legitimately routes differently must compute (spec section 8, drop regime). Combine weights come from
+// the reference's own probabilities over the given kept choices.
+template <typename T>
+ReferenceResult<T> run_reference_layer_on_routing(const LayerConfig& layer, std::int64_t groups,
+                                                  const LayerWeights<T>& weights, const std::vector<T>& x,
+                                                  const std::vector<T>& dout,
+                                                  const std::vector<kernels::cpu::Routing>& routing);
+
 // Floating-point operations of the matrix products (elementwise work is not counted):
 // forward = gate 2*T*M*E (T = groups*S) + per group and expert 2 GEMMs (3 with SwiGLU) of 2*C*M*H;
 // backward = 2 x forward (each GEMM has an input-gradient and a weight-gradient GEMM).

@@ -9,7 +9,6 @@
 
 #include "engine/backend/activity_capture.h"
 #include "engine/backend/backend.h"
-#include "engine/core/sizes.h"
 #include "engine/run/executor.h"
 #include "engine/run/rank_backend.h"
 #include "engine/run/tensor_init.h"
@@ -85,24 +84,9 @@ RankScheduleResult run_schedule(backend::Backend& backend, const Config& config,
   result.capacity = exec.routing().capacity;
   result.dropped_choices = exec.routing().dropped_choices();
 
-  if (options.verify) {
-    const VerifyReport v = verify_against_reference(config, layout, groups, exec);
-    // Spec section 8: equal to the reference unless tokens were dropped and this schedule drops differently
-    // (S1 routes each token slice with C1; B_DS2/S2 use C2, which equals C0 only when C0 is a multiple of N).
-    const Schedule& sched = exec.schedule();
-    const bool same_capacity =
-        sched.capacity == CapacityRule::C0 ||
-        (sched.capacity == CapacityRule::C2 && derive_sizes(config).C0 % layout.mp_size == 0);
-    const bool nothing_dropped = v.dropped == 0 && v.reference_dropped == 0;
-    if (!config.layer.drop_tokens || same_capacity || nothing_dropped) {
-      const double tolerance = verify_tolerance(config.layer.dtype);
-      if (v.worst() > tolerance)
-        throw std::runtime_error(
-            std::string(to_string(kind)) + " differs from the reference: output " + std::to_string(v.output) +
-            ", dX " + std::to_string(v.input_grad) + ", dWg " + std::to_string(v.router_grad) + ", experts " +
-            std::to_string(v.expert_grads) + " (relative; tolerance " + std::to_string(tolerance) + ")");
-    }
-  }
+  // Spec section 8: the reference check, or routing validity where the schedule legitimately routes
+  // differently; a failure is reported in the result (parm run names it and exits 1), not thrown.
+  if (options.verify) result.verify = verify_against_reference(config, layout, groups, exec);
   return result;
 }
 

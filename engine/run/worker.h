@@ -30,7 +30,7 @@ std::size_t expected_trace_events(const Config& config, const std::vector<Schedu
 
 // Runs warm-up + measured iterations of every schedule, forward and backward, on this rank. Collective over
 // the world: every rank must call it with the same configuration and options. Throws comm::CommError on a
-// timed-out collective and std::runtime_error when verification fails.
+// timed-out collective. With options.verify each schedule's result carries its VerifyReport (passed or not).
 RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options, const RankLayout& layout,
                               comm::CommGroups& groups);
 

@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 #include <cmath>
 
 #include "tests/support/parm_process.h"
@@ -34,6 +35,25 @@ QString write_tiny(const QTemporaryDir& dir, int mp) {
 }
 
 const char* kSchedules[] = {"B_DS", "B_DS2", "B0", "S1", "S1F", "S2", "S2F"};
+
+// A drop-regime layer on 2 ranks with N_MP = 2: C0 = ceil(16/8 * 0.75 * 2) = 3 slots for 4 choices per expert
+// on average, odd, so S1/S1F (C1 = 2 per token slice) and B_DS2/S2/S2F (C2 = 4) route differently from the
+// reference and get the routing-validity check; B_DS and B0 (C0) the reference check.
+QString write_drop(const QTemporaryDir& dir) {
+  const QString path = dir.filePath("drop.json");
+  QFile f(path);
+  if (!f.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
+  f.write(R"({"name": "drop",
+    "layer": {"batch": 2, "seq_len": 8, "hidden": 8, "ffn_hidden": 16, "num_experts": 8, "top_k": 2,
+              "capacity_factor": 0.75, "min_capacity": 1},
+    "parallel": {"ranks": 2, "gpus_per_node": 2, "mp": 2, "esp": 2},
+    "run": {"warmup": 0, "iterations": 1}})");
+  return path;
+}
+
+bool routes_differently(const QString& schedule) {
+  return schedule != "B_DS" && schedule != "B0";
+}
 
 }  // namespace
 
@@ -160,6 +180,60 @@ class TestCliParmRun : public QObject {
       }
     }
     QCOMPARE(root["raw"].toObject()["ranks"].toArray().size(), 2);
+  }
+
+  // --verify: a table row per schedule with its check, the errors of output, dX, dWg and the experts, the
+  // tolerance and PASS; the routing-validity rows say what was checked; then the verdict line.
+  void verifyPrintsThePerScheduleTable() {
+    QTemporaryDir dir;
+    const Result r = run_parm({"run", write_drop(dir), "--ranks", "2", "--verify"});
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    QVERIFY2(r.out.contains("verify: PASS (7 of 7 schedules)"), r.out.constData());
+    const QList<QByteArray> lines = r.out.split('\n');
+    const auto header = std::find_if(lines.begin(), lines.end(),
+                                     [](const QByteArray& l) { return l.startsWith("schedule check"); });
+    QVERIFY2(header != lines.end(), r.out.constData());
+    for (const char* word : {"output", "dX", "dWg", "experts", "tolerance", "result"})
+      QVERIFY2(header->contains(word), header->constData());
+    for (const char* s : kSchedules) {
+      const auto row = std::find_if(header, lines.end(), [&](const QByteArray& l) {
+        return l.startsWith(QByteArray(s) + ' ') && l.contains("PASS");
+      });
+      QVERIFY2(row != lines.end(), s);
+      const bool validity = routes_differently(s);
+      QVERIFY2(row->contains(validity ? "routing validity" : "reference"), row->constData());
+      QVERIFY2(row->contains("1.0e-05"), row->constData());  // fp32's tolerance
+      if (validity) QVERIFY2(row->contains("kept ") && row->contains(", slots "), row->constData());
+    }
+  }
+
+  void verifyJsonCarriesEachSchedulesReport() {
+    QTemporaryDir dir;
+    const Result r = run_parm({"run", write_drop(dir), "--ranks", "2", "--verify", "--json"});
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    QJsonParseError error{};
+    const QJsonObject root = QJsonDocument::fromJson(r.out, &error).object();
+    QVERIFY2(error.error == QJsonParseError::NoError, r.out.constData());
+    QCOMPARE(root["verify"].toObject()["passed"].toBool(), true);
+    const QJsonArray rows = root["summary"].toArray();
+    QCOMPARE(rows.size(), 7);
+    for (const auto& row : rows) {
+      const QString schedule = row.toObject()["schedule"].toString();
+      const QJsonObject v = row.toObject()["verify"].toObject();
+      QCOMPARE(v["check"].toString(), routes_differently(schedule) ? "routing validity" : "reference");
+      QCOMPARE(v["tolerance"].toDouble(), 1e-5);
+      QVERIFY(v["passed"].toBool());
+      for (const char* key : {"output", "input_grad", "router_grad", "expert_grads"}) {
+        QVERIFY2(v[key].isDouble(), key);
+        QVERIFY2(v[key].toDouble() >= 0 && v[key].toDouble() < 1e-5, qPrintable(schedule + " " + key));
+      }
+      QVERIFY(v["expert_params"].toObject().contains("dW2"));
+      if (routes_differently(schedule)) {
+        const QJsonObject routing = v["routing"].toObject();
+        QCOMPARE(routing["kept"].toInt() + routing["dropped"].toInt(), 32);  // S * k choices, each once
+        QVERIFY(routing["slots"].toInt() > 0);
+      }
+    }
   }
 
   void deadRankFailsPromptlyNamingIt() {

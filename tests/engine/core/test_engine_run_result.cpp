@@ -1,6 +1,8 @@
 // The `parm run` summary of a distributed result (max over ranks per iteration, then the median) and the
 // result file's JSON form.
 #include <QtTest>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -104,6 +106,43 @@ class TestRunResult : public QObject {
     const RankRunResult rank = rank_run_result_from_json(to_json(r.ranks[1]));
     QCOMPARE(rank.rank, 1);
     QCOMPARE(rank.schedules[1].forward_s, r.ranks[1].schedules[1].forward_s);
+  }
+
+  // A schedule's --verify report survives the result file: the check, the errors (a NaN, not compared, as
+  // null), the named expert parameters, the routing counts and the verdict; a bad check name is refused.
+  void verifyReportRoundTrip() {
+    RunResult r = sample();
+    VerifyReport v;
+    v.check = VerifyCheck::RoutingValidity;
+    v.output = 3e-7;
+    v.input_grad = std::numeric_limits<double>::quiet_NaN();
+    v.expert_params = {{"dW1", 1e-7}, {"dW2", 4e-7}};
+    v.expert_grads = 4e-7;
+    v.tolerance = 1e-5;
+    v.routing = {25, 7, 2, 32};
+    v.rule_broken = "rank 1: slot used twice: slot 0 of expert 3 by ...";
+    v.passed = false;
+    r.ranks[0].schedules[0].verify = v;
+    const RunResult back = run_result_from_json(nlohmann::json::parse(to_json(r).dump()));
+    QVERIFY(!back.ranks[0].schedules[1].verify);  // not verified: absent
+    const VerifyReport& got = *back.ranks[0].schedules[0].verify;
+    QCOMPARE(got.check, VerifyCheck::RoutingValidity);
+    QCOMPARE(got.output, 3e-7);
+    QVERIFY(std::isnan(got.input_grad));
+    QCOMPARE(got.worst_expert_param(), std::string("dW2"));
+    QCOMPARE(got.routing.capacity_slots, std::int64_t(32));
+    QCOMPARE(got.routing.dropped_tokens, std::int64_t(2));
+    QVERIFY(!got.passed);
+    QVERIFY(got.failure().find("slot used twice") != std::string::npos);
+    nlohmann::json j = to_json(r);
+    j["ranks"][0]["schedules"][0]["verify"]["check"] = "eyeballed";
+    try {
+      run_result_from_json(j);
+      QFAIL("accepted an unknown check");
+    } catch (const std::runtime_error& e) {
+      QVERIFY2(std::string(e.what()).find("ranks[0].schedules[0].verify.check") != std::string::npos,
+               e.what());
+    }
   }
 
   void malformedJsonNamesTheField_data() {

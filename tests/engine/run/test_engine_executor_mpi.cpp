@@ -151,8 +151,10 @@ class TestExecutorMpi : public QObject {
           const std::pair<int, std::int64_t> slot{routing.expert[i], routing.position[i]};
           QVERIFY(++seen[slot] == 1);
         }
-        if (kind == ScheduleKind::S1 || kind == ScheduleKind::S1F) {
-          QVERIFY(std::isfinite(v.worst()));
+        if (kind == ScheduleKind::S1 ||
+            kind == ScheduleKind::S1F) {  // valid, and equal to the reference on it
+          QVERIFY(v.check == VerifyCheck::RoutingValidity || (v.dropped == 0 && v.reference_dropped == 0));
+          QVERIFY2(v.passed && v.worst() < 1e-12, qPrintable(describe(v) + " " + v.failure().c_str()));
           continue;
         }
         QVERIFY2(v.worst() < 1e-12,
