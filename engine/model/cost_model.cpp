@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "engine/schedules/group_specs.h"
+#include "engine/schedules/lane.h"
 #include "engine/schedules/schedule_registry.h"
 
 namespace parm {
@@ -70,15 +72,17 @@ SchedulePrediction predict_forward_comm(const Config& config, const DerivedSizes
       ++i;
       continue;
     }
-    // Consecutive steps with the same fused label form one pipeline.
-    double sum = 0, longest = 0;
+    // Consecutive steps with the same fused label form one pipeline. In steady state every link carries
+    // one step of each of its stages per step: the busiest link's per-step load L paces the pipeline.
+    double sum = 0, intra = 0, inter = 0;
     std::size_t j = i;
     for (; j < forward.size() && forward[j].fused == v.fused; ++j) {
       const double s = step_ms(p, forward[j], w);
       sum += s;
-      longest = std::max(longest, s);
+      (lane_of(forward[j].group) == Lane::Inter ? inter : intra) += s;
     }
-    const double t = shared_link ? static_cast<double>(w) * sum : sum + static_cast<double>(w - 1) * longest;
+    const double link = shared_link ? sum : std::max(intra, inter);
+    const double t = sum + static_cast<double>(w - 1) * link;
     out.terms.push_back({v.fused + " " + v.purpose, t, true});
     i = j;
   }

@@ -1,7 +1,10 @@
 // The alpha-beta cost model of spec parm.md section 6 and the selection rule of section 7. Collective times
 // use the spec's size conventions (the same as volumes.h); a fused pipeline over W = N_EP steps costs
-// sum(stages) + (W-1) * max(stages), or W * sum(stages) when intra- and inter-node traffic share one link (a
-// single node). Calibration fits these parameters; the worked cases TC-3..TC-5 give them by hand.
+// sum(stages) + (W-1) * L, L the largest per-step load of one link: the intra-node link carries the AllGather
+// and ReduceScatter steps (two such stages add, as in S2F's RS>A2A>AG), the inter-node link the AlltoAll
+// steps; when intra- and inter-node traffic share one link (a single node) L = sum(stages), T = W * sum. The
+// timeline model's simulation of the executor's issue order (pipeline_plan.h) lands within a few percent of
+// it. Calibration fits these parameters; the worked cases TC-3..TC-5 give them by hand.
 #pragma once
 
 #include <string>

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "engine/schedules/group_specs.h"
+#include "engine/schedules/pipeline_plan.h"
 
 namespace parm {
 namespace {
@@ -218,47 +219,48 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
                                   static_cast<double>(m.w);
         extra = std::max(0.0, pipeline_fit->fit.alpha + pipeline_fit->fit.beta * step_bytes);
       }
-      // Each step of stage s starts after stage s-1 of the same step and after the lane it runs on is free
-      // (the executor runs one op at a time per lane, in FIFO order): stages on different lanes overlap
-      // across steps, stages sharing a lane (the two intra stages of S2F's RS>A2A>AG) take turns. On one
-      // node intra and inter traffic share one link, so every step runs serially.
+      // The executor's own issue order (pipeline_plan.h) on FIFO lanes: each stage-step starts once stage
+      // s-1 of the same step has ended and its lane has finished what was issued to it before (one op at a
+      // time per lane), so stages on different lanes overlap across steps while the two intra-node stages of
+      // S2F's RS>A2A>AG take turns on the intra lane. On one node intra and inter traffic share one link:
+      // every step runs serially, in issue order.
+      const std::vector<PipelineStep> order = pipeline_issue_order(m.w, ns);
       auto simulate = [&](double f, double e, bool record) {
-        std::array<double, 3> lane_free{cursor, cursor, cursor};
+        std::array<double, kLaneCount> lane_free{cursor, cursor, cursor};
+        std::vector<double> ended(static_cast<std::size_t>(m.w) * ns, cursor);  // [step * ns + stage]
         double serial = cursor, last = cursor;
-        for (std::int64_t step = 0; step < m.w; ++step) {
-          double before = cursor;  // end of stage s-1 of this step
-          for (std::size_t s = 0; s < ns; ++s) {
-            const Lane lane = lane_of(op.stages[s].group);
-            double& free = lane_free[static_cast<std::size_t>(lane)];
-            double start, end;
-            if (m.shared_link) {
-              start = serial;
-              end = start + dur[s] + e;
-              serial = end;
-            } else {
-              start = std::max(before, free);
-              end = start + dur[s] * f + e;
-            }
-            free = end;
-            before = end;
-            last = std::max(last, end);
-            if (record) {
-              PredictedInterval iv;
-              iv.phase = phase;
-              iv.op = i;
-              iv.name = op.name() + "/" + stage_name(op.stages[s].kind);
-              iv.group = group_name(op.stages[s].group);
-              iv.purpose = op.label;
-              iv.lane = lane;
-              iv.chunk = static_cast<int>(step);
-              iv.bytes = b[s] / m.w;
-              iv.start_ms = start;
-              iv.end_ms = end;
-              out.intervals.push_back(iv);
-            }
+        const std::size_t first = out.intervals.size();
+        for (const PipelineStep& ps : order) {
+          const std::size_t s = ps.stage;
+          const std::size_t at = static_cast<std::size_t>(ps.step) * ns + s;
+          const Lane lane = pipeline_stage_lane(op, s);
+          double& free = lane_free[static_cast<std::size_t>(lane)];
+          const double ready = s > 0 ? ended[at - 1] : cursor;
+          const double start = m.shared_link ? std::max(serial, ready) : std::max(ready, free);
+          const double end = start + dur[s] * f + e;  // f is 1 on a shared link
+          free = end;
+          serial = end;
+          ended[at] = end;
+          last = std::max(last, end);
+          if (record) {
+            PredictedInterval iv;
+            iv.phase = phase;
+            iv.op = i;
+            iv.name = op.name() + "/" + stage_name(op.stages[s].kind);
+            iv.group = group_name(op.stages[s].group);
+            iv.purpose = op.label;
+            iv.lane = lane;
+            iv.chunk = static_cast<int>(ps.step);
+            iv.bytes = b[s] / m.w;
+            iv.start_ms = start;
+            iv.end_ms = end;
+            out.intervals.push_back(iv);
           }
         }
-        return (m.shared_link ? serial : last) - cursor;
+        // The intervals list is in start order; each lane's steps keep their issue order (FIFO lanes).
+        std::stable_sort(out.intervals.begin() + static_cast<std::ptrdiff_t>(first), out.intervals.end(),
+                         [](const auto& x, const auto& y) { return x.start_ms < y.start_ms; });
+        return last - cursor;
       };
       const double raw = simulate(1.0, 0.0, false);
       const bool overlaps = !m.shared_link && ns > 1 && m.w > 1;

@@ -1,12 +1,13 @@
 // The predicted timeline of one schedule (spec parm.md sections 5 and 6): every op of the forward and the
 // backward list (build_schedule) as an interval [start, end) in ms on the lane the executor runs it on (0
 // compute, 1 intra = MP/ESP collectives, 2 inter = EP collectives). Ops run one after the other in list
-// order; a pipeline expands into W = N_EP steps per stage, stage s of step i starting after stage s-1 of step
-// i and once its lane is free (the executor runs one op at a time per lane): stages on different lanes
-// overlap across steps (total sum + (W-1)*max for two stages, the paper's formula), while the two intra-node
-// stages of S2F's RS>A2A>AG chain take turns on the intra lane, as they do when executed. On one node the
-// stages share the link: W*sum. forward_comm_ms stays the paper's quantity (predict_forward_comm, the worked
-// cases), which for S2F on several nodes is the optimistic stage-per-resource price.
+// order; a pipeline expands into W = N_EP steps per stage, simulated in the executor's own issue order
+// (pipeline_issue_order, engine/schedules/pipeline_plan.h) on FIFO lanes: stage s of step i starts after
+// stage s-1 of step i and after everything issued to its lane before it, so stages on different lanes overlap
+// across steps and the two intra-node stages of S2F's RS>A2A>AG take turns on the intra lane. On one node the
+// stages share the link and run serially in issue order (W*sum). forward_comm_ms is the closed form of
+// section 6 (predict_forward_comm: sum + (W-1) * the busiest link's per-step load), which the simulated
+// forward of a pipeline matches within a few percent (the simulation fills the pipeline a little faster).
 //
 // Collective times: the calibration's alpha-beta fits (cost_model.h conventions), plus the local data
 // movement the executor does around them (the "copy" fit: fresh output buffers, capacity reshuffles, Split,

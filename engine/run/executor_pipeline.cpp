@@ -10,6 +10,7 @@
 #include "engine/run/executor.h"
 #include "engine/run/executor_support.h"
 #include "engine/schedules/group_specs.h"
+#include "engine/schedules/pipeline_plan.h"
 
 namespace parm {
 
@@ -71,32 +72,30 @@ void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
     }
   };
 
-  // Enqueued in wavefront order (step + stage), older steps first, so each stream's FIFO never blocks a
-  // ready step.
-  auto lane_of_stage = [&](std::size_t s) { return lane_of(op.stages[s].group); };
+  // Enqueued in the one issue order of pipeline_plan.h (wavefront, older steps first), so each stream's FIFO
+  // never blocks a ready step and the timeline model simulates exactly this order.
+  auto lane_of_stage = [&](std::size_t s) { return pipeline_stage_lane(op, s); };
   std::vector<std::vector<backend::Event*>> done(static_cast<std::size_t>(W),
                                                  std::vector<backend::Event*>(S));
   // One NVTX range around every step (it launches nothing itself: launch id 0), on its first step's lane.
   nvtx_.push(message_of(index, S), detail::nvtx_category(lane_of_stage(0)),
              static_cast<std::uint64_t>(std::max(0, trace_iteration_)), 0);
   ++open_ranges_;
-  for (std::int64_t wave = 0; wave < W + static_cast<std::int64_t>(S) - 1; ++wave) {
-    for (std::size_t s = S; s-- > 0;) {
-      const std::int64_t i = wave - static_cast<std::int64_t>(s);
-      if (i < 0 || i >= W) continue;
-      const Stage& st = op.stages[s];
-      const Lane lane = lane_of_stage(s);
-      backend::Event* after = s > 0 ? done[static_cast<std::size_t>(i)][s - 1] : tail_.event;
-      const Lane after_lane = s > 0 ? lane_of_stage(s - 1) : tail_.lane;
-      backend::Event* start = nullptr;
-      backend::Stream& stream = begin(lane, after, after_lane, message_of(index, s), &start);
-      enqueue_stage(stream, st, i);
-      // Each step is its own collective call: its own event, chunk = step, own sequence number.
-      const std::int64_t step_bytes = (st.kind == OpKind::AlltoAll ? 1 : N) * blk * std::int64_t(sizeof(T));
-      const std::int64_t seq = next_seq(st.group);
-      done[static_cast<std::size_t>(i)][s] =
-          end(lane, ids_of(index, s), st.group, seq, static_cast<std::int32_t>(i), step_bytes, start);
-    }
+  for (const PipelineStep& ps : pipeline_issue_order(W, S)) {
+    const std::int64_t i = ps.step;
+    const std::size_t s = ps.stage;
+    const Stage& st = op.stages[s];
+    const Lane lane = lane_of_stage(s);
+    backend::Event* after = s > 0 ? done[static_cast<std::size_t>(i)][s - 1] : tail_.event;
+    const Lane after_lane = s > 0 ? lane_of_stage(s - 1) : tail_.lane;
+    backend::Event* start = nullptr;
+    backend::Stream& stream = begin(lane, after, after_lane, message_of(index, s), &start);
+    enqueue_stage(stream, st, i);
+    // Each step is its own collective call: its own event, chunk = step, own sequence number.
+    const std::int64_t step_bytes = (st.kind == OpKind::AlltoAll ? 1 : N) * blk * std::int64_t(sizeof(T));
+    const std::int64_t seq = next_seq(st.group);
+    done[static_cast<std::size_t>(i)][s] =
+        end(lane, ids_of(index, s), st.group, seq, static_cast<std::int32_t>(i), step_bytes, start);
   }
   tail_ = {done[static_cast<std::size_t>(W - 1)][S - 1], lane_of_stage(S - 1)};
   nvtx_.pop();

@@ -111,7 +111,7 @@ class TestTimelineModel : public QObject {
   void tc3TimesReproduced() {
     const Config c = tc1();
     const TimelinePrediction t = predict_timeline(c, derive_sizes(c), tc3_calibration(), ScheduleKind::S2F);
-    QCOMPARE(std::round(t.forward_comm_ms * 1000) / 1000, 4.342);
+    QCOMPARE(std::round(t.forward_comm_ms * 1000) / 1000, 5.799);
     const TimelinePrediction b = predict_timeline(c, derive_sizes(c), tc3_calibration(), ScheduleKind::B_DS);
     QCOMPARE(std::round(b.forward_comm_ms * 1000) / 1000, 16.894);
   }
