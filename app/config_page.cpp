@@ -58,6 +58,7 @@ constexpr FieldSpec kFields[] = {
     {"layer.top_k", "Top-k", Kind::Int},
     {"layer.capacity_factor", "Capacity factor f", Kind::Double},
     {"layer.min_capacity", "Min capacity", Kind::Int},
+    {"layer.capacity_rounding", "Capacity rounding", Kind::Choice},
     {"layer.drop_tokens", "Drop tokens", Kind::Bool},
     {"layer.activation", "Activation", Kind::Choice},
     {"layer.bias", "Bias", Kind::Bool},
@@ -82,6 +83,8 @@ QStringList choices(const QString& path) {
   QStringList out;
   if (path == "layer.activation")
     for (Activation a : {Activation::Gelu, Activation::Swiglu}) out << qs(to_string(a));
+  if (path == "layer.capacity_rounding")
+    for (CapacityRounding r : {CapacityRounding::Exact, CapacityRounding::DeepSpeed}) out << qs(to_string(r));
   if (path == "layer.dtype")
     for (DType d : {DType::Fp32, DType::Fp64, DType::Bf16, DType::Fp16}) out << qs(to_string(d));
   if (path == "run.backend")
@@ -102,6 +105,7 @@ QVariant configValue(const Config& c, const QString& path) {
   if (path == "layer.top_k") return qlonglong(l.top_k);
   if (path == "layer.capacity_factor") return l.capacity_factor;
   if (path == "layer.min_capacity") return qlonglong(l.min_capacity);
+  if (path == "layer.capacity_rounding") return qs(to_string(l.capacity_rounding));
   if (path == "layer.drop_tokens") return l.drop_tokens;
   if (path == "layer.activation") return qs(to_string(l.activation));
   if (path == "layer.bias") return l.bias;

@@ -33,6 +33,7 @@
 #include "engine/launch/launcher.h"
 #include "engine/launch/run_folder.h"
 #include "engine/reference/reference_layer.h"
+#include "engine/run/gate_logits.h"
 #include "profiler/phase_timer.h"
 #include "resources/presets.h"
 
@@ -188,12 +189,15 @@ struct RunArgs {
   std::int64_t timeout_ms = 0;  // 0: the worker's default
   int die_on_rank = -1;
   std::string db_path;
-  std::string backend;  // --backend, empty: run.backend
+  std::string backend;       // --backend, empty: run.backend
+  std::string gate_logits;   // --gate-logits FILE
+  std::string dump_routing;  // --dump-routing FILE
 
   // Anything beyond a rank count asks for the distributed engine, even on one rank.
   bool layout_given() const {
     return gpus_per_node > 0 || !schedules.empty() || !hostfile.empty() || dry_run || verify ||
-           die_on_rank >= 0 || timeout_ms > 0 || !db_path.empty() || !cluster.empty();
+           die_on_rank >= 0 || timeout_ms > 0 || !db_path.empty() || !cluster.empty() ||
+           !gate_logits.empty() || !dump_routing.empty();
   }
 };
 
@@ -210,6 +214,29 @@ std::optional<cluster::ClusterState> cluster_of(const RunArgs& a) {
     return cluster::require_cluster(a.cluster);
   } catch (const cluster::ClusterError& e) {
     refuse(std::string("parm run: --cluster: ") + e.what(), 1);
+  }
+}
+
+// --gate-logits and --dump-routing are checked here, before any rank starts: the logits' shape against the
+// layer, the dump's folder, and the one combination refused (--verify's reference computes its own logits).
+void check_routing_options(const RunArgs& a, const Config& c) {
+  if (!a.gate_logits.empty()) {
+    if (a.verify)
+      refuse(
+          "parm run: --verify with --gate-logits: the reference layer computes its own logits (x*Wg); "
+          "run them apart");
+    try {
+      read_gate_logits(a.gate_logits, c.parallel.mp_groups(), c.layer.tokens(), c.layer.num_experts);
+    } catch (const GateLogitsError& e) {
+      refuse(std::string("parm run: --gate-logits ") + e.what());
+    }
+  }
+  if (!a.dump_routing.empty()) {
+    const std::filesystem::path folder = std::filesystem::absolute(a.dump_routing).parent_path();
+    if (!std::filesystem::is_directory(folder))
+      refuse("parm run: --dump-routing " + a.dump_routing + ": no folder " + folder.string());
+    if (std::filesystem::is_directory(a.dump_routing))
+      refuse("parm run: --dump-routing " + a.dump_routing + ": is a directory, not a file");
   }
 }
 
@@ -247,6 +274,7 @@ Config effective_config(const RunArgs& a) {
            std::to_string(c.parallel.ranks) + ")");
   if (!a.hostfile.empty() && !std::filesystem::exists(a.hostfile))
     refuse("parm run: --hostfile " + a.hostfile + ": no such file");
+  check_routing_options(a, c);
   return c;
 }
 
@@ -326,6 +354,12 @@ LaunchOptions launch_options(const Config& c, const RunLaunch& l, const EnvLooku
   o.verify = l.verify;
   o.die_on_rank = l.die_on_rank;
   o.db_path = l.db_path.empty() ? "" : std::filesystem::absolute(l.db_path).string();
+  if (!l.gate_logits_path.empty())
+    o.extra_args.insert(o.extra_args.end(),
+                        {"--gate-logits", std::filesystem::absolute(l.gate_logits_path).string()});
+  if (!l.dump_routing_path.empty())
+    o.extra_args.insert(o.extra_args.end(),
+                        {"--dump-routing", std::filesystem::absolute(l.dump_routing_path).string()});
   if (!l.cluster.empty()) {
     try {
       cluster::check_name(l.cluster);
@@ -346,6 +380,8 @@ RunLaunch launch_of(const RunArgs& a) {
   l.verify = a.verify;
   l.die_on_rank = a.die_on_rank;
   l.pass_schedules = !a.schedules.empty();
+  l.gate_logits_path = a.gate_logits;
+  l.dump_routing_path = a.dump_routing;
   return l;
 }
 
@@ -485,6 +521,14 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--die-on-rank", a->die_on_rank, "test hook: rank R aborts in the middle of the run")
       ->check(integer_in(0, std::numeric_limits<std::int32_t>::max(), "--die-on-rank"))
       ->group("");
+  cmd->add_option(
+      "--gate-logits", a->gate_logits,
+      "the gate routes these logits instead of x*Wg (.npy float32/float64 or a JSON nested array, "
+      "shape groups x S x E, or S x E for every MP group); dWg is then 0");
+  cmd->add_option(
+      "--dump-routing", a->dump_routing,
+      "write every schedule's routing (per token: top-k experts, probability, combine weight, kept, "
+      "slot; README 'Routing dump') to this JSON file");
   add_backend_option(cmd, a->backend);
   cmd->callback([a] {
     std::string source;

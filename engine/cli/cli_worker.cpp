@@ -42,7 +42,9 @@ struct WorkerArgs {
   std::int64_t timeout_ms = 60'000;
   bool verify = false;
   int die_on_rank = -1;
-  std::string db_path;  // rank 0 stores the configuration, ranks, counters and every traced op here
+  std::string db_path;            // rank 0 stores the configuration, ranks, counters and every traced op here
+  std::string gate_logits_path;   // the gate routes these logits instead of x*Wg
+  std::string dump_routing_path;  // rank 0 writes every schedule's routing here
 };
 
 // Loads and checks the configuration on this rank; returns the lines to print when it cannot run.
@@ -80,6 +82,22 @@ void write_atomically(const std::string& path, const std::string& text) {
   if (ec) throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + ec.message());
 }
 
+// Rank 0 assembles every rank's gate calls into one document (collective over the world).
+void write_routing_dump(const comm::MpiWorld& mpi, const Config& config, const std::vector<GateCall>& mine,
+                        const WorkerArgs& args) {
+  nlohmann::json calls = nlohmann::json::array();
+  for (const GateCall& c : mine) calls.push_back(to_json(c));
+  const std::vector<std::string> parts = mpi.gather_to_root(calls.dump());
+  if (mpi.rank() != 0) return;
+  std::vector<GateCall> all;
+  for (const std::string& part : parts)
+    for (const auto& c : nlohmann::json::parse(part)) all.push_back(gate_call_from_json(c));
+  const std::string source =
+      args.gate_logits_path.empty() ? "" : std::filesystem::absolute(args.gate_logits_path).string();
+  write_atomically(args.dump_routing_path,
+                   routing_dump_document(config, std::move(all), source).dump(1) + "\n");
+}
+
 void run_worker(const WorkerArgs& args) {
   const comm::MpiWorld mpi;  // finalises MPI on every way out
   exit_when_orphaned(1);     // a killed `parm run` leaves no rank behind
@@ -93,8 +111,19 @@ void run_worker(const WorkerArgs& args) {
   std::vector<std::string> problems;
   std::optional<db::Database> database;
   std::int64_t run_id = 0;
+  std::optional<GateLogits> gate_logits;
+  std::vector<GateCall> gate_calls;
+  if (!args.dump_routing_path.empty()) options.gate_calls = &gate_calls;
   try {
     problems = load_on_rank(args, world, options, config);
+    if (problems.empty() && !args.gate_logits_path.empty()) {
+      if (args.verify)
+        problems.push_back("--verify with --gate-logits: the reference layer computes its own logits (x*Wg)");
+      else
+        gate_logits = read_gate_logits(args.gate_logits_path, config.parallel.mp_groups(),
+                                       config.layer.tokens(), config.layer.num_experts);
+      if (gate_logits) options.gate_logits = &*gate_logits;
+    }
     // The run is recorded (incomplete) before anything executes, so a killed run leaves a marked row.
     if (problems.empty() && rank == 0 && !args.db_path.empty()) {
       database.emplace(db::Database::open(args.db_path, true));
@@ -143,6 +172,7 @@ void run_worker(const WorkerArgs& args) {
       result_text = to_json(mine_result).dump();
     }  // groups freed before MPI is finalised
     const std::vector<std::string> parts = mpi.gather_to_root(result_text);
+    if (!args.dump_routing_path.empty()) write_routing_dump(mpi, config, gate_calls, args);
     const std::vector<RankTrace> traces =
         args.db_path.empty() ? std::vector<RankTrace>{} : gather_traces(mpi, trace);
     if (rank == 0) {
@@ -212,6 +242,11 @@ void add_worker_command(CLI::App& app) {
       ->group("");  // a test hook: hidden from --help
   cmd->add_option("--db", args->db_path, "SQLite project file: rank 0 stores the run and every traced op")
       ->check(db_path_check("worker"));
+  cmd->add_option("--gate-logits", args->gate_logits_path,
+                  "the gate routes these logits instead of x*Wg: .npy (float32/float64) or JSON, shape "
+                  "groups x S x E or S x E");
+  cmd->add_option("--dump-routing", args->dump_routing_path,
+                  "rank 0 writes every schedule's routing (JSON, README 'Routing dump') here");
   cmd->callback([args] { run_worker(*args); });
 }
 

@@ -33,8 +33,10 @@ struct RunLaunch {
   std::int64_t timeout_ms = 0;  // 0: the worker's default
   bool verify = false;
   int die_on_rank = -1;
-  bool pass_schedules = false;   // pass the config's schedules as --schedules
-  std::string who = "parm run";  // prefix of every message
+  bool pass_schedules = false;    // pass the config's schedules as --schedules
+  std::string gate_logits_path;   // --gate-logits: the gate routes these logits (checked against the layer)
+  std::string dump_routing_path;  // --dump-routing: rank 0 writes every schedule's routing here
+  std::string who = "parm run";   // prefix of every message
 };
 
 // Runs `config` (already validated, layout applied) through mpirun and returns what rank 0 gathered. On any

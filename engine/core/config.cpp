@@ -27,6 +27,8 @@ constexpr std::array<std::pair<DType, std::string_view>, 4> kDTypes{
     {{DType::Fp32, "fp32"}, {DType::Fp64, "fp64"}, {DType::Bf16, "bf16"}, {DType::Fp16, "fp16"}}};
 constexpr std::array<std::pair<Backend, std::string_view>, 3> kBackends{
     {{Backend::Cpu, "cpu"}, {Backend::Cuda, "cuda"}, {Backend::CudaMpi, "cuda+mpi"}}};
+constexpr std::array<std::pair<CapacityRounding, std::string_view>, 2> kRoundings{
+    {{CapacityRounding::Exact, "exact"}, {CapacityRounding::DeepSpeed, "deepspeed"}}};
 
 }  // namespace
 
@@ -52,6 +54,9 @@ std::string_view to_string(DType d) {
 std::string_view to_string(Backend b) {
   return name_of(kBackends, b);
 }
+std::string_view to_string(CapacityRounding r) {
+  return name_of(kRoundings, r);
+}
 
 std::optional<Activation> parse_activation(std::string_view s) {
   return lookup(kActivations, s);
@@ -61,6 +66,9 @@ std::optional<DType> parse_dtype(std::string_view s) {
 }
 std::optional<Backend> parse_backend(std::string_view s) {
   return lookup(kBackends, s);
+}
+std::optional<CapacityRounding> parse_capacity_rounding(std::string_view s) {
+  return lookup(kRoundings, s);
 }
 
 }  // namespace parm

@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "engine/schedules/schedule_kind.h"
+#include "kernels/capacity.h"
 
 namespace parm {
 
 enum class Activation { Gelu, Swiglu };
 enum class DType { Fp32, Fp64, Bf16, Fp16 };
 enum class Backend { Cpu, Cuda, CudaMpi };
+using kernels::CapacityRounding;
 
 struct LayerConfig {
   std::int64_t batch = 4;         // B
@@ -25,6 +27,7 @@ struct LayerConfig {
   std::int64_t top_k = 2;         // k
   double capacity_factor = 1.2;   // f
   std::int64_t min_capacity = 8;
+  CapacityRounding capacity_rounding = CapacityRounding::Exact;  // exact (spec) or as DeepSpeed (float32)
   bool drop_tokens = true;
   Activation activation = Activation::Gelu;
   bool bias = true;
@@ -32,6 +35,13 @@ struct LayerConfig {
 
   // S = B*L: tokens entering the layer per MP group (replicated on its N_MP ranks).
   std::int64_t tokens() const { return batch * seq_len; }
+
+  // The capacity rule for `gated_tokens` tokens gated together, with this layer's rounding; the one place the
+  // executor, the reference layer and the size calculator get C from.
+  std::int64_t capacity_of(std::int64_t gated_tokens) const {
+    return kernels::expert_capacity(gated_tokens, num_experts, capacity_factor, top_k, min_capacity,
+                                    capacity_rounding);
+  }
 };
 
 struct ParallelConfig {
@@ -66,9 +76,11 @@ int bytes_per_element(DType dtype);
 std::string_view to_string(Activation a);
 std::string_view to_string(DType d);
 std::string_view to_string(Backend b);
+std::string_view to_string(CapacityRounding r);
 
 std::optional<Activation> parse_activation(std::string_view s);
 std::optional<DType> parse_dtype(std::string_view s);
 std::optional<Backend> parse_backend(std::string_view s);
+std::optional<CapacityRounding> parse_capacity_rounding(std::string_view s);
 
 }  // namespace parm

@@ -149,6 +149,7 @@ void read_layer(const json& j, LayerConfig& l, ConfigIssues& issues) {
   r.integer("top_k", l.top_k);
   r.number("capacity_factor", l.capacity_factor);
   r.integer("min_capacity", l.min_capacity);
+  r.choice("capacity_rounding", l.capacity_rounding, parse_capacity_rounding, "exact, deepspeed");
   r.boolean("drop_tokens", l.drop_tokens);
   r.choice("activation", l.activation, parse_activation, "gelu, swiglu");
   r.boolean("bias", l.bias);
@@ -246,6 +247,7 @@ nlohmann::json config_to_json(const Config& c) {
         {"top_k", c.layer.top_k},
         {"capacity_factor", c.layer.capacity_factor},
         {"min_capacity", c.layer.min_capacity},
+        {"capacity_rounding", std::string(to_string(c.layer.capacity_rounding))},
         {"drop_tokens", c.layer.drop_tokens},
         {"activation", std::string(to_string(c.layer.activation))},
         {"bias", c.layer.bias},

@@ -35,8 +35,8 @@ SizeOverflow blame(const std::vector<Factor>& factors, const std::string& what) 
 
 // What drives capacity C: min_capacity when it is the larger term of the rule, else the token count or f.
 Factor capacity_driver(const LayerConfig& l, std::int64_t c) {
-  const double rule = static_cast<double>(l.tokens()) / static_cast<double>(l.num_experts) *
-                      l.capacity_factor * static_cast<double>(l.top_k);
+  const double rule = kernels::capacity_rule_value(l.tokens(), l.num_experts, l.capacity_factor, l.top_k,
+                                                   l.capacity_rounding);
   if (static_cast<double>(l.min_capacity) >= rule) return factor("layer.min_capacity", l.min_capacity);
   std::vector<Factor> drivers{factor("layer.batch", l.batch),
                               factor("layer.seq_len", l.seq_len),
@@ -71,12 +71,13 @@ CheckedSizes derive_sizes_checked(const Config& config) {
   d.h_shard = l.ffn_hidden / p.esp;
   d.nodes = p.nodes();
 
-  // The capacity rule runs in double; a value outside int64 would make its conversion undefined.
+  // The capacity rule runs in double (or float32, rounding deepspeed); a value outside int64 (or a float32
+  // infinity) would make its conversion undefined.
   const auto capacity = [&](std::int64_t tokens) -> std::optional<std::int64_t> {
-    const double c = static_cast<double>(tokens) / static_cast<double>(l.num_experts) * l.capacity_factor *
-                     static_cast<double>(l.top_k);
+    const double c =
+        kernels::capacity_rule_value(tokens, l.num_experts, l.capacity_factor, l.top_k, l.capacity_rounding);
     if (!(c < kInt64Range)) return std::nullopt;
-    return kernels::expert_capacity(tokens, l.num_experts, l.capacity_factor, l.top_k, l.min_capacity);
+    return l.capacity_of(tokens);
   };
   const auto C0 = capacity(d.S), C1 = capacity(d.S / d.N);
   if (!C0 || !C1)

@@ -81,6 +81,9 @@ std::optional<std::string> layer_mismatch(const Config& a, const Config& b) {
     return differ("layer.capacity_factor", num(x.capacity_factor), num(y.capacity_factor));
   if (x.min_capacity != y.min_capacity)
     return differ("layer.min_capacity", num(x.min_capacity), num(y.min_capacity));
+  if (x.capacity_rounding != y.capacity_rounding)
+    return differ("layer.capacity_rounding", std::string(to_string(x.capacity_rounding)),
+                  std::string(to_string(y.capacity_rounding)));
   if (x.drop_tokens != y.drop_tokens)
     return differ("layer.drop_tokens", x.drop_tokens ? "true" : "false", y.drop_tokens ? "true" : "false");
   if (x.activation != y.activation)

@@ -250,8 +250,7 @@ std::vector<T> make_output_grad(const LayerConfig& l, std::int64_t groups, std::
 }
 
 std::int64_t reference_capacity(const LayerConfig& l, const std::vector<kc::Routing>& routings) {
-  if (l.drop_tokens)
-    return kernels::expert_capacity(l.tokens(), l.num_experts, l.capacity_factor, l.top_k, l.min_capacity);
+  if (l.drop_tokens) return l.capacity_of(l.tokens());
   std::int64_t max_load = 0;
   for (const auto& r : routings)
     for (std::int64_t load : r.tokens_per_expert) max_load = std::max(max_load, load);

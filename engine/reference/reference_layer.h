@@ -60,8 +60,8 @@ std::vector<T> make_input(const LayerConfig& layer, std::int64_t groups, std::ui
 template <typename T>
 std::vector<T> make_output_grad(const LayerConfig& layer, std::int64_t groups, std::uint64_t seed);
 
-// C for this layer: expert_capacity(S, E, f, k, min_capacity) with drop_tokens, otherwise the largest expert
-// load over all groups (what the MAX all-reduce over the EP group agrees on in a distributed run).
+// C for this layer: layer.capacity_of(S) (its capacity_rounding) with drop_tokens, otherwise the largest
+// expert load over all groups (what the MAX all-reduce over the EP group agrees on in a distributed run).
 std::int64_t reference_capacity(const LayerConfig& layer, const std::vector<kernels::cpu::Routing>& routings);
 
 // Forward only (finite differences, fp32-vs-fp64 checks). Timer phases: "gate", "order", "experts",

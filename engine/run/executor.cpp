@@ -129,6 +129,35 @@ const backend::HostRouting& LayerExecutor<T>::routing() const {
 }
 
 template <typename T>
+std::vector<T> LayerExecutor<T>::gate_probabilities() const {
+  std::vector<T> host(probs_.size());
+  backend_.allocator().copy_to_host(host.data(), probs_.data(), host.size() * sizeof(T));
+  return host;
+}
+
+template <typename T>
+std::vector<T> LayerExecutor<T>::combine_weights() const {
+  std::vector<T> host(combine_weights_.size());
+  backend_.allocator().copy_to_host(host.data(), combine_weights_.data(), host.size() * sizeof(T));
+  return host;
+}
+
+template <typename T>
+void LayerExecutor<T>::set_gate_logits(const std::vector<T>& group_logits) {
+  const std::int64_t e = config_.layer.num_experts;
+  if (static_cast<std::int64_t>(group_logits.size()) != config_.layer.tokens() * e)
+    throw std::invalid_argument("gate logits: expected S*E = " + std::to_string(config_.layer.tokens() * e) +
+                                " values, got " + std::to_string(group_logits.size()));
+  backend::Allocator& a = backend_.allocator();
+  given_logits_ = backend::Buffer<T>(a, group_logits.size());
+  a.copy_from_host(given_logits_.data(), group_logits.data(), group_logits.size() * sizeof(T));
+  std::vector<T> identity(static_cast<std::size_t>(e * e), T(0));
+  for (std::int64_t i = 0; i < e; ++i) identity[static_cast<std::size_t>(i * e + i)] = T(1);
+  logits_identity_ = backend::Buffer<T>(a, identity.size());
+  a.copy_from_host(logits_identity_.data(), identity.data(), identity.size() * sizeof(T));
+}
+
+template <typename T>
 backend::View<T> LayerExecutor<T>::allocate(std::int64_t count) {
   auto& pool = buffers_[pass_index(direction_)];
   if (next_buffer_ == pool.size()) pool.emplace_back();
@@ -278,9 +307,7 @@ template <typename T>
 std::int64_t LayerExecutor<T>::rule_capacity() const {
   const LayerConfig& l = config_.layer;
   const std::int64_t n = layout_.mp_size;
-  const auto cap = [&](std::int64_t tokens) {
-    return kernels::expert_capacity(tokens, l.num_experts, l.capacity_factor, l.top_k, l.min_capacity);
-  };
+  const auto cap = [&](std::int64_t tokens) { return l.capacity_of(tokens); };
   switch (schedule_.capacity) {
     case CapacityRule::C0:
       return cap(l.tokens());
@@ -300,8 +327,18 @@ void LayerExecutor<T>::gate_forward() {
   gate_input_ = flow_.data;
   probs_ = allocate(tokens * e);
   combine_weights_ = allocate(tokens * l.top_k);
-  compute_.gate_forward(*stream_, gate_input_, device_weights_.wg.view(), tokens, m, e, l.top_k, probs_,
-                        *routing_state_);
+  // A gate of S/N tokens routes slice mp_index (the Split before it keeps that block).
+  gate_offset_ = tokens == l.tokens() ? 0 : layout_.mp_index * tokens;
+  if (given_logits_.size() > 0) {
+    // logits (T,E) * identity (E,E) is the logits exactly, so both backends route given logits through the
+    // same gate_forward (softmax, top-k, loads) as computed ones.
+    const backend::View<T> logits = given_logits_.view().slice(gate_offset_ * e, tokens * e);
+    compute_.gate_forward(*stream_, logits, logits_identity_.view(), tokens, e, e, l.top_k, probs_,
+                          *routing_state_);
+  } else {
+    compute_.gate_forward(*stream_, gate_input_, device_weights_.wg.view(), tokens, m, e, l.top_k, probs_,
+                          *routing_state_);
+  }
   if (!l.drop_tokens) return;  // the CapacitySync op that follows routes
   capacity_ = rule_capacity();
   compute_.route(*stream_, *routing_state_, capacity_, probs_, combine_weights_);
@@ -361,6 +398,7 @@ void LayerExecutor<T>::order_backward() {
 
 template <typename T>
 void LayerExecutor<T>::gate_backward() {
+  if (given_logits_.size() > 0) return;  // constant logits: dWg stays 0, dX has only the dispatch term
   compute_.gate_backward(*stream_, *routing_state_, gate_input_, device_weights_.wg.view(), probs_,
                          combine_weights_, dweights_, config_.layer.hidden, device_grads_.wg.view(),
                          flow_.data);

@@ -50,6 +50,16 @@ class LayerExecutor {
   const LocalWeights<T>& weights() const { return weights_; }
   const LocalGradients<T>& gradients() const;
   const backend::HostRouting& routing() const;
+  // Host copies of the last forward's gate probabilities (gated tokens, E) and combine weights (gated
+  // tokens, k; 0 for a dropped choice).
+  std::vector<T> gate_probabilities() const;
+  std::vector<T> combine_weights() const;
+  // The first of this rank's MP group's S tokens that its gate routes (S1 and S1F gate slice mp_index).
+  std::int64_t gate_token_offset() const { return gate_offset_; }
+
+  // `parm run --gate-logits`: the gate routes these (S, E) logits of this rank's MP group instead of x*Wg.
+  // They depend on neither x nor Wg, so the backward gives dWg = 0 and dX without a gate term.
+  void set_gate_logits(const std::vector<T>& group_logits);
   const std::vector<CommCounter>& counters() const { return counters_; }
   void reset_counters() { counters_.clear(); }
 
@@ -145,7 +155,9 @@ class LayerExecutor {
 
   // Saved by forward for backward (views of forward buffers, which live until the next forward).
   backend::View<T> gate_input_, probs_, combine_weights_, expert_output_, dweights_;
-  std::int64_t gate_tokens_ = 0, capacity_ = 0;
+  std::int64_t gate_tokens_ = 0, capacity_ = 0, gate_offset_ = 0;
+  backend::Buffer<T> given_logits_;     // (S, E) with --gate-logits, else empty
+  backend::Buffer<T> logits_identity_;  // (E, E) identity: the gate's GEMM passes given logits through
   std::unique_ptr<backend::RoutingState> routing_state_;
   std::unique_ptr<backend::ExpertState> expert_state_;
   backend::View<T> result_[2];  // the last pass's output / input gradient

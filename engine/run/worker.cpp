@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <optional>
@@ -9,6 +10,8 @@
 
 #include "engine/backend/activity_capture.h"
 #include "engine/backend/backend.h"
+#include "engine/backend/element_type.h"
+#include "engine/core/sizes.h"
 #include "engine/run/executor.h"
 #include "engine/run/rank_backend.h"
 #include "engine/run/tensor_init.h"
@@ -45,6 +48,12 @@ RankScheduleResult run_schedule(backend::Backend& backend, const Config& config,
        tensor_scale(TensorId::OutputGrad, l.hidden, l.ffn_hidden));
 
   LayerExecutor<T> exec(backend, config, layout, groups, build_schedule(kind, config.parallel));
+  if (options.gate_logits) {
+    const std::vector<double> given = options.gate_logits->of_group(layout.mp_group);
+    std::vector<T> logits(given.size());
+    std::transform(given.begin(), given.end(), logits.begin(), backend::from_double<T>);
+    exec.set_gate_logits(logits);
+  }
   RankScheduleResult result;
   result.kind = kind;
   const std::int64_t total = config.run.warmup + config.run.iterations;
@@ -83,6 +92,10 @@ RankScheduleResult run_schedule(backend::Backend& backend, const Config& config,
   measured_allocations += backend.memory_stats().device_allocations - allocations_before;
   result.capacity = exec.routing().capacity;
   result.dropped_choices = exec.routing().dropped_choices();
+  if (options.gate_calls) {
+    std::vector<GateCall> calls = gate_calls_of(exec, kind, layout, l.tokens());
+    options.gate_calls->insert(options.gate_calls->end(), calls.begin(), calls.end());
+  }
 
   // Spec section 8: the reference check, or routing validity where the schedule legitimately routes
   // differently; a failure is reported in the result (parm run names it and exits 1), not thrown.
@@ -107,6 +120,9 @@ std::size_t expected_trace_events(const Config& config, const std::vector<Schedu
 
 RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options, const RankLayout& layout,
                               comm::CommGroups& groups) {
+  if (options.verify && options.gate_logits)
+    throw std::invalid_argument(
+        "--verify with --gate-logits: the reference layer computes its own logits (x*Wg); run them apart");
   RankRunResult out;
   out.rank = layout.rank;
   const auto& kinds = options.schedules.empty() ? config.run.schedules : options.schedules;

@@ -8,6 +8,8 @@
 #include "engine/core/config.h"
 #include "engine/core/rank_layout.h"
 #include "engine/core/run_result.h"
+#include "engine/run/gate_logits.h"
+#include "engine/run/routing_dump.h"
 #include "profiler/gpu_activity.h"
 #include "profiler/op_tracer.h"
 
@@ -22,6 +24,10 @@ struct WorkerOptions {
   // With `tracer`: the rank's GPU activity (CUPTI kernels, copies, ... and our NVTX ranges) of the measured
   // iterations, where the backend has a capture (cuda); its `unavailable` says why not when it cannot start.
   profiler::GpuActivity* gpu_activity = nullptr;
+  // --gate-logits: every schedule's gate routes these logits (this rank's MP group's) instead of x*Wg.
+  const GateLogits* gate_logits = nullptr;
+  // --dump-routing: receives each schedule's gate calls of this rank (after its last measured iteration).
+  std::vector<GateCall>* gate_calls = nullptr;
 };
 
 // Trace events one rank records for `config` (every op and pipeline step of every measured iteration), so the

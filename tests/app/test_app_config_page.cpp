@@ -144,6 +144,23 @@ class TestConfigPage : public QObject {
     QCOMPARE(page.volumesModel()->totalBytes("S1F"), qint64(-1));
   }
 
+  // layer.capacity_rounding (issue 17): a choice in the form, and the derived capacity follows it.
+  void capacityRoundingChoiceChangesTheCapacity() {
+    ConfigPage page;
+    page.setConfigText(R"({"layer": {"batch": 1, "seq_len": 50, "num_experts": 8, "top_k": 2,
+      "capacity_factor": 1.2, "min_capacity": 0, "capacity_rounding": "deepspeed"}})");
+    QVERIFY(page.isValid());
+    auto* rounding = qobject_cast<QComboBox*>(page.fieldEditor("layer.capacity_rounding"));
+    QVERIFY(rounding);
+    QCOMPARE(rounding->currentText(), QString("deepspeed"));
+    QCOMPARE(page.sizesModel()->value("C0"), qint64(16));
+    rounding->setCurrentText("exact");
+    emit rounding->activated(rounding->currentIndex());
+    page.revalidate();
+    QCOMPARE(jsonOf(page)["layer"]["capacity_rounding"].get<std::string>(), std::string("exact"));
+    QCOMPARE(page.sizesModel()->value("C0"), qint64(15));
+  }
+
   void typeErrorsAndSyntaxErrors() {
     ConfigPage page;
     page.loadPreset("default");

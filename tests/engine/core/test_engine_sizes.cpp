@@ -138,7 +138,8 @@ class TestSizes : public QObject {
   // One rank's buffers, worked by hand for a one-rank B0 layer: S = 16, C0 = 4, D0 = E*C0*M = 128.
   void rankMemoryByHand() {
     Config c;
-    c.layer = {1, 16, 8, 16, 4, 1, 1.0, 0, true, Activation::Gelu, false, DType::Fp32};
+    c.layer = {1,     16,         8, 16, 4, 1, 1.0, 0, CapacityRounding::Exact, true, Activation::Gelu,
+               false, DType::Fp32};
     c.parallel = {1, 1, 1, 1};
     c.run.schedules = {ScheduleKind::B0};
     const auto m = estimate_rank_memory(c, derive_sizes(c));
