@@ -76,8 +76,10 @@ class TestRunComparison : public QObject {
       rank.rank = r;
       rank.host = "h";
       RankScheduleResult bds{
-          ScheduleKind::B_DS, {0.010, 0.012, 0.011}, {0.020, 0.020, 0.020 + r * 0.01}, {}, 0, 0};
-      RankScheduleResult s1{ScheduleKind::S1, {0.005, 0.005, 0.006}, {0.010, 0.011, 0.010}, {}, 0, 0};
+          ScheduleKind::B_DS, {0.010, 0.012, 0.011}, {0.020, 0.020, 0.020 + r * 0.01}, {}, 0, 0,
+          std::nullopt};
+      RankScheduleResult s1{ScheduleKind::S1, {0.005, 0.005, 0.006}, {0.010, 0.011, 0.010}, {}, 0, 0,
+                            std::nullopt};
       rank.schedules = {bds, s1};
       result.ranks.push_back(rank);
     }

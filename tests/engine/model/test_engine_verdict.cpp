@@ -28,7 +28,7 @@ RunResult result_of(const std::vector<std::pair<ScheduleKind, std::vector<double
     rank.rank = r;
     rank.host = "h";
     for (const auto& [kind, fwd] : times)
-      rank.schedules.push_back({kind, fwd, std::vector<double>(fwd.size(), 0.0), {}, 0, 0});
+      rank.schedules.push_back({kind, fwd, std::vector<double>(fwd.size(), 0.0), {}, 0, 0, std::nullopt});
     result.ranks.push_back(rank);
   }
   return result;
