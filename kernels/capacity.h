@@ -5,11 +5,16 @@
 #include <cmath>
 #include <cstdint>
 
-namespace parm::kernels {
+namespace parm {
 
 // How ceil(S/E * f * k) is evaluated. Exact: in double, the spec's rule. DeepSpeed: as DeepSpeed's
 // sharded_moe._capacity does it, in float32 tensors (S=50, E=8, f=1.2, k=2: exact 15, DeepSpeed 16).
+// Configuration vocabulary (layer.capacity_rounding), so it lives in parm::, not with the kernels.
 enum class CapacityRounding { Exact, DeepSpeed };
+
+}  // namespace parm
+
+namespace parm::kernels {
 
 // The value the capacity rule rounds up, before ceil and min_capacity. DeepSpeed builds
 // torch.tensor(capacity_factor * k) (Python double product, stored as float32), multiplies it by the Python

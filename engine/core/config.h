@@ -16,7 +16,6 @@ namespace parm {
 enum class Activation { Gelu, Swiglu };
 enum class DType { Fp32, Fp64, Bf16, Fp16 };
 enum class Backend { Cpu, Cuda, CudaMpi };
-using kernels::CapacityRounding;
 
 struct LayerConfig {
   std::int64_t batch = 4;         // B

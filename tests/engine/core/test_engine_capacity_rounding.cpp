@@ -9,7 +9,6 @@
 #include "kernels/capacity.h"
 
 using namespace parm;
-using kernels::CapacityRounding;
 
 namespace {
 
