@@ -147,8 +147,8 @@ class ComputeTimer {
 
   // Local data movement as the executor does it around collectives and splits: Compute::copy into a buffer
   // allocated before (the executor reuses its buffers from pass to pass, so steady-state copies no longer
-  // fault fresh pages in); n = bytes written. Prices Split, groups of one rank and the local reshuffles of
-  // capacity-dimension AllGather/ReduceScatter.
+  // fault fresh pages in); n = bytes written. Prices Split and the local reshuffles of capacity-dimension
+  // AllGather/ReduceScatter (a collective over a group of one rank is not executed: nothing to price).
   void copy() {
     std::vector<std::int64_t> sizes_b;
     for (std::int64_t b = quick ? (1 << 16) : (1 << 14); b <= (1 << 24); b *= quick ? 16 : 4)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <utility>
 
 #include "engine/run/executor.h"
 #include "engine/schedules/schedule_ir.h"
@@ -12,12 +13,15 @@ namespace {
 
 // One fused SAA pipeline, the dispatch of S1F and S2F: W pairwise AlltoAll steps on the fused EP
 // communicator (inter lane), each followed by the AllGather of the received chunk and its peer-major
-// placement (fused MP communicator, intra lane).
-Schedule saa_pipeline_only() {
+// placement (fused MP communicator, intra lane). Over an MP group of one the AllGather is not executed
+// (spec section 6), as in the schedules: the pipeline is the AlltoAll steps alone.
+Schedule saa_pipeline_only(const ParallelConfig& parallel) {
   Schedule s;
   s.fused = true;
-  s.forward = {ops::pipeline(
-      {{OpKind::AlltoAll, Group::EP, Dim::None}, {OpKind::AllGather, Group::ESP, Dim::Peer}}, "dispatch")};
+  s.forward = without_groups_of_one(
+      {ops::pipeline({{OpKind::AlltoAll, Group::EP, Dim::None}, {OpKind::AllGather, Group::ESP, Dim::Peer}},
+                     "dispatch")},
+      parallel);
   return s;
 }
 
@@ -45,7 +49,9 @@ void time_pipeline_in(const Config& config, const RankLayout& layout, backend::B
   }
   Config width_one = config;
   width_one.layer.hidden = 1;
-  LayerExecutor<T> pipeline(backend, width_one, layout, groups, saa_pipeline_only());
+  Schedule saa = saa_pipeline_only(config.parallel);
+  const bool gathers = saa.forward.front().stages.size() == 2;  // W >= 2: the AlltoAll steps are there
+  LayerExecutor<T> pipeline(backend, width_one, layout, groups, std::move(saa));
   LayerExecutor<T> copy_in(backend, width_one, layout, groups, Schedule{});
   // One node: the model runs every step serially (intra and inter share the link); else as a wavefront.
   const bool serial = config.parallel.nodes() <= 1;
@@ -66,9 +72,10 @@ void time_pipeline_in(const Config& config, const RankLayout& layout, backend::B
     const double measured = std::max(0.0, whole - copying);
     const double b = double(step_bytes);
     const double t_a = p2p->alpha + a2a->beta * b;
-    const double t_g = N > 1 && ag ? ag->alpha + ag->beta * double(N - 1) / double(N) * double(N) * b : 0.0;
+    const double t_g = gathers && ag ? ag->alpha + ag->beta * double(N - 1) / double(N) * double(N) * b : 0.0;
     const double model = serial ? double(W) * (t_a + t_g) : t_a + double(W - 1) * std::max(t_a, t_g) + t_g;
-    const double stage_steps = serial ? 2.0 * double(W) : double(W + 1);
+    const double stages = gathers ? 2.0 : 1.0;  // the AllGather steps exist only over a group of 2+
+    const double stage_steps = serial ? stages * double(W) : double(W) + stages - 1.0;
     const double extra = std::max(0.0, measured - model) / stage_steps;
     pipe.samples.push_back({b, extra});
     std::snprintf(line, sizeof line, "  %12lld %12.2f %12.2f %12.2f\n", (long long)step_bytes, model * 1e3,

@@ -1,6 +1,7 @@
 // The fused pipeline's overhead: what the model's per-step prices (from the p2p, AlltoAll and AllGather fits)
-// miss when the executor runs a fused SAA pipeline (lane handoffs per step, the placement copies, a gather
-// over a group of one), fitted per stage-step against the bytes of one step: "pipeline".
+// miss when the executor runs a fused SAA pipeline (lane handoffs per step, the placement copies; over an MP
+// group of one the pipeline is its AlltoAll steps alone, as in the schedules), fitted per stage-step against
+// the bytes of one step: "pipeline".
 #pragma once
 
 #include <ostream>

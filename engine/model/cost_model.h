@@ -4,7 +4,10 @@
 // and ReduceScatter steps (two such stages add, as in S2F's RS>A2A>AG), the inter-node link the AlltoAll
 // steps; when intra- and inter-node traffic share one link (a single node) L = sum(stages), T = W * sum. The
 // timeline model's simulation of the executor's issue order (pipeline_plan.h) lands within a few percent of
-// it. Calibration fits these parameters; the worked cases TC-3..TC-5 give them by hand.
+// it. A collective over a group of one (N_MP = 1, N_EP = 1) is not executed and costs 0, fused or not: the
+// volume lists (schedule_volumes) leave it out, and with N_EP = 1 no step is pipelined, as in
+// build_schedule's op lists. Calibration fits these parameters; the worked cases TC-3..TC-5 give them by
+// hand.
 #pragma once
 
 #include <string>

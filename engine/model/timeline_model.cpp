@@ -118,12 +118,11 @@ struct Model {
   // Local data movement (the "copy" fit: a fresh buffer and a copy, n = bytes); 0 without the fit.
   double copy_ms(double bytes) { return calib.find("copy") ? fit_ms("copy", bytes) : 0.0; }
 
-  // What a collective op does besides moving data between ranks, as the executor runs it: a group of one
-  // rank copies its input; the output buffer is fresh; capacity-dimension AllGather interleaves the gathered
-  // pieces and ReduceScatter groups them first (one more pass over the data each).
+  // What a collective op does besides moving data between ranks, as the executor runs it: the output buffer
+  // is fresh; capacity-dimension AllGather interleaves the gathered pieces and ReduceScatter groups them
+  // first (one more pass over the data each). The lists hold no collective over a group of one.
   double local_movement_ms(const Op& op, std::int64_t n, std::int64_t bytes) {
     const double b = static_cast<double>(bytes);
-    if (n <= 1) return copy_ms(b);
     const bool capacity = op.dim == Dim::Capacity;
     switch (op.kind) {
       case OpKind::AllGather:  // bytes = output
@@ -208,10 +207,10 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
         b[s] = m.bytes(op.stages[s].kind, op.stages[s].group, op.stages[s].dim);
         dur[s] = m.step_ms(op.stages[s], b[s]);
       }
-      // What the alpha-beta steps miss (lane handoffs per step, placing the chunks, a gather over a group of
-      // one, and the slowdown of traffic overlapping on both lanes): the "pipeline" fit, per stage-step,
-      // against the bytes one exchange step moves. It was measured on the overlapped pipeline itself, so it
-      // replaces the interference factor there (applying both would count the overlap twice).
+      // What the alpha-beta steps miss (lane handoffs per step, placing the chunks, and the slowdown of
+      // traffic overlapping on both lanes): the "pipeline" fit, per stage-step, against the bytes one
+      // exchange step moves. It was measured on the overlapped pipeline itself, so it replaces the
+      // interference factor there (applying both would count the overlap twice).
       const CalibrationFit* pipeline_fit = m.calib.find("pipeline");
       double extra = 0;
       if (pipeline_fit) {
@@ -283,13 +282,13 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
     double t = 0;
     if (op.communicates()) {
       iv.bytes = m.bytes(op.kind, op.group, op.dim);
-      const std::int64_t n = m.group_size(op.group);
-      t = n > 1 ? collective_ms(m.p, to_collective(op.kind), n, iv.bytes) : 0.0;
+      const std::int64_t n = m.group_size(op.group);  // 2 or more: build_schedule drops groups of one
+      t = collective_ms(m.p, to_collective(op.kind), n, iv.bytes);
       comm_raw += t;
       t += m.local_movement_ms(op, n, iv.bytes);
-      if (n > 1) t += sync_ms(op.group);
+      t += sync_ms(op.group);
     } else if (op.kind == OpKind::Split) {
-      const std::int64_t n = std::max<std::int64_t>(1, m.group_size(op.group));
+      const std::int64_t n = m.group_size(op.group);
       t = m.copy_ms(static_cast<double>(m.bytes(OpKind::AllGather, op.group, op.dim) / n));
       compute += t;
       segment += t;

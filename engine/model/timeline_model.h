@@ -10,19 +10,20 @@
 // forward of a pipeline matches within a few percent (the simulation fills the pipeline a little faster).
 //
 // Collective times: the calibration's alpha-beta fits (cost_model.h conventions), plus the local data
-// movement the executor does around them (the "copy" fit: fresh output buffers, capacity reshuffles, Split,
-// groups of one rank). Compute: the "experts" / "experts_bwd" fits of the executor's own expert op (FFN with
-// bias, activation and packing, per expert call of rows*M*H_shard*G multiply-adds, G = 2 GEMMs or 3 with
-// SwiGLU); older calibrations without them fall back to the bare "gemm" fit (backward = 2 x forward); the
-// "gate" / "order" / "combine" fits when present (otherwise 0, noted). Fused pipelines: each stage-step is
-// the alpha-beta step plus the "pipeline" fit's extra (lane handoffs, placing chunks, the slowdown of
-// overlapped traffic, all measured on the real overlapped SAA structure, per byte of one exchange step);
-// calibrations without it multiply the steps of a multi-node pipeline by the interference factor instead.
-// Either way the time added over the plain steps is reported as interference_ms, and forward_comm_ms stays
-// the paper's (interference-free) quantity, equal to predict_forward_comm. Synchronisation (the "sync" /
-// "sync_mp" fits of `parm calibrate`, per EP / MP group): each collective waits for the slowest peer in
-// proportion to the compute done since the previous collective (ranks drift apart while they compute); the
-// fits' fixed part is stored but not charged.
+// movement the executor does around them (the "copy" fit: fresh output buffers, capacity reshuffles, Split).
+// A collective over a group of one (N_MP = 1, N_EP = 1) is not in the lists at all (spec section 6: not
+// executed, costs 0, fused or not), so it has no interval and no charge. Compute: the "experts" /
+// "experts_bwd" fits of the executor's own expert op (FFN with bias, activation and packing, per expert call
+// of rows*M*H_shard*G multiply-adds, G = 2 GEMMs or 3 with SwiGLU); older calibrations without them fall back
+// to the bare "gemm" fit (backward = 2 x forward); the "gate" / "order" / "combine" fits when present
+// (otherwise 0, noted). Fused pipelines: each stage-step is the alpha-beta step plus the "pipeline" fit's
+// extra (lane handoffs, placing chunks, the slowdown of overlapped traffic, all measured on the real
+// overlapped SAA structure, per byte of one exchange step); calibrations without it multiply the steps of a
+// multi-node pipeline by the interference factor instead. Either way the time added over the plain steps is
+// reported as interference_ms, and forward_comm_ms stays the paper's (interference-free) quantity, equal to
+// predict_forward_comm. Synchronisation (the "sync" / "sync_mp" fits of `parm calibrate`, per EP / MP group):
+// each collective waits for the slowest peer in proportion to the compute done since the previous collective
+// (ranks drift apart while they compute); the fits' fixed part is stored but not charged.
 #pragma once
 
 #include <string>

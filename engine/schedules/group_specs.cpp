@@ -51,6 +51,20 @@ std::int64_t group_size(Group g, const DerivedSizes& sizes) {
   return 1;
 }
 
+std::int64_t group_size(Group g, const ParallelConfig& parallel) {
+  switch (group_spec(g).members) {
+    case Members::Self:
+      return 1;
+    case Members::MpGroup:
+      return parallel.mp;
+    case Members::EspGroup:
+      return parallel.esp;
+    case Members::EpGroup:
+      return parallel.ep();
+  }
+  return 1;
+}
+
 std::vector<int> group_ranks(Group g, const RankLayout& layout) {
   switch (group_spec(g).members) {
     case Members::Self:

@@ -44,6 +44,7 @@ Lane lane_of(const Op& op);
 
 // Ranks in the group: N_MP, N_ESP, N_EP or 1.
 std::int64_t group_size(Group g, const DerivedSizes& sizes);
+std::int64_t group_size(Group g, const ParallelConfig& parallel);
 // World ranks of this rank's group, in group-rank order.
 std::vector<int> group_ranks(Group g, const RankLayout& layout);
 

@@ -199,6 +199,10 @@ Schedule build_schedule(ScheduleKind kind, const ParallelConfig& parallel) {
   s.fused = spec.fused || std::any_of(s.forward.begin(), s.forward.end(),
                                       [](const Op& op) { return op.kind == OpKind::Pipeline; });
   s.backward = derive_backward(s.forward, s.fused);
+  // After the derivation: its gradient-replication rule reads the full list (an AllGather over a group of
+  // one still decides what its backward is, before both are dropped).
+  s.forward = without_groups_of_one(s.forward, parallel);
+  s.backward = without_groups_of_one(s.backward, parallel);
   return s;
 }
 

@@ -87,9 +87,18 @@ std::string_view to_string(OpKind k);
 std::string_view to_string(Group g);  // group_specs.h: the group table
 std::string_view to_string(Dim d);
 
-// Builds forward and backward op lists of `kind` for the layout's N_MP and N_ESP (validated configuration),
-// from the schedule's registry entry (schedule_registry.h).
+// Builds forward and backward op lists of `kind` for the layout's N_MP, N_ESP and N_EP (validated
+// configuration), from the schedule's registry entry (schedule_registry.h). Ops over a group of one are not
+// in the lists (without_groups_of_one): everything that reads them (executor, timeline model, traces) sees
+// only collectives that move data.
 Schedule build_schedule(ScheduleKind kind, const ParallelConfig& parallel);
+
+// Spec section 6: a collective over a group of one (N_MP = 1, N_ESP = 1, N_EP = 1) is not executed and costs
+// 0, fused or not. Drops every collective, Split, Copy and GradAllReduce over a group of one and every
+// pipeline stage over one, and a pipeline with no stage left; with N_EP = 1 (W = 1) a pipeline's remaining
+// stages become their unfused collectives, else it stays a pipeline of W steps of them (SAA over an MP group
+// of one is W AlltoAll steps).
+std::vector<Op> without_groups_of_one(const std::vector<Op>& list, const ParallelConfig& parallel);
 
 // The backward list: each forward op's backward (section 3), in reverse order, with gradient-replication
 // tracking deciding whether an AllGather's backward is a Split (replicated gradient) or a ReduceScatter

@@ -25,6 +25,10 @@ std::string_view to_string(Pass p) {
 
 void VolumeList::add(Pass pass, std::string purpose, Collective c, CommGroup g, std::int64_t elements,
                      std::string fused) {
+  // A collective over a group of one moves nothing and is not executed (spec section 6); with N_EP = 1 a
+  // pipeline has one step, and build_schedule runs its stages as unfused collectives.
+  if (group_size(g, d_) <= 1) return;
+  if (d_.n_ep <= 1) fused.clear();
   CollectiveVolume v;
   v.pass = pass;
   v.purpose = std::move(purpose);

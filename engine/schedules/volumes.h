@@ -36,7 +36,8 @@ struct CollectiveVolume {
   double wire_bytes = 0.0;
 };
 
-// Collects a schedule's entries with the bus-bandwidth factor of each collective applied once, here.
+// Collects a schedule's entries with the bus-bandwidth factor of each collective applied once, here. Entries
+// over a group of one are left out and with N_EP = 1 none is fused, as build_schedule's op lists.
 class VolumeList {
  public:
   explicit VolumeList(const DerivedSizes& sizes) : d_(sizes) {}
