@@ -86,8 +86,11 @@ void time_pipeline_in(const Config& config, const RankLayout& layout, backend::B
   // Relative (1/t^2) weights as for the collectives: step sizes span decades and the largest, whose fresh
   // buffers fault in, would otherwise set beta for the small steps layers make. A zero extra is floored.
   for (FitSample& f : pipe.samples) f.t = std::max(f.t, 1e-6);
+  // The model reads the samples themselves (interpolate_samples); the line is what the table reports. A
+  // weighted fit that fell back to the mean (a zero extra at a small size and a large one at the largest)
+  // would report the largest step's extra as every step's: the unweighted line is nearer.
   pipe.fit = fit_measured(pipe.samples);
-  if (!pipe.fit.fitted || pipe.fit.line.beta < 0) pipe.fit = fit_nonnegative_line(pipe.samples);
+  if (!pipe.fit.fitted || pipe.fit.constant) pipe.fit = fit_nonnegative_line(pipe.samples);
   write_fit_line(table, pipe);
   fits.push_back(pipe);
 }

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "engine/core/config_json.h"
+#include "engine/core/result_fields.h"
 #include "profiler/phase_timer.h"
 
 namespace parm {
@@ -13,23 +14,9 @@ namespace {
 
 using nlohmann::json;
 
-// Reading: every accessor names the dotted path of the field, so a truncated or hand-edited result file
-// fails with one line pointing at the culprit.
-[[noreturn]] void bad_field(const std::string& path, const std::string& rule) {
-  throw std::runtime_error("run result: " + path + ": " + rule);
-}
-
-const json& member(const json& j, const std::string& path, const char* key) {
-  if (!j.is_object()) bad_field(path.empty() ? "(top level)" : path, "expected an object");
-  const auto it = j.find(key);
-  const std::string field = path.empty() ? key : path + "." + key;
-  if (it == j.end()) bad_field(field, "missing");
-  return *it;
-}
-
-std::string field_of(const std::string& path, const char* key) {
-  return path.empty() ? key : path + "." + key;
-}
+using result_fields::bad_field;
+using result_fields::field_of;
+using result_fields::member;
 
 std::string get_string(const json& j, const std::string& path, const char* key) {
   const json& v = member(j, path, key);

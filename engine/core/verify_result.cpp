@@ -6,21 +6,14 @@
 #include <limits>
 #include <stdexcept>
 
+#include "engine/core/result_fields.h"
+
 namespace parm {
 namespace {
 
 using nlohmann::json;
-
-[[noreturn]] void bad_field(const std::string& path, const std::string& rule) {
-  throw std::runtime_error("run result: " + path + ": " + rule);
-}
-
-const json& member(const json& j, const std::string& path, const char* key) {
-  if (!j.is_object()) bad_field(path, "expected an object");
-  const auto it = j.find(key);
-  if (it == j.end()) bad_field(path + "." + key, "missing");
-  return *it;
-}
+using result_fields::bad_field;
+using result_fields::member;
 
 // Errors not compared are written as null (JSON has no NaN) and read back as NaN.
 double get_error(const json& j, const std::string& path, const char* key) {

@@ -60,6 +60,7 @@ GuardedFit fit_measured(const std::vector<FitSample>& samples) {
     g.line.alpha = mean / double(samples.size());
     g.line.beta = 0;
     g.line.r2 = 0;
+    g.constant = true;
     return g;
   }
   if (g.line.alpha >= 0) return g;
@@ -88,11 +89,28 @@ GuardedFit fit_nonnegative_line(const std::vector<FitSample>& samples) {
   GuardedFit g;
   const double den = n * sxx - sx * sx;
   g.line.beta = den > 0 ? std::max(0.0, (n * sxy - sx * sy) / den) : 0.0;
-  g.line.alpha = n > 0 ? std::max(0.0, (sy - g.line.beta * sx) / n) : 0.0;
+  g.line.alpha = n > 0 ? (sy - g.line.beta * sx) / n : 0.0;
+  if (g.line.alpha < 0) {  // refit through the origin rather than keep the slope of a negative intercept
+    g.line.alpha = 0;
+    g.line.beta = sxx > 0 ? std::max(0.0, sxy / sxx) : 0.0;
+    g.through_origin = true;
+  }
   g.line.r2 = n > 0 ? r_squared(samples, g.line.alpha, g.line.beta) : 1.0;
   g.line.samples = static_cast<int>(n);
   g.fitted = n > 0;
   return g;
+}
+
+double interpolate_samples(std::vector<FitSample> samples, double n) {
+  if (samples.empty()) return 0.0;
+  std::sort(samples.begin(), samples.end(), [](const FitSample& a, const FitSample& b) { return a.n < b.n; });
+  if (n <= samples.front().n) return samples.front().t;
+  for (std::size_t i = 1; i < samples.size(); ++i) {
+    const FitSample &lo = samples[i - 1], &hi = samples[i];
+    if (n <= hi.n) return hi.n > lo.n ? lo.t + (hi.t - lo.t) * (n - lo.n) / (hi.n - lo.n) : hi.t;
+  }
+  const FitSample& last = samples.back();
+  return last.n > 0 ? last.t * n / last.n : last.t;
 }
 
 }  // namespace parm

@@ -29,6 +29,7 @@ struct GuardedFit {
   bool fitted = false;  // false: fewer than two sizes (or a non-positive time), nothing to store
   LinearFit line;
   bool through_origin = false;  // the unconstrained alpha was negative
+  bool constant = false;        // the slope was negative: the line is the mean time (r2 0)
 };
 
 // fit_alpha_beta, guarded so the stored line never predicts a negative time: a negative slope (times that
@@ -41,5 +42,10 @@ GuardedFit fit_measured(const std::vector<FitSample>& samples);
 // when the weighted fit fails) whose extra time can be ~0 on a quiet machine, which 1/t^2 weights cannot
 // take. Not fitted without samples.
 GuardedFit fit_nonnegative_line(const std::vector<FitSample>& samples);
+
+// The measured curve itself, for overheads no line fits (the fused pipelines' extra stays ~0 while a step
+// fits the transport's buffers and then jumps): linear between the samples (sorted by n), the first
+// sample's time below them, proportional to n above them. 0 without samples.
+double interpolate_samples(std::vector<FitSample> samples, double n);
 
 }  // namespace parm

@@ -216,7 +216,11 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
       if (pipeline_fit) {
         const double step_bytes = static_cast<double>(m.bytes(OpKind::AlltoAll, Group::EP, Dim::Capacity)) /
                                   static_cast<double>(m.w);
-        extra = std::max(0.0, pipeline_fit->fit.alpha + pipeline_fit->fit.beta * step_bytes);
+        // The measured curve, not the line: the extra is ~0 while a step fits the transport's buffers and
+        // then jumps, which no alpha + beta * n follows (older files without samples: the line).
+        extra = pipeline_fit->samples.size() >= 2
+                    ? std::max(0.0, interpolate_samples(pipeline_fit->samples, step_bytes))
+                    : std::max(0.0, pipeline_fit->fit.alpha + pipeline_fit->fit.beta * step_bytes);
       }
       // The executor's own issue order (pipeline_plan.h) on FIFO lanes: each stage-step starts once stage
       // s-1 of the same step has ended and its lane has finished what was issued to it before (one op at a

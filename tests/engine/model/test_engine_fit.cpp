@@ -60,6 +60,7 @@ class TestFit : public QObject {
     const GuardedFit g = fit_measured({{1000, 3.0}, {2000, 2.0}, {3000, 1.0}});
     QVERIFY(g.fitted);
     QVERIFY(!g.through_origin);
+    QVERIFY(g.constant);
     QCOMPARE(g.line.alpha, 2.0);
     QCOMPARE(g.line.beta, 0.0);
     QCOMPARE(g.line.r2, 0.0);
@@ -101,27 +102,41 @@ class TestFit : public QObject {
     QCOMPARE(g.line.samples, 4);
   }
 
-  // A falling line clamps beta to 0 (alpha = the mean); a line below zero at n = 0 clamps alpha to 0.
+  // A falling line clamps beta to 0 (alpha = the mean); a line below zero at n = 0 is refit through the
+  // origin (beta = sum(n t) / sum(n^2)), not left with the slope its negative intercept needed.
   void nonnegativeLineClampsBothTerms() {
     const GuardedFit falling = fit_nonnegative_line({{1, 3.0}, {2, 2.0}, {3, 1.0}});
     QCOMPARE(falling.line.beta, 0.0);
     QCOMPARE(falling.line.alpha, 2.0);
     QCOMPARE(falling.line.r2, 0.0);
-    const GuardedFit negative = fit_nonnegative_line(line(-2.0, 1.0, {3, 4, 5}));
+    const GuardedFit negative = fit_nonnegative_line(line(-2.0, 1.0, {3, 4, 5}));  // t = 1, 2, 3
     QCOMPARE(negative.line.alpha, 0.0);
-    QVERIFY(close(negative.line.beta, 1.0));
-    // r2 of t = n against t = n - 2: SS_res = 3 * 4, SS_tot = 2.
-    QVERIFY(close(negative.line.r2, 1.0 - 12.0 / 2.0));
+    QVERIFY(negative.through_origin);
+    QVERIFY(close(negative.line.beta, 26.0 / 50.0));
+    // Residuals t - 0.52 n: -0.56, -0.08, 0.4; SS_tot = 2.
+    QVERIFY(close(negative.line.r2, 1.0 - (0.56 * 0.56 + 0.08 * 0.08 + 0.4 * 0.4) / 2.0));
   }
 
   // r2 is computed on the unweighted residuals: one outlier among four points on a line.
   void rSquaredIsTheUnweightedDetermination() {
     const GuardedFit g = fit_nonnegative_line({{0, 0.0}, {1, 0.0}, {2, 0.0}, {3, 4.0}});
-    // OLS: beta = 1.2, alpha = -0.8 clamped to 0, so the line is t = 1.2 n.
-    QVERIFY(close(g.line.beta, 1.2));
+    // OLS: alpha = -0.8 < 0, so refit through the origin: beta = 12 / 14.
+    const double b = 12.0 / 14.0;
+    QVERIFY(close(g.line.beta, b));
     QCOMPARE(g.line.alpha, 0.0);
-    const double ss_res = 0 + 1.44 + 5.76 + 0.16, ss_tot = 3 * 1.0 + 9.0;
+    const double ss_res = b * b + 4 * b * b + (4 - 3 * b) * (4 - 3 * b), ss_tot = 3 * 1.0 + 9.0;
     QVERIFY(close(g.line.r2, 1.0 - ss_res / ss_tot));
+  }
+
+  // The measured curve: linear between samples (given in any order), flat below, proportional above.
+  void interpolationFollowsTheSamples() {
+    const std::vector<FitSample> s = {{4000, 10.0}, {1000, 0.0}, {2000, 2.0}};
+    QCOMPARE(interpolate_samples(s, 500), 0.0);
+    QCOMPARE(interpolate_samples(s, 1000), 0.0);
+    QVERIFY(close(interpolate_samples(s, 1500), 1.0));
+    QVERIFY(close(interpolate_samples(s, 3000), 6.0));
+    QVERIFY(close(interpolate_samples(s, 8000), 20.0));
+    QCOMPARE(interpolate_samples({}, 100), 0.0);
   }
 
   void nonnegativeLineWithoutSamplesIsNotFitted() {

@@ -253,6 +253,34 @@ class TestTimelineModel : public QObject {
     }
   }
 
+  // A "pipeline" fit with samples charges the measured curve at the step's bytes, not its line (the extra
+  // jumps once a step overflows the transport's buffers, which no line follows).
+  void pipelineExtraFollowsTheMeasuredSamples() {
+    const Config c = tc1();
+    const DerivedSizes d = derive_sizes(c);
+    const Calibration base = tc3_calibration(true);
+    for (ScheduleKind k : {ScheduleKind::S1F, ScheduleKind::S2F}) {
+      const TimelinePrediction plain = predict_timeline(c, d, base, k);
+      double step_bytes = 0;
+      for (const auto& iv : plain.intervals)
+        if (iv.name.size() > 9 && iv.name.substr(iv.name.size() - 9) == "/AlltoAll")
+          step_bytes = double(iv.bytes);
+      QVERIFY(step_bytes > 0);
+      auto with = [&](double alpha, std::vector<FitSample> samples) {
+        Calibration calib = base;
+        calib.fits.push_back(CalibrationFit{"pipeline", "EP", 2, {}, std::move(samples), {}});
+        calib.fits.back().fit.alpha = alpha;
+        return predict_timeline(c, d, calib, k);
+      };
+      // Halfway between 0 and 0.4 ms; the line's alpha of 5 ms is not used when samples are there.
+      const TimelinePrediction curve = with(5.0, {{0.5 * step_bytes, 0.0}, {1.5 * step_bytes, 0.4}});
+      const TimelinePrediction line = with(0.2, {});
+      QVERIFY(curve.layer_ms > plain.layer_ms);
+      QVERIFY2(std::abs(curve.layer_ms - line.layer_ms) < 1e-9, std::string(to_string(k)).c_str());
+      QVERIFY(std::abs(curve.interference_ms - line.interference_ms) < 1e-9);
+    }
+  }
+
   void monotoneInEveryBeta() {
     for (const Config& base : configs()) {
       Calibration calib = tc3_calibration();
