@@ -20,6 +20,7 @@
 #include "engine/core/sizes.h"
 #include "engine/model/pipeline_steps.h"
 #include "engine/model/timeline_model.h"
+#include "tests/support/emulated_cluster.h"
 #include "tests/support/parm_process.h"
 
 using namespace parm;
@@ -39,20 +40,6 @@ using Result = parm_test::ProcessResult;
 Result parm_cmd(const QStringList& args, int timeout_ms = 120000) {
   return parm_test::run_parm(args, {.timeout_ms = timeout_ms});
 }
-
-QStringList leftovers(const QString& name) {
-  QStringList out;
-  const QRegularExpression re("^parm-" + name + "-(sw|n[0-9]+)$");
-  for (const QString& dir : {QString("/run/netns"), QString("/etc/netns")})
-    for (const QString& entry : QDir(dir).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System))
-      if (re.match(entry).hasMatch()) out << dir + "/" + entry;
-  if (QDir("/run/parm-cluster/" + name).exists()) out << "/run/parm-cluster/" + name;
-  return out;
-}
-
-struct TeardownGuard {
-  ~TeardownGuard() { parm_cmd({"cluster", "down", "--name", kName}); }
-};
 
 Config steps_config() {
   const ConfigLoad load = config_from_json_text(kConfig);
@@ -89,14 +76,15 @@ Calibration order_calibration(const Config& c) {
 
 class TestCliParmSteps : public QObject {
   Q_OBJECT
-  TeardownGuard guard_;
+  parm_test::ClusterTeardown guard_{kName};
   QTemporaryDir dir_;
   QString db_;
 
  private slots:
   void initTestCase() {
     parm_cmd({"cluster", "down", "--name", kName});  // leftovers of a killed run
-    QVERIFY2(leftovers(kName).isEmpty(), qPrintable(leftovers(kName).join(' ')));
+    QVERIFY2(parm_test::cluster_leftovers(kName).isEmpty(),
+             qPrintable(parm_test::cluster_leftovers(kName).join(' ')));
     const Result up = parm_cmd({"cluster", "up", "--nodes", "2", "--ranks-per-node", "2", "--inter-bandwidth",
                                 "1gbit", "--name", kName});
     QVERIFY2(up.exit_code == 0, up.err.constData());
@@ -186,21 +174,15 @@ class TestCliParmSteps : public QObject {
 
   void cleanupTestCase() {
     parm_cmd({"cluster", "down", "--name", kName});
-    QVERIFY2(leftovers(kName).isEmpty(), qPrintable(leftovers(kName).join(' ')));
+    QVERIFY2(parm_test::cluster_leftovers(kName).isEmpty(),
+             qPrintable(parm_test::cluster_leftovers(kName).join(' ')));
   }
 };
 
 int main(int argc, char** argv) {
-  if (::geteuid() != 0) {
-    std::fprintf(stderr, "test_cli_parm_steps: skipped, needs root (network namespaces)\n");
-    return 77;
-  }
-  const QString probe = QString("parm-qtsprobe%1").arg(::getpid());
-  const Result add = parm_test::run_program("ip", {"netns", "add", probe});
-  parm_test::run_program("ip", {"netns", "del", probe});
-  if (add.exit_code != 0) {
-    std::fprintf(stderr, "test_cli_parm_steps: skipped, `ip netns add` not permitted: %s",
-                 add.err.constData());
+  QString why;
+  if (!parm_test::cluster_usable(&why)) {
+    std::fprintf(stderr, "test_cli_parm_steps: skipped, %s\n", qPrintable(why));
     return 77;
   }
   QCoreApplication app(argc, argv);

@@ -10,6 +10,7 @@
 #include <QRegularExpression>
 #include <QtTest>
 
+#include "tests/support/emulated_cluster.h"
 #include "tests/support/parm_process.h"
 
 namespace {
@@ -21,28 +22,7 @@ QString cluster_name() {
   return QString("tdemo%1").arg(::getpid() % 100000);
 }
 
-// Everything of cluster `name` that exists now: namespaces, /etc/netns entries, the state directory.
-QStringList leftovers(const QString& name) {
-  QStringList out;
-  const QRegularExpression re("^parm-" + name + "-(sw|n[0-9]+)$");
-  for (const QString& dir : {QString("/run/netns"), QString("/etc/netns")})
-    for (const QString& entry : QDir(dir).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System))
-      if (re.match(entry).hasMatch()) out << dir + "/" + entry;
-  if (QDir("/run/parm-cluster/" + name).exists()) out << "/run/parm-cluster/" + name;
-  return out;
-}
-
-bool cluster_usable(QString* why) {
-  if (::geteuid() != 0) {
-    *why = "needs root (network namespaces)";
-    return false;
-  }
-  const QString probe = QString("parm-demoprobe%1").arg(::getpid());
-  const ProcessResult add = parm_test::run_program("ip", {"netns", "add", probe});
-  parm_test::run_program("ip", {"netns", "del", probe});
-  if (add.exit_code != 0) *why = "`ip netns add` not permitted: " + QString::fromUtf8(add.err);
-  return add.exit_code == 0;
-}
+using parm_test::cluster_usable;
 
 // A bash script that sources demo_cluster.sh with this build's parm and the test's cluster name.
 QString with_demo_cluster(const QString& body) {
@@ -80,7 +60,8 @@ class TestScriptsDemo : public QObject {
                                           "demo_cluster_down\n")},
         {.environment = demo_environment()});
     QVERIFY2(r.exit_code == 0, (r.out + r.err).constData());
-    QVERIFY2(leftovers(cluster_name()).isEmpty(), qPrintable(leftovers(cluster_name()).join(' ')));
+    QVERIFY2(parm_test::cluster_leftovers(cluster_name()).isEmpty(),
+             qPrintable(parm_test::cluster_leftovers(cluster_name()).join(' ')));
     // Called again with nothing up, it is quiet and succeeds (the EXIT trap after a normal takedown).
     const ProcessResult again = parm_test::run_program(
         "bash", {"-c", with_demo_cluster("demo_cluster_down\n")}, {.environment = demo_environment()});
@@ -101,8 +82,8 @@ class TestScriptsDemo : public QObject {
     QVERIFY(script.waitForStarted());
     QVERIFY2(script.waitForReadyRead(60000), script.readAllStandardError().constData());
     QCOMPARE(script.readLine().trimmed(), QByteArray("up"));
-    QVERIFY(leftovers(cluster_name()).size() >= 3);  // the switch and the nodes, at least
-    QTest::qWait(300);                               // demo_run's sleep has started
+    QVERIFY(parm_test::cluster_leftovers(cluster_name()).size() >= 3);  // the switch and the nodes, at least
+    QTest::qWait(300);                                                  // demo_run's sleep has started
     QElapsedTimer took;
     took.start();
     script.terminate();  // SIGTERM, as `kill PID` would send
@@ -110,7 +91,8 @@ class TestScriptsDemo : public QObject {
     QVERIFY2(took.elapsed() < 30000, "the trap waited for the command");
     QCOMPARE(script.exitCode(), 143);
     QVERIFY(!script.readAllStandardOutput().contains("not-interrupted"));
-    QVERIFY2(leftovers(cluster_name()).isEmpty(), qPrintable(leftovers(cluster_name()).join(' ')));
+    QVERIFY2(parm_test::cluster_leftovers(cluster_name()).isEmpty(),
+             qPrintable(parm_test::cluster_leftovers(cluster_name()).join(' ')));
   }
 
   void cleanupTestCase() {

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "tests/support/emulated_cluster.h"
 #include "tests/support/parm_process.h"
 
 namespace {
@@ -31,26 +32,10 @@ Result parm(const QStringList& args, int timeout_ms = 120000) {
   return parm_test::run_parm(args, {.timeout_ms = timeout_ms});
 }
 
-// Everything of cluster `name` that exists now: namespaces, /etc/netns entries, the state directory.
-QStringList leftovers(const QString& name) {
-  QStringList out;
-  const QRegularExpression re("^parm-" + name + "-(sw|n[0-9]+)$");
-  for (const QString& dir : {QString("/run/netns"), QString("/etc/netns")})
-    for (const QString& entry : QDir(dir).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System))
-      if (re.match(entry).hasMatch()) out << dir + "/" + entry;
-  if (QDir("/run/parm-cluster/" + name).exists()) out << "/run/parm-cluster/" + name;
-  return out;
-}
-
 // The host's own links: the test must not add, remove or change any.
 QByteArray host_links() {
   return run("ip", {"-br", "link"}).out;
 }
-
-// Tears the cluster down on every way out of the process that runs destructors.
-struct TeardownGuard {
-  ~TeardownGuard() { parm({"cluster", "down", "--name", kName}); }
-};
 
 struct LinkSample {
   double inter_gbit = 0;
@@ -91,13 +76,14 @@ Result up(const QString& rate, const QString& name = kName) {
 
 class TestEngineCluster : public QObject {
   Q_OBJECT
-  TeardownGuard guard_;
+  parm_test::ClusterTeardown guard_{kName};
   QByteArray host_links_before_;
 
  private slots:
   void initTestCase() {
     parm({"cluster", "down", "--name", kName});  // leftovers of a killed run
-    QVERIFY2(leftovers(kName).isEmpty(), qPrintable(leftovers(kName).join(' ')));
+    QVERIFY2(parm_test::cluster_leftovers(kName).isEmpty(),
+             qPrintable(parm_test::cluster_leftovers(kName).join(' ')));
     host_links_before_ = host_links();
   }
 
@@ -139,7 +125,8 @@ class TestEngineCluster : public QObject {
     } else {
       QCOMPARE(parm({"cluster", "down", "--name", "qtlat"}).exit_code, 0);
     }
-    QVERIFY2(leftovers("qtlat").isEmpty(), qPrintable(leftovers("qtlat").join(' ')));
+    QVERIFY2(parm_test::cluster_leftovers("qtlat").isEmpty(),
+             qPrintable(parm_test::cluster_leftovers("qtlat").join(' ')));
   }
 
   // Measured, not read back from tc: the payload rate of the inter-node AlltoAll follows the configured rate
@@ -187,10 +174,11 @@ class TestEngineCluster : public QObject {
   }
 
   void downRemovesEverything() {
-    QVERIFY(!leftovers(kName).isEmpty());
+    QVERIFY(!parm_test::cluster_leftovers(kName).isEmpty());
     const Result r = parm({"cluster", "down", "--name", kName});
     QVERIFY2(r.exit_code == 0, r.err.constData());
-    QVERIFY2(leftovers(kName).isEmpty(), qPrintable(leftovers(kName).join(' ')));
+    QVERIFY2(parm_test::cluster_leftovers(kName).isEmpty(),
+             qPrintable(parm_test::cluster_leftovers(kName).join(' ')));
     const Result again = parm({"cluster", "down", "--name", kName});
     QCOMPARE(again.exit_code, 1);
     QVERIFY2(again.err.contains("no cluster named"), again.err.constData());
@@ -198,22 +186,16 @@ class TestEngineCluster : public QObject {
 
   void cleanupTestCase() {
     parm({"cluster", "down", "--name", kName});
-    QVERIFY2(leftovers(kName).isEmpty(), qPrintable(leftovers(kName).join(' ')));
+    QVERIFY2(parm_test::cluster_leftovers(kName).isEmpty(),
+             qPrintable(parm_test::cluster_leftovers(kName).join(' ')));
     QCOMPARE(host_links(), host_links_before_);
   }
 };
 
 int main(int argc, char** argv) {
-  if (::geteuid() != 0) {
-    std::fprintf(stderr, "test_engine_cluster: skipped, needs root (network namespaces)\n");
-    return 77;
-  }
-  const QString probe = QString("parm-qtprobe%1").arg(::getpid());
-  const Result add = run("ip", {"netns", "add", probe});
-  run("ip", {"netns", "del", probe});
-  if (add.exit_code != 0) {
-    std::fprintf(stderr, "test_engine_cluster: skipped, `ip netns add` not permitted: %s",
-                 add.err.constData());
+  QString why;
+  if (!parm_test::cluster_usable(&why)) {
+    std::fprintf(stderr, "test_engine_cluster: skipped, %s\n", qPrintable(why));
     return 77;
   }
   QCoreApplication app(argc, argv);

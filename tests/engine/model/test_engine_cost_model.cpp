@@ -7,6 +7,7 @@
 #include "engine/model/fit.h"
 #include "engine/run/tensor_init.h"
 #include "resources/presets.h"
+#include "tests/support/worked_cases.h"
 
 using namespace parm;
 
@@ -15,54 +16,22 @@ Q_DECLARE_METATYPE(Config)
 
 namespace {
 
-constexpr double kMsPerByte(double bytes_per_s) {
-  return 1e3 / bytes_per_s;
-}
+using worked_cases::ms_per_byte;
+using worked_cases::tc1;
+using worked_cases::tc3_params;
+using worked_cases::tc4;
+using worked_cases::tc5;
 
-Config tc1() {
-  return *config_from_json_text(*resources::embedded_preset("tc1")).config;
-}
-
-// TC-3 constants (also used by TC-5).
-CommCostParams tc3_params() {
-  CommCostParams p;
-  p.alltoall = {0.2, kMsPerByte(3e9)};
-  p.p2p_alpha_ms = 0.02;
-  p.allgather = {0.03, kMsPerByte(10e9)};
-  p.reduce_scatter = {0.03, kMsPerByte(10e9)};
-  p.allreduce = {0.05, kMsPerByte(10e9)};
-  return p;
-}
-
-// TC-4: one node of 8 GPUs, B=4, L=512, M=1024, E=4, k=2, f=1.2, N=4, N_EP=2; every beta 1/(10e9 B/s).
-Config tc4() {
-  Config c = tc1();
-  c.layer.seq_len = 512;
-  c.layer.num_experts = 4;
-  c.parallel = {8, 8, 4, 4};
-  return c;
-}
+// TC-4's constants: every beta 1/(10e9 B/s).
 CommCostParams tc4_params() {
   CommCostParams p;
-  const double beta = kMsPerByte(10e9);
+  const double beta = ms_per_byte(10e9);
   p.alltoall = {0.03, beta};
   p.p2p_alpha_ms = 0.01;
   p.allgather = {0.03, beta};
   p.reduce_scatter = {0.03, beta};
   p.allreduce = {0.05, beta};
   return p;
-}
-
-// TC-5: B=1, L=128, M=512, E=8, k=1, f=1.0, min_capacity=1, N=4, N_EP=8.
-Config tc5() {
-  Config c = tc1();
-  c.layer.batch = 1;
-  c.layer.seq_len = 128;
-  c.layer.hidden = 512;
-  c.layer.top_k = 1;
-  c.layer.capacity_factor = 1.0;
-  c.layer.min_capacity = 1;
-  return c;
 }
 
 std::vector<SchedulePrediction> predict_all(const Config& c, const CommCostParams& p) {

@@ -12,60 +12,17 @@
 #include "engine/model/timeline_model.h"
 #include "engine/schedules/schedule_ir.h"
 #include "resources/presets.h"
+#include "tests/support/worked_cases.h"
 
 using namespace parm;
 
 namespace {
 
-constexpr double kMsPerByte(double bytes_per_s) {
-  return 1e3 / bytes_per_s;
-}
+using worked_cases::tc1;
+using worked_cases::tc4;
 
-double share(int n) {
-  return double(n - 1) / double(n);
-}
-
-Config tc1() {
-  return *config_from_json_text(*resources::embedded_preset("tc1")).config;
-}
-
-// TC-3 constants as a calibration of the tc1 layout. Fits are stored against the spec's size convention
-// (AllGather output bytes, ...), so their slope carries the bus factor.
 Calibration tc3_calibration(bool with_compute = true) {
-  Calibration c;
-  c.id = "calib-tc3";
-  c.layout = tc1().parallel;
-  c.dtype = DType::Bf16;
-  auto fit = [&](const char* op, const char* comm, int n, double alpha, double beta) {
-    CalibrationFit f;
-    f.op = op;
-    f.communicator = comm;
-    f.group_size = n;
-    f.fit.alpha = alpha;
-    f.fit.beta = beta;
-    f.fit.r2 = 1;
-    c.fits.push_back(f);
-  };
-  fit("alltoall", "EP", 8, 0.2, kMsPerByte(3e9));
-  fit("p2p", "EP", 8, 0.02, kMsPerByte(3e9));
-  fit("allgather", "MP", 4, 0.03, kMsPerByte(10e9) * share(4));
-  fit("reducescatter", "MP", 4, 0.03, kMsPerByte(10e9) * share(4));
-  fit("allreduce", "MP", 4, 0.05, kMsPerByte(10e9) * 2 * share(4));
-  if (with_compute) {
-    fit("gemm", "local", 1, 0.01, 1e-9);  // 1 TFLOP-ish
-    fit("gate", "local", 1, 0.005, 1e-8);
-    fit("order", "local", 1, 0.005, 1e-8);
-    fit("combine", "local", 1, 0.005, 1e-8);
-  }
-  return c;
-}
-
-Config tc4() {
-  Config c = tc1();
-  c.layer.seq_len = 512;
-  c.layer.num_experts = 4;
-  c.parallel = {8, 8, 4, 4};
-  return c;
+  return worked_cases::tc3_calibration(tc1().parallel, with_compute);
 }
 
 std::vector<Config> configs() {
@@ -81,8 +38,8 @@ class TestTimelineModel : public QObject {
  private slots:
   void commParamsConvertsBusFactor() {
     const CommCostParams p = tc3_calibration().comm_params();
-    QVERIFY(std::abs(p.allgather.beta_ms_per_byte - kMsPerByte(10e9)) < 1e-18);
-    QVERIFY(std::abs(p.allreduce.beta_ms_per_byte - kMsPerByte(10e9)) < 1e-18);
+    QVERIFY(std::abs(p.allgather.beta_ms_per_byte - worked_cases::ms_per_byte(10e9)) < 1e-18);
+    QVERIFY(std::abs(p.allreduce.beta_ms_per_byte - worked_cases::ms_per_byte(10e9)) < 1e-18);
     QCOMPARE(p.p2p_alpha_ms, 0.02);
   }
 

@@ -13,6 +13,7 @@
 #include "engine/schedules/pipeline_plan.h"
 #include "engine/schedules/schedule_ir.h"
 #include "resources/presets.h"
+#include "tests/support/worked_cases.h"
 
 using namespace parm;
 
@@ -20,63 +21,12 @@ Q_DECLARE_METATYPE(Config)
 
 namespace {
 
-constexpr double kMsPerByte(double bytes_per_s) {
-  return 1e3 / bytes_per_s;
-}
+using worked_cases::tc1;
+using worked_cases::tc4;
+using worked_cases::tc5;
 
-double share(int n) {
-  return double(n - 1) / double(n);
-}
-
-Config tc1() {
-  return *config_from_json_text(*resources::embedded_preset("tc1")).config;
-}
-
-// TC-4's layer on one node of 8 (N = 4, N_EP = 2, shared links).
-Config tc4() {
-  Config c = tc1();
-  c.layer.seq_len = 512;
-  c.layer.num_experts = 4;
-  c.parallel = {8, 8, 4, 4};
-  return c;
-}
-
-// TC-5's small layer on the TC-1 layout.
-Config tc5() {
-  Config c = tc1();
-  c.layer.batch = 1;
-  c.layer.seq_len = 128;
-  c.layer.hidden = 512;
-  c.layer.top_k = 1;
-  c.layer.capacity_factor = 1.0;
-  c.layer.min_capacity = 1;
-  return c;
-}
-
-// TC-3's constants as a calibration of `layout`, no compute fits (compute time 0), no interference.
 Calibration tc3_communication(const ParallelConfig& layout) {
-  Calibration c;
-  c.id = "calib-tc3-comm";
-  c.layout = layout;
-  c.dtype = DType::Bf16;
-  c.interference = 1.0;
-  const int ep = static_cast<int>(layout.ranks / layout.mp), mp = static_cast<int>(layout.mp);
-  auto fit = [&](const char* op, const char* comm, int n, double alpha, double beta) {
-    CalibrationFit f;
-    f.op = op;
-    f.communicator = comm;
-    f.group_size = n;
-    f.fit.alpha = alpha;
-    f.fit.beta = beta;
-    f.fit.r2 = 1;
-    c.fits.push_back(f);
-  };
-  fit("alltoall", "EP", ep, 0.2, kMsPerByte(3e9));
-  fit("p2p", "EP", ep, 0.02, kMsPerByte(3e9));
-  fit("allgather", "MP", mp, 0.03, kMsPerByte(10e9) * share(mp));
-  fit("reducescatter", "MP", mp, 0.03, kMsPerByte(10e9) * share(mp));
-  fit("allreduce", "MP", mp, 0.05, kMsPerByte(10e9) * 2 * share(mp));
-  return c;
+  return worked_cases::tc3_calibration(layout, false);
 }
 
 // The stage index of a simulated pipeline step, from its name "SAA/AllGather" and the op's stages.
