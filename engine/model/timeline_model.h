@@ -18,12 +18,13 @@
 // to the bare "gemm" fit (backward = 2 x forward); the "gate" / "order" / "combine" fits when present
 // (otherwise 0, noted). Fused pipelines: each stage-step is the alpha-beta step plus the "pipeline" fit's
 // extra (lane handoffs, placing chunks, the slowdown of overlapped traffic, all measured on the real
-// overlapped SAA structure, per byte of one exchange step); calibrations without it multiply the steps of a
-// multi-node pipeline by the interference factor instead. Either way the time added over the plain steps is
-// reported as interference_ms, and forward_comm_ms stays the paper's (interference-free) quantity, equal to
-// predict_forward_comm. Synchronisation (the "sync" / "sync_mp" fits of `parm calibrate`, per EP / MP group):
-// each collective waits for the slowest peer in proportion to the compute done since the previous collective
-// (ranks drift apart while they compute); the fits' fixed part is stored but not charged.
+// overlapped SAA structure, against the bytes of one exchange step; read from its samples by interpolation,
+// since it jumps once a step overflows the transport's buffers); calibrations without it multiply the steps
+// of a multi-node pipeline by the interference factor instead. Either way the time added over the plain steps
+// is reported as interference_ms, and forward_comm_ms stays the paper's (interference-free) quantity, equal
+// to predict_forward_comm. Synchronisation (the "sync" / "sync_mp" fits of `parm calibrate`, per EP / MP
+// group): each collective waits for the slowest peer in proportion to the compute done since the previous
+// collective (ranks drift apart while they compute); the fits' fixed part is stored but not charged.
 #pragma once
 
 #include <string>
