@@ -22,6 +22,7 @@
 #include "engine/model/timeline_model.h"
 #include "tests/support/emulated_cluster.h"
 #include "tests/support/parm_process.h"
+#include "tests/support/worked_cases.h"
 
 using namespace parm;
 
@@ -54,14 +55,7 @@ Calibration order_calibration(const Config& c) {
   calib.id = "calib-steps";
   calib.layout = c.parallel;
   auto fit = [&](const char* op, const char* comm, int n, double alpha, double beta) {
-    CalibrationFit f;
-    f.op = op;
-    f.communicator = comm;
-    f.group_size = n;
-    f.fit.alpha = alpha;
-    f.fit.beta = beta;
-    f.fit.r2 = 1;
-    calib.fits.push_back(f);
+    calib.fits.push_back(worked_cases::exact_fit(op, comm, n, alpha, beta));
   };
   fit("alltoall", "EP", 2, 0.2, 8e-6);
   fit("p2p", "EP", 2, 0.02, 8e-6);

@@ -19,6 +19,19 @@ inline double share(int n) {
   return double(n - 1) / double(n);
 }
 
+// One exactly fitted alpha-beta line (r2 1) of a calibration: op, communicator, group size, alpha ms, beta ms
+// per unit.
+inline CalibrationFit exact_fit(const char* op, const char* comm, int n, double alpha, double beta) {
+  CalibrationFit f;
+  f.op = op;
+  f.communicator = comm;
+  f.group_size = n;
+  f.fit.alpha = alpha;
+  f.fit.beta = beta;
+  f.fit.r2 = 1;
+  return f;
+}
+
 // TC-1: the embedded preset (32 GPUs, 8 nodes x 4, N_MP = N_ESP = 4, N_EP = 8, bf16).
 inline Config tc1() {
   return *config_from_json_text(*resources::embedded_preset("tc1")).config;
@@ -67,14 +80,7 @@ inline Calibration tc3_calibration(const ParallelConfig& layout, bool with_compu
   c.interference = 1.0;
   const int ep = static_cast<int>(layout.ranks / layout.mp), mp = static_cast<int>(layout.mp);
   auto fit = [&](const char* op, const char* comm, int n, double alpha, double beta) {
-    CalibrationFit f;
-    f.op = op;
-    f.communicator = comm;
-    f.group_size = n;
-    f.fit.alpha = alpha;
-    f.fit.beta = beta;
-    f.fit.r2 = 1;
-    c.fits.push_back(f);
+    c.fits.push_back(exact_fit(op, comm, n, alpha, beta));
   };
   fit("alltoall", "EP", ep, 0.2, ms_per_byte(3e9));
   fit("p2p", "EP", ep, 0.02, ms_per_byte(3e9));

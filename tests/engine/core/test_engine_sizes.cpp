@@ -6,6 +6,7 @@
 #include "engine/core/sizes.h"
 #include "engine/schedules/volumes.h"
 #include "resources/presets.h"
+#include "tests/support/worked_cases.h"
 
 using namespace parm;
 
@@ -107,13 +108,7 @@ class TestSizes : public QObject {
 
   // TC-5: B=1, L=128, M=512, E=8, k=1, f=1.0, min_capacity=1, N=4, N_EP=8 -> C1=4, C2=16.
   void tc5Capacities() {
-    Config c = preset("tc1");
-    c.layer.batch = 1;
-    c.layer.seq_len = 128;
-    c.layer.hidden = 512;
-    c.layer.top_k = 1;
-    c.layer.capacity_factor = 1.0;
-    c.layer.min_capacity = 1;
+    const Config c = worked_cases::tc5();
     const DerivedSizes d = derive_sizes(c);
     QCOMPARE(d.C0, std::int64_t(16));
     QCOMPARE(d.C1, std::int64_t(4));

@@ -12,6 +12,7 @@
 #include "engine/schedules/group_specs.h"
 #include "engine/schedules/schedule_ir.h"
 #include "engine/schedules/volumes.h"
+#include "tests/support/worked_cases.h"
 
 using namespace parm;
 
@@ -56,14 +57,7 @@ Calibration calibration(const ParallelConfig& layout) {
   c.interference = 1.0;
   const int ep = int(layout.ep()), mp = int(layout.mp);
   auto fit = [&](const char* op, const char* comm, int n, double alpha, double beta) {
-    CalibrationFit f;
-    f.op = op;
-    f.communicator = comm;
-    f.group_size = n;
-    f.fit.alpha = alpha;
-    f.fit.beta = beta;
-    f.fit.r2 = 1;
-    c.fits.push_back(f);
+    c.fits.push_back(worked_cases::exact_fit(op, comm, n, alpha, beta));
   };
   if (ep > 1) {
     fit("alltoall", "EP", ep, kA2aAlpha, kInterBeta);

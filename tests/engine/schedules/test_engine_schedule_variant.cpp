@@ -10,6 +10,7 @@
 #include "engine/model/timeline_model.h"
 #include "engine/schedules/schedule_registry.h"
 #include "resources/presets.h"
+#include "tests/support/worked_cases.h"
 
 using namespace parm;
 
@@ -43,14 +44,7 @@ Calibration gathers_expensive(const Config& c) {
   cal.layout = c.parallel;
   cal.dtype = c.layer.dtype;
   auto fit = [&](const char* op, const char* comm, int n, double alpha, double beta) {
-    CalibrationFit f;
-    f.op = op;
-    f.communicator = comm;
-    f.group_size = n;
-    f.fit.alpha = alpha;
-    f.fit.beta = beta;
-    f.fit.r2 = 1;
-    cal.fits.push_back(f);
+    cal.fits.push_back(worked_cases::exact_fit(op, comm, n, alpha, beta));
   };
   const double share = 3.0 / 4.0;
   fit("alltoall", "EP", 8, 0.2, kMsPerByte(3e9));
