@@ -8,8 +8,10 @@
 #include "engine/cli/backend_option.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/config_loading.h"
+#include "engine/cli/model_check.h"
 #include "engine/core/config_json.h"
 #include "engine/core/device_memory_check.h"
+#include "engine/core/model_sizes.h"
 #include "engine/core/rank_memory.h"
 #include "engine/core/sizes.h"
 #include "engine/core/validation.h"
@@ -166,12 +168,18 @@ void add_check_command(CLI::App& app) {
       if (const auto why = backend_unavailable(c.run.backend, cuda))
         std::cerr << "parm check: warning: run." << *why << " (parm run refuses it here)\n";
     }
-    if (!*json) return print_text(c, d, m, device);
+    const std::optional<ModelSizes> model = c.model ? derive_model_sizes(c, d) : std::nullopt;  // validated
+    if (!*json) {
+      print_text(c, d, m, device);
+      if (model) print_model_text(c, *model);
+      return;
+    }
     nlohmann::json out{{"config", config_to_json(c)},
                        {"valid", true},
                        {"sizes", sizes_json(d)},
                        {"rank_memory", memory_json(m)}};
     if (device) out["device_memory"] = device_json(c, *device);
+    if (model) out["model"] = model_json(c, *model);
     nlohmann::json schedules = nlohmann::json::object();
     for (ScheduleKind s : c.run.schedules) {
       nlohmann::json list = nlohmann::json::array();

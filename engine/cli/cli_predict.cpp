@@ -132,6 +132,7 @@ void add_model_commands(CLI::App& app) {
     cmd->callback([o] {
       require_storable_db("predict", o->db);
       const Config config = load_config_or_exit(o->config);
+      note_model_layer(config, "parm predict");
       const Calibration calib = load_calibration_or_exit(o->calibration, o->db, "parm predict");
       check_layout_or_exit(calib, config, o->force, "parm predict");
       const Prediction p = predict_or_exit(config, calib, "parm predict");
@@ -178,6 +179,7 @@ void add_model_commands(CLI::App& app) {
     cmd->add_flag("--force", o->force, "recommend even when the calibration's layout differs");
     cmd->callback([o] {
       const Config config = load_config_or_exit(o->config);
+      note_model_layer(config, "parm recommend");
       const Calibration calib = load_calibration_or_exit(o->calibration, o->db, "parm recommend");
       check_layout_or_exit(calib, config, o->force, "parm recommend");
       const Prediction p = predict_or_exit(config, calib, "parm recommend");

@@ -269,6 +269,7 @@ Config effective_config(const RunArgs& a) {
   // first, in one line, since no layout can make a missing backend run.
   if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
   validate_or_exit(c, source, machine);
+  note_model_layer(c, "parm run");
   if (a.die_on_rank >= c.parallel.ranks)
     refuse("parm run: --die-on-rank " + std::to_string(a.die_on_rank) + ": must be below ranks (" +
            std::to_string(c.parallel.ranks) + ")");

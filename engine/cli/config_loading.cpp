@@ -64,4 +64,12 @@ std::vector<std::string> load_rank_config(const std::string& path, int world, co
   return problems;
 }
 
+void note_model_layer(const Config& config, const std::string& command) {
+  if (!config.model) return;
+  std::cerr
+      << command << ": " << config.name << " is a " << to_string(config.model->style) << "-style model of "
+      << config.model->layers << " blocks (" << config.model->moe_blocks()
+      << " with the MoE layer); this measures that MoE layer, the `layer` section, under each schedule\n";
+}
+
 }  // namespace parm::cli

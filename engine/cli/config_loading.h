@@ -25,6 +25,11 @@ Config load_unvalidated_or_exit(const std::string& path, std::string& source);
 // Prints every issue of `config` against `machine` as "source: line"; throws CLI::RuntimeError(2) on errors.
 void validate_or_exit(const Config& config, const std::string& source, const MachineLimits& machine);
 
+// A model configuration given to a layer command: one line on stderr saying that the command works on the
+// model's MoE layer (the `layer` section), so a whole-model question never silently gets a layer answer.
+// Nothing for a lone layer.
+void note_model_layer(const Config& config, const std::string& command);
+
 // Loads and validates CONFIG (the embedded default preset when `path` is empty). Prints warnings to stderr;
 // on any error prints one line per violated rule to stderr and throws CLI::RuntimeError(2).
 Config load_config_or_exit(const std::string& path);

@@ -29,6 +29,8 @@ constexpr std::array<std::pair<Backend, std::string_view>, 3> kBackends{
     {{Backend::Cpu, "cpu"}, {Backend::Cuda, "cuda"}, {Backend::CudaMpi, "cuda+mpi"}}};
 constexpr std::array<std::pair<CapacityRounding, std::string_view>, 2> kRoundings{
     {{CapacityRounding::Exact, "exact"}, {CapacityRounding::DeepSpeed, "deepspeed"}}};
+constexpr std::array<std::pair<ModelStyle, std::string_view>, 2> kModelStyles{
+    {{ModelStyle::Bert, "bert"}, {ModelStyle::Gpt, "gpt"}}};
 
 }  // namespace
 
@@ -69,6 +71,12 @@ std::optional<Backend> parse_backend(std::string_view s) {
 }
 std::optional<CapacityRounding> parse_capacity_rounding(std::string_view s) {
   return lookup(kRoundings, s);
+}
+std::string_view to_string(ModelStyle s) {
+  return name_of(kModelStyles, s);
+}
+std::optional<ModelStyle> parse_model_style(std::string_view s) {
+  return lookup(kModelStyles, s);
 }
 
 }  // namespace parm

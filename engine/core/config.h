@@ -62,11 +62,31 @@ struct RunOptions {
   Backend backend = Backend::Cpu;
 };
 
+// The `model` section (issue 18): a whole Transformer around the MoE layer of `layer`. The blocks share the
+// layer's batch, sequence length L, hidden size M, FFN size H and dtype; every moe_every-th block's FFN is
+// that MoE layer (blocks moe_every, 2*moe_every, ... counted from 1), the others are dense FFNs of the same
+// H. BERT style: bidirectional attention, token-type embeddings, an MLM head; GPT style: causal attention, an
+// LM head tied to the token embedding. Attention and dense FFNs are split Megatron-style over the MP group.
+enum class ModelStyle { Bert, Gpt };
+
+struct ModelConfig {
+  ModelStyle style = ModelStyle::Gpt;
+  std::int64_t layers = 12;    // Transformer blocks
+  std::int64_t heads = 12;     // attention heads, split over the MP group
+  std::int64_t vocab = 50257;  // before padding (model_sizes.h pads it as Megatron does)
+  std::int64_t moe_every = 1;  // 1: every block's FFN is the MoE layer; 2: every other block's
+
+  // Block i (0-based) has the MoE layer as its FFN.
+  bool moe_block(std::int64_t i) const { return moe_every > 0 && (i + 1) % moe_every == 0; }
+  std::int64_t moe_blocks() const { return moe_every > 0 ? layers / moe_every : 0; }
+};
+
 struct Config {
   std::string name = "default";
   LayerConfig layer;
   ParallelConfig parallel;
   RunOptions run;
+  std::optional<ModelConfig> model;  // absent: a lone MoE layer
 };
 
 // Bytes per element of the activations and weights moved between ranks (b in the spec).
@@ -76,10 +96,12 @@ std::string_view to_string(Activation a);
 std::string_view to_string(DType d);
 std::string_view to_string(Backend b);
 std::string_view to_string(CapacityRounding r);
+std::string_view to_string(ModelStyle s);
 
 std::optional<Activation> parse_activation(std::string_view s);
 std::optional<DType> parse_dtype(std::string_view s);
 std::optional<Backend> parse_backend(std::string_view s);
 std::optional<CapacityRounding> parse_capacity_rounding(std::string_view s);
+std::optional<ModelStyle> parse_model_style(std::string_view s);
 
 }  // namespace parm

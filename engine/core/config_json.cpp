@@ -177,6 +177,16 @@ void read_run(const json& j, RunOptions& run, ConfigIssues& issues) {
   r.reject_unknown();
 }
 
+void read_model(const json& j, ModelConfig& m, ConfigIssues& issues) {
+  ObjectReader r(j, "model", issues);
+  r.choice("style", m.style, parse_model_style, "bert, gpt");
+  r.integer("layers", m.layers);
+  r.integer("heads", m.heads);
+  r.integer("vocab", m.vocab);
+  r.integer("moe_every", m.moe_every);
+  r.reject_unknown();
+}
+
 ConfigLoad config_from_document(const JsonDocument& doc) {
   ConfigLoad load;
   if (!doc.ok()) {
@@ -199,6 +209,7 @@ ConfigLoad config_from_document(const JsonDocument& doc) {
   if (const json* layer = top.object("layer")) read_layer(*layer, c.layer, load.issues);
   if (const json* parallel = top.object("parallel")) read_parallel(*parallel, c.parallel, load.issues);
   if (const json* run = top.object("run")) read_run(*run, c.run, load.issues);
+  if (const json* model = top.object("model")) read_model(*model, c.model.emplace(), load.issues);
   top.reject_unknown();
   if (load.issues.has_errors()) return load;
 
@@ -236,7 +247,7 @@ ConfigLoad load_config_file(const std::string& path) {
 nlohmann::json config_to_json(const Config& c) {
   json schedules = json::array();
   for (auto s : c.run.schedules) schedules.push_back(std::string(to_string(s)));
-  return {
+  json out = {
       {"name", c.name},
       {"layer",
        {{"batch", c.layer.batch},
@@ -264,6 +275,13 @@ nlohmann::json config_to_json(const Config& c) {
         {"seed", c.run.seed},
         {"backend", std::string(to_string(c.run.backend))}}},
   };
+  if (c.model)
+    out["model"] = {{"style", std::string(to_string(c.model->style))},
+                    {"layers", c.model->layers},
+                    {"heads", c.model->heads},
+                    {"vocab", c.model->vocab},
+                    {"moe_every", c.model->moe_every}};
+  return out;
 }
 
 void save_config_file(const Config& config, const std::string& path) {

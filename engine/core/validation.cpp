@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/core/checked_math.h"
+#include "engine/core/model_validation.h"
 #include "engine/core/sizes.h"
 #include "engine/schedules/schedule_registry.h"
 
@@ -238,6 +239,7 @@ ConfigIssues validate(const Config& config, const MachineLimits& machine) {
   validate_parallel(config, issues);
   validate_run(config.run, issues);
   if (!issues.has_errors()) validate_sizes(config, machine, issues);  // the sizes need a well-formed layout
+  if (!issues.has_errors()) validate_model(config, machine, issues);  // the model wraps a valid layer
   return issues;
 }
 

@@ -49,6 +49,34 @@ class TestCliParm : public QObject {
     QCOMPARE(bytes_of(root, "S2", "AllGather", "dispatch"), 20185088);
   }
 
+  // A model preset: `parm check --json` carries the model's counts (GPT-2 small's blocks, 6 of them MoE), and
+  // a layer command says in one line that it works on the model's MoE layer.
+  void checkModelPresetAndLayerNote() {
+    const Result r = run_parm({"check", "gpt2-moe-small", "--json"});
+    QCOMPARE(r.exit_code, 0);
+    const QJsonObject model = parm_test::json_object_of(r.out)["model"].toObject();
+    QCOMPARE(model["blocks"].toInteger(), 4);
+    QCOMPARE(model["moe_blocks"].toInteger(), 2);
+    QCOMPARE(model["padded_vocab"].toInteger(), 1024);  // 1000 up to a multiple of 128 x N_MP 2
+    const QJsonObject params = model["parameters"].toObject(), rank = model["rank"].toObject();
+    QVERIFY(params["total"].toInteger() > params["dense_equivalent"].toInteger());
+    QVERIFY(rank["parameters"].toInteger() < params["total"].toInteger());
+    QCOMPARE(rank["total_bytes"].toInteger(),
+             rank["weights_bytes"].toInteger() + rank["gradients_bytes"].toInteger() +
+                 rank["optimizer_bytes"].toInteger() + rank["activations_bytes"].toInteger() +
+                 rank["logits_bytes"].toInteger());
+    const Result text = run_parm({"check", "gpt2-moe-small"});
+    QVERIFY2(text.out.contains("# model (gpt style): 4 blocks, the MoE layer in 2 (blocks 2, 4)"),
+             text.out.constData());
+    const Result layer = run_parm({"check", "default", "--json"});
+    QVERIFY(!parm_test::json_object_of(layer.out).contains("model"));
+    const Result dry = run_parm({"run", "gpt2-moe-small", "--dry-run"});
+    QCOMPARE(dry.exit_code, 0);
+    QVERIFY2(dry.err.contains("parm run: gpt2-moe-small is a gpt-style model of 4 blocks (2 with the MoE "
+                              "layer); this measures that MoE layer"),
+             dry.err.constData());
+  }
+
   void checkTextNamesEverySchedule() {
     const Result r = run_parm({"check"});  // embedded default
     QCOMPARE(r.exit_code, 0);
