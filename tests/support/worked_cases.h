@@ -1,7 +1,12 @@
 // The worked cases of spec parm.md section 7 (TC-1's layout, TC-3's constants, TC-4, TC-5) as the model
-// suites use them, so every suite checks the same configurations and constants. Header-only: it needs the
-// engine's config and model headers only.
+// suites use them, so every suite checks the same configurations and constants, and the embedded presets by
+// name. Header-only: it needs the engine's config and model headers and the embedded presets only.
 #pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include "engine/core/config_json.h"
 #include "engine/model/calibration.h"
@@ -32,9 +37,18 @@ inline CalibrationFit exact_fit(const char* op, const char* comm, int n, double 
   return f;
 }
 
+// An embedded preset by name, loaded and validated; throws when it does not load (a broken preset is a bug).
+inline Config preset(const char* name) {
+  const std::optional<std::string_view> text = resources::embedded_preset(name);
+  if (!text) throw std::runtime_error(std::string("no embedded preset ") + name);
+  const ConfigLoad load = config_from_json_text(*text);
+  if (!load.ok()) throw std::runtime_error(std::string("preset ") + name + " does not load");
+  return *load.config;
+}
+
 // TC-1: the embedded preset (32 GPUs, 8 nodes x 4, N_MP = N_ESP = 4, N_EP = 8, bf16).
 inline Config tc1() {
-  return *config_from_json_text(*resources::embedded_preset("tc1")).config;
+  return preset("tc1");
 }
 
 // TC-4: one node of 8 GPUs, B=4, L=512, M=1024, E=4, k=2, f=1.2, N=4, N_EP=2 (shared links).

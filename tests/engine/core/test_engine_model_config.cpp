@@ -8,16 +8,13 @@
 #include "engine/core/sizes.h"
 #include "engine/core/validation.h"
 #include "resources/presets.h"
+#include "tests/support/worked_cases.h"
 
 using namespace parm;
 
 namespace {
 
-Config preset(const char* name) {
-  const ConfigLoad load = config_from_json_text(*resources::embedded_preset(name));
-  if (!load.ok()) qFatal("preset %s does not load", name);
-  return *load.config;
-}
+using worked_cases::preset;
 
 ModelSizes sizes_of(const Config& c) {
   const std::optional<ModelSizes> m = derive_model_sizes(c, derive_sizes(c));

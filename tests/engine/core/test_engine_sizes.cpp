@@ -12,11 +12,7 @@ using namespace parm;
 
 namespace {
 
-Config preset(const char* name) {
-  const ConfigLoad load = config_from_json_text(*resources::embedded_preset(name));
-  if (!load.ok()) qFatal("preset %s does not load", name);
-  return *load.config;
-}
+using worked_cases::preset;
 
 std::vector<CollectiveVolume> forward(const Config& c, ScheduleKind s) {
   std::vector<CollectiveVolume> out;
