@@ -15,25 +15,14 @@ std::string str(std::int64_t v) {
 
 void validate_memory(const Config& c, const ModelSizes& m, const MachineLimits& machine,
                      ConfigIssues& issues) {
-  const bool device = c.run.backend != Backend::Cpu;
-  std::int64_t limit = 0;
-  std::string where;
-  if (device) {
-    limit = machine.device_memory_bytes;
-    where = "the " + gib(limit) + " of device memory assumed per rank for backend " +
-            std::string(to_string(c.run.backend));
-  } else {
-    if (machine.host_memory_bytes <= 0) return;  // unknown: nothing to compare with
-    const std::int64_t sharing = machine.ranks_per_host > 0 ? machine.ranks_per_host : c.parallel.ranks;
-    limit = machine.host_memory_bytes / std::max<std::int64_t>(1, sharing);
-    where = "the " + gib(limit) + " each of the " + str(sharing) + " ranks on this host can have";
-  }
+  const RankMemoryLimit allowed = rank_memory_limit(c, machine);
+  if (allowed.bytes <= 0) return;  // unknown: nothing to compare with
   const ModelRankMemory& r = m.rank;
-  if (r.total <= limit) return;
+  if (r.total <= allowed.bytes) return;
   const std::int64_t states = r.weights + r.gradients + r.optimizer;
-  const std::string need =
-      "one rank of the model needs " + gib(r.total) + " to train (weights, gradients and " + "Adam states " +
-      gib(states) + ", activations " + gib(r.activations) + ", logits " + gib(r.logits) + "), above " + where;
+  const std::string need = "one rank of the model needs " + gib(r.total) +
+                           " to train (weights, gradients and Adam states " + gib(states) + ", activations " +
+                           gib(r.activations) + ", logits " + gib(r.logits) + "), above " + allowed.where;
   if (states >= r.activations && states >= r.logits)
     return issues.error("model.layers", str(c.model->layers), need);
   if (r.logits > r.activations) return issues.error("model.vocab", str(c.model->vocab), need);

@@ -154,6 +154,22 @@ std::string gib(std::int64_t bytes) {
   return buf;
 }
 
+RankMemoryLimit rank_memory_limit(const Config& c, const MachineLimits& machine) {
+  RankMemoryLimit out;
+  if (c.run.backend != Backend::Cpu) {
+    out.bytes = machine.device_memory_bytes;
+    out.where = "the " + gib(out.bytes) + " of device memory assumed per rank for backend " +
+                std::string(to_string(c.run.backend)) + " (an 80 GB data-centre GPU)";
+    return out;
+  }
+  if (machine.host_memory_bytes <= 0) return out;
+  out.sharing = machine.ranks_per_host > 0 ? machine.ranks_per_host : c.parallel.ranks;
+  out.bytes = machine.host_memory_bytes / std::max<std::int64_t>(1, out.sharing);
+  out.where = "the " + gib(out.bytes) + " each of the " + str(out.sharing) +
+              " ranks on this host can have (" + gib(machine.host_memory_bytes) + " physical memory)";
+  return out;
+}
+
 std::pair<const char*, std::int64_t> memory_driver(const LayerConfig& l, const RankMemory& m) {
   using Driver = std::pair<const char*, std::int64_t>;
   const Driver B{"layer.batch", l.batch}, L{"layer.seq_len", l.seq_len}, M{"layer.hidden", l.hidden},
@@ -192,20 +208,11 @@ void validate_memory(const Config& c, const DerivedSizes& d, const MachineLimits
     return;
   }
   const bool device = c.run.backend != Backend::Cpu;
-  std::int64_t limit = 0, sharing = 1;
-  std::string where;
-  if (device) {
-    limit = machine.device_memory_bytes;
-    where = "the " + gib(limit) + " of device memory assumed per rank for backend " +
-            std::string(to_string(c.run.backend)) + " (an 80 GB data-centre GPU)";
-  } else {
-    if (machine.host_memory_bytes <= 0) return;  // unknown: nothing to compare with
-    sharing = machine.ranks_per_host > 0 ? machine.ranks_per_host : c.parallel.ranks;
-    limit = machine.host_memory_bytes / std::max<std::int64_t>(1, sharing);
-    where = "the " + gib(limit) + " each of the " + str(sharing) + " ranks on this host can have (" +
-            gib(machine.host_memory_bytes) + " physical memory)";
-  }
-  if (m->total <= limit) return;
+  const RankMemoryLimit allowed = rank_memory_limit(c, machine);
+  if (allowed.bytes <= 0) return;  // unknown: nothing to compare with
+  const std::int64_t sharing = allowed.sharing;
+  const std::string& where = allowed.where;
+  if (m->total <= allowed.bytes) return;
   const std::string need = "one rank's buffers need " + gib(m->total) + " (schedule " +
                            std::string(to_string(m->peak_schedule)) + ": activations " + gib(m->activations) +
                            ", dispatched " + gib(m->dispatched + m->expert_hidden + m->pipeline) +

@@ -21,6 +21,16 @@ ConfigIssues validate(const Config& config, const MachineLimits& machine);
 // validate(config, MachineLimits::this_machine()): every rank on this machine.
 ConfigIssues validate(const Config& config);
 
+// The memory one rank of `config` may use on `machine`: the device memory assumed per rank (cuda backends) or
+// the host's physical memory divided by the ranks sharing it (cpu); `where` names it for a refusal. bytes 0:
+// unknown (cpu with no host memory known), nothing to compare with.
+struct RankMemoryLimit {
+  std::int64_t bytes = 0;
+  std::int64_t sharing = 1;  // ranks sharing the host (cpu)
+  std::string where;
+};
+RankMemoryLimit rank_memory_limit(const Config& config, const MachineLimits& machine);
+
 // "5.9 GiB", "12.0 MiB", "1.1 PiB": byte counts in refusals.
 std::string gib(std::int64_t bytes);
 
