@@ -29,6 +29,7 @@
 #include "engine/core/run_result.h"
 #include "engine/model/run_comparison.h"
 #include "engine/model/time_breakdown.h"
+#include "tests/app/expected_op_times.h"
 
 using namespace parm;
 using namespace parm::app;
@@ -207,13 +208,8 @@ class TestAppCompare : public QObject {
     // A time range: the S2 events of measured iteration 0 on rank 0. Only keys with an event overlapping the
     // range keep a measured value, and each equals the aggregation of the overlapping events.
     std::int64_t lo = -1, hi = 0;
-    const std::int32_t s2 = [&] {
-      for (const auto& e : db.events(measuredRun_))
-        if (db.string(e.schedule) == "S2") return e.schedule;
-      return -1;
-    }();
     for (const auto& e : db.events(measuredRun_))
-      if (e.schedule == s2 && e.iteration == 0 && e.rank == 0) {
+      if (e.iteration == 0 && e.rank == 0 && db.string(e.schedule) == "S2") {
         lo = lo < 0 ? e.start_ns : std::min(lo, e.start_ns);
         hi = std::max(hi, e.end_ns);
       }
@@ -222,56 +218,26 @@ class TestAppCompare : public QObject {
     double fullA = 0;
     for (int row = 0; row < fullRows; ++row) fullA += v(row, OpDeltaModel::A).toDouble();
     model.setTimeRange(lo, hi);
-    std::map<OpKey, std::map<int, std::map<int, double>>> sums;
-    for (const auto& e : db.events(measuredRun_))
-      if (e.iteration >= 0 && e.end_ns > lo && e.start_ns < hi)
-        sums[{db.string(e.schedule), e.phase, db.string(e.op), db.string(e.purpose)}][e.iteration][e.rank] +=
-            1e-6 * double(e.end_ns - e.start_ns);
-    double rangedA = 0;
-    for (int row = 0; row < model.rowCount(); ++row) {
-      const int phase = v(row, OpDeltaModel::Phase).toInt();
-      const OpKey key{"S2", phase, v(row, OpDeltaModel::Op).toString().toStdString(),
-                      v(row, OpDeltaModel::Purpose).toString().toStdString()};
-      const double a = v(row, OpDeltaModel::A).toDouble();
-      rangedA += a;
-      if (!sums.count(key)) {
-        QCOMPARE(a, 0.0);
-        continue;
-      }
-      std::vector<double> perIteration;
-      for (const auto& [it, ranks] : sums[key]) {
-        double worst = 0;
-        for (const auto& [rk, ms] : ranks) worst = std::max(worst, ms);
-        perIteration.push_back(worst);
-      }
-      std::sort(perIteration.begin(), perIteration.end());
-      const std::size_t n = perIteration.size();
-      const double median =
-          n % 2 ? perIteration[n / 2] : 0.5 * (perIteration[n / 2 - 1] + perIteration[n / 2]);
-      QCOMPARE(a, median);
-    }
-    QVERIFY(!sums.empty());
-    // A range only removes events: no row's ranged value exceeds its slowest iteration over the whole run
-    // (a bound that holds whatever the machine's load; the median of iteration 0 alone may well be above the
-    // whole run's median).
-    std::map<OpKey, std::map<int, std::map<int, double>>> whole;
-    for (const auto& e : db.events(measuredRun_))
-      if (e.iteration >= 0)
-        whole[{db.string(e.schedule), e.phase, db.string(e.op), db.string(e.purpose)}][e.iteration][e.rank] +=
-            1e-6 * double(e.end_ns - e.start_ns);
-    double slowestA = 0;
+    const auto ranged = parm::test::slowest_rank_per_iteration(db, measuredRun_, lo, hi);
+    const auto whole = parm::test::slowest_rank_per_iteration(db, measuredRun_, INT64_MIN, INT64_MAX);
+    double rangedA = 0, slowestA = 0;
     for (int row = 0; row < model.rowCount(); ++row) {
       const OpKey key{"S2", v(row, OpDeltaModel::Phase).toInt(),
                       v(row, OpDeltaModel::Op).toString().toStdString(),
                       v(row, OpDeltaModel::Purpose).toString().toStdString()};
-      double slowest = 0;
-      for (const auto& [it, ranks] : whole[key]) {
-        double worst = 0;
-        for (const auto& [rk, ms] : ranks) worst = std::max(worst, ms);
-        slowest = std::max(slowest, worst);
+      const double a = v(row, OpDeltaModel::A).toDouble();
+      rangedA += a;
+      if (const auto w = whole.find(key); w != whole.end()) slowestA += w->second.slowest;
+      const auto it = ranged.find(key);
+      if (it == ranged.end()) {
+        QCOMPARE(a, 0.0);
+        continue;
       }
-      slowestA += slowest;
+      QCOMPARE(a, it->second.median);
     }
+    QVERIFY(!ranged.empty());
+    // A range only removes events: the rows never exceed their slowest iteration over the whole run (a bound
+    // whatever the machine's load; iteration 0's median alone may well be above the whole run's median).
     QVERIFY2(rangedA <= slowestA + 1e-9, qPrintable(QString("%1 > %2").arg(rangedA).arg(slowestA)));
     // A range before the run keeps nothing measured; clearing restores the whole run.
     model.setTimeRange(-2'000'000'000, -1'000'000'000);
