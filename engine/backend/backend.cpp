@@ -21,6 +21,25 @@ StreamCommunicator& StreamGroups::operator[](GroupKind kind) const {
   return *c;
 }
 
+namespace {
+
+std::runtime_error no_blocks(std::string_view backend) {
+  return std::runtime_error(
+      "backend " + std::string(backend) +
+      ": no Transformer blocks yet, so whole models (the config's 'model' section) run on "
+      "backend cpu only");
+}
+
+}  // namespace
+
+BlockCompute<float>& Backend::blocks_f32() {
+  throw no_blocks(name());
+}
+
+BlockCompute<double>& Backend::blocks_f64() {
+  throw no_blocks(name());
+}
+
 std::unique_ptr<Backend> make_backend(parm::Backend kind) {
   BackendOptions options;
   options.kind = kind;

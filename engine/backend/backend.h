@@ -6,10 +6,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "engine/backend/activity_capture.h"
+#include "engine/backend/block_compute.h"
 #include "engine/backend/buffer.h"
 #include "engine/backend/compute.h"
 #include "engine/backend/stream.h"
@@ -57,6 +60,10 @@ class Backend {
   // dtype and what it computes instead (the cpu backend: fp32 and fp64 only).
   virtual Compute<Bf16>& compute_bf16() = 0;
   virtual Compute<F16>& compute_f16() = 0;
+  // The Transformer blocks of a whole model (issue 18). A backend without them throws std::runtime_error
+  // naming itself (today: the cuda backends; `parm run` refuses such a model run before any rank starts).
+  virtual BlockCompute<float>& blocks_f32();
+  virtual BlockCompute<double>& blocks_f64();
   // The rank's groups on this backend's streams, over the transport groups the worker bootstrap built
   // (which stay usable from the host for barriers, verification and the capacity agreement).
   virtual StreamGroups make_groups(const comm::CommGroups& transport) = 0;
@@ -70,6 +77,8 @@ class Backend {
 
   template <typename T>
   Compute<T>& compute();
+  template <typename T>
+  BlockCompute<T>& blocks();
 };
 
 template <>
@@ -87,6 +96,17 @@ inline Compute<Bf16>& Backend::compute<Bf16>() {
 template <>
 inline Compute<F16>& Backend::compute<F16>() {
   return compute_f16();
+}
+
+template <typename T>
+inline BlockCompute<T>& Backend::blocks() {
+  if constexpr (std::is_same_v<T, float>) {
+    return blocks_f32();
+  } else if constexpr (std::is_same_v<T, double>) {
+    return blocks_f64();
+  } else {
+    throw std::runtime_error("a whole model runs in fp32 or fp64 (layer.dtype)");
+  }
 }
 
 // What a rank's backend needs to know about where it runs.

@@ -89,75 +89,6 @@ void LayerExecutor<T>::backward(const std::vector<T>& dout) {
 }
 
 template <typename T>
-const std::vector<T>& LayerExecutor<T>::output() const {
-  if (result_stale_[0]) {
-    host_result_[0].resize(result_[0].size());
-    backend_.allocator().copy_to_host(host_result_[0].data(), result_[0].data(),
-                                      result_[0].size() * sizeof(T));
-    result_stale_[0] = false;
-  }
-  return host_result_[0];
-}
-
-template <typename T>
-const std::vector<T>& LayerExecutor<T>::input_grad() const {
-  if (result_stale_[1]) {
-    host_result_[1].resize(result_[1].size());
-    backend_.allocator().copy_to_host(host_result_[1].data(), result_[1].data(),
-                                      result_[1].size() * sizeof(T));
-    result_stale_[1] = false;
-  }
-  return host_result_[1];
-}
-
-template <typename T>
-const LocalGradients<T>& LayerExecutor<T>::gradients() const {
-  if (grads_stale_) {
-    download_gradients(backend_.allocator(), device_grads_, host_grads_);
-    grads_stale_ = false;
-  }
-  return host_grads_;
-}
-
-template <typename T>
-const backend::HostRouting& LayerExecutor<T>::routing() const {
-  if (routing_stale_) {
-    host_routing_ = compute_.host_routing(*routing_state_);
-    routing_stale_ = false;
-  }
-  return host_routing_;
-}
-
-template <typename T>
-std::vector<T> LayerExecutor<T>::gate_probabilities() const {
-  std::vector<T> host(probs_.size());
-  backend_.allocator().copy_to_host(host.data(), probs_.data(), host.size() * sizeof(T));
-  return host;
-}
-
-template <typename T>
-std::vector<T> LayerExecutor<T>::combine_weights() const {
-  std::vector<T> host(combine_weights_.size());
-  backend_.allocator().copy_to_host(host.data(), combine_weights_.data(), host.size() * sizeof(T));
-  return host;
-}
-
-template <typename T>
-void LayerExecutor<T>::set_gate_logits(const std::vector<T>& group_logits) {
-  const std::int64_t e = config_.layer.num_experts;
-  if (static_cast<std::int64_t>(group_logits.size()) != config_.layer.tokens() * e)
-    throw std::invalid_argument("gate logits: expected S*E = " + std::to_string(config_.layer.tokens() * e) +
-                                " values, got " + std::to_string(group_logits.size()));
-  backend::Allocator& a = backend_.allocator();
-  given_logits_ = backend::Buffer<T>(a, group_logits.size());
-  a.copy_from_host(given_logits_.data(), group_logits.data(), group_logits.size() * sizeof(T));
-  std::vector<T> identity(static_cast<std::size_t>(e * e), T(0));
-  for (std::int64_t i = 0; i < e; ++i) identity[static_cast<std::size_t>(i * e + i)] = T(1);
-  logits_identity_ = backend::Buffer<T>(a, identity.size());
-  a.copy_from_host(logits_identity_.data(), identity.data(), identity.size() * sizeof(T));
-}
-
-template <typename T>
 backend::View<T> LayerExecutor<T>::allocate(std::int64_t count) {
   auto& pool = buffers_[pass_index(direction_)];
   if (next_buffer_ == pool.size()) pool.emplace_back();
@@ -226,12 +157,19 @@ backend::Event* LayerExecutor<T>::end(Lane lane, const TraceIds* ids, Group grou
 
 template <typename T>
 void LayerExecutor<T>::run(const std::vector<Op>& ops, Direction direction) {
+  pending_traces_.clear();
+  enqueue_pass(ops, direction, {});
+  backend_.synchronize();
+  finish_passes();
+}
+
+template <typename T>
+void LayerExecutor<T>::enqueue_pass(const std::vector<Op>& ops, Direction direction, Tail start) {
   close_open_brackets();
   direction_ = direction;
   seq_mp_ = seq_ep_ = 0;
   next_buffer_ = next_event_ = 0;
-  tail_ = {};
-  pending_traces_.clear();
+  tail_ = start;
   for (std::size_t k = 0; k < ops.size(); ++k) {
     const Op& op = ops[k];
     if (op.kind == OpKind::Pipeline) {
@@ -242,7 +180,10 @@ void LayerExecutor<T>::run(const std::vector<Op>& ops, Direction direction) {
       enqueue(op, k);
     }
   }
-  backend_.synchronize();
+}
+
+template <typename T>
+void LayerExecutor<T>::finish_passes() {
   // Op times are the intervals between the events recorded around each op on its stream.
   for (PendingTrace& p : pending_traces_) {
     p.event.start_ns = backend_.event_time_ns(*p.start);
@@ -250,6 +191,37 @@ void LayerExecutor<T>::run(const std::vector<Op>& ops, Direction direction) {
     tracer_->record(p.event);
   }
   pending_traces_.clear();
+}
+
+template <typename T>
+typename LayerExecutor<T>::PassEnd LayerExecutor<T>::enqueue_on(backend::View<T> input, Direction direction,
+                                                                backend::Event* after, Lane after_lane) {
+  const std::int64_t m = config_.layer.hidden;
+  flow_ = FlowTensor<T>::tokens(input, static_cast<std::int64_t>(input.size()) / m, m);
+  enqueue_pass(direction == Direction::Forward ? schedule_.forward : schedule_.backward, direction,
+               {after, after_lane});
+  const int k = pass_index(direction);
+  result_[k] = flow_.data;
+  result_stale_[k] = true;
+  if (direction == Direction::Forward) {
+    routing_stale_ = true;
+  } else {
+    grads_stale_ = true;
+  }
+  return {tail_.event, tail_.lane, flow_.data};
+}
+
+template <typename T>
+typename LayerExecutor<T>::PassEnd LayerExecutor<T>::enqueue_forward(backend::View<T> x,
+                                                                     backend::Event* after, Lane after_lane) {
+  return enqueue_on(x, Direction::Forward, after, after_lane);
+}
+
+template <typename T>
+typename LayerExecutor<T>::PassEnd LayerExecutor<T>::enqueue_backward(backend::View<T> dout,
+                                                                      backend::Event* after,
+                                                                      Lane after_lane) {
+  return enqueue_on(dout, Direction::Backward, after, after_lane);
 }
 
 template <typename T>

@@ -43,6 +43,21 @@ class LayerExecutor {
   // dout: the gradient of the layer output (S, M), replicated over the MP group.
   void backward(const std::vector<T>& dout);
 
+  // A whole model's entry (issue 18): enqueues the pass on a device view of x (forward) or dout (backward),
+  // (S, M) replicated over the MP group as above, its first op ordered after `after` (recorded on
+  // `after_lane`; nullptr: no order), and returns where it ends. Nothing waits: once the caller has
+  // synchronized the backend, finish_passes() turns the passes' events into traced ops.
+  struct PassEnd {
+    backend::Event* event = nullptr;
+    Lane lane = Lane::Compute;
+    backend::View<T> result;  // the output (forward) or the input gradient (backward)
+  };
+  PassEnd enqueue_forward(backend::View<T> x, backend::Event* after, Lane after_lane);
+  PassEnd enqueue_backward(backend::View<T> dout, backend::Event* after, Lane after_lane);
+  void finish_passes();
+  // The parameter gradients in the backend's memory (what a data-parallel sync reduces in place).
+  DeviceTensors<T>& device_gradients() { return device_grads_; }
+
   // Host conveniences: copies out of the backend's buffers, made on first use after a pass.
   const Schedule& schedule() const { return schedule_; }
   const std::vector<T>& output() const;      // (S, M)
@@ -90,6 +105,8 @@ class LayerExecutor {
                 const RankLayout& layout, comm::CommGroups& groups, Schedule schedule);
 
   void run(const std::vector<Op>& ops, Direction direction);
+  void enqueue_pass(const std::vector<Op>& ops, Direction direction, Tail start);
+  PassEnd enqueue_on(backend::View<T> input, Direction direction, backend::Event* after, Lane after_lane);
   void enqueue(const Op& op, std::size_t index);
   void run_pipeline(const Op& op, std::size_t index);
   // Orders `lane`'s stream after `after` (recorded on `after_lane`), opens the op's NVTX range (`message`)

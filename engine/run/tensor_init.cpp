@@ -49,6 +49,10 @@ double tensor_scale(TensorId id, std::int64_t hidden, std::int64_t ffn_hidden) {
     case TensorId::B3:
     case TensorId::B2:
       return 0.1;
+    case TensorId::ModelTokens:
+    case TensorId::ModelTargets:
+    case TensorId::ModelParameters:
+      break;  // a model's tensors carry their scale in model_parameters.h
   }
   throw std::invalid_argument("tensor_scale: unknown tensor id");
 }

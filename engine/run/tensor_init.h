@@ -20,7 +20,26 @@
 
 namespace parm {
 
-enum class TensorId : std::uint32_t { Input = 1, OutputGrad, GateWeight, W1, B1, W3, B3, W2, B2 };
+enum class TensorId : std::uint32_t {
+  Input = 1,
+  OutputGrad,
+  GateWeight,
+  W1,
+  B1,
+  W3,
+  B3,
+  W2,
+  B2,
+  ModelTokens = 32,  // a whole model's input token ids (groups, S) and targets (issue 18)
+  ModelTargets,
+  ModelParameters = 64,  // + (block + 1) * 32 + ModelTensor: the dense parameters of model_parameters.h
+};
+
+// The id of a whole model's dense parameter `tensor` (a ModelTensor) of `block` (-1: embedding and head).
+inline TensorId model_tensor_id(int tensor, std::int64_t block) {
+  return static_cast<TensorId>(static_cast<std::uint32_t>(TensorId::ModelParameters) +
+                               static_cast<std::uint32_t>((block + 1) * 32 + tensor));
+}
 
 // Uniform in [-1, 1) from a 64-bit hash of (seed, id, global_index): no sequential stream, no shared state.
 double counter_uniform(std::uint64_t seed, TensorId id, std::uint64_t global_index);

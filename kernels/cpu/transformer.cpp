@@ -112,6 +112,59 @@ Scalar cross_entropy(const Scalar* logits, const std::int64_t* targets, std::int
   return total * scale;
 }
 
+template <typename Scalar>
+void row_max(const Scalar* logits, std::int64_t rows, std::int64_t cols, Scalar* max) {
+  for (std::int64_t r = 0; r < rows; ++r) max[r] = shared::row_max(logits + r * cols, cols);
+}
+
+template <typename Scalar>
+void cross_entropy_parts(const Scalar* logits, std::int64_t rows, std::int64_t cols, std::int64_t first,
+                         const std::int64_t* targets, const Scalar* max, Scalar* sum, Scalar* target_logit) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const Scalar* row = logits + r * cols;
+    sum[r] = shared::partial_exp_sum(row, cols, max[r]);
+    target_logit[r] = shared::target_logit_part(row, first, cols, targets[r]);
+  }
+}
+
+template <typename Scalar>
+void cross_entropy_rows_backward(const Scalar* logits, std::int64_t rows, std::int64_t cols,
+                                 std::int64_t first, const std::int64_t* targets, const Scalar* max,
+                                 const Scalar* sum, Scalar scale, Scalar* dlogits) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    shared::cross_entropy_row_backward(logits + r * cols, first, cols, targets[r], max[r], sum[r], scale,
+                                       dlogits + r * cols);
+}
+
+template <typename Scalar>
+Scalar cross_entropy_row_loss(Scalar max, Scalar sum, Scalar target_logit) {
+  return shared::cross_entropy_loss(max, sum, target_logit);
+}
+
+template <typename Scalar>
+void embedding_forward(const std::int64_t* ids, std::int64_t count, const Scalar* table, std::int64_t first,
+                       std::int64_t table_rows, std::int64_t width, Scalar* out, bool accumulate) {
+  for (std::int64_t i = 0; i < count; ++i) {
+    Scalar* o = out + i * width;
+    const std::int64_t row = ids[i] - first;
+    const bool held = row >= 0 && row < table_rows;
+    for (std::int64_t c = 0; c < width; ++c) {
+      const Scalar v = held ? table[row * width + c] : Scalar(0);
+      o[c] = accumulate ? o[c] + v : v;
+    }
+  }
+}
+
+template <typename Scalar>
+void embedding_backward(const std::int64_t* ids, std::int64_t count, const Scalar* dout, std::int64_t first,
+                        std::int64_t table_rows, std::int64_t width, Scalar* dtable) {
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int64_t row = ids[i] - first;
+    if (row < 0 || row >= table_rows) continue;
+    for (std::int64_t c = 0; c < width; ++c) dtable[row * width + c] += dout[i * width + c];
+  }
+}
+
 #define PARM_TRANSFORMER_INSTANTIATE(S)                                                                    \
   template void layer_norm_forward<S>(const S*, std::int64_t, std::int64_t, const S*, const S*, S, S*, S*, \
                                       S*);                                                                 \
@@ -119,7 +172,17 @@ Scalar cross_entropy(const Scalar* logits, const std::int64_t* targets, std::int
                                        const S*, S*, S*, S*);                                              \
   template void attention_forward<S>(const AttentionShape&, const S*, S*, S*);                             \
   template void attention_backward<S>(const AttentionShape&, const S*, const S*, const S*, S*, S*);        \
-  template S cross_entropy<S>(const S*, const std::int64_t*, std::int64_t, std::int64_t, S*);
+  template S cross_entropy<S>(const S*, const std::int64_t*, std::int64_t, std::int64_t, S*);              \
+  template void row_max<S>(const S*, std::int64_t, std::int64_t, S*);                                      \
+  template S cross_entropy_row_loss<S>(S, S, S);                                                           \
+  template void cross_entropy_parts<S>(const S*, std::int64_t, std::int64_t, std::int64_t,                 \
+                                       const std::int64_t*, const S*, S*, S*);                             \
+  template void cross_entropy_rows_backward<S>(const S*, std::int64_t, std::int64_t, std::int64_t,         \
+                                               const std::int64_t*, const S*, const S*, S, S*);            \
+  template void embedding_forward<S>(const std::int64_t*, std::int64_t, const S*, std::int64_t,            \
+                                     std::int64_t, std::int64_t, S*, bool);                                \
+  template void embedding_backward<S>(const std::int64_t*, std::int64_t, const S*, std::int64_t,           \
+                                      std::int64_t, std::int64_t, S*);
 
 PARM_TRANSFORMER_INSTANTIATE(float)
 PARM_TRANSFORMER_INSTANTIATE(double)

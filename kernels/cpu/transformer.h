@@ -49,4 +49,31 @@ template <typename Scalar>
 Scalar cross_entropy(const Scalar* logits, const std::int64_t* targets, std::int64_t rows, std::int64_t vocab,
                      Scalar* dlogits);
 
+// The vocabulary-parallel loss's pieces over this rank's logits (rows, cols) of vocabulary [first,
+// first + cols), kernels/shared/cross_entropy_math.h: the row maxima; the partial exp sums and target logits
+// at the group's maxima; the gradient (OVERWRITE) at the group's maxima and sums.
+template <typename Scalar>
+void row_max(const Scalar* logits, std::int64_t rows, std::int64_t cols, Scalar* max);
+template <typename Scalar>
+void cross_entropy_parts(const Scalar* logits, std::int64_t rows, std::int64_t cols, std::int64_t first,
+                         const std::int64_t* targets, const Scalar* max, Scalar* sum, Scalar* target_logit);
+template <typename Scalar>
+void cross_entropy_rows_backward(const Scalar* logits, std::int64_t rows, std::int64_t cols,
+                                 std::int64_t first, const std::int64_t* targets, const Scalar* max,
+                                 const Scalar* sum, Scalar scale, Scalar* dlogits);
+
+// One row's loss from the group's max, exp sum and target logit: log(sum) + max - target_logit.
+template <typename Scalar>
+Scalar cross_entropy_row_loss(Scalar max, Scalar sum, Scalar target_logit);
+
+// out (count, width) = table row (id - first) for ids in [first, first + table_rows), else 0; added to out
+// when `accumulate`.
+template <typename Scalar>
+void embedding_forward(const std::int64_t* ids, std::int64_t count, const Scalar* table, std::int64_t first,
+                       std::int64_t table_rows, std::int64_t width, Scalar* out, bool accumulate);
+// dtable (ACCUMULATE) row (id - first) += dout's row for the ids the table holds.
+template <typename Scalar>
+void embedding_backward(const std::int64_t* ids, std::int64_t count, const Scalar* dout, std::int64_t first,
+                        std::int64_t table_rows, std::int64_t width, Scalar* dtable);
+
 }  // namespace parm::kernels::cpu

@@ -11,6 +11,9 @@
 
 namespace parm::kernels::shared {
 
+// The epsilon BERT and GPT-2 use, for every LayerNorm of a model (the blocks and the reference).
+inline constexpr double kLayerNormEpsilon = 1e-5;
+
 template <typename S>
 PARM_HD S rsqrt_of(S v) {
 #if defined(__CUDA_ARCH__)

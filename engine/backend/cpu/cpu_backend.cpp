@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/backend/cpu/cpu_communicator.h"
+#include "engine/backend/cpu/cpu_blocks.h"
 #include "engine/backend/cpu/cpu_compute.h"
 #include "engine/backend/cpu/cpu_streams.h"
 #include "engine/backend/cpu/lanes.h"
@@ -51,7 +52,9 @@ class CpuBackend final : public Backend {
       : streams_{CpuStream(lanes_, Lane::Compute), CpuStream(lanes_, Lane::Intra),
                  CpuStream(lanes_, Lane::Inter)},
         f32_(make_cpu_compute<float>()),
-        f64_(make_cpu_compute<double>()) {}
+        f64_(make_cpu_compute<double>()),
+        blocks_f32_(make_cpu_blocks<float>()),
+        blocks_f64_(make_cpu_blocks<double>()) {}
   ~CpuBackend() override {
     try {
       lanes_.synchronize();  // tasks hold views of buffers their owners free after this
@@ -71,6 +74,8 @@ class CpuBackend final : public Backend {
   Compute<double>& compute_f64() override { return *f64_; }
   Compute<Bf16>& compute_bf16() override { throw sixteen_bit_refused("bf16"); }
   Compute<F16>& compute_f16() override { throw sixteen_bit_refused("fp16"); }
+  BlockCompute<float>& blocks_f32() override { return *blocks_f32_; }
+  BlockCompute<double>& blocks_f64() override { return *blocks_f64_; }
 
   StreamGroups make_groups(const comm::CommGroups& transport) override {
     StreamGroups g;
@@ -94,6 +99,8 @@ class CpuBackend final : public Backend {
   CpuStream streams_[kLaneCount];
   std::unique_ptr<Compute<float>> f32_;
   std::unique_ptr<Compute<double>> f64_;
+  std::unique_ptr<BlockCompute<float>> blocks_f32_;
+  std::unique_ptr<BlockCompute<double>> blocks_f64_;
 };
 
 }  // namespace
