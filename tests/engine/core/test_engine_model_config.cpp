@@ -2,9 +2,12 @@
 // the parameter counts against the published sizes of GPT-2 small and BERT-Base, one rank's share, and the
 // real-shape presets fitting the memory of the device they state.
 #include <QtTest>
+#include <algorithm>
 
 #include "engine/core/config_json.h"
+#include "engine/core/model_parameters.h"
 #include "engine/core/model_sizes.h"
+#include "engine/core/rank_memory.h"
 #include "engine/core/sizes.h"
 #include "engine/core/validation.h"
 #include "resources/presets.h"
@@ -166,6 +169,49 @@ class TestModelConfig : public QObject {
     const QString line = QString::fromStdString(issues.errors().front().line());
     QVERIFY2(line.contains("layer.batch = 512") && line.contains("one rank of the model needs"),
              qPrintable(line));
+  }
+
+  // The tensors the engine and the reference model hold (model_parameters.h) are the ones model_sizes.h
+  // counts: globally, and one rank's slices under tensor parallelism (the MoE blocks' part from the layer).
+  void parameterCatalogueMatchesTheSizes_data() {
+    QTest::addColumn<QString>("name");
+    for (const char* name : {"gpt2-moe", "bert-base-moe", "gpt2-moe-small", "bert-moe-small"})
+      QTest::newRow(name) << QString(name);
+  }
+  void parameterCatalogueMatchesTheSizes() {
+    QFETCH(QString, name);
+    const Config c = preset(name.toStdString().c_str());
+    const ModelSizes m = sizes_of(c);
+    const std::vector<ParameterSpec> specs = model_parameter_specs(c);
+    std::int64_t global = 0, local = 0;
+    for (const ParameterSpec& s : specs) {
+      global += s.elements();
+      local += s.local_elements(c.parallel.mp);
+    }
+    QCOMPARE(global + m.moe_blocks * m.parameters.moe_ffn, m.parameters.total);
+    const RankMemory layer = *estimate_rank_memory(c, derive_sizes(c));
+    QCOMPARE(local + m.moe_blocks * layer.weights / bytes_per_element(c.layer.dtype), m.rank.parameters);
+    QCOMPARE(padded_vocabulary(c), m.padded_vocab);
+  }
+
+  // Each MP rank's slices tile the global tensor exactly once (QKV: whole heads of each third).
+  void slicesTileTheGlobalTensor() {
+    const Config c = preset("gpt2-moe-small");
+    const std::int64_t t = 4;
+    for (const ParameterSpec& s : model_parameter_specs(c)) {
+      if (s.split == TensorSplit::Replicated) continue;
+      std::vector<int> hits(static_cast<std::size_t>(s.elements()), 0);
+      for (std::int64_t j = 0; j < t; ++j)
+        for (std::int64_t r = 0; r < s.local_rows(t); ++r)
+          for (std::int64_t col = 0; col < s.local_cols(t); ++col)
+            ++hits[static_cast<std::size_t>(s.global_index(j, t, r, col))];
+      QVERIFY2(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }), s.name().c_str());
+    }
+    const ParameterSpec& qkv = model_parameter_specs(c)[static_cast<std::size_t>(
+        find_parameter(model_parameter_specs(c), ModelTensor::QkvWeight, 0))];
+    const std::int64_t m = c.layer.hidden;
+    // Rank 1's first K column is the global K third's column m / t.
+    QCOMPARE(qkv.global_index(1, t, 0, m / t), m + m / t);
   }
 };
 
