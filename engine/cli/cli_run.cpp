@@ -23,6 +23,7 @@
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
+#include "engine/cli/run_model.h"
 #include "engine/cli/summary_table.h"
 #include "engine/cli/verify_table.h"
 #include "engine/core/config_json.h"
@@ -186,6 +187,7 @@ struct RunArgs {
   bool dry_run = false;
   bool json = false;
   bool verify = false;
+  bool model = false;           // --model: whole-model steps
   std::int64_t timeout_ms = 0;  // 0: the worker's default
   int die_on_rank = -1;
   std::string db_path;
@@ -197,7 +199,7 @@ struct RunArgs {
   bool layout_given() const {
     return gpus_per_node > 0 || !schedules.empty() || !hostfile.empty() || dry_run || verify ||
            die_on_rank >= 0 || timeout_ms > 0 || !db_path.empty() || !cluster.empty() ||
-           !gate_logits.empty() || !dump_routing.empty();
+           !gate_logits.empty() || !dump_routing.empty() || model;
   }
 };
 
@@ -269,7 +271,10 @@ Config effective_config(const RunArgs& a) {
   // first, in one line, since no layout can make a missing backend run.
   if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
   validate_or_exit(c, source, machine);
-  note_model_layer(c, "parm run");
+  if (a.model)
+    check_model_run(c, a.verify, !a.gate_logits.empty() || !a.dump_routing.empty());
+  else
+    note_model_layer(c, "parm run");
   if (a.die_on_rank >= c.parallel.ranks)
     refuse("parm run: --die-on-rank " + std::to_string(a.die_on_rank) + ": must be below ranks (" +
            std::to_string(c.parallel.ranks) + ")");
@@ -302,6 +307,10 @@ void print_distributed_text(const RunResult& result, const std::vector<ScheduleS
               (long long)p.gpus_per_node, result.backend.c_str(), (long long)p.mp, (long long)p.esp,
               (long long)p.ep());
   for (const std::string& line : device_lines(result.ranks)) std::printf("devices: %s\n", line.c_str());
+  if (result.model) {
+    print_model_table(c, rows, schedule_spreads(result));
+    return;
+  }
   print_summary_table(c, rows, schedule_spreads(result));
   print_verify_table(verify_reports(result));
 }
@@ -311,7 +320,8 @@ nlohmann::json distributed_json(const RunResult& result, const std::vector<Sched
   const auto reports = verify_reports(result);
   nlohmann::json schedules = nlohmann::json::array();
   const std::map<ScheduleKind, ScheduleSpreads> spreads = schedule_spreads(result);
-  for (const ScheduleSummary& r : rows) schedules.push_back(summary_row_json(r, spreads));
+  for (const ScheduleSummary& r : rows)
+    schedules.push_back(result.model ? model_row_json(r, spreads) : summary_row_json(r, spreads));
   for (auto& row : schedules)  // --verify: the schedule's report
     for (const auto& [kind, v] : reports)
       if (row["schedule"] == std::string(to_string(kind))) row["verify"] = to_json(v);
@@ -323,6 +333,7 @@ nlohmann::json distributed_json(const RunResult& result, const std::vector<Sched
           {"nodes", c.parallel.nodes()},
           {"gpus_per_node", c.parallel.gpus_per_node},
           {"engine", "distributed"},
+          {"unit", result.model ? "model" : "layer"},
           {"backend", result.backend},
           {"devices", device_lines(result.ranks)},
           {"warmup", c.run.warmup},
@@ -361,6 +372,7 @@ LaunchOptions launch_options(const Config& c, const RunLaunch& l, const EnvLooku
   if (!l.dump_routing_path.empty())
     o.extra_args.insert(o.extra_args.end(),
                         {"--dump-routing", std::filesystem::absolute(l.dump_routing_path).string()});
+  if (l.model) o.extra_args.push_back("--model");
   if (!l.cluster.empty()) {
     try {
       cluster::check_name(l.cluster);
@@ -383,6 +395,7 @@ RunLaunch launch_of(const RunArgs& a) {
   l.pass_schedules = !a.schedules.empty();
   l.gate_logits_path = a.gate_logits;
   l.dump_routing_path = a.dump_routing;
+  l.model = a.model;
   return l;
 }
 
@@ -513,6 +526,9 @@ void add_run_command(CLI::App& app) {
                 "-n P parm worker --config FILE --result FILE)");
   cmd->add_flag("--json", a->json, "machine-readable output");
   cmd->add_flag("--verify", a->verify, "check every schedule against the single-process reference");
+  cmd->add_flag("--model", a->model,
+                "whole-model training steps (the config's model section): iteration time per schedule, every "
+                "MoE block on it");
   cmd->add_option("--timeout-ms", a->timeout_ms, "bound on every collective wait, in ms (default 60000)")
       ->check(integer_in(1));
   cmd->add_option("--db", a->db_path,

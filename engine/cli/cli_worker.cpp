@@ -29,6 +29,7 @@
 #include "engine/core/run_result.h"
 #include "engine/core/validation.h"
 #include "engine/launch/process_watch.h"
+#include "engine/run/model_worker.h"
 #include "engine/run/trace_collection.h"
 #include "engine/run/worker.h"
 
@@ -41,6 +42,7 @@ struct WorkerArgs {
   std::vector<std::string> schedules;
   std::int64_t timeout_ms = 60'000;
   bool verify = false;
+  bool model = false;  // whole-model steps (config.model)
   int die_on_rank = -1;
   std::string db_path;            // rank 0 stores the configuration, ranks, counters and every traced op here
   std::string gate_logits_path;   // the gate routes these logits instead of x*Wg
@@ -107,6 +109,7 @@ void run_worker(const WorkerArgs& args) {
   options.timeout = std::chrono::milliseconds(args.timeout_ms);
   options.verify = args.verify;
   options.die_on_rank = args.die_on_rank;
+  options.model = args.model;
   Config config;
   std::vector<std::string> problems;
   std::optional<db::Database> database;
@@ -149,8 +152,9 @@ void run_worker(const WorkerArgs& args) {
     std::int64_t origin_ns = 0;
     {
       comm::CommGroups groups = comm::make_mpi_groups(layout, options.timeout);
-      profiler::OpTracer tracer(args.db_path.empty() ? 0
-                                                     : expected_trace_events(config, config.run.schedules));
+      const std::size_t capacity = args.model ? expected_model_trace_events(config, config.run.schedules)
+                                              : expected_trace_events(config, config.run.schedules);
+      profiler::OpTracer tracer(args.db_path.empty() ? 0 : capacity);
       if (!args.db_path.empty()) {
         options.tracer = &tracer;
         options.gpu_activity = &trace.gpu;  // CUPTI + NVTX where the backend captures (cuda)
@@ -181,6 +185,7 @@ void run_worker(const WorkerArgs& args) {
       RunResult result;
       result.config = config;
       result.backend = std::string(to_string(config.run.backend));
+      result.model = args.model;
       for (const std::string& part : parts)
         result.ranks.push_back(rank_run_result_from_json(nlohmann::json::parse(part)));
       const std::string result_json = to_json(result).dump(1) + "\n";
@@ -237,6 +242,7 @@ void add_worker_command(CLI::App& app) {
   cmd->add_option("--timeout-ms", args->timeout_ms, "bound on every collective wait, in ms")
       ->check(integer_in(1));
   cmd->add_flag("--verify", args->verify, "compare with the single-process reference after timing");
+  cmd->add_flag("--model", args->model, "whole-model training steps (the config's model section)");
   cmd->add_option("--die-on-rank", args->die_on_rank, "test hook: this rank aborts in the middle of the run")
       ->check(integer_in(0, std::numeric_limits<std::int32_t>::max(), "--die-on-rank"))
       ->group("");  // a test hook: hidden from --help

@@ -36,6 +36,7 @@ struct RunLaunch {
   bool pass_schedules = false;    // pass the config's schedules as --schedules
   std::string gate_logits_path;   // --gate-logits: the gate routes these logits (checked against the layer)
   std::string dump_routing_path;  // --dump-routing: rank 0 writes every schedule's routing here
+  bool model = false;             // --model: whole-model training steps
   std::string who = "parm run";   // prefix of every message
 };
 

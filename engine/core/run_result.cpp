@@ -1,6 +1,7 @@
 #include "engine/core/run_result.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <type_traits>
@@ -76,6 +77,9 @@ json to_json(const RankScheduleResult& s) {
               {"backward_s", s.backward_s},    {"counters", counters},
               {"capacity", s.capacity},        {"dropped_choices", s.dropped_choices}};
   if (s.verify) out["verify"] = to_json(*s.verify);
+  if (!s.exposed_sync_s.empty()) out["exposed_sync_s"] = s.exposed_sync_s;
+  if (!s.sync_s.empty()) out["sync_s"] = s.sync_s;
+  if (s.loss) out["loss"] = *s.loss;
   return out;
 }
 
@@ -93,6 +97,14 @@ RankScheduleResult schedule_from_json(const json& j, const std::string& path) {
   s.capacity = get_int(j, path, "capacity");
   s.dropped_choices = get_int(j, path, "dropped_choices");
   if (j.contains("verify")) s.verify = verify_report_from_json(j["verify"], field_of(path, "verify"));
+  if (j.contains("exposed_sync_s")) s.exposed_sync_s = get_seconds(j, path, "exposed_sync_s");
+  if (j.contains("sync_s")) s.sync_s = get_seconds(j, path, "sync_s");
+  if (j.contains("loss")) {
+    const json& loss = j["loss"];
+    if (!loss.is_number() || !std::isfinite(loss.get<double>()))
+      bad_field(field_of(path, "loss"), "expected a finite number");
+    s.loss = loss.get<double>();
+  }
   return s;
 }
 
@@ -207,6 +219,21 @@ std::vector<ScheduleSummary> summarize(const RunResult& result) {
       bwd.push_back(b);
       total.push_back(t);
     }
+    std::vector<double> exposed, sync;
+    for (std::size_t it = 0; it < iterations; ++it) {
+      double e = 0, y = 0;
+      for (const RankScheduleResult* s : per_rank) {
+        if (it < s->exposed_sync_s.size()) e = std::max(e, s->exposed_sync_s[it]);
+        if (it < s->sync_s.size()) y = std::max(y, s->sync_s[it]);
+      }
+      exposed.push_back(e);
+      sync.push_back(y);
+    }
+    if (!first.exposed_sync_s.empty()) {
+      row.exposed_sync_ms = 1e3 * profiler::median(exposed);
+      row.sync_ms = 1e3 * profiler::median(sync);
+    }
+    row.loss = first.loss;
     row.forward_ms = 1e3 * profiler::median(fwd);
     row.backward_ms = 1e3 * profiler::median(bwd);
     row.total_ms = 1e3 * profiler::median(total);
@@ -235,7 +262,9 @@ RankRunResult rank_run_result_from_json(const nlohmann::json& j) {
 nlohmann::json to_json(const RunResult& r) {
   json ranks = json::array();
   for (const auto& rank : r.ranks) ranks.push_back(to_json(rank));
-  return {{"config", config_to_json(r.config)}, {"backend", r.backend}, {"ranks", ranks}};
+  json out = {{"config", config_to_json(r.config)}, {"backend", r.backend}, {"ranks", ranks}};
+  if (r.model) out["unit"] = "model";
+  return out;
 }
 
 RunResult run_result_from_json(const nlohmann::json& j) {
@@ -250,6 +279,11 @@ RunResult run_result_from_json(const nlohmann::json& j) {
   }
   r.config = *load.config;
   r.backend = get_string(j, "", "backend");
+  if (j.contains("unit")) {
+    const std::string unit = get_string(j, "", "unit");
+    if (unit != "model" && unit != "layer") bad_field("unit", "expected \"layer\" or \"model\"");
+    r.model = unit == "model";
+  }
   const json& ranks = get_array(j, "", "ranks");
   for (std::size_t i = 0; i < ranks.size(); ++i) {
     r.ranks.push_back(rank_from_json(ranks[i], indexed("", "ranks", i)));

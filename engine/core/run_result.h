@@ -34,6 +34,14 @@ struct RankScheduleResult {
   std::int64_t capacity = 0;           // capacity used by this rank's routing
   std::int64_t dropped_choices = 0;    // (token, choice) pairs over capacity on this rank's gate
   std::optional<VerifyReport> verify;  // with --verify: the same collective report on every rank
+  // Whole-model runs (parm run --model, issue 18): forward_s is the step's forward (embedding to loss),
+  // backward_s the rest of the step (the backward and the gradient sync it leaves exposed), so forward +
+  // backward is the iteration everywhere a total is read. Per measured iteration: the sync exposed after the
+  // backward, and every gradient AllReduce's time summed (hidden or not); the step's mean loss. Empty /
+  // absent for a layer run.
+  std::vector<double> exposed_sync_s;
+  std::vector<double> sync_s;
+  std::optional<double> loss;
 };
 
 // Where a rank computed (backend::Backend::device()) and what its backend's allocator did (memory_stats()).
@@ -62,6 +70,7 @@ struct RankRunResult {
 
 struct RunResult {
   Config config;
+  bool model = false;                // a whole model's iterations (config.model), not the lone layer's
   std::string backend;               // "cpu", ...
   std::vector<RankRunResult> ranks;  // index = world rank
 };
@@ -75,6 +84,11 @@ struct ScheduleSummary {
   std::optional<double> speedup_vs_bds;  // B_DS total / this total, when B_DS ran
   std::int64_t intra_bytes = 0;          // rank 0's counted bytes on MP/ESP groups (fwd + bwd)
   std::int64_t inter_bytes = 0;          // rank 0's counted bytes on the EP group (fwd + bwd)
+  // Whole-model runs: medians over iterations of the slowest rank's exposed and total gradient sync; the
+  // loss.
+  double exposed_sync_ms = 0;
+  double sync_ms = 0;
+  std::optional<double> loss;
 };
 
 std::vector<ScheduleSummary> summarize(const RunResult& result);

@@ -206,15 +206,6 @@ void ModelExecutor<T>::order(Lane from, Lane to) {
 }
 
 template <typename T>
-void ModelExecutor<T>::mp_all_reduce(backend::View<T> values, comm::ReduceOp op) {
-  if (t_ == 1) return;
-  order(Lane::Compute, Lane::Intra);
-  groups_[comm::GroupKind::MP].all_reduce(stream(Lane::Intra), values.data(), values.size(),
-                                          backend::comm_data_type<T>(), op);
-  order(Lane::Intra, Lane::Compute);
-}
-
-template <typename T>
 void ModelExecutor<T>::sync_ready(std::int64_t stage) {
   if (layout_.ep_size == 1) return;  // one data-parallel replica: nothing to reduce
   for (const GradientBucket& bucket : buckets_) {
@@ -232,21 +223,30 @@ template <typename T>
 void ModelExecutor<T>::sync_moe(Moe& moe) {
   DeviceTensors<T>& g = moe.layer->device_gradients();
   const comm::DataType type = backend::comm_data_type<T>();
+  const std::string purpose = block_purpose(moe.block);
   if (layout_.ep_size > 1) {  // the router: one copy per MP group
     order(Lane::Compute, Lane::Inter);
-    sync_events_.push_back(record(Lane::Inter));
+    backend::Event* start = record(Lane::Inter);
     groups_[comm::GroupKind::EP].all_reduce(stream(Lane::Inter), g.wg.data(), g.wg.size(), type,
                                             comm::ReduceOp::Sum);
-    sync_events_.push_back(record(Lane::Inter));
+    backend::Event* end = record(Lane::Inter);
+    sync_events_.insert(sync_events_.end(), {start, end});
+    trace_interval(Lane::Inter, start, end, "AllReduce", "DP", purpose + " router gradient",
+                   static_cast<std::int64_t>(g.wg.size() * sizeof(T)));
   }
   if (layout_.esp_size == 1 && t_ > 1) {  // whole experts replicated over the MP group
     order(Lane::Compute, Lane::Intra);
-    sync_events_.push_back(record(Lane::Intra));
+    backend::Event* start = record(Lane::Intra);
+    std::int64_t bytes = 0;
     for (backend::Buffer<T>* v : {&g.w1, &g.b1, &g.w3, &g.b3, &g.w2, &g.b2})
-      if (!v->empty())
+      if (!v->empty()) {
         groups_[comm::GroupKind::MP].all_reduce(stream(Lane::Intra), v->data(), v->size(), type,
                                                 comm::ReduceOp::Sum);
-    sync_events_.push_back(record(Lane::Intra));
+        bytes += static_cast<std::int64_t>(v->size() * sizeof(T));
+      }
+    backend::Event* end = record(Lane::Intra);
+    sync_events_.insert(sync_events_.end(), {start, end});
+    trace_interval(Lane::Intra, start, end, "AllReduce", "DP", purpose + " expert gradients", bytes);
   }
 }
 
@@ -254,12 +254,16 @@ template <typename T>
 ModelStepTimes ModelExecutor<T>::step() {
   next_event_ = 0;
   sync_events_.clear();
+  pending_.clear();
+  phase_ = 0;
   backend::Event* start = record(Lane::Compute);
   ops_.fill_zero(stream(Lane::Compute), flat_grad_.view());
   embedding_forward();
   for (auto& b : blocks_) block_forward(*b);
   head_forward();
+  end_span();
   backend::Event* forward_end = record(Lane::Compute);
+  phase_ = 1;
   head_backward();
   sync_ready(0);
   for (std::size_t k = blocks_.size(); k-- > 0;) {
@@ -267,13 +271,14 @@ ModelStepTimes ModelExecutor<T>::step() {
     sync_ready(1 + static_cast<std::int64_t>(blocks_.size() - 1 - k));
   }
   embedding_backward();
+  end_span();
   sync_ready(static_cast<std::int64_t>(blocks_.size()) + 1);
   backend::Event* backward_end = record(Lane::Compute);
   order(Lane::Inter, Lane::Compute);
   order(Lane::Intra, Lane::Compute);
   backend::Event* end = record(Lane::Compute);
   backend_.synchronize();
-  for (Moe& moe : moe_) moe.layer->finish_passes();
+  finish_traces();
 
   ModelStepTimes t;
   t.forward = ms_between(backend_, *start, *forward_end);

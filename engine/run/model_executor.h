@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/backend/backend.h"
@@ -19,6 +20,7 @@
 #include "engine/core/model_parameters.h"
 #include "engine/core/rank_layout.h"
 #include "engine/run/executor.h"
+#include "profiler/op_tracer.h"
 
 namespace parm {
 
@@ -65,6 +67,11 @@ class ModelExecutor {
   std::size_t moe_layers() const { return moe_.size(); }
   const std::vector<GradientBucket>& buckets() const { return buckets_; }
 
+  // Records the following steps' ops into `tracer` under schedule `label`, tagged with `iteration`: the
+  // blocks' compute sections (op "Attention", "FFN", ..., purpose "block3"), their MP AllReduces and the
+  // gradient buckets' AllReduces (group "DP"), and every MoE layer's own ops; nullptr stops tracing.
+  void set_trace(profiler::OpTracer* tracer, std::int32_t iteration, const std::string& label);
+
  private:
   struct Block {  // one Transformer block's tensors, saved by the forward for the backward
     std::int64_t index = 0;
@@ -87,7 +94,16 @@ class ModelExecutor {
   // `to` runs what follows after what `from` has enqueued so far.
   void order(Lane from, Lane to);
   // In-place sum (or maximum) over the MP group, on the intra stream between two hand-overs.
-  void mp_all_reduce(backend::View<T> values, comm::ReduceOp op = comm::ReduceOp::Sum);
+  void mp_all_reduce(backend::View<T> values, const std::string& purpose,
+                     comm::ReduceOp op = comm::ReduceOp::Sum);
+  // Tracing: what the compute stream runs from here until the next span, collective or end_span() is one
+  // traced op `name` with `purpose`.
+  void span(const char* name, const std::string& purpose);
+  void end_span();
+  void trace_interval(Lane lane, backend::Event* start, backend::Event* end, const char* op,
+                      const char* group, const std::string& purpose, std::int64_t bytes);
+  void finish_traces();
+  std::string block_purpose(std::int64_t block) const { return "block" + std::to_string(block); }
 
   void embedding_forward();
   void block_forward(Block& b);
@@ -126,6 +142,21 @@ class ModelExecutor {
   // Backward working tensors, shared by the blocks (the compute stream runs them one after another).
   backend::View<T> dx_, dh_, dtmp_, dctx_, dqkv_, dz_, da_, dg_, moe_dout_, dmlm_, dlogits_;
   double loss_ = 0;
+
+  struct PendingTrace {
+    profiler::TraceEvent event;
+    backend::Event* start = nullptr;
+    backend::Event* end = nullptr;
+  };
+  profiler::OpTracer* tracer_ = nullptr;
+  std::int32_t trace_iteration_ = 0, trace_schedule_ = 0, phase_ = 0;
+  std::int64_t seq_mp_ = 0, seq_dp_ = 0;
+  std::vector<PendingTrace> pending_;
+  struct OpenSpan {  // the compute section being traced
+    backend::Event* start = nullptr;
+    const char* name = "";
+    std::string purpose;
+  } open_span_;
 };
 
 }  // namespace parm

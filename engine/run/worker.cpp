@@ -13,6 +13,7 @@
 #include "engine/backend/element_type.h"
 #include "engine/core/sizes.h"
 #include "engine/run/executor.h"
+#include "engine/run/model_worker.h"
 #include "engine/run/rank_backend.h"
 #include "engine/run/tensor_init.h"
 #include "engine/run/verify.h"
@@ -151,6 +152,11 @@ RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options
   }
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     const bool die_here = options.die_on_rank == layout.rank && i == 0;
+    if (options.model) {
+      out.schedules.push_back(run_model_schedule(*backend, config, options, layout, groups, kinds[i],
+                                                 die_here, out.device.allocations));
+      continue;
+    }
     const auto run = [&]<typename T>(T*) {
       out.schedules.push_back(run_schedule<T>(*backend, config, options, layout, groups, kinds[i], die_here,
                                               out.device.allocations, gpu));

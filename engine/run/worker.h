@@ -28,6 +28,9 @@ struct WorkerOptions {
   const GateLogits* gate_logits = nullptr;
   // --dump-routing: receives each schedule's gate calls of this rank (after its last measured iteration).
   std::vector<GateCall>* gate_calls = nullptr;
+  // parm run --model: whole-model training steps (config.model), every MoE block on the schedule, instead of
+  // the lone layer's forward and backward.
+  bool model = false;
 };
 
 // Trace events one rank records for `config` (every op and pipeline step of every measured iteration), so the
