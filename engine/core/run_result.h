@@ -39,9 +39,9 @@ struct RankScheduleResult {
   // backward is the iteration everywhere a total is read. Per measured iteration: the sync exposed after the
   // backward, and every gradient AllReduce's time summed (hidden or not); the step's mean loss. Empty /
   // absent for a layer run.
-  std::vector<double> exposed_sync_s;
-  std::vector<double> sync_s;
-  std::optional<double> loss;
+  std::vector<double> exposed_sync_s{};
+  std::vector<double> sync_s{};
+  std::optional<double> loss{};
 };
 
 // Where a rank computed (backend::Backend::device()) and what its backend's allocator did (memory_stats()).
@@ -88,7 +88,7 @@ struct ScheduleSummary {
   // loss.
   double exposed_sync_ms = 0;
   double sync_ms = 0;
-  std::optional<double> loss;
+  std::optional<double> loss{};
 };
 
 std::vector<ScheduleSummary> summarize(const RunResult& result);

@@ -211,11 +211,15 @@ void ModelExecutor<T>::sync_ready(std::int64_t stage) {
   for (const GradientBucket& bucket : buckets_) {
     if (bucket.ready_after != stage) continue;
     order(Lane::Compute, Lane::Inter);
-    sync_events_.push_back(record(Lane::Inter));
+    backend::Event* start = record(Lane::Inter);
     groups_[comm::GroupKind::EP].all_reduce(stream(Lane::Inter), flat_grad_.data() + bucket.offset,
                                             static_cast<std::size_t>(bucket.count),
                                             backend::comm_data_type<T>(), comm::ReduceOp::Sum);
-    sync_events_.push_back(record(Lane::Inter));
+    backend::Event* end = record(Lane::Inter);
+    sync_events_.insert(sync_events_.end(), {start, end});
+    trace_interval(Lane::Inter, start, end, "AllReduce", "DP",
+                   "gradient bucket " + std::to_string(&bucket - buckets_.data()),
+                   bucket.count * static_cast<std::int64_t>(sizeof(T)));
   }
 }
 
