@@ -7,6 +7,7 @@
 
 #include "engine/backend/backend.h"
 #include "engine/calibrate/collectives.h"
+#include "engine/calibrate/blocks.h"
 #include "engine/calibrate/compute.h"
 #include "engine/calibrate/overheads.h"
 #include "engine/calibrate/pipeline.h"
@@ -40,6 +41,7 @@ CalibrationOutcome run_calibration(const Config& config, const RankLayout& layou
     harness.barrier();
   }  // groups freed before the compute kernels run alone
   time_compute(config, *backend, harness, fits, table);
+  time_blocks(config, *backend, harness, fits, table);  // a model's attention, LayerNorm, elementwise ops
   Calibration calibration = make_calibration(config, options, interference, fits);
   apply_environment(where, calibration);
   return {std::move(calibration), table.str()};

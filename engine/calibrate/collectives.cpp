@@ -42,6 +42,8 @@ constexpr CommOp kOps[] = {
     {"reducescatter", CheckedCollective::ReduceScatter, GroupKind::ESPFused, nullptr, Lane::Intra},
     {"allreduce", CheckedCollective::AllReduce, GroupKind::MP, "MP", Lane::Intra},
     {"allreduce", CheckedCollective::AllReduce, GroupKind::ESP, nullptr, Lane::Intra},
+    // A whole model's data-parallel gradient sync (issue 18): AllReduce over the EP group, on the inter lane.
+    {"allreduce", CheckedCollective::AllReduce, GroupKind::EP, "EP", Lane::Inter},
     // One pairwise step of a fused pipeline, on the fused EP communicator; recorded as "EP" (the model's).
     {"p2p", CheckedCollective::SendRecv, GroupKind::EPFused, "EP", Lane::Inter},
 };

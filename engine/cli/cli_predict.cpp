@@ -13,6 +13,7 @@
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
+#include "engine/cli/model_predict.h"
 #include "engine/cli/model_support.h"
 #include "engine/core/config_json.h"
 #include "engine/core/sizes.h"
@@ -120,21 +121,31 @@ void add_model_commands(CLI::App& app) {
                                    "Predict every schedule's forward/backward timeline from a calibration");
     struct Opts {
       std::string config, calibration, db;
-      bool json = false, force = false;
+      bool json = false, force = false, model = false;
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
     add_calibration_option(cmd, o->calibration);
     cmd->add_option("--db", o->db, "store the predicted intervals as a run of kind 'prediction'")
         ->check(db_path_check("predict"));
+    cmd->add_flag("--model", o->model,
+                  "the whole model's training step (the config's model section) per schedule, and its choice");
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "predict even when the calibration's layout differs");
     cmd->callback([o] {
       require_storable_db("predict", o->db);
       const Config config = load_config_or_exit(o->config);
-      note_model_layer(config, "parm predict");
+      if (!o->model) note_model_layer(config, "parm predict");
       const Calibration calib = load_calibration_or_exit(o->calibration, o->db, "parm predict");
       check_layout_or_exit(calib, config, o->force, "parm predict");
+      if (o->model) {
+        const std::vector<ModelPrediction> predictions = predict_model_or_exit(config, calib, "parm predict");
+        if (o->json)
+          std::cout << model_prediction_json(config, calib, predictions).dump(2) << '\n';
+        else
+          print_model_prediction(config, calib, predictions);
+        return;
+      }
       const Prediction p = predict_or_exit(config, calib, "parm predict");
       nlohmann::json out{{"config", config.name},
                          {"calibration", calib.id},

@@ -105,6 +105,34 @@ std::vector<ParameterSpec> model_parameter_specs(const Config& config) {
   return specs;
 }
 
+std::int64_t gradient_ready_stage(const ParameterSpec& spec, std::int64_t layers) {
+  if (spec.block >= 0) return 1 + (layers - 1 - spec.block);
+  const bool embedding = spec.tensor == ModelTensor::TokenEmbedding || spec.tensor == ModelTensor::PositionEmbedding ||
+                         spec.tensor == ModelTensor::TypeEmbedding;
+  return embedding ? layers + 1 : 0;
+}
+
+GradientLayout plan_gradient_buckets(const std::vector<ParameterSpec>& specs, std::int64_t layers, std::int64_t t,
+                                     std::int64_t element_bytes, std::int64_t bucket_bytes) {
+  GradientLayout out;
+  out.offset.assign(specs.size(), 0);
+  GradientBucket open;
+  for (std::int64_t stage = 0; stage <= layers + 1; ++stage) {
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (gradient_ready_stage(specs[i], layers) != stage) continue;
+      out.offset[i] = out.elements;
+      out.elements += specs[i].local_elements(t);
+    }
+    open.count = out.elements - open.offset;
+    if (open.count > 0 && (open.count * element_bytes >= bucket_bytes || stage == layers + 1)) {
+      open.ready_after = stage;
+      out.buckets.push_back(open);
+      open = {out.elements, 0, 0};
+    }
+  }
+  return out;
+}
+
 int find_parameter(const std::vector<ParameterSpec>& specs, ModelTensor tensor, std::int64_t block) {
   for (std::size_t i = 0; i < specs.size(); ++i)
     if (specs[i].tensor == tensor && specs[i].block == block) return static_cast<int>(i);

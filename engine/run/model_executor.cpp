@@ -10,16 +10,6 @@
 namespace parm {
 namespace {
 
-// The backward stage after which a parameter's gradient is complete: 0 the head, then the blocks from the
-// last to the first, then the embedding (the token embedding, tied to the head, gets its last part there).
-std::int64_t ready_stage(const ParameterSpec& spec, std::int64_t layers) {
-  if (spec.block >= 0) return 1 + (layers - 1 - spec.block);
-  const bool embedding = spec.tensor == ModelTensor::TokenEmbedding ||
-                         spec.tensor == ModelTensor::PositionEmbedding ||
-                         spec.tensor == ModelTensor::TypeEmbedding;
-  return embedding ? layers + 1 : 0;
-}
-
 double ms_between(const backend::Backend& backend, const backend::Event& a, const backend::Event& b) {
   return 1e-6 * static_cast<double>(backend.event_time_ns(b) - backend.event_time_ns(a));
 }
@@ -57,24 +47,10 @@ ModelExecutor<T>::ModelExecutor(backend::Backend& backend, const Config& config,
     a.copy_from_host(weights_.back().data(), host.data(), host.size() * sizeof(T));
   }
   // The flat gradient in the order the backward completes it, cut into buckets at stage ends.
-  const std::int64_t last_stage = model.layers + 1;
-  grad_offset_.assign(specs_.size(), 0);
-  std::int64_t total = 0;
-  GradientBucket open;
-  for (std::int64_t stage = 0; stage <= last_stage; ++stage) {
-    for (std::size_t i = 0; i < specs_.size(); ++i) {
-      if (ready_stage(specs_[i], model.layers) != stage) continue;
-      grad_offset_[i] = total;
-      total += specs_[i].local_elements(t_);
-    }
-    open.count = total - open.offset;
-    if (open.count > 0 &&
-        (open.count * static_cast<std::int64_t>(sizeof(T)) >= bucket_bytes || stage == last_stage)) {
-      open.ready_after = stage;
-      buckets_.push_back(open);
-      open = {total, 0, 0};
-    }
-  }
+  GradientLayout plan = plan_gradient_buckets(specs_, model.layers, t_, sizeof(T), bucket_bytes);
+  grad_offset_ = std::move(plan.offset);
+  buckets_ = std::move(plan.buckets);
+  const std::int64_t total = plan.elements;
   flat_grad_ = backend::Buffer<T>(a, static_cast<std::size_t>(total));
 
   for (std::int64_t b = 0; b < model.layers; ++b) {

@@ -33,16 +33,6 @@ struct ModelStepTimes {
   double iteration = 0;     // forward + backward + exposed_sync
 };
 
-// A gradient bucket: consecutive elements of the flat dense gradient, reduced by one AllReduce once the
-// backward has produced all of them.
-struct GradientBucket {
-  std::int64_t offset = 0, count = 0;
-  std::int64_t ready_after = 0;  // backward stage: 0 the head, 1 + (layers-1-b) block b, layers + 1 embedding
-};
-
-// `bucket_bytes`: the dense gradients are reduced in buckets of about this size (PyTorch DDP's 25 MiB).
-inline constexpr std::int64_t kDefaultBucketBytes = 25 << 20;
-
 template <typename T>
 class ModelExecutor {
  public:
