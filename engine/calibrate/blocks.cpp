@@ -26,16 +26,18 @@ class BlockTimer {
   void attention() {
     const LayerConfig& l = config_.layer;
     const ModelConfig& m = *config_.model;
-    const std::int64_t heads = m.heads / std::max<std::int64_t>(1, config_.parallel.mp), d = l.hidden / m.heads;
+    const std::int64_t heads = m.heads / std::max<std::int64_t>(1, config_.parallel.mp),
+                       d = l.hidden / m.heads;
     const std::int64_t L = l.seq_len, per_sequence = heads * L * L * d;
     std::vector<std::int64_t> batches;
-    for (std::int64_t b = 1; b <= std::max<std::int64_t>(1, l.batch * 2) && batches.size() < (quick() ? 3u : 5u);
-         b *= 2)
+    for (std::int64_t b = 1;
+         b <= std::max<std::int64_t>(1, l.batch * 2) && batches.size() < (quick() ? 3u : 5u); b *= 2)
       batches.push_back(b);
     const std::int64_t b_hi = batches.back();
     backend::AttentionDims dims{b_hi, L, heads, d, m.style == ModelStyle::Gpt};
     const backend::Buffer<T> qkv = buffer(dims.tokens() * 3 * dims.width()), probs = buffer(dims.probs()),
-                             ctx = buffer(dims.tokens() * dims.width()), dqkv = buffer(dims.tokens() * 3 * dims.width());
+                             ctx = buffer(dims.tokens() * dims.width()),
+                             dqkv = buffer(dims.tokens() * 3 * dims.width());
     Measurement fwd = measurement("attention", "local", 1), bwd = measurement("attention_bwd", "local", 1);
     fwd.shape = bwd.shape = "heads " + std::to_string(heads) + ", L " + std::to_string(L) + ", d " +
                             std::to_string(d) + (dims.causal ? ", causal" : "");
@@ -43,10 +45,10 @@ class BlockTimer {
            "B");
     for (std::int64_t b : batches) {
       dims.batch = b;
-      const double f = time([&] { ops_.attention_forward(stream_, dims, qkv.view(), probs.view(), ctx.view()); });
-      const double g = time([&] {
-        ops_.attention_backward(stream_, dims, qkv.view(), probs.view(), ctx.view(), dqkv.view());
-      });
+      const double f =
+          time([&] { ops_.attention_forward(stream_, dims, qkv.view(), probs.view(), ctx.view()); });
+      const double g = time(
+          [&] { ops_.attention_backward(stream_, dims, qkv.view(), probs.view(), ctx.view(), dqkv.view()); });
       row(b, double(b * per_sequence), f, g, fwd, bwd);
     }
     finish(fwd);
@@ -60,18 +62,22 @@ class BlockTimer {
     for (std::int64_t r = std::max<std::int64_t>(1, tokens / 16); r <= tokens; r *= 4) counts.push_back(r);
     if (counts.back() != tokens) counts.push_back(tokens);
     const std::int64_t hi = counts.back() * M;
-    const backend::Buffer<T> x = buffer(hi), y = buffer(hi), dx = buffer(hi), stats = buffer(2 * counts.back()),
-                             gamma = buffer(M), beta = buffer(M), dgamma = buffer(M), dbeta = buffer(M);
+    const backend::Buffer<T> x = buffer(hi), y = buffer(hi), dx = buffer(hi),
+                             stats = buffer(2 * counts.back()), gamma = buffer(M), beta = buffer(M),
+                             dgamma = buffer(M), dbeta = buffer(M);
     Measurement ln = measurement("layernorm", "local", 1), ln_bwd = measurement("layernorm_bwd", "local", 1);
-    Measurement el = measurement("elementwise", "local", 1), el_bwd = measurement("elementwise_bwd", "local", 1);
+    Measurement el = measurement("elementwise", "local", 1),
+                el_bwd = measurement("elementwise_bwd", "local", 1);
     ln.shape = ln_bwd.shape = el.shape = el_bwd.shape = "M " + std::to_string(M);
     header("layernorm, elementwise (GELU) (local, each rank): rows of M; n = rows*M elements", "rows");
     for (std::int64_t r : counts) {
       const std::int64_t n = r * M;
-      const auto view = [&](const backend::Buffer<T>& b, std::int64_t count) { return b.view().slice(0, count); };
+      const auto view = [&](const backend::Buffer<T>& b, std::int64_t count) {
+        return b.view().slice(0, count);
+      };
       const double f = time([&] {
-        ops_.layer_norm_forward(stream_, view(x, n), r, M, gamma.view(), beta.view(), view(y, n), view(stats, r),
-                                stats.view().slice(r, r));
+        ops_.layer_norm_forward(stream_, view(x, n), r, M, gamma.view(), beta.view(), view(y, n),
+                                view(stats, r), stats.view().slice(r, r));
       });
       const double g = time([&] {
         ops_.layer_norm_backward(stream_, view(x, n), view(y, n), r, M, gamma.view(), view(stats, r),
@@ -99,7 +105,8 @@ class BlockTimer {
     return b;
   }
   void header(const char* what, const char* unit) {
-    std::snprintf(line_, sizeof line_, "#\n# %s\n# %10s %14s %12s %12s\n", what, unit, "n", "fwd (us)", "bwd (us)");
+    std::snprintf(line_, sizeof line_, "#\n# %s\n# %10s %14s %12s %12s\n", what, unit, "n", "fwd (us)",
+                  "bwd (us)");
     table_ << line_;
   }
   void row(std::int64_t x, double n, double f, double g, Measurement& fwd, Measurement& bwd) {

@@ -128,8 +128,9 @@ void add_model_commands(CLI::App& app) {
     add_calibration_option(cmd, o->calibration);
     cmd->add_option("--db", o->db, "store the predicted intervals as a run of kind 'prediction'")
         ->check(db_path_check("predict"));
-    cmd->add_flag("--model", o->model,
-                  "the whole model's training step (the config's model section) per schedule, and its choice");
+    cmd->add_flag(
+        "--model", o->model,
+        "the whole model's training step (the config's model section) per schedule, and its choice");
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "predict even when the calibration's layout differs");
     cmd->callback([o] {

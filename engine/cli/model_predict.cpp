@@ -73,9 +73,10 @@ nlohmann::json model_prediction_json(const Config& config, const Calibration& ca
 void print_model_prediction(const Config& config, const Calibration& calib,
                             const std::vector<ModelPrediction>& predictions) {
   const ModelConfig& m = *config.model;
-  std::printf("config %s: %s-style model, %lld blocks (%lld MoE); calibration %s; every MoE block on each schedule\n",
-              config.name.c_str(), std::string(to_string(m.style)).c_str(), (long long)m.layers,
-              (long long)m.moe_blocks(), calib.id.c_str());
+  std::printf(
+      "config %s: %s-style model, %lld blocks (%lld MoE); calibration %s; every MoE block on each schedule\n",
+      config.name.c_str(), std::string(to_string(m.style)).c_str(), (long long)m.layers,
+      (long long)m.moe_blocks(), calib.id.c_str());
   std::printf("%-6s %10s %10s %10s %10s %12s %8s | %10s %10s %10s %10s %10s\n", "sched", "fwd ms", "bwd ms",
               "exposed", "sync ms", "iteration", "vs B_DS", "attention", "dense FFN", "MoE", "(MoE comm)",
               "TP comm");
@@ -85,8 +86,8 @@ void print_model_prediction(const Config& config, const Calibration& calib,
     char speedup[16] = "-";
     if (bds > 0) std::snprintf(speedup, sizeof speedup, "%.2fx", bds / p.iteration_ms);
     std::printf("%-6s %10.3f %10.3f %10.3f %10.3f %12.3f %8s | %10.3f %10.3f %10.3f %10.3f %10.3f%s\n",
-                std::string(to_string(p.kind)).c_str(), p.forward_ms, p.backward_ms, p.exposed_sync_ms, p.sync_ms,
-                p.iteration_ms, speedup, p.attention_ms, p.dense_ffn_ms, p.moe_ms, p.moe_comm_ms,
+                std::string(to_string(p.kind)).c_str(), p.forward_ms, p.backward_ms, p.exposed_sync_ms,
+                p.sync_ms, p.iteration_ms, speedup, p.attention_ms, p.dense_ffn_ms, p.moe_ms, p.moe_comm_ms,
                 p.tensor_parallel_ms, p.kind == chosen ? "  <- auto" : "");
   }
   const Recommendation layer = recommend(config, calib);

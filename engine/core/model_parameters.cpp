@@ -107,13 +107,14 @@ std::vector<ParameterSpec> model_parameter_specs(const Config& config) {
 
 std::int64_t gradient_ready_stage(const ParameterSpec& spec, std::int64_t layers) {
   if (spec.block >= 0) return 1 + (layers - 1 - spec.block);
-  const bool embedding = spec.tensor == ModelTensor::TokenEmbedding || spec.tensor == ModelTensor::PositionEmbedding ||
+  const bool embedding = spec.tensor == ModelTensor::TokenEmbedding ||
+                         spec.tensor == ModelTensor::PositionEmbedding ||
                          spec.tensor == ModelTensor::TypeEmbedding;
   return embedding ? layers + 1 : 0;
 }
 
-GradientLayout plan_gradient_buckets(const std::vector<ParameterSpec>& specs, std::int64_t layers, std::int64_t t,
-                                     std::int64_t element_bytes, std::int64_t bucket_bytes) {
+GradientLayout plan_gradient_buckets(const std::vector<ParameterSpec>& specs, std::int64_t layers,
+                                     std::int64_t t, std::int64_t element_bytes, std::int64_t bucket_bytes) {
   GradientLayout out;
   out.offset.assign(specs.size(), 0);
   GradientBucket open;

@@ -82,7 +82,8 @@ std::int64_t padded_vocabulary(const Config& config);
 // backward has passed its last stage.
 struct GradientBucket {
   std::int64_t offset = 0, count = 0;  // elements of the flat gradient
-  std::int64_t ready_after = 0;        // backward stage: 0 the head, 1 + (layers-1-b) block b, layers + 1 the embedding
+  std::int64_t ready_after =
+      0;  // backward stage: 0 the head, 1 + (layers-1-b) block b, layers + 1 the embedding
 };
 
 // PyTorch DDP's default bucket size.
@@ -93,14 +94,15 @@ inline constexpr std::int64_t kDefaultBucketBytes = 25 << 20;
 std::int64_t gradient_ready_stage(const ParameterSpec& spec, std::int64_t layers);
 
 // One rank's (N_MP = t) flat gradient layout: the offset of each spec (in `specs` order) with the specs laid
-// out stage by stage, and the buckets of about `bucket_bytes` (elements of `element_bytes`) cut at stage ends.
+// out stage by stage, and the buckets of about `bucket_bytes` (elements of `element_bytes`) cut at stage
+// ends.
 struct GradientLayout {
   std::vector<std::int64_t> offset;
   std::int64_t elements = 0;
   std::vector<GradientBucket> buckets;
 };
-GradientLayout plan_gradient_buckets(const std::vector<ParameterSpec>& specs, std::int64_t layers, std::int64_t t,
-                                     std::int64_t element_bytes, std::int64_t bucket_bytes);
+GradientLayout plan_gradient_buckets(const std::vector<ParameterSpec>& specs, std::int64_t layers,
+                                     std::int64_t t, std::int64_t element_bytes, std::int64_t bucket_bytes);
 
 // Index of spec (tensor, block) in `specs`, -1 when the model has none.
 int find_parameter(const std::vector<ParameterSpec>& specs, ModelTensor tensor, std::int64_t block = -1);

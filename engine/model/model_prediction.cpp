@@ -23,7 +23,8 @@ class ModelCost {
     vt_ = double(padded_vocabulary(c)) / double(t_);
     b_ = double(bytes_per_element(l.dtype));
     heads_ = double(c.model->heads) / double(t_);
-    attention_macs_ = double(l.batch) * heads_ * double(l.seq_len) * double(l.seq_len) * (m_ / double(c.model->heads));
+    attention_macs_ =
+        double(l.batch) * heads_ * double(l.seq_len) * double(l.seq_len) * (m_ / double(c.model->heads));
     if (t_ > 1) p_ = calib.comm_params();
   }
 
@@ -82,8 +83,9 @@ ModelPrediction predict_model(const Config& c, const Calibration& calib, Schedul
   const double layer_comm = std::max(0.0, layer.layer_ms - layer.compute_ms);
 
   // The attention part of a block (both LayerNorms and the residuals belong to it).
-  const double attn_fwd = k.ln() + k.gemm(rows * m * 3 * mt) + k.el(rows * 3 * mt) + k.fit("attention", k.attention_macs_) +
-                          k.gemm(rows * mt * m) + k.el(2 * rows * m) + k.ln();
+  const double attn_fwd = k.ln() + k.gemm(rows * m * 3 * mt) + k.el(rows * 3 * mt) +
+                          k.fit("attention", k.attention_macs_) + k.gemm(rows * mt * m) + k.el(2 * rows * m) +
+                          k.ln();
   const double attn_bwd = k.ln_bwd() + k.el(rows * m) + 2 * k.gemm(rows * mt * m) + k.el(rows * m) +
                           k.fit("attention_bwd", k.attention_macs_) + 2 * k.gemm(rows * m * 3 * mt) +
                           k.el(rows * 3 * mt) + k.ln_bwd() + k.el(rows * m);
@@ -98,7 +100,8 @@ ModelPrediction predict_model(const Config& c, const Calibration& calib, Schedul
     head_bwd += k.ln_bwd() + k.el_bwd(rows * m) + 2 * k.gemm(rows * m * m) + k.el(rows * m);
   }
 
-  // Forward: every block in order; backward: its stages, each completing the gradients of plan_gradient_buckets.
+  // Forward: every block in order; backward: its stages, each completing the gradients of
+  // plan_gradient_buckets.
   out.forward_ms = embed_fwd + head_fwd;
   std::vector<double> stage_end;  // backward time at the end of each stage
   double bwd = head_bwd;
@@ -111,7 +114,8 @@ ModelPrediction predict_model(const Config& c, const Calibration& calib, Schedul
     if (moe) {
       moe_syncs.push_back({bwd, k.dp(m * double(l.num_experts) * k.b_)});
       if (c.parallel.esp == 1 && k.t_ > 1)
-        moe_syncs.push_back({bwd, k.mp_sync(double(sizes.local_experts) * gemms * m * double(l.ffn_hidden) * k.b_)});
+        moe_syncs.push_back(
+            {bwd, k.mp_sync(double(sizes.local_experts) * gemms * m * double(l.ffn_hidden) * k.b_)});
     }
     bwd += attn_bwd + tp_block;
     stage_end.push_back(bwd);
@@ -132,11 +136,12 @@ ModelPrediction predict_model(const Config& c, const Calibration& calib, Schedul
 
   // The sync: buckets in order on the inter lane, each once its stage has ended and the lane is free; the
   // MoE blocks' syncs as they are issued.
-  const GradientLayout grads =
-      plan_gradient_buckets(model_parameter_specs(c), model.layers, k.t_, bytes_per_element(l.dtype), kDefaultBucketBytes);
+  const GradientLayout grads = plan_gradient_buckets(model_parameter_specs(c), model.layers, k.t_,
+                                                     bytes_per_element(l.dtype), kDefaultBucketBytes);
   std::vector<std::pair<double, double>> work = moe_syncs;
   for (const GradientBucket& bucket : grads.buckets)
-    work.push_back({stage_end[static_cast<std::size_t>(bucket.ready_after)], k.dp(double(bucket.count) * k.b_)});
+    work.push_back(
+        {stage_end[static_cast<std::size_t>(bucket.ready_after)], k.dp(double(bucket.count) * k.b_)});
   std::stable_sort(work.begin(), work.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   double free = 0;
   for (const auto& [issued, ms] : work) {
