@@ -29,6 +29,8 @@
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/model_support.h"
+#include "engine/cli/run_model.h"
+#include "engine/cli/validate_model.h"
 #include "engine/cli/validate_report.h"
 #include "engine/core/config_json.h"
 #include "engine/core/run_result.h"
@@ -59,6 +61,7 @@ struct ValidateArgs {
   std::int64_t timeout_ms = 0;
   std::string backend;      // --backend, empty: each configuration's run.backend
   std::int64_t repeat = 1;  // measurements of each configuration, interleaved
+  bool model = false;       // --model: the whole model's training step
 };
 
 [[noreturn]] void refuse(const std::string& line, int code = 2) {
@@ -182,6 +185,7 @@ void run_validate(const ValidateArgs& a) {
       refuse(a.target + ": every configuration is invalid (" + std::to_string(invalid) + " checked)");
   }
   if (valid.empty()) refuse("no valid configuration in " + a.target);
+  if (a.model && (grid || a.repeat > 1)) refuse("--model validates one configuration, measured once");
   for (const Config& c : valid)  // a cuda run must never be measured on the cpu engine
     if (const auto why = backend_unavailable(c.run.backend)) refuse(*why);
   std::vector<std::size_t> picked;  // indices into valid
@@ -194,6 +198,18 @@ void run_validate(const ValidateArgs& a) {
     refuse(e.what());
   }
   if (auto why = calibration_mismatch(calib, valid.front())) refuse(*why);
+  if (a.model) {
+    if (!valid.front().model) refuse("--model: " + valid.front().name + " has no 'model' section");
+    check_model_run(valid.front(), false, false);
+    RunLaunch launch;
+    launch.cluster = a.cluster;
+    launch.db_path = a.db_path;
+    launch.timeout_ms = a.timeout_ms;
+    launch.pass_schedules = true;
+    launch.who = "parm validate";
+    validate_model(valid.front(), calib, launch, a.json, a.max_error);
+    return;
+  }
   // Predict everything first: a missing fit is refused before anything runs.
   std::vector<std::vector<TimelinePrediction>> predictions;
   try {
@@ -400,6 +416,9 @@ void add_validate_command(CLI::App& app) {
   cmd->add_option("--max-error", a->max_error, "exit 3 when the mean layer error exceeds PCT percent")
       ->check(number_at_least(0));
   cmd->add_flag("--json", a->json, "machine-readable report");
+  cmd->add_flag(
+      "--model", a->model,
+      "the whole model's training step per schedule (the config's model section) against its prediction");
   cmd->add_option("--limit", a->limit, "validate K evenly spaced configurations of a grid")
       ->check(integer_in(1));
   cmd->add_option("--repeat", a->repeat,

@@ -80,6 +80,54 @@ class TestCliParmModel : public QObject {
     QVERIFY(text.contains(",2,S2,0,fwd,AlltoAll,EP,"));
   }
 
+  // parm calibrate on a model config adds the blocks' fits; parm predict --model prices every schedule's step
+  // from them; parm validate --model measures the steps and compares.
+  void calibratePredictValidate() {
+    QTemporaryDir dir;
+    const QString calib = dir.filePath("calib.json");
+    const Result c = run_parm({"calibrate", "gpt2-moe-small", "--quick", "--out", calib});
+    QVERIFY2(c.exit_code == 0, c.err.constData());
+    for (const char* table : {"attention (local, each rank)", "layernorm, elementwise (GELU)"})
+      QVERIFY2(c.out.contains(table), table);
+    const Result p = run_parm({"predict", "gpt2-moe-small", "--calibration", calib, "--model", "--json"});
+    QVERIFY2(p.exit_code == 0, p.err.constData());
+    const QJsonObject pred = parm_test::json_object_of(p.out);
+    const QJsonArray rows = pred["schedules"].toArray();
+    QCOMPARE(rows.size(), 7);
+    QStringList names;
+    for (const QJsonValue v : rows) {
+      const QJsonObject r = v.toObject();
+      names << r["schedule"].toString();
+      QVERIFY(std::fabs(r["iteration_ms"].toDouble() - r["forward_ms"].toDouble() -
+                        r["backward_ms"].toDouble() - r["exposed_sync_ms"].toDouble()) < 1e-9);
+      QVERIFY(r["moe_ms"].toDouble() > 0 && r["attention_ms"].toDouble() > 0);
+    }
+    QVERIFY(names.contains(pred["auto"].toString()));
+    QVERIFY(names.contains(pred["layer_choice"].toString()));
+    const Result text = run_parm({"predict", "gpt2-moe-small", "--calibration", calib, "--model"});
+    QVERIFY2(text.out.contains("<- auto") && text.out.contains("the layer alone would choose"),
+             text.out.constData());
+
+    const Result v = run_parm({"validate", "gpt2-moe-small", "--model", "--calibration", calib, "--json"});
+    QVERIFY2(v.exit_code == 0, v.err.constData());
+    const QJsonObject report = parm_test::json_object_of(v.out);
+    QCOMPARE(report["unit"].toString(), QString("model"));
+    QCOMPARE(report["schedules"].toArray().size(), 7);
+    for (const QJsonValue r : report["schedules"].toArray()) {
+      const QJsonObject row = r.toObject();
+      const double want = 100 * std::fabs(row["predicted_ms"].toDouble() - row["measured_ms"].toDouble()) /
+                          row["measured_ms"].toDouble();
+      QVERIFY(std::fabs(row["error_pct"].toDouble() - want) < 1e-6);
+    }
+    QVERIFY(report["regret_pct"].toDouble() >= 0);
+    QCOMPARE(report["choice_correct"].toBool(), report["measured_tied"].toArray().contains(report["auto"]));
+    // A threshold below the error exits 3, after the report.
+    const Result strict =
+        run_parm({"validate", "gpt2-moe-small", "--model", "--calibration", calib, "--max-error", "0"});
+    QCOMPARE(strict.exit_code, 3);
+    QVERIFY2(strict.err.contains("exceeds --max-error"), strict.err.constData());
+  }
+
   void refusesInOneLine_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("line");
