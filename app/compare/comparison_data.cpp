@@ -16,6 +16,7 @@ ComparisonData loadComparisonData(const QString& dbPath, qint64 measuredRun) {
     out.predicted = predicted_ops(db, measuredRun);
     out.verdict = verdict_for_run(db, measuredRun, out.comparison);
     out.breakdowns = time_breakdowns(events, db.predictions(measuredRun), db);
+    out.blocks = model_block_times(aggregate_measured_ops(out.measured));
   } catch (const std::exception& e) {
     out = {};
     out.error = QString::fromStdString(e.what()).replace(QLatin1Char('\n'), QLatin1Char(' ')).trimmed();

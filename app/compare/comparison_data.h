@@ -7,6 +7,7 @@
 #include <map>
 #include <vector>
 
+#include "engine/model/model_blocks.h"
 #include "engine/model/run_comparison.h"
 #include "engine/model/time_breakdown.h"
 #include "engine/model/verdict.h"
@@ -20,6 +21,7 @@ struct ComparisonData {
   std::map<parm::OpKey, double> predicted;
   parm::Verdict verdict;
   std::vector<parm::ScheduleBreakdown> breakdowns;
+  std::vector<parm::ModelBlockTimes> blocks;  // a whole-model run's blocks; empty for a layer run
 };
 
 ComparisonData loadComparisonData(const QString& dbPath, qint64 measuredRun);

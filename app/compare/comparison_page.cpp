@@ -12,6 +12,7 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
+#include <QTreeView>
 #include <QVBoxLayout>
 #include <exception>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 #include "app/compare/breakdown_chart.h"
 #include "app/compare/comparison_data.h"
 #include "app/compare/comparison_model.h"
+#include "app/compare/model_blocks_model.h"
 #include "app/compare/op_delta_model.h"
 #include "app/models/latest_job.h"
 #include "db/database.h"
@@ -83,6 +85,7 @@ ComparisonPage::ComparisonPage(QWidget* parent)
     : QWidget(parent),
       comparison_(new ComparisonModel(this)),
       deltas_(new OpDeltaModel(this)),
+      blocks_(new ModelBlocksModel(this)),
       recommendationJob_(new LatestJob(this)),
       loadJob_(new LatestJob(this)),
       comparisonProxy_(new QSortFilterProxyModel(this)),
@@ -170,6 +173,20 @@ ComparisonPage::ComparisonPage(QWidget* parent)
   recLayout->addLayout(recTop);
   recLayout->addWidget(reasonLabel_);
 
+  // A whole-model run: the step block by block, each block's parts collapsible under it.
+  blocksBox_ = new QGroupBox(tr("Blocks of a whole-model run (the times above are training steps): ms per "
+                                "step, slowest rank, busy time "
+                                "per part"),
+                             this);
+  blocksView_ = new QTreeView(blocksBox_);
+  blocksView_->setModel(blocks_);
+  blocksView_->setUniformRowHeights(true);
+  blocksView_->setAlternatingRowColors(true);
+  blocksView_->header()->setStretchLastSection(false);
+  auto* blocksLayout = new QVBoxLayout(blocksBox_);
+  blocksLayout->addWidget(blocksView_);
+  blocksBox_->setVisible(false);
+
   auto* top = new QSplitter(Qt::Horizontal, this);
   top->addWidget(schedulesView_);
   top->addWidget(breakdown_);
@@ -177,6 +194,7 @@ ComparisonPage::ComparisonPage(QWidget* parent)
   top->setStretchFactor(1, 1);
   auto* splitter = new QSplitter(Qt::Vertical, this);
   splitter->addWidget(top);
+  splitter->addWidget(blocksBox_);
   splitter->addWidget(deltaBox);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(title_);
@@ -188,6 +206,10 @@ ComparisonPage::ComparisonPage(QWidget* parent)
   updateRecommendation();
 }
 
+bool ComparisonPage::modelBlocksShown() const {
+  return !blocks_->empty();
+}
+
 bool ComparisonPage::loading() const {
   return loadJob_->pending();
 }
@@ -196,6 +218,8 @@ void ComparisonPage::clearPage() {
   comparison_->clear();
   deltas_->clear();
   breakdown_->setBreakdowns({});
+  blocks_->clear();
+  blocksBox_->setVisible(false);
   verdict_ = {};
   haveVerdict_ = false;
   updateDeltaControls();
@@ -251,6 +275,11 @@ void ComparisonPage::showData(ComparisonData result) {
   comparison_->setComparison(result.comparison);
   deltas_->setOps(std::move(result.measured), std::move(result.predicted));
   breakdown_->setBreakdowns(std::move(result.breakdowns));
+  QStringList blockSchedules;
+  for (const auto& row : result.comparison.schedules) blockSchedules << QString::fromStdString(row.schedule);
+  blocks_->setBlocks(std::move(result.blocks), blockSchedules);
+  blocksBox_->setVisible(!blocks_->empty());
+  for (int col = 0; col < blocks_->columnCount(); ++col) blocksView_->resizeColumnToContents(col);
   verdict_ = std::move(result.verdict);
   haveVerdict_ = true;
   comparisonProxy_->sort(-1);

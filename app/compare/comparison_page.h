@@ -15,7 +15,9 @@
 #include "engine/model/verdict.h"
 
 class QComboBox;
+class QGroupBox;
 class QLabel;
+class QTreeView;
 class QPushButton;
 class QSortFilterProxyModel;
 class QTableView;
@@ -24,6 +26,7 @@ namespace parm::app {
 
 class BreakdownChart;
 class ComparisonModel;
+class ModelBlocksModel;
 class LatestJob;
 class OpDeltaModel;
 struct ComparisonData;
@@ -51,6 +54,9 @@ class ComparisonPage : public QWidget {
   ComparisonModel* comparisonModel() const { return comparison_; }
   OpDeltaModel* opDeltaModel() const { return deltas_; }
   BreakdownChart* breakdownChart() const { return breakdown_; }
+  // A whole-model run's blocks and their parts per schedule (empty and hidden for a layer run).
+  ModelBlocksModel* modelBlocksModel() const { return blocks_; }
+  bool modelBlocksShown() const;
   const parm::Verdict& verdict() const { return verdict_; }
   // The banner's text: "S1 recommended: 1.42x faster than B_DS (p10-p90 1.31-1.50x) · predicted best S1 ·
   // for ...", "Loading ..." while loading, empty without a run.
@@ -100,6 +106,9 @@ class ComparisonPage : public QWidget {
 
   ComparisonModel* comparison_;
   OpDeltaModel* deltas_;
+  ModelBlocksModel* blocks_;
+  QGroupBox* blocksBox_;
+  QTreeView* blocksView_;
   LatestJob* recommendationJob_;
   LatestJob* loadJob_;
   QSortFilterProxyModel* comparisonProxy_;

@@ -80,7 +80,9 @@ class LayerExecutor {
 
   // Records every op (and every pipeline step) of the following forward/backward calls into `tracer`, tagged
   // with `iteration`; nullptr stops tracing. Names are interned here, not on the hot path.
-  void set_trace(profiler::OpTracer* tracer, std::int32_t iteration);
+  // `purpose_prefix` ("block3 ") goes before every op's purpose: a whole model's MoE blocks tell their
+  // layers' ops apart (fixed by the first call that traces).
+  void set_trace(profiler::OpTracer* tracer, std::int32_t iteration, const std::string& purpose_prefix = {});
   // While tracing: brackets each traced op's launches with capture->push_launch(launch id) / pop_launch()
   // when the capture is live (unavailable() empty), and keeps the NVTX ranges in `nvtx_log` when set. Neither
   // is owned; nullptr stops it. NVTX ranges themselves are pushed always (cheap without a tool).

@@ -47,7 +47,8 @@ void LayerExecutor<T>::set_gpu_capture(backend::ActivityCapture* capture, profil
 }
 
 template <typename T>
-void LayerExecutor<T>::set_trace(profiler::OpTracer* tracer, std::int32_t iteration) {
+void LayerExecutor<T>::set_trace(profiler::OpTracer* tracer, std::int32_t iteration,
+                                 const std::string& purpose_prefix) {
   tracer_ = tracer;
   trace_iteration_ = iteration;
   if (!tracer_ || !trace_ids_[0].empty()) return;
@@ -59,10 +60,10 @@ void LayerExecutor<T>::set_trace(profiler::OpTracer* tracer, std::int32_t iterat
       if (op.kind == OpKind::Pipeline) {
         for (const Stage& st : op.stages)
           ids.push_back({tracer_->intern(op.name() + ":" + std::string(to_string(st.kind))),
-                         tracer_->intern(to_string(st.group)), tracer_->intern(op.label)});
+                         tracer_->intern(to_string(st.group)), tracer_->intern(purpose_prefix + op.label)});
       } else {
         ids.push_back({tracer_->intern(trace_name(op)), tracer_->intern(to_string(op.group)),
-                       tracer_->intern(op.label)});
+                       tracer_->intern(purpose_prefix + op.label)});
       }
       trace_ids_[d].push_back(std::move(ids));
     }
@@ -86,7 +87,7 @@ void LayerExecutor<T>::close_open_brackets() {
 #define PARM_INSTANTIATE_TRACING(T)                                                                    \
   template void LayerExecutor<T>::register_nvtx_messages();                                            \
   template void LayerExecutor<T>::set_gpu_capture(backend::ActivityCapture*, profiler::NvtxRangeLog*); \
-  template void LayerExecutor<T>::set_trace(profiler::OpTracer*, std::int32_t);                        \
+  template void LayerExecutor<T>::set_trace(profiler::OpTracer*, std::int32_t, const std::string&);    \
   template const LayerExecutor<T>::TraceIds* LayerExecutor<T>::ids_of(std::size_t, std::size_t) const; \
   template void LayerExecutor<T>::close_open_brackets();
 PARM_INSTANTIATE_TRACING(float)

@@ -16,7 +16,7 @@ void ModelExecutor<T>::set_trace(profiler::OpTracer* tracer, std::int32_t iterat
   tracer_ = tracer;
   trace_iteration_ = iteration;
   if (tracer_) trace_schedule_ = tracer_->intern(label);
-  for (Moe& moe : moe_) moe.layer->set_trace(tracer, iteration);
+  for (Moe& moe : moe_) moe.layer->set_trace(tracer, iteration, block_purpose(moe.block) + " ");
 }
 
 template <typename T>

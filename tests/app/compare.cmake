@@ -6,3 +6,5 @@ add_dependencies(test_app_compare parm)
 set_tests_properties(test_app_compare PROPERTIES RUN_SERIAL TRUE TIMEOUT 240)  # starts mpirun ranks of its own
 # Compare two runs (app/compare/run_diff_*): a project built through the db API, no ranks started.
 parm_add_qtest(test_app_run_diff SOURCES app/test_app_run_diff.cpp LIBS parm_app_compare parm_db Qt6::Widgets)
+# A whole-model run's blocks and the Compare page's tree of them (issue 18).
+parm_add_qtest(test_app_model_blocks SOURCES app/test_app_model_blocks.cpp LIBS parm_app_compare Qt6::Widgets)
