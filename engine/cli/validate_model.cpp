@@ -9,9 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "db/database.h"
+#include "db/run_queries.h"
 #include "engine/cli/model_predict.h"
 #include "engine/cli/spread_format.h"
 #include "engine/model/measured_best.h"
+#include "engine/model/prediction_store.h"
 #include "engine/model/schedule_spreads.h"
 
 namespace parm::cli {
@@ -23,6 +26,24 @@ void validate_model(const Config& config, const Calibration& calib, const RunLau
   RunLaunch l = launch;
   l.model = true;
   const RunResult result = launch_distributed_run(config, l);
+  std::optional<std::int64_t> stored;  // with --db: the measured run, its predicted step stored beside it
+  if (!launch.db_path.empty()) {
+    try {
+      db::Database db = db::Database::open(launch.db_path, false);
+      stored = db::latest_run_of_kind(db, "measured", true);
+      std::vector<TimelinePrediction> timelines;
+      for (const ModelPrediction& p : predicted) {
+        TimelinePrediction t;
+        t.kind = p.kind;
+        t.intervals = p.intervals;
+        timelines.push_back(std::move(t));
+      }
+      if (stored) store_predicted_intervals(db, *stored, timelines);
+    } catch (const std::exception& e) {
+      std::cerr << "parm validate: " << e.what() << '\n';
+      throw CLI::RuntimeError(1);
+    }
+  }
   const std::vector<ScheduleSummary> measured = summarize(result);
   const std::map<ScheduleKind, Spread> spreads = layer_time_spreads(result);
   std::vector<std::pair<ScheduleKind, Spread>> pairs(spreads.begin(), spreads.end());
@@ -63,7 +84,8 @@ void validate_model(const Config& config, const Calibration& calib, const RunLau
                               {"measured_best", to_string(best.best)},
                               {"measured_tied", tied},
                               {"choice_correct", correct},
-                              {"regret_pct", std::max(0.0, regret)}};
+                              {"regret_pct", std::max(0.0, regret)},
+                              {"run", stored ? nlohmann::json(*stored) : nullptr}};
   if (json) {
     std::cout << report.dump(2) << '\n';
   } else {
@@ -86,6 +108,9 @@ void validate_model(const Config& config, const Calibration& calib, const RunLau
         mean_error, std::string(to_string(chosen)).c_str(), std::string(to_string(best.best)).c_str(),
         best.tie() ? (" (tied within noise: " + tie_text + ")").c_str() : "", correct ? "correct" : "wrong",
         std::max(0.0, regret));
+    if (stored)
+      std::printf("stored as run %lld in %s, with the predicted step of every schedule\n", (long long)*stored,
+                  launch.db_path.c_str());
   }
   if (max_error && mean_error > *max_error) {
     std::fflush(stdout);

@@ -65,6 +65,26 @@ class ModelCost {
   double rows_ = 0, m_ = 0, mt_ = 0, ht_ = 0, vt_ = 0, b_ = 4, heads_ = 1, attention_macs_ = 0;
 };
 
+// Appends a step's intervals: compute sections on the compute lane, tensor-parallel AllReduces on the intra
+// lane, one after another (the compute waits for each AllReduce, as the executor's stream order does).
+struct Lanes {
+  explicit Lanes(std::vector<PredictedInterval>& out) : v(out) {}
+  void add(Lane lane, const char* name, const char* group, const std::string& purpose, double ms) {
+    if (ms <= 0) return;
+    v.push_back(
+        PredictedInterval{phase, 0, std::string(name), std::string(group), purpose, lane, -1, 0, t, t + ms});
+    t += ms;
+  }
+  void compute(const char* name, const std::string& purpose, double ms) {
+    add(Lane::Compute, name, "-", purpose, ms);
+  }
+  void tp(const std::string& purpose, double ms) { add(Lane::Intra, "AllReduce", "TP", purpose, ms); }
+
+  std::vector<PredictedInterval>& v;
+  int phase = 0;
+  double t = 0;
+};
+
 }  // namespace
 
 ModelPrediction predict_model(const Config& c, const Calibration& calib, ScheduleKind kind) {
@@ -100,25 +120,68 @@ ModelPrediction predict_model(const Config& c, const Calibration& calib, Schedul
     head_bwd += k.ln_bwd() + k.el_bwd(rows * m) + 2 * k.gemm(rows * m * m) + k.el(rows * m);
   }
 
-  // Forward: every block in order; backward: its stages, each completing the gradients of
-  // plan_gradient_buckets.
-  out.forward_ms = embed_fwd + head_fwd;
+  // The step as intervals on the lanes, in the executor's order: the forward block by block, then the
+  // backward's stages (each completing the gradients plan_gradient_buckets cuts into buckets).
+  Lanes lanes(out.intervals);
+  lanes.phase = 0;
+  lanes.compute("Embedding", "embedding", embed_fwd - k.tp(rows * m));
+  lanes.tp("embedding", k.tp(rows * m));
+  const auto layer_intervals = [&](int phase, const std::string& block) {
+    const double base = phase == 0 ? 0.0 : layer.forward_ms;
+    for (PredictedInterval v : layer.intervals) {
+      if (v.phase != phase) continue;
+      v.purpose = block + " " + v.purpose;
+      v.start_ms += lanes.t - base;
+      v.end_ms += lanes.t - base;
+      out.intervals.push_back(std::move(v));
+    }
+    lanes.t += phase == 0 ? layer.forward_ms : layer.backward_ms;
+  };
+  for (std::int64_t b = 0; b < model.layers; ++b) {
+    const std::string block = "block" + std::to_string(b);
+    lanes.compute("Attention", block, attn_fwd);
+    lanes.tp(block + " attention", tp_block);
+    if (model.moe_block(b)) {
+      layer_intervals(0, block);
+      lanes.compute("Residual", block, k.el(rows * m));
+    } else {
+      lanes.compute("FFN", block, ffn_fwd);
+      lanes.tp(block + " ffn", tp_block);
+    }
+  }
+  lanes.compute("Head", "head", head_fwd - 2 * k.tp(rows));
+  lanes.tp("loss max", k.tp(rows));
+  lanes.tp("loss sums", k.tp(rows));
+  out.forward_ms = lanes.t;
+
+  lanes.phase = 1;
+  const double backward_start = lanes.t;
   std::vector<double> stage_end;  // backward time at the end of each stage
-  double bwd = head_bwd;
-  stage_end.push_back(bwd);
+  lanes.compute("Loss", "head", head_bwd - k.tp(rows * m));
+  lanes.tp("head input", k.tp(rows * m));
+  stage_end.push_back(lanes.t - backward_start);
   std::vector<std::pair<double, double>> moe_syncs;  // (issue time, ms) of the routers' and experts' syncs
+  std::vector<std::string> moe_sync_names;
   for (std::int64_t b = model.layers; b-- > 0;) {
     const bool moe = model.moe_block(b);
-    out.forward_ms += attn_fwd + tp_block + (moe ? layer.forward_ms + k.el(rows * m) : ffn_fwd + tp_block);
-    bwd += moe ? layer.backward_ms + k.el(rows * m) : ffn_bwd + tp_block;
+    const std::string block = "block" + std::to_string(b);
     if (moe) {
-      moe_syncs.push_back({bwd, k.dp(m * double(l.num_experts) * k.b_)});
-      if (c.parallel.esp == 1 && k.t_ > 1)
-        moe_syncs.push_back(
-            {bwd, k.mp_sync(double(sizes.local_experts) * gemms * m * double(l.ffn_hidden) * k.b_)});
+      lanes.compute("Residual", block, k.el(rows * m));
+      layer_intervals(1, block);
+      moe_syncs.push_back({lanes.t - backward_start, k.dp(m * double(l.num_experts) * k.b_)});
+      moe_sync_names.push_back(block + " router gradient");
+      if (c.parallel.esp == 1 && k.t_ > 1) {
+        moe_syncs.push_back({lanes.t - backward_start, k.mp_sync(double(sizes.local_experts) * gemms * m *
+                                                                 double(l.ffn_hidden) * k.b_)});
+        moe_sync_names.push_back(block + " expert gradients");
+      }
+    } else {
+      lanes.compute("FFN", block, ffn_bwd);
+      lanes.tp(block + " ffn", tp_block);
     }
-    bwd += attn_bwd + tp_block;
-    stage_end.push_back(bwd);
+    lanes.compute("Attention", block, attn_bwd);
+    lanes.tp(block + " attention", tp_block);
+    stage_end.push_back(lanes.t - backward_start);
     out.attention_ms += attn_fwd + attn_bwd;
     if (moe) {
       out.moe_ms += layer.layer_ms;
@@ -128,8 +191,9 @@ ModelPrediction predict_model(const Config& c, const Calibration& calib, Schedul
     }
     out.tensor_parallel_ms += (moe ? 2 : 4) * tp_block;
   }
-  bwd += embed_bwd;
-  stage_end.push_back(bwd);
+  lanes.compute("Embedding", "embedding", embed_bwd);
+  stage_end.push_back(lanes.t - backward_start);
+  const double bwd = lanes.t - backward_start;
   out.backward_ms = bwd;
   out.head_ms = embed_fwd + embed_bwd + head_fwd + head_bwd;
   out.tensor_parallel_ms += k.tp(rows * m) * 2 + 2 * k.tp(rows);
@@ -138,16 +202,36 @@ ModelPrediction predict_model(const Config& c, const Calibration& calib, Schedul
   // MoE blocks' syncs as they are issued.
   const GradientLayout grads = plan_gradient_buckets(model_parameter_specs(c), model.layers, k.t_,
                                                      bytes_per_element(l.dtype), kDefaultBucketBytes);
-  std::vector<std::pair<double, double>> work = moe_syncs;
-  for (const GradientBucket& bucket : grads.buckets)
-    work.push_back(
-        {stage_end[static_cast<std::size_t>(bucket.ready_after)], k.dp(double(bucket.count) * k.b_)});
-  std::stable_sort(work.begin(), work.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  double free = 0;
-  for (const auto& [issued, ms] : work) {
-    if (ms <= 0) continue;
-    free = std::max(free, issued) + ms;
-    out.sync_ms += ms;
+  struct Sync {
+    double issued, ms;
+    std::string purpose;
+    Lane lane;
+  };
+  std::vector<Sync> work;
+  for (std::size_t i = 0; i < moe_syncs.size(); ++i)
+    work.push_back({moe_syncs[i].first, moe_syncs[i].second, moe_sync_names[i],
+                    moe_sync_names[i].find("expert") != std::string::npos ? Lane::Intra : Lane::Inter});
+  for (std::size_t i = 0; i < grads.buckets.size(); ++i)
+    work.push_back({stage_end[static_cast<std::size_t>(grads.buckets[i].ready_after)],
+                    k.dp(double(grads.buckets[i].count) * k.b_), "gradient bucket " + std::to_string(i),
+                    Lane::Inter});
+  std::stable_sort(work.begin(), work.end(),
+                   [](const Sync& a, const Sync& b) { return a.issued < b.issued; });
+  double free = 0;  // one queue for the sync (the inter lane carries all but the experts')
+  for (const Sync& w : work) {
+    if (w.ms <= 0) continue;
+    const double start = std::max(free, w.issued);
+    free = start + w.ms;
+    out.sync_ms += w.ms;
+    PredictedInterval v;
+    v.phase = 1;
+    v.name = "AllReduce";
+    v.group = "DP";
+    v.purpose = w.purpose;
+    v.lane = w.lane;
+    v.start_ms = backward_start + start;
+    v.end_ms = backward_start + free;
+    out.intervals.push_back(std::move(v));
   }
   out.exposed_sync_ms = std::max(0.0, free - bwd);
   out.iteration_ms = out.forward_ms + out.backward_ms + out.exposed_sync_ms;

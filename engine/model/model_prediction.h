@@ -14,6 +14,7 @@
 
 #include "engine/core/config.h"
 #include "engine/model/calibration.h"
+#include "engine/model/timeline_model.h"
 
 namespace parm {
 
@@ -29,6 +30,11 @@ struct ModelPrediction {
   // the embedding, head and loss.
   double attention_ms = 0, dense_ffn_ms = 0, moe_ms = 0, tensor_parallel_ms = 0, head_ms = 0;
   double moe_comm_ms = 0;  // of moe_ms: the layers' exposed communication (layer time minus its compute)
+  // The step on the lanes, named as the model run traces it ("Attention" / "block3", "AllReduce" TP
+  // "block3 attention", the MoE layers' own ops with purposes "block3 dispatch", ..., "AllReduce" DP
+  // "gradient bucket 0"), the backward after the forward: what `parm validate --model --db` stores beside
+  // the measured run.
+  std::vector<PredictedInterval> intervals;
 };
 
 // Throws std::runtime_error naming a fit the calibration lacks ("the calibration has no 'attention' fit:

@@ -108,7 +108,9 @@ class TestCliParmModel : public QObject {
     QVERIFY2(text.out.contains("<- auto") && text.out.contains("the layer alone would choose"),
              text.out.constData());
 
-    const Result v = run_parm({"validate", "gpt2-moe-small", "--model", "--calibration", calib, "--json"});
+    const QString db = dir.filePath("validate.sqlite");
+    const Result v =
+        run_parm({"validate", "gpt2-moe-small", "--model", "--calibration", calib, "--json", "--db", db});
     QVERIFY2(v.exit_code == 0, v.err.constData());
     const QJsonObject report = parm_test::json_object_of(v.out);
     QCOMPARE(report["unit"].toString(), QString("model"));
@@ -120,6 +122,15 @@ class TestCliParmModel : public QObject {
       QVERIFY(std::fabs(row["error_pct"].toDouble() - want) < 1e-6);
     }
     QVERIFY(report["regret_pct"].toDouble() >= 0);
+    // The measured run is stored with the predicted step of every schedule beside it: the project's
+    // comparison has a prediction per schedule, ending with its predicted iteration.
+    const int run = report["run"].toInt();
+    QVERIFY(run > 0);
+    const Result shown = run_parm({"show", "--db", db, "--run", QString::number(run), "--verdict", "--json"});
+    QVERIFY2(shown.exit_code == 0, shown.err.constData());
+    const QJsonObject verdict = parm_test::json_object_of(shown.out);
+    QCOMPARE(verdict["predicted_source"].toString(), QString("stored predictions"));
+    QCOMPARE(verdict["predicted_best"].toString(), report["auto"].toString());
     QCOMPARE(report["choice_correct"].toBool(), report["measured_tied"].toArray().contains(report["auto"]));
     // A threshold below the error exits 3, after the report.
     const Result strict =

@@ -116,6 +116,26 @@ class TestModelPrediction : public QObject {
     QVERIFY(close(slow.forward_ms, fast.forward_ms));
   }
 
+  // The predicted step on the lanes, named as a model run traces it, ends with the iteration.
+  void intervalsAreTheStep() {
+    const Config c = preset("gpt2-moe-small");
+    const ModelPrediction p = predict_model(c, model_calibration(c, 1e-6), ScheduleKind::S1);
+    double end = 0;
+    bool attention = false, moe = false, bucket = false, tp = false;
+    for (const PredictedInterval& v : p.intervals) {
+      QVERIFY(v.end_ms >= v.start_ms);
+      end = std::max(end, v.end_ms);
+      if (v.phase == 0) QVERIFY(v.end_ms <= p.forward_ms + 1e-9);
+      if (v.phase == 1) QVERIFY(v.start_ms >= p.forward_ms - 1e-9);
+      attention |= v.name == "Attention" && v.purpose == "block0" && v.lane == Lane::Compute;
+      moe |= v.purpose.rfind("block1 ", 0) == 0 && v.group == "EP";
+      bucket |= v.group == "DP" && v.purpose == "gradient bucket 0" && v.lane == Lane::Inter;
+      tp |= v.group == "TP" && v.purpose == "block2 ffn" && v.lane == Lane::Intra;
+    }
+    QVERIFY(close(end, p.iteration_ms));
+    QVERIFY(attention && moe && bucket && tp);
+  }
+
   void missingFitsAreNamed() {
     const Config c = preset("gpt2-moe-small");
     for (const char* op : {"attention", "layernorm", "experts_bwd"}) {
