@@ -248,6 +248,21 @@ print('"layer_fwd_bwd_ms": %s, "devices": %s, "peak_device_bytes": %d, "allocati
          sum(d.get("allocations", 0) for d in ranks)))
 PY
 }
+# --- whole models (issue 18) ------------------------------------------------------------------------------
+# A training step of the small GPT-2-MoE per schedule with the blocks on kernels/cuda: NCCL on one rank,
+# host-staged MPI on two ranks sharing the GPU (test_engine_model_cuda checks the same against the reference).
+for mode in "cuda 1" "cuda+mpi 2"; do
+  set -- $mode
+  name=model_${1/+/_}_np$2
+  if [ "$DRY" = 1 ]; then
+    config=$WORK/gpt2-moe-small-fp32-np$2.json
+  elif ! config=$(variant gpt2-moe-small fp32 "$2"); then
+    say "== $name: could not write the configuration"
+    record "$name" null 0 failed
+    continue
+  fi
+  step "$name" 60 "$PARM" run "$config" --model --backend "$1" --ranks "$2" --json --timeout-ms 30000
+done
 # --- GPU capture and calibration (issue 15) ----------------------------------------------------------------
 # Traced runs into one project (1 rank on cuda = NCCL, 4 ranks on cuda+mpi = staged MPI), the report of what
 # CUPTI captured per op (scripts/gpu-trace-report.py: every op has device activity, no dropped records, kernels

@@ -30,9 +30,6 @@ void check_model_run(const Config& c, bool verify, bool routing_options) {
     refuse(c.name +
            " has no 'model' section: add one (README: Whole models) or use a model preset (gpt2-moe-small, "
            "bert-moe-small)");
-  if (c.run.backend != Backend::Cpu)
-    refuse("run.backend = " + std::string(to_string(c.run.backend)) +
-           ": no Transformer blocks on this backend yet; whole models run on backend cpu");
   if (c.layer.dtype != DType::Fp32 && c.layer.dtype != DType::Fp64)
     refuse("layer.dtype = " + std::string(to_string(c.layer.dtype)) + ": a whole model runs in fp32 or fp64");
   if (verify)

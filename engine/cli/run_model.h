@@ -13,7 +13,7 @@
 namespace parm::cli {
 
 // One line on stderr and CLI::RuntimeError(2) for a model run this build cannot do: no model section, a
-// backend without Transformer blocks, a 16-bit dtype, --verify (the reference model checks the engine in the
+// 16-bit dtype, --verify (the reference model checks the engine in the
 // test suite, not per run yet), --gate-logits or --dump-routing (per-layer options).
 void check_model_run(const Config& config, bool verify, bool routing_options);
 

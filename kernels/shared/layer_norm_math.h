@@ -38,25 +38,41 @@ PARM_HD void layer_norm_row(const S* x, std::int64_t n, const S* gamma, const S*
   *rstd = r;
 }
 
-// dx[0, n) (OVERWRITE) from dy; dgamma[i] += dy[i] * xhat[i], dbeta[i] += dy[i] (ACCUMULATE).
-// With xhat = (x - mean) * rstd and g = dy * gamma: dx = rstd * (g - mean(g) - xhat * mean(g * xhat)).
+// dx[0, n) (OVERWRITE) from dy. With xhat = (x - mean) * rstd and g = dy * gamma:
+// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)).
 template <typename S>
-PARM_HD void layer_norm_row_backward(const S* x, const S* dy, std::int64_t n, const S* gamma, S mean, S rstd,
-                                     S* dx, S* dgamma, S* dbeta) {
+PARM_HD void layer_norm_row_input_grad(const S* x, const S* dy, std::int64_t n, const S* gamma, S mean,
+                                       S rstd, S* dx) {
   S sum_g = 0, sum_gx = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     const S xhat = (x[i] - mean) * rstd;
     const S g = dy[i] * gamma[i];
     sum_g += g;
     sum_gx += g * xhat;
-    dgamma[i] += dy[i] * xhat;
-    dbeta[i] += dy[i];
   }
   const S mean_g = sum_g / S(n), mean_gx = sum_gx / S(n);
   for (std::int64_t i = 0; i < n; ++i) {
     const S xhat = (x[i] - mean) * rstd;
     dx[i] = rstd * (dy[i] * gamma[i] - mean_g - xhat * mean_gx);
   }
+}
+
+// The row's part of the parameter gradients: dgamma[i] += dy[i] * xhat[i], dbeta[i] += dy[i] (ACCUMULATE).
+template <typename S>
+PARM_HD void layer_norm_row_param_grad(const S* x, const S* dy, std::int64_t n, S mean, S rstd, S* dgamma,
+                                       S* dbeta) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    dgamma[i] += dy[i] * (x[i] - mean) * rstd;
+    dbeta[i] += dy[i];
+  }
+}
+
+// Both: dx (OVERWRITE), dgamma and dbeta (ACCUMULATE).
+template <typename S>
+PARM_HD void layer_norm_row_backward(const S* x, const S* dy, std::int64_t n, const S* gamma, S mean, S rstd,
+                                     S* dx, S* dgamma, S* dbeta) {
+  layer_norm_row_param_grad(x, dy, n, mean, rstd, dgamma, dbeta);
+  layer_norm_row_input_grad(x, dy, n, gamma, mean, rstd, dx);
 }
 
 }  // namespace parm::kernels::shared

@@ -72,6 +72,14 @@ class CudaBackend final : public Backend {
   Compute<double>& compute_f64() override { return lazy(f64_); }
   Compute<Bf16>& compute_bf16() override { return lazy(bf16_); }
   Compute<F16>& compute_f16() override { return lazy(f16_); }
+  BlockCompute<float>& blocks_f32() override {
+    if (!blocks_f32_) blocks_f32_ = make_cuda_blocks<float>(context_);
+    return *blocks_f32_;
+  }
+  BlockCompute<double>& blocks_f64() override {
+    if (!blocks_f64_) blocks_f64_ = make_cuda_blocks<double>(context_);
+    return *blocks_f64_;
+  }
 
   StreamGroups make_groups(const comm::CommGroups& transport) override {
     if (options_.kind == parm::Backend::CudaMpi) return make_staged_groups(transport, context_);
@@ -120,6 +128,8 @@ class CudaBackend final : public Backend {
   std::unique_ptr<Compute<double>> f64_;
   std::unique_ptr<Compute<Bf16>> bf16_;
   std::unique_ptr<Compute<F16>> f16_;
+  std::unique_ptr<BlockCompute<float>> blocks_f32_;
+  std::unique_ptr<BlockCompute<double>> blocks_f64_;
 };
 
 }  // namespace

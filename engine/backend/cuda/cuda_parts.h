@@ -39,6 +39,10 @@ void check_cublas(cublasStatus_t status, const char* what);
 template <typename T>
 std::unique_ptr<Compute<T>> make_cuda_compute(CudaContext& context);
 
+// A whole model's Transformer blocks on kernels/cuda (fp32, fp64).
+template <typename T>
+std::unique_ptr<BlockCompute<T>> make_cuda_blocks(CudaContext& context);
+
 // The rank's groups for `cuda`: NCCL communicators (world from an id rank 0 sends over the transport world,
 // the others by ncclCommSplit, a second communicator per group for the fused pipelines) on this backend's
 // streams; refuses with one line when two ranks share a device.
