@@ -198,15 +198,15 @@ void run_validate(const ValidateArgs& a) {
     refuse(e.what());
   }
   if (auto why = calibration_mismatch(calib, valid.front())) refuse(*why);
+  RunLaunch launch;
+  launch.cluster = a.cluster;
+  launch.db_path = a.db_path;
+  launch.timeout_ms = a.timeout_ms;
+  launch.pass_schedules = true;
+  launch.who = "parm validate";
   if (a.model) {
     if (!valid.front().model) refuse("--model: " + valid.front().name + " has no 'model' section");
     check_model_run(valid.front(), false, false);
-    RunLaunch launch;
-    launch.cluster = a.cluster;
-    launch.db_path = a.db_path;
-    launch.timeout_ms = a.timeout_ms;
-    launch.pass_schedules = true;
-    launch.who = "parm validate";
     validate_model(valid.front(), calib, launch, a.json, a.max_error);
     return;
   }
@@ -222,13 +222,6 @@ void run_validate(const ValidateArgs& a) {
   } catch (const std::runtime_error& e) {
     refuse(e.what());
   }
-
-  RunLaunch launch;
-  launch.cluster = a.cluster;
-  launch.db_path = a.db_path;
-  launch.timeout_ms = a.timeout_ms;
-  launch.pass_schedules = true;
-  launch.who = "parm validate";
 
   // Interleaved: round r measures every configuration once, so a slow spell of the machine touches every
   // configuration a little instead of one configuration entirely. With --db each run is stored as usual.

@@ -16,13 +16,6 @@ namespace {
   throw CLI::RuntimeError(2);
 }
 
-std::string time_cell(double median_ms, const Spread* spread) {
-  if (spread && spread->n > 0) return format_spread_ms(*spread);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", median_ms);
-  return buf;
-}
-
 }  // namespace
 
 void check_model_run(const Config& c, bool verify, bool routing_options) {

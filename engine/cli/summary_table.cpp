@@ -13,8 +13,6 @@ std::string format_speedup(const std::optional<double>& speedup) {
   return buf;
 }
 
-namespace {
-
 // The spread when known, else the bare median (a result without per-iteration samples).
 std::string time_cell(double median_ms, const Spread* spread) {
   if (spread && spread->n > 0) return format_spread_ms(*spread);
@@ -22,8 +20,6 @@ std::string time_cell(double median_ms, const Spread* spread) {
   std::snprintf(buf, sizeof buf, "%.3f", median_ms);
   return buf;
 }
-
-}  // namespace
 
 void print_summary_table(const Config& c, const std::vector<ScheduleSummary>& rows,
                          const std::map<ScheduleKind, ScheduleSpreads>& spreads) {

@@ -15,6 +15,8 @@
 namespace parm::cli {
 
 std::string format_speedup(const std::optional<double>& speedup);  // "1.23x", or "-" without B_DS
+// "12.3 [11.9-13.0]" when the spread is known, else the bare median ("12.300").
+std::string time_cell(double median_ms, const Spread* spread);
 
 // The iterations line, the header and one row per schedule ("12.3 [11.9-13.0]" per time; within 110
 // columns). A schedule missing from `spreads` prints its medians alone.
