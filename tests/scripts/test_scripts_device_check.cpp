@@ -57,9 +57,11 @@ class TestScriptsDeviceCheck : public QObject {
     const QJsonObject summary = summary_of(out);
     QCOMPARE(summary["dry"].toBool(), true);
     const QJsonObject steps = summary["steps"].toObject();
-    QStringList expected{"deps",         "machine",       "configure",          "build",
-                         "gpu_tests",    "bench_experts", "trace_cuda_np1",     "trace_cuda_mpi_np4",
-                         "trace_report", "bench_tracing", "calibrate_cuda_np1", "calibrate_cuda_mpi_np4"};
+    QStringList expected{
+        "deps",           "machine",           "configure",          "build",
+        "gpu_tests",      "bench_experts",     "trace_cuda_np1",     "trace_cuda_mpi_np4",
+        "trace_report",   "bench_tracing",     "calibrate_cuda_np1", "calibrate_cuda_mpi_np4",
+        "model_cuda_np1", "model_cuda_mpi_np2"};
     for (const char* preset : {"default", "tc1", "bert-base-moe", "gpt2-moe"})
       for (const char* dtype : {"fp32", "bf16"}) {
         expected << QString("run_cuda_np1_%1_%2").arg(preset, dtype);
@@ -73,6 +75,8 @@ class TestScriptsDeviceCheck : public QObject {
     // The runs are the ones the issue names, on the device build's parm.
     QVERIFY2(r.out.contains("run /tmp/") || r.out.contains(" run "), r.out.constData());
     QVERIFY2(r.out.contains("--backend cuda --ranks 1 --verify"), r.out.constData());
+    // Whole models (issue 18): a training step per schedule on each cuda backend.
+    QVERIFY2(r.out.contains("--model --backend cuda+mpi --ranks 2"), r.out.constData());
     QVERIFY2(r.out.contains("--backend cuda+mpi --ranks 4 --verify"), r.out.constData());
     QVERIFY2(r.out.contains("-DPARM_WITH_GUI=OFF") && r.out.contains("-DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON"),
              r.out.constData());
