@@ -182,52 +182,43 @@ void ModelExecutor<T>::order(Lane from, Lane to) {
 }
 
 template <typename T>
+void ModelExecutor<T>::gradient_all_reduce(Lane lane, comm::GroupKind group,
+                                           const std::vector<backend::View<T>>& parts,
+                                           const std::string& purpose) {
+  order(Lane::Compute, lane);
+  backend::Event* start = record(lane);
+  std::int64_t bytes = 0;
+  for (const backend::View<T>& v : parts) {
+    if (v.empty()) continue;
+    groups_[group].all_reduce(stream(lane), v.data(), v.size(), backend::comm_data_type<T>(),
+                              comm::ReduceOp::Sum);
+    bytes += static_cast<std::int64_t>(v.size() * sizeof(T));
+  }
+  backend::Event* end = record(lane);
+  sync_events_.insert(sync_events_.end(), {start, end});
+  trace_interval(lane, start, end, "AllReduce", "DP", purpose, bytes);
+}
+
+template <typename T>
 void ModelExecutor<T>::sync_ready(std::int64_t stage) {
   if (layout_.ep_size == 1) return;  // one data-parallel replica: nothing to reduce
-  for (const GradientBucket& bucket : buckets_) {
-    if (bucket.ready_after != stage) continue;
-    order(Lane::Compute, Lane::Inter);
-    backend::Event* start = record(Lane::Inter);
-    groups_[comm::GroupKind::EP].all_reduce(stream(Lane::Inter), flat_grad_.data() + bucket.offset,
-                                            static_cast<std::size_t>(bucket.count),
-                                            backend::comm_data_type<T>(), comm::ReduceOp::Sum);
-    backend::Event* end = record(Lane::Inter);
-    sync_events_.insert(sync_events_.end(), {start, end});
-    trace_interval(Lane::Inter, start, end, "AllReduce", "DP",
-                   "gradient bucket " + std::to_string(&bucket - buckets_.data()),
-                   bucket.count * static_cast<std::int64_t>(sizeof(T)));
-  }
+  for (const GradientBucket& bucket : buckets_)
+    if (bucket.ready_after == stage)
+      gradient_all_reduce(Lane::Inter, comm::GroupKind::EP,
+                          {flat_grad_.view().slice(bucket.offset, bucket.count)},
+                          "gradient bucket " + std::to_string(&bucket - buckets_.data()));
 }
 
 template <typename T>
 void ModelExecutor<T>::sync_moe(Moe& moe) {
   DeviceTensors<T>& g = moe.layer->device_gradients();
-  const comm::DataType type = backend::comm_data_type<T>();
   const std::string purpose = block_purpose(moe.block);
-  if (layout_.ep_size > 1) {  // the router: one copy per MP group
-    order(Lane::Compute, Lane::Inter);
-    backend::Event* start = record(Lane::Inter);
-    groups_[comm::GroupKind::EP].all_reduce(stream(Lane::Inter), g.wg.data(), g.wg.size(), type,
-                                            comm::ReduceOp::Sum);
-    backend::Event* end = record(Lane::Inter);
-    sync_events_.insert(sync_events_.end(), {start, end});
-    trace_interval(Lane::Inter, start, end, "AllReduce", "DP", purpose + " router gradient",
-                   static_cast<std::int64_t>(g.wg.size() * sizeof(T)));
-  }
-  if (layout_.esp_size == 1 && t_ > 1) {  // whole experts replicated over the MP group
-    order(Lane::Compute, Lane::Intra);
-    backend::Event* start = record(Lane::Intra);
-    std::int64_t bytes = 0;
-    for (backend::Buffer<T>* v : {&g.w1, &g.b1, &g.w3, &g.b3, &g.w2, &g.b2})
-      if (!v->empty()) {
-        groups_[comm::GroupKind::MP].all_reduce(stream(Lane::Intra), v->data(), v->size(), type,
-                                                comm::ReduceOp::Sum);
-        bytes += static_cast<std::int64_t>(v->size() * sizeof(T));
-      }
-    backend::Event* end = record(Lane::Intra);
-    sync_events_.insert(sync_events_.end(), {start, end});
-    trace_interval(Lane::Intra, start, end, "AllReduce", "DP", purpose + " expert gradients", bytes);
-  }
+  if (layout_.ep_size > 1)  // the router: one copy per MP group
+    gradient_all_reduce(Lane::Inter, comm::GroupKind::EP, {g.wg.view()}, purpose + " router gradient");
+  if (layout_.esp_size == 1 && t_ > 1)  // whole experts replicated over the MP group
+    gradient_all_reduce(Lane::Intra, comm::GroupKind::MP,
+                        {g.w1.view(), g.b1.view(), g.w3.view(), g.b3.view(), g.w2.view(), g.b2.view()},
+                        purpose + " expert gradients");
 }
 
 template <typename T>

@@ -104,6 +104,10 @@ class ModelExecutor {
   // Reduces every bucket ready after backward stage `stage` (and a MoE block's router and experts).
   void sync_ready(std::int64_t stage);
   void sync_moe(Moe& moe);
+  // One sum AllReduce of `parts` over `group` on `lane`, after what the compute stream enqueued so far: timed
+  // into the step's sync and traced as group "DP" with `purpose`.
+  void gradient_all_reduce(Lane lane, comm::GroupKind group, const std::vector<backend::View<T>>& parts,
+                           const std::string& purpose);
 
   backend::Backend& backend_;
   backend::BlockCompute<T>& ops_;
