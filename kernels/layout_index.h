@@ -20,6 +20,8 @@ enum class Transform {
   UnpackExpert,        // the inverse of PackExpert
   PackPeerPieces,      // pipeline ReduceScatter: pieces [p][dst] of a peer-major (n*W) input -> (n)
   PlacePeerPieces,     // pipeline AllGather: n gathered pieces of chunk src -> peer-major slots p*W + src
+  SliceSlots,          // pipeline degree r: slots [s0, s0+len) of each row block -> a chunk (blocks, len, M)
+  PlaceSlots,          // the inverse: a chunk's (blocks, len, M) back into slots [s0, s0+len) of each row
 };
 
 struct BlockCopy {
@@ -28,7 +30,8 @@ struct BlockCopy {
   std::int64_t length = 0;  // elements per block
   // Kind-specific: Contiguous (a = block index); SplitCapacity (a = slot_count/c, b = j);
   // Interleave/GroupCapacity (a = n, b = row blocks); Pack/UnpackExpert (a = experts, b = e);
-  // Pack/PlacePeerPieces (a = W, b = dst or src chunk).
+  // Pack/PlacePeerPieces (a = W, b = dst or src chunk); Slice/PlaceSlots (a = the row stride slot_count*M,
+  // b = the first slot's offset s0*M).
   std::int64_t a = 0, b = 0;
 
   PARM_HD std::int64_t src_offset(std::int64_t i) const {
@@ -49,6 +52,10 @@ struct BlockCopy {
         return (i * a + b) * length;
       case Transform::PlacePeerPieces:
         return i * length;
+      case Transform::SliceSlots:
+        return i * a + b;
+      case Transform::PlaceSlots:
+        return i * length;
     }
     return 0;
   }
@@ -58,6 +65,8 @@ struct BlockCopy {
       case Transform::UnpackExpert:     // dst (o*experts + e) <- src o
       case Transform::PlacePeerPieces:  // dst (p*W + src) <- src p
         return (i * a + b) * length;
+      case Transform::PlaceSlots:
+        return i * a + b;
       default:
         return i * length;
     }
@@ -74,6 +83,15 @@ inline BlockCopy split_outer(std::int64_t keep, std::int64_t block, std::int64_t
 inline BlockCopy split_capacity(std::int64_t row_blocks, std::int64_t slot_count, std::int64_t n,
                                 std::int64_t j, std::int64_t m) {
   return {Transform::SplitCapacity, row_blocks, slot_count / n * m, n, j};
+}
+// Slots [first, first+count) of each of `row_blocks` rows of `slot_count` slots of width m, and back.
+inline BlockCopy slice_slots(std::int64_t row_blocks, std::int64_t slot_count, std::int64_t first,
+                             std::int64_t count, std::int64_t m) {
+  return {Transform::SliceSlots, row_blocks, count * m, slot_count * m, first * m};
+}
+inline BlockCopy place_slots(std::int64_t row_blocks, std::int64_t slot_count, std::int64_t first,
+                             std::int64_t count, std::int64_t m) {
+  return {Transform::PlaceSlots, row_blocks, count * m, slot_count * m, first * m};
 }
 inline BlockCopy interleave_capacity(std::int64_t n, std::int64_t row_blocks, std::int64_t c,
                                      std::int64_t m) {

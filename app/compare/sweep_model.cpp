@@ -71,7 +71,8 @@ QString SweepModel::loadSweepCsv(const QString& path) {
 }
 
 QString SweepModel::loadSweepCsvText(const QByteArray& text, const QString& what) {
-  // The format of `parm sweep --out`: index, the layer parameters, <schedule>_ms..., chosen, speedup_vs_B_DS.
+  // The format of `parm sweep --out`: index, the layer parameters, <schedule>_ms..., chosen, speedup_vs_B_DS,
+  // parm_best, speedup_vs_parm_best.
   const QList<QByteArray> lines = text.split('\n');
   if (lines.isEmpty() || !lines.front().startsWith("index,")) {
     clear();
@@ -107,6 +108,8 @@ QString SweepModel::loadSweepCsvText(const QByteArray& text, const QString& what
         r.chosen = QString::fromUtf8(f[c]);
       } else if (c == speedupCol) {
         r.speedup = f[c].toDouble(&ok);
+      } else if (name == QLatin1String("parm_best") || name == QLatin1String("speedup_vs_parm_best")) {
+        continue;  // issue 19's comparison with Parm's best: the heat map shows the speedup vs B_DS
       } else if (name.endsWith(QLatin1String("_ms"))) {
         r.predicted[name.chopped(3)] = f[c].toDouble(&ok);
       } else {

@@ -107,6 +107,8 @@ class Compute {
 
   // values *= factor (the gradient redundancy scaling of B0).
   virtual void scale(Stream& s, View<T> values, T factor) = 0;
+  // into += part, element by element (a capacity chunk's expert gradients added into the layer's).
+  virtual void accumulate(Stream& s, View<const T> part, View<T> into) = 0;
   // Any layout transform of layout_index.h.
   virtual void copy_blocks(Stream& s, View<const T> src, View<T> dst, const layout::BlockCopy& map) = 0;
   virtual void copy(Stream& s, View<const T> src, View<T> dst) = 0;

@@ -122,6 +122,7 @@ void add_model_commands(CLI::App& app) {
     struct Opts {
       std::string config, calibration, db;
       bool json = false, force = false, model = false;
+      std::vector<int> degrees{1};
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
@@ -131,6 +132,7 @@ void add_model_commands(CLI::App& app) {
     cmd->add_flag(
         "--model", o->model,
         "the whole model's training step (the config's model section) per schedule, and its choice");
+    add_degrees_option(cmd, o->degrees);
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "predict even when the calibration's layout differs");
     cmd->callback([o] {
@@ -147,7 +149,7 @@ void add_model_commands(CLI::App& app) {
           print_model_prediction(config, calib, predictions);
         return;
       }
-      const Prediction p = predict_or_exit(config, calib, "parm predict");
+      const Prediction p = predict_or_exit(config, calib, "parm predict", {o->degrees});
       nlohmann::json out{{"config", config.name},
                          {"calibration", calib.id},
                          {"interference", calib.interference},
@@ -179,6 +181,7 @@ void add_model_commands(CLI::App& app) {
     struct Opts {
       std::string config, calibration, out, db;
       bool json = false, force = false;
+      std::vector<int> degrees{1};
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
@@ -189,12 +192,13 @@ void add_model_commands(CLI::App& app) {
         ->check(db_path_check("recommend"));
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "recommend even when the calibration's layout differs");
+    add_degrees_option(cmd, o->degrees);
     cmd->callback([o] {
       const Config config = load_config_or_exit(o->config);
       note_model_layer(config, "parm recommend");
       const Calibration calib = load_calibration_or_exit(o->calibration, o->db, "parm recommend");
       check_layout_or_exit(calib, config, o->force, "parm recommend");
-      const Prediction p = predict_or_exit(config, calib, "parm recommend");
+      const Prediction p = predict_or_exit(config, calib, "parm recommend", {o->degrees});
       const nlohmann::json out = recommendation_json(p, calib);
       std::string text;
       if (o->json) {
@@ -209,6 +213,14 @@ void add_model_commands(CLI::App& app) {
           os << buf;
         }
         os << "  reason: " << reason(p) << '\n';
+        if (SelectionSpace{o->degrees}.widened()) {
+          std::snprintf(buf, sizeof buf,
+                        "  vs Parm's best (%s): %.2fx; degrees forward/backward apart: %d/%d (%.3f ms)\n",
+                        name_of(p.parm_best).c_str(), p.speedup_vs_parm(p.chosen),
+                        p.best_degree(Direction::Forward), p.best_degree(Direction::Backward),
+                        p.separate_degrees_ms());
+          os << buf;
+        }
         text = os.str();
       }
       std::cout << text;

@@ -18,6 +18,7 @@
 #include "engine/cli/model_support.h"
 #include "engine/core/config_issue.h"
 #include "engine/core/validation.h"
+#include "engine/schedules/schedule_registry.h"
 
 namespace parm::cli {
 namespace {
@@ -66,6 +67,7 @@ struct SweepArgs {
   std::string grid, calibration, out, db;
   std::int64_t limit = 0;
   bool json = false, force = false, quiet = false;
+  std::vector<int> degrees{1};
 };
 
 class Progress {
@@ -89,10 +91,10 @@ class Progress {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
-void write_header(std::ostream& csv) {
+void write_header(std::ostream& csv, const std::vector<ScheduleKind>& candidates) {
   csv << "index,batch,seq_len,hidden,ffn_hidden,num_experts,top_k,capacity_factor";
-  for (ScheduleKind k : all_schedules()) csv << ',' << to_string(k) << "_ms";
-  csv << ",chosen,speedup_vs_B_DS\n";
+  for (ScheduleKind k : candidates) csv << ',' << to_string(k) << "_ms";
+  csv << ",chosen,speedup_vs_B_DS,parm_best,speedup_vs_parm_best\n";
 }
 
 void write_row(std::ostream& csv, std::uint64_t index, const Config& c, const Recommendation& p) {
@@ -100,7 +102,8 @@ void write_row(std::ostream& csv, std::uint64_t index, const Config& c, const Re
       << c.layer.ffn_hidden << ',' << c.layer.num_experts << ',' << c.layer.top_k << ','
       << c.layer.capacity_factor;
   for (const auto& t : p.timelines) csv << ',' << t.layer_ms;
-  csv << ',' << to_string(p.chosen) << ',' << p.speedup(p.chosen) << '\n';
+  csv << ',' << to_string(p.chosen) << ',' << p.speedup(p.chosen) << ',' << to_string(p.parm_best) << ','
+      << p.speedup_vs_parm(p.chosen) << '\n';
 }
 
 void run_sweep(const SweepArgs& a) {
@@ -111,6 +114,8 @@ void run_sweep(const SweepArgs& a) {
   const Calibration calib = load_calibration_or_exit(a.calibration, a.db, kWho);
   check_layout_or_exit(calib, grid.base, a.force, kWho);
 
+  const SelectionSpace space{a.degrees};
+  const std::vector<ScheduleKind> candidates = with_pipelined_variants(all_schedules(), a.degrees);
   std::ofstream out;
   if (!a.out.empty()) {
     out.open(a.out, std::ios::binary | std::ios::trunc);
@@ -118,14 +123,15 @@ void run_sweep(const SweepArgs& a) {
       std::cerr << kWho << ": --out " << a.out << ": cannot write\n";
       throw CLI::RuntimeError(1);
     }
-    write_header(out);
+    write_header(out, candidates);
   }
   if (!a.quiet && picks > 1000)
     std::fprintf(stderr, "%s: predicting %llu of %llu configurations of %s\n", kWho.c_str(),
                  (unsigned long long)picks, (unsigned long long)count, a.grid.c_str());
-  SpeedupSummary speedups;
+  SpeedupSummary speedups, over_parm;
   std::map<std::string, std::uint64_t> chosen;
-  for (ScheduleKind k : all_schedules()) chosen[std::string(to_string(k))] = 0;
+  for (ScheduleKind k : candidates) chosen[std::string(to_string(k))] = 0;
+  std::uint64_t degrees_apart = 0;  // layers whose best forward and backward degrees differ
   std::uint64_t invalid = 0;
   std::string first_invalid;
   Progress progress(picks, a.quiet || a.json);
@@ -135,8 +141,10 @@ void run_sweep(const SweepArgs& a) {
     if (const ConfigIssues issues = validate(c); issues.has_errors()) {
       if (invalid++ == 0) first_invalid = "#" + std::to_string(index) + ": " + issues.errors().front().line();
     } else {
-      const Recommendation p = predict_or_exit(c, calib, kWho);
+      const Recommendation p = predict_or_exit(c, calib, kWho, space);
       speedups.add(p.speedup(p.chosen));
+      over_parm.add(p.speedup_vs_parm(p.chosen));
+      if (p.best_degree(Direction::Forward) != p.best_degree(Direction::Backward)) ++degrees_apart;
       ++chosen[std::string(to_string(p.chosen))];
       if (out.is_open()) write_row(out, index, c, p);
     }
@@ -176,23 +184,36 @@ void run_sweep(const SweepArgs& a) {
                                    {"median_estimated", speedups.median_estimated()},
                                    {"max", speedups.max()}}},
                                  {"chosen", chosen},
+                                 {"speedup_vs_parm_best",
+                                  {{"min", over_parm.min()},
+                                   {"median", over_parm.median()},
+                                   {"median_estimated", over_parm.median_estimated()},
+                                   {"max", over_parm.max()}}},
+                                 {"degrees", a.degrees},
+                                 {"degrees_apart", degrees_apart},
                                  {"elapsed_s", elapsed}};
     std::cout << summary.dump(2) << '\n';
     return;
   }
   std::printf("grid %s: %llu configurations x %zu schedules predicted (%llu invalid skipped)\n",
-              grid.name.c_str(), (unsigned long long)picks, all_schedules().size(),
-              (unsigned long long)invalid);
+              grid.name.c_str(), (unsigned long long)picks, candidates.size(), (unsigned long long)invalid);
   if (picks < count)
     std::printf("(--limit: %llu evenly spaced of %llu)\n", (unsigned long long)picks,
                 (unsigned long long)count);
   std::printf("speedup of the chosen schedule vs B_DS: min %.3fx  median %.3fx%s  max %.3fx\n",
               speedups.min(), speedups.median(), speedups.median_estimated() ? " (from a sample)" : "",
               speedups.max());
+  std::printf(
+      "speedup of the chosen schedule vs Parm's best (S1/S2/S1F/S2F, r = 1): min %.3fx  median %.3fx  "
+      "max %.3fx\n",
+      over_parm.min(), over_parm.median(), over_parm.max());
   std::printf("chosen:");
-  for (ScheduleKind k : all_schedules())
-    std::printf(" %s %llu", std::string(to_string(k)).c_str(),
-                (unsigned long long)chosen[std::string(to_string(k))]);
+  for (ScheduleKind k : candidates)
+    if (const std::uint64_t n = chosen[std::string(to_string(k))]; n > 0 || spec_of(k).base.empty())
+      std::printf(" %s %llu", std::string(to_string(k)).c_str(), (unsigned long long)n);
+  if (SelectionSpace{a.degrees}.widened())
+    std::printf("\nlayers whose best forward and backward degrees differ: %llu",
+                (unsigned long long)degrees_apart);
   std::printf("\nelapsed %.3f s\n", elapsed);
 }
 
@@ -214,6 +235,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_flag("--json", a->json, "machine-readable summary (no progress lines)");
   cmd->add_flag("--quiet", a->quiet, "no progress lines on stderr");
   cmd->add_flag("--force", a->force, "sweep even when the calibration's layout differs");
+  add_degrees_option(cmd, a->degrees);
   cmd->callback([a] { run_sweep(*a); });
 }
 

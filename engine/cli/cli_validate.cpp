@@ -43,6 +43,7 @@
 #include "engine/model/prediction_store.h"
 #include "engine/model/run_comparison.h"
 #include "engine/model/timeline_model.h"
+#include "engine/schedules/schedule_registry.h"
 #include "resources/presets.h"
 
 namespace parm::cli {
@@ -59,9 +60,10 @@ struct ValidateArgs {
   bool json = false;
   std::int64_t limit = 0;
   std::int64_t timeout_ms = 0;
-  std::string backend;      // --backend, empty: each configuration's run.backend
-  std::int64_t repeat = 1;  // measurements of each configuration, interleaved
-  bool model = false;       // --model: the whole model's training step
+  std::string backend;          // --backend, empty: each configuration's run.backend
+  std::int64_t repeat = 1;      // measurements of each configuration, interleaved
+  std::vector<int> degrees{1};  // --degrees: every schedule also at these pipeline degrees
+  bool model = false;           // --model: the whole model's training step
 };
 
 [[noreturn]] void refuse(const std::string& line, int code = 2) {
@@ -140,7 +142,7 @@ void run_validate(const ValidateArgs& a) {
     if (a.gpus_per_node > 0) c.parallel.gpus_per_node = a.gpus_per_node;
     if (cluster_g > 0) c.parallel.gpus_per_node = cluster_g;
     apply_backend_override(a.backend, c);
-    c.run.schedules = all_schedules();
+    c.run.schedules = with_pipelined_variants(all_schedules(), a.degrees);
     return c;
   };
   std::vector<Config> valid;             // the configurations to validate
@@ -216,7 +218,8 @@ void run_validate(const ValidateArgs& a) {
     for (std::size_t i : picked) {
       const DerivedSizes sizes = derive_sizes(valid[i]);
       std::vector<TimelinePrediction> row;
-      for (ScheduleKind s : all_schedules()) row.push_back(predict_timeline(valid[i], sizes, calib, s));
+      for (ScheduleKind s : valid[i].run.schedules)
+        row.push_back(predict_timeline(valid[i], sizes, calib, s));
       predictions.push_back(std::move(row));
     }
   } catch (const std::runtime_error& e) {
@@ -414,6 +417,7 @@ void add_validate_command(CLI::App& app) {
       "the whole model's training step per schedule (the config's model section) against its prediction");
   cmd->add_option("--limit", a->limit, "validate K evenly spaced configurations of a grid")
       ->check(integer_in(1));
+  add_degrees_option(cmd, a->degrees);
   cmd->add_option("--repeat", a->repeat,
                   "measure each configuration K times, interleaved (round 1 runs every configuration, then "
                   "round 2, ...), and report the run-to-run spread (default 1)")

@@ -33,12 +33,21 @@ void check_layout_or_exit(const Calibration& calib, const Config& config, bool f
   }
 }
 
-Recommendation predict_or_exit(const Config& config, const Calibration& calib, const std::string& who) {
+Recommendation predict_or_exit(const Config& config, const Calibration& calib, const std::string& who,
+                               const SelectionSpace& space) {
   try {
-    return recommend(config, calib);
+    return recommend(config, calib, space);
   } catch (const std::runtime_error& e) {  // a missing fit
     refuse(who, e.what());
   }
+}
+
+void add_degrees_option(CLI::App* cmd, std::vector<int>& degrees) {
+  cmd->add_option("--degrees", degrees,
+                  "pipeline degrees r to select over as well (1,2,4,8: each schedule also in r capacity "
+                  "chunks, named <schedule>r<r>)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({1, 2, 4, 8}));
 }
 
 Grid load_grid_or_exit(const std::string& path) {

@@ -19,8 +19,12 @@ Calibration load_calibration_or_exit(const std::string& ref, const std::string& 
 // Refuses (or with `force` warns about) a calibration measured on another layout shape.
 void check_layout_or_exit(const Calibration& calib, const Config& config, bool force, const std::string& who);
 
-// Every schedule's timeline and the choice; a missing fit is refused.
-Recommendation predict_or_exit(const Config& config, const Calibration& calib, const std::string& who);
+// Every schedule's timeline and the choice (over `space`: the pipeline degrees); a missing fit is refused.
+Recommendation predict_or_exit(const Config& config, const Calibration& calib, const std::string& who,
+                               const SelectionSpace& space = {});
+
+// `--degrees 1,2,4,8` of predict, recommend and sweep: the pipeline degrees the selection runs over.
+void add_degrees_option(CLI::App* cmd, std::vector<int>& degrees);
 
 Grid load_grid_or_exit(const std::string& path);
 

@@ -91,7 +91,10 @@ class ObjectReader {
       std::vector<ScheduleKind> parsed;
       for (const auto& item : v) {
         auto s = item.is_string() ? parse_schedule(item.get<std::string>()) : std::nullopt;
-        if (!s) return fail(key, item, "unknown schedule; known: " + schedule_names());
+        if (!s)
+          return fail(key, item,
+                      "unknown schedule; known: " + schedule_names() +
+                          " (each also pipelined in r capacity chunks: <name>r2, r4, r8)");
         parsed.push_back(*s);
       }
       out = std::move(parsed);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "engine/schedules/chunk_plan.h"
 #include "engine/schedules/schedule_registry.h"
 
 namespace parm {
@@ -25,16 +26,56 @@ double Recommendation::speedup(ScheduleKind k) const {
   return t > 0 ? of(kSpeedupBaseline).layer_ms / t : 0.0;
 }
 
-Recommendation recommend(const Config& config, const Calibration& calib) {
+double Recommendation::speedup_vs_parm(ScheduleKind k) const {
+  const double t = of(k).layer_ms;
+  return t > 0 ? of(parm_best).layer_ms / t : 0.0;
+}
+
+int Recommendation::best_degree(Direction d) const {
+  const ScheduleKind base = base_of(chosen);
+  int best = spec_of(chosen).pipeline_degree.forward;
+  double best_ms = -1;
+  for (const auto& t : timelines) {
+    if (base_of(t.kind) != base) continue;
+    const double ms = d == Direction::Forward ? t.forward_ms : t.backward_ms;
+    if (best_ms < 0 || ms < best_ms - 1e-9) {
+      best_ms = ms;
+      best = spec_of(t.kind).pipeline_degree.forward;
+    }
+  }
+  return best;
+}
+
+double Recommendation::separate_degrees_ms() const {
+  const ScheduleKind base = base_of(chosen);
+  const auto at = [&](int r) -> const TimelinePrediction& {
+    const ScheduleSpec* v = pipelined_variant(base, r);
+    return of(v ? v->kind : chosen);
+  };
+  return at(best_degree(Direction::Forward)).forward_ms + at(best_degree(Direction::Backward)).backward_ms;
+}
+
+Recommendation recommend(const Config& config, const Calibration& calib, const SelectionSpace& space) {
   Recommendation p;
   p.config = config;
   p.sizes = derive_sizes(config);
   std::vector<std::pair<ScheduleKind, double>> times;
-  for (ScheduleKind k : all_schedules()) {
+  std::vector<std::pair<ScheduleKind, double>> parm_times;
+  for (ScheduleKind k : with_pipelined_variants(all_schedules(), space.degrees)) {
     p.timelines.push_back(predict_timeline(config, p.sizes, calib, k));
     times.emplace_back(k, p.timelines.back().layer_ms);
+    const ScheduleSpec& spec = spec_of(k);
+    if (spec.family == ScheduleFamily::Parm && spec.base.empty())
+      parm_times.emplace_back(k, times.back().second);
   }
+  if (parm_times.empty())  // Parm's schedules at r = 1 are the reference even when the space leaves them out
+    for (ScheduleKind k : all_schedules())
+      if (spec_of(k).family == ScheduleFamily::Parm) {
+        p.timelines.push_back(predict_timeline(config, p.sizes, calib, k));
+        parm_times.emplace_back(k, p.timelines.back().layer_ms);
+      }
   p.chosen = select_by_time(times);
+  p.parm_best = select_by_time(parm_times);
   return p;
 }
 
@@ -46,6 +87,17 @@ std::string recommendation_reason(const Recommendation& p) {
   char buf[256];
   std::string why = name_of(k) + ": ";
   why += spec_of(k).reason.of(whole);
+  const ScheduleKind base_kind = base_of(k);
+  if (base_kind != k) {
+    // What the chunks change against the same schedule unpipelined: exposed communication they hide, compute
+    // (and latency) their smaller calls add.
+    const TimelinePrediction& plain = p.of(base_kind);
+    std::snprintf(buf, sizeof buf,
+                  "; against %s at r = 1: exposed communication %.3f -> %.3f ms, compute %.3f -> %.3f ms",
+                  name_of(base_kind).c_str(), plain.layer_ms - plain.compute_ms, t.layer_ms - t.compute_ms,
+                  plain.compute_ms, t.compute_ms);
+    why += buf;
+  }
   // The runner-up, and whether communication or compute separates them.
   const TimelinePrediction* second = nullptr;
   for (const auto& o : p.timelines)
@@ -77,11 +129,21 @@ std::string recommendation_reason(const Recommendation& p) {
 nlohmann::json recommendation_layer_json(const Recommendation& p) {
   nlohmann::json times = nlohmann::json::object();
   for (const auto& t : p.timelines) times[name_of(t.kind)] = t.layer_ms;
-  return {{"config", p.config.name},
-          {"chosen", name_of(p.chosen)},
-          {"predicted_ms", times},
-          {"speedup_vs_B_DS", p.speedup(p.chosen)},
-          {"reason", recommendation_reason(p)}};
+  nlohmann::json out{{"config", p.config.name},
+                     {"chosen", name_of(p.chosen)},
+                     {"predicted_ms", times},
+                     {"speedup_vs_B_DS", p.speedup(p.chosen)},
+                     {"reason", recommendation_reason(p)}};
+  const ScheduleSpec& chosen = spec_of(p.chosen);
+  out["schedule"] = std::string(chosen.base.empty() ? chosen.name : chosen.base);
+  out["pipeline_degree"] = {{"forward", chosen.pipeline_degree.forward},
+                            {"backward", chosen.pipeline_degree.backward}};
+  out["parm_best"] = name_of(p.parm_best);
+  out["speedup_vs_parm_best"] = p.speedup_vs_parm(p.chosen);
+  out["separate_degrees"] = {{"forward", p.best_degree(Direction::Forward)},
+                             {"backward", p.best_degree(Direction::Backward)},
+                             {"predicted_ms", p.separate_degrees_ms()}};
+  return out;
 }
 
 nlohmann::json recommendation_json(const Recommendation& p, const Calibration& calib) {

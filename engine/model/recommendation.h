@@ -15,23 +15,38 @@
 
 namespace parm {
 
+// What a selection runs over (issue 19): every registered schedule at each pipeline degree listed
+// (chunk_plan.h; {1} = Parm's space: the schedules as the paper runs them).
+struct SelectionSpace {
+  std::vector<int> degrees{1};
+  bool widened() const { return degrees.size() != 1 || degrees.front() != 1; }
+};
+
 struct Recommendation {
   Config config;
   DerivedSizes sizes;
-  std::vector<TimelinePrediction> timelines;  // registry order (all_schedules())
+  std::vector<TimelinePrediction> timelines;  // registry order (all_schedules()), each at the space's degrees
   ScheduleKind chosen = ScheduleKind::B_DS;
+  ScheduleKind parm_best = ScheduleKind::S1;  // the fastest of Parm's schedules at r = 1 (S1/S2/S1F/S2F)
 
   const TimelinePrediction& of(ScheduleKind k) const;
-  double speedup(ScheduleKind k) const;  // predicted B_DS time / k's time
+  double speedup(ScheduleKind k) const;          // predicted B_DS time / k's time
+  double speedup_vs_parm(ScheduleKind k) const;  // predicted parm_best time / k's time
+  // Of the chosen schedule's base at the space's degrees: the degree with the fastest forward / backward
+  // (the two FSMoE would pick apart), and the layer time that pair would give.
+  int best_degree(Direction d) const;
+  double separate_degrees_ms() const;
 };
 
 // Throws std::runtime_error naming a missing fit.
-Recommendation recommend(const Config& config, const Calibration& calib);
+Recommendation recommend(const Config& config, const Calibration& calib, const SelectionSpace& space = {});
 
 // Which term decides: the chosen schedule's structure, its dominant term, and what B_DS pays instead.
 std::string recommendation_reason(const Recommendation& r);
 
-// One layer of `parm recommend --json`: config, chosen, predicted_ms per schedule, speedup_vs_B_DS, reason.
+// One layer of `parm recommend --json`: config, chosen, predicted_ms per schedule, speedup_vs_B_DS, reason;
+// over a widened space also the chosen pipeline degree, parm_best and speedup_vs_parm_best, and the degrees
+// forward and backward would pick apart.
 nlohmann::json recommendation_layer_json(const Recommendation& r);
 
 // The whole `parm recommend --json` document: {"calibration": id, "layers": [layer]}.

@@ -160,7 +160,7 @@ RunComparison compare_run(const db::Database& db, std::int64_t run) {
   const auto bds_spread = spreads.find(std::string(to_string(kSpeedupBaseline)));
   std::vector<std::pair<ScheduleKind, Spread>> meas_spreads;
   std::vector<std::pair<ScheduleKind, double>> pred_times;
-  for (ScheduleKind k : all_schedules()) {
+  for (ScheduleKind k : every_schedule()) {
     const std::string name(to_string(k));
     const auto m = measured.find(name);
     const auto p = predicted.find(name);

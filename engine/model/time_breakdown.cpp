@@ -87,7 +87,7 @@ namespace {
 // Schedule names in registry order, then the rest by name.
 std::vector<std::string> ordered(std::set<std::string> names) {
   std::vector<std::string> out;
-  for (ScheduleKind k : all_schedules())
+  for (ScheduleKind k : every_schedule())
     if (names.erase(std::string(to_string(k)))) out.emplace_back(to_string(k));
   out.insert(out.end(), names.begin(), names.end());
   return out;

@@ -4,6 +4,7 @@
 #include <array>
 #include <stdexcept>
 
+#include "engine/schedules/chunk_plan.h"
 #include "engine/schedules/group_specs.h"
 #include "engine/schedules/pipeline_plan.h"
 
@@ -140,7 +141,8 @@ struct Model {
     return static_cast<double>(schedule.split_tokens && d.N > 0 ? d.S / d.N : d.S);
   }
 
-  double compute_ms(const Op& op) {
+  // `fraction`: the share of the capacity the op runs on (1/chunks inside a chunked region).
+  double compute_ms(const Op& op, double fraction = 1.0) {
     const bool bwd = op.direction == Direction::Backward;
     const double M = static_cast<double>(config.layer.hidden);
     switch (op.kind) {
@@ -154,7 +156,7 @@ struct Model {
         return fit_ms("combine", gate_tokens() * static_cast<double>(config.layer.top_k) * M);
       case OpKind::Experts: {
         const double e_loc = static_cast<double>(std::max<std::int64_t>(1, d.local_experts));
-        const double rows = static_cast<double>(expert_elements) / M / e_loc;
+        const double rows = static_cast<double>(expert_elements) / M / e_loc * fraction;
         const double gemms = config.layer.activation == Activation::Swiglu ? 3.0 : 2.0;
         const double macs = rows * M * static_cast<double>(d.h_shard);
         // The experts op as calibrated (FFN with bias, activation and packing; per expert call), else the
@@ -177,115 +179,139 @@ std::string stage_name(OpKind k) {
   return std::string(to_collective(k) == Collective::AlltoAll ? "AlltoAll" : to_string(to_collective(k)));
 }
 
-// Lays out one pass; returns its duration and adds the raw (interference-free) communication time.
-double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePrediction& out, double& comm_raw,
-               double& compute, double& interference, double& synced) {
-  double cursor = 0;
+using Lanes = std::array<double, kLaneCount>;
+
+// The lane a plain op runs on (collectives on their group's; a forward Copy moves nothing but is shown
+// there).
+Lane lane_for(const Op& op) {
+  return op.communicates() || op.kind == OpKind::Copy ? lane_of(op.group) : Lane::Compute;
+}
+
+struct PipelineSpan {
+  double raw = 0;   // without the overlap cost
+  double span = 0;  // with it (what is laid out)
+};
+
+// One fused pipeline from `ready`, on lanes that are free at `lanes` (updated), its bytes times `fraction`
+// (a capacity chunk's share); records its stage-steps (chunk: the step, or chunk * W + step inside capacity
+// chunk `chunk`).
+PipelineSpan simulate_pipeline(Model& m, const Op& op, std::size_t i, int phase, double fraction, int chunk,
+                               double ready_at, Lanes& lanes, TimelinePrediction& out) {
   const double factor = std::max(1.0, m.calib.interference);
-  // Synchronisation (the "sync" fit for EP collectives, "sync_mp" for MP/ESP ones, when present): before each
-  // collective of a group of 2+ a rank waits for the slowest peer, beta x the compute since the last
+  const std::size_t ns = op.stages.size();
+  std::vector<std::int64_t> b(ns);
+  std::vector<double> dur(ns);
+  for (std::size_t s = 0; s < ns; ++s) {
+    b[s] = static_cast<std::int64_t>(
+        static_cast<double>(m.bytes(op.stages[s].kind, op.stages[s].group, op.stages[s].dim)) * fraction);
+    dur[s] = m.step_ms(op.stages[s], b[s]);
+  }
+  // What the alpha-beta steps miss (lane handoffs per step, placing the chunks, and the slowdown of
+  // traffic overlapping on both lanes): the "pipeline" fit, per stage-step, against the bytes one
+  // exchange step moves. It was measured on the overlapped pipeline itself, so it replaces the
+  // interference factor there (applying both would count the overlap twice).
+  const CalibrationFit* pipeline_fit = m.calib.find("pipeline");
+  double extra = 0;
+  if (pipeline_fit) {
+    const double step_bytes = static_cast<double>(m.bytes(OpKind::AlltoAll, Group::EP, Dim::Capacity)) *
+                              fraction / static_cast<double>(m.w);
+    // The measured curve, not the line: the extra is ~0 while a step fits the transport's buffers and
+    // then jumps, which no alpha + beta * n follows (older files without samples: the line).
+    extra = pipeline_fit->samples.size() >= 2
+                ? std::max(0.0, interpolate_samples(pipeline_fit->samples, step_bytes))
+                : std::max(0.0, pipeline_fit->fit.alpha + pipeline_fit->fit.beta * step_bytes);
+  }
+  // The executor's own issue order (pipeline_plan.h) on FIFO lanes: each stage-step starts once stage
+  // s-1 of the same step has ended and its lane has finished what was issued to it before (one op at a
+  // time per lane), so stages on different lanes overlap across steps while the two intra-node stages of
+  // S2F's RS>A2A>AG take turns on the intra lane. On one node intra and inter traffic share one link:
+  // every step runs serially, in issue order.
+  const std::vector<PipelineStep> order = pipeline_issue_order(m.w, ns);
+  auto simulate = [&](double f, double e, bool record, Lanes& lane_free) {
+    std::vector<double> ended(static_cast<std::size_t>(m.w) * ns, ready_at);  // [step * ns + stage]
+    double serial = std::max({ready_at, lane_free[1], lane_free[2]}), last = ready_at;
+    const std::size_t first = out.intervals.size();
+    for (const PipelineStep& ps : order) {
+      const std::size_t s = ps.stage;
+      const std::size_t at = static_cast<std::size_t>(ps.step) * ns + s;
+      const Lane lane = pipeline_stage_lane(op, s);
+      double& free = lane_free[static_cast<std::size_t>(lane)];
+      const double ready = s > 0 ? ended[at - 1] : ready_at;
+      const double start = m.shared_link ? std::max(serial, ready) : std::max(ready, free);
+      const double end = start + dur[s] * f + e;  // f is 1 on a shared link
+      free = end;
+      serial = end;
+      if (m.shared_link) lane_free[1] = lane_free[2] = end;
+      ended[at] = end;
+      last = std::max(last, end);
+      if (record) {
+        PredictedInterval iv;
+        iv.phase = phase;
+        iv.op = i;
+        iv.name = op.name() + "/" + stage_name(op.stages[s].kind);
+        iv.group = group_name(op.stages[s].group);
+        iv.purpose = op.label;
+        iv.lane = lane;
+        iv.chunk = static_cast<int>(chunk < 0 ? ps.step : chunk * m.w + ps.step);
+        iv.bytes = b[s] / m.w;
+        iv.start_ms = start;
+        iv.end_ms = end;
+        out.intervals.push_back(iv);
+      }
+    }
+    // The intervals list is in start order; each lane's steps keep their issue order (FIFO lanes).
+    std::stable_sort(out.intervals.begin() + static_cast<std::ptrdiff_t>(first), out.intervals.end(),
+                     [](const auto& x, const auto& y) { return x.start_ms < y.start_ms; });
+    return last - ready_at;
+  };
+  Lanes scratch = lanes;
+  PipelineSpan span;
+  span.raw = simulate(1.0, 0.0, false, scratch);
+  const bool overlaps = !m.shared_link && ns > 1 && m.w > 1;
+  span.span =
+      pipeline_fit ? simulate(1.0, extra, true, lanes) : simulate(overlaps ? factor : 1.0, 0.0, true, lanes);
+  return span;
+}
+
+// One pass being laid out: the running totals and the per-op pricing both the plain list and a chunked
+// region use.
+struct PassLayout {
+  Model& m;
+  int phase;
+  TimelinePrediction& out;
+  double comm_raw = 0, compute = 0, interference = 0, synced = 0;
+  // Synchronisation (the "sync" fit for EP collectives, "sync_mp" for MP/ESP ones, when present): before
+  // each collective of a group of 2+ a rank waits for the slowest peer, beta x the compute since the last
   // collective (ranks drift apart while computing); part of the collective's interval, as the trace measures
   // it. The fits' fixed part (alpha) is not charged: measured over TCP it is mostly the micro-benchmark's own
   // progress jitter, and charging it per collective over-predicted small layers 2-5x (BENCHMARKS.md).
   double segment = 0;  // compute since the last collective
-  auto sync_ms = [&](Group g) {
+
+  double sync_ms(Group g) {
     const CalibrationFit* f = m.calib.find(std::string(group_spec(g).sync_fit));
     const double t = f ? std::max(0.0, f->fit.beta) * segment : 0.0;
     synced += t;
     segment = 0;
     return t;
-  };
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const Op& op = list[i];
-    const std::string suffix = phase == 1 ? " bwd" : "";
-    if (op.kind == OpKind::Pipeline) {
-      cursor += sync_ms(op.stages.front().group);  // the first step waits for the slowest peer
-      const std::size_t ns = op.stages.size();
-      std::vector<std::int64_t> b(ns);
-      std::vector<double> dur(ns);
-      for (std::size_t s = 0; s < ns; ++s) {
-        b[s] = m.bytes(op.stages[s].kind, op.stages[s].group, op.stages[s].dim);
-        dur[s] = m.step_ms(op.stages[s], b[s]);
-      }
-      // What the alpha-beta steps miss (lane handoffs per step, placing the chunks, and the slowdown of
-      // traffic overlapping on both lanes): the "pipeline" fit, per stage-step, against the bytes one
-      // exchange step moves. It was measured on the overlapped pipeline itself, so it replaces the
-      // interference factor there (applying both would count the overlap twice).
-      const CalibrationFit* pipeline_fit = m.calib.find("pipeline");
-      double extra = 0;
-      if (pipeline_fit) {
-        const double step_bytes = static_cast<double>(m.bytes(OpKind::AlltoAll, Group::EP, Dim::Capacity)) /
-                                  static_cast<double>(m.w);
-        // The measured curve, not the line: the extra is ~0 while a step fits the transport's buffers and
-        // then jumps, which no alpha + beta * n follows (older files without samples: the line).
-        extra = pipeline_fit->samples.size() >= 2
-                    ? std::max(0.0, interpolate_samples(pipeline_fit->samples, step_bytes))
-                    : std::max(0.0, pipeline_fit->fit.alpha + pipeline_fit->fit.beta * step_bytes);
-      }
-      // The executor's own issue order (pipeline_plan.h) on FIFO lanes: each stage-step starts once stage
-      // s-1 of the same step has ended and its lane has finished what was issued to it before (one op at a
-      // time per lane), so stages on different lanes overlap across steps while the two intra-node stages of
-      // S2F's RS>A2A>AG take turns on the intra lane. On one node intra and inter traffic share one link:
-      // every step runs serially, in issue order.
-      const std::vector<PipelineStep> order = pipeline_issue_order(m.w, ns);
-      auto simulate = [&](double f, double e, bool record) {
-        std::array<double, kLaneCount> lane_free{cursor, cursor, cursor};
-        std::vector<double> ended(static_cast<std::size_t>(m.w) * ns, cursor);  // [step * ns + stage]
-        double serial = cursor, last = cursor;
-        const std::size_t first = out.intervals.size();
-        for (const PipelineStep& ps : order) {
-          const std::size_t s = ps.stage;
-          const std::size_t at = static_cast<std::size_t>(ps.step) * ns + s;
-          const Lane lane = pipeline_stage_lane(op, s);
-          double& free = lane_free[static_cast<std::size_t>(lane)];
-          const double ready = s > 0 ? ended[at - 1] : cursor;
-          const double start = m.shared_link ? std::max(serial, ready) : std::max(ready, free);
-          const double end = start + dur[s] * f + e;  // f is 1 on a shared link
-          free = end;
-          serial = end;
-          ended[at] = end;
-          last = std::max(last, end);
-          if (record) {
-            PredictedInterval iv;
-            iv.phase = phase;
-            iv.op = i;
-            iv.name = op.name() + "/" + stage_name(op.stages[s].kind);
-            iv.group = group_name(op.stages[s].group);
-            iv.purpose = op.label;
-            iv.lane = lane;
-            iv.chunk = static_cast<int>(ps.step);
-            iv.bytes = b[s] / m.w;
-            iv.start_ms = start;
-            iv.end_ms = end;
-            out.intervals.push_back(iv);
-          }
-        }
-        // The intervals list is in start order; each lane's steps keep their issue order (FIFO lanes).
-        std::stable_sort(out.intervals.begin() + static_cast<std::ptrdiff_t>(first), out.intervals.end(),
-                         [](const auto& x, const auto& y) { return x.start_ms < y.start_ms; });
-        return last - cursor;
-      };
-      const double raw = simulate(1.0, 0.0, false);
-      const bool overlaps = !m.shared_link && ns > 1 && m.w > 1;
-      const double span =
-          pipeline_fit ? simulate(1.0, extra, true) : simulate(overlaps ? factor : 1.0, 0.0, true);
-      comm_raw += raw;
-      interference += span - raw;  // the measured overlap cost (the fit's extra, or the factor's)
-      out.terms.push_back({op.name() + " " + op.label + suffix, span, true});
-      cursor += span;
-      continue;
-    }
+  }
+
+  std::string suffix() const { return phase == 1 ? " bwd" : ""; }
+
+  // A plain op (not a pipeline) on `fraction` of the capacity, starting at `start`; records its interval.
+  PredictedInterval plain_op(const Op& op, std::size_t i, double fraction, int chunk, double start) {
     PredictedInterval iv;
     iv.phase = phase;
     iv.op = i;
     iv.name = op.name();
     iv.group = group_name(op.group);
     iv.purpose = op.label;
-    iv.lane = op.communicates() || op.kind == OpKind::Copy ? lane_of(op.group) : Lane::Compute;
-    iv.start_ms = cursor;
+    iv.lane = lane_for(op);
+    iv.chunk = chunk;
+    iv.start_ms = start;
     double t = 0;
     if (op.communicates()) {
-      iv.bytes = m.bytes(op.kind, op.group, op.dim);
+      iv.bytes =
+          static_cast<std::int64_t>(static_cast<double>(m.bytes(op.kind, op.group, op.dim)) * fraction);
       const std::int64_t n = m.group_size(op.group);  // 2 or more: build_schedule drops groups of one
       t = collective_ms(m.p, to_collective(op.kind), n, iv.bytes);
       comm_raw += t;
@@ -293,21 +319,99 @@ double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePredict
       t += sync_ms(op.group);
     } else if (op.kind == OpKind::Split) {
       const std::int64_t n = m.group_size(op.group);
-      t = m.copy_ms(static_cast<double>(m.bytes(OpKind::AllGather, op.group, op.dim) / n));
+      t = m.copy_ms(static_cast<double>(m.bytes(OpKind::AllGather, op.group, op.dim) / n) * fraction);
+      compute += t;
+      segment += t;
+    } else if (op.kind == OpKind::ChunkSplit || op.kind == OpKind::ChunkMerge) {
+      // One pass over the dispatched tensor (this rank's side: E x C x M).
+      t = m.copy_ms(static_cast<double>(m.capacity_elements * m.d.bytes_per_element));
       compute += t;
       segment += t;
     } else if (op.kind != OpKind::Copy) {
-      t = m.compute_ms(op);
+      t = m.compute_ms(op, fraction);
       compute += t;
       segment += t;
     }
-    iv.end_ms = cursor + t;
-    cursor = iv.end_ms;
+    iv.end_ms = start + t;
     out.intervals.push_back(iv);
     if (t > 0)
       out.terms.push_back(
-          {iv.lane == Lane::Compute ? op.name() : op.name() + " " + op.label + suffix, t, false});
+          {iv.lane == Lane::Compute ? op.name() : op.name() + " " + op.label + suffix(), t, false});
+    return iv;
   }
+
+  // A chunked region (chunk_plan.h) from its ChunkSplit at `split`: the split, each chunk's ops in the
+  // executor's wavefront order on FIFO lanes (an op starts when the same chunk's previous op has ended and
+  // its lane is free; on one node intra and inter traffic share the link), the merge once every chunk is
+  // done. Collectives cost alpha + beta * n / chunks, the experts their fit on rows / chunks. Returns the
+  // merge's index and advances `cursor`.
+  std::size_t chunks(const std::vector<Op>& list, std::size_t split, double& cursor) {
+    const ChunkRegion region = chunk_region(list);
+    const Direction direction = phase == 0 ? Direction::Forward : Direction::Backward;
+    const int n = planned_chunks(m.schedule, direction, m.d);
+    const double fraction = 1.0 / static_cast<double>(n);
+    const PredictedInterval cut = plain_op(list[split], split, 1.0, -1, cursor);
+    Lanes lanes{cut.end_ms, cut.end_ms, cut.end_ms};
+    std::vector<double> ended(static_cast<std::size_t>(n), cut.end_ms);
+    const std::size_t first_interval = out.intervals.size();
+    for (const PipelineStep& ps : pipeline_issue_order(n, region.size())) {
+      const std::size_t index = region.first + ps.stage;
+      const Op& op = list[index];
+      double& ready = ended[static_cast<std::size_t>(ps.step)];
+      const int chunk = static_cast<int>(ps.step);
+      if (op.kind == OpKind::Pipeline) {
+        const double start = ready + sync_ms(op.stages.front().group);
+        const PipelineSpan span = simulate_pipeline(m, op, index, phase, fraction, chunk, start, lanes, out);
+        comm_raw += span.raw;
+        interference += span.span - span.raw;
+        out.terms.push_back({op.name() + " " + op.label + suffix(), span.span, true});
+        ready = start + span.span;
+        continue;
+      }
+      const Lane lane = lane_for(op);
+      const bool link = m.shared_link && lane != Lane::Compute;
+      const double free = link ? std::max(lanes[1], lanes[2]) : lanes[static_cast<std::size_t>(lane)];
+      const PredictedInterval iv = plain_op(op, index, fraction, chunk, std::max(ready, free));
+      lanes[static_cast<std::size_t>(iv.lane)] = iv.end_ms;
+      if (link) lanes[1] = lanes[2] = iv.end_ms;
+      ready = iv.end_ms;
+    }
+    std::stable_sort(out.intervals.begin() + static_cast<std::ptrdiff_t>(first_interval), out.intervals.end(),
+                     [](const auto& x, const auto& y) { return x.start_ms < y.start_ms; });
+    const double done = std::max(*std::max_element(ended.begin(), ended.end()), lanes[0]);
+    cursor = plain_op(list[region.last], region.last, 1.0, -1, done).end_ms;
+    return region.last;
+  }
+};
+
+// Lays out one pass; returns its duration and adds the raw (interference-free) communication time.
+double lay_out(Model& m, const std::vector<Op>& list, int phase, TimelinePrediction& out, double& comm_raw,
+               double& compute, double& interference, double& synced) {
+  PassLayout pass{m, phase, out};
+  double cursor = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const Op& op = list[i];
+    if (op.kind == OpKind::ChunkSplit) {
+      i = pass.chunks(list, i, cursor);
+      continue;
+    }
+    if (op.kind == OpKind::Pipeline) {
+      cursor += pass.sync_ms(op.stages.front().group);  // the first step waits for the slowest peer
+      Lanes lanes{cursor, cursor, cursor};
+      const PipelineSpan span = simulate_pipeline(m, op, i, phase, 1.0, -1, cursor, lanes, out);
+      pass.comm_raw += span.raw;
+      pass.interference +=
+          span.span - span.raw;  // the measured overlap cost (the fit's extra, or the factor's)
+      out.terms.push_back({op.name() + " " + op.label + pass.suffix(), span.span, true});
+      cursor += span.span;
+      continue;
+    }
+    cursor = pass.plain_op(op, i, 1.0, -1, cursor).end_ms;
+  }
+  comm_raw += pass.comm_raw;
+  compute += pass.compute;
+  interference += pass.interference;
+  synced += pass.synced;
   return cursor;
 }
 

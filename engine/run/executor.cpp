@@ -46,8 +46,8 @@ LayerExecutor<T>::LayerExecutor(std::unique_ptr<backend::Backend> owned, backend
       weights_(make_local_weights<T>(config, layout)),
       device_weights_(upload_weights(backend_.allocator(), weights_)),
       device_grads_(upload_gradients(backend_.allocator(), zero_gradients_like(weights_))),
-      routing_state_(compute_.make_routing()),
-      expert_state_(compute_.make_expert_state()) {
+      routing_state_(compute_.make_routing()) {
+  expert_states_.push_back(compute_.make_expert_state());
   if (!config.layer.drop_tokens) add_capacity_sync(schedule_);
   host_grads_ = zero_gradients_like(weights_);
   register_nvtx_messages();
@@ -172,7 +172,9 @@ void LayerExecutor<T>::enqueue_pass(const std::vector<Op>& ops, Direction direct
   tail_ = start;
   for (std::size_t k = 0; k < ops.size(); ++k) {
     const Op& op = ops[k];
-    if (op.kind == OpKind::Pipeline) {
+    if (op.kind == OpKind::ChunkSplit) {
+      k = run_chunked(ops, k);
+    } else if (op.kind == OpKind::Pipeline) {
       run_pipeline(op, k);
     } else if (op.kind == OpKind::CapacitySync) {
       capacity_sync();
@@ -267,9 +269,11 @@ void LayerExecutor<T>::enqueue(const Op& op, std::size_t index) {
       break;
     case OpKind::Pipeline:
     case OpKind::CapacitySync:
-      throw std::logic_error("pipelines and sync points are not chain ops");
+    case OpKind::ChunkSplit:
+    case OpKind::ChunkMerge:
+      throw std::logic_error("pipelines, chunk brackets and sync points are not chain ops");
   }
-  tail_ = {end(lane, ids_of(index, 0), op.group, seq, -1, op_bytes_, start), lane};
+  tail_ = {end(lane, ids_of(index, 0), op.group, seq, trace_chunk_, op_bytes_, start), lane};
 }
 
 // ---- local compute
@@ -398,7 +402,8 @@ template <typename T>
 void LayerExecutor<T>::experts_forward() {
   const backend::DispatchShape shape{flow_.outer, flow_.experts, flow_.slot_count, flow_.width};
   backend::View<T> out = allocate(flow_.elements());
-  compute_.experts_forward(*stream_, expert_weights(), shape, flow_.data, *expert_state_, out);
+  compute_.experts_forward(*stream_, expert_weights(), shape, flow_.data,
+                           *expert_states_.at(static_cast<std::size_t>(chunk_)), out);
   flow_.data = out;
 }
 
@@ -406,15 +411,28 @@ template <typename T>
 void LayerExecutor<T>::experts_backward(const Op& op) {
   const backend::DispatchShape shape{flow_.outer, flow_.experts, flow_.slot_count, flow_.width};
   backend::View<T> dx = allocate(flow_.elements());
-  const DeviceTensors<T>& g = device_grads_;
+  // Chunk 0 overwrites the gradients (the backend's contract); a later chunk's go to chunk_grads_ and are
+  // added in, on the same stream, so one scratch set serves every chunk.
+  if (chunk_ > 0 && chunk_grads_.w1.size() == 0)
+    chunk_grads_ = upload_gradients(backend_.allocator(), zero_gradients_like(weights_));
+  const DeviceTensors<T>& g = chunk_ > 0 ? chunk_grads_ : device_grads_;
   const backend::ExpertGrads<T> grads{g.w1.view(), g.b1.view(), g.w3.view(),
                                       g.b3.view(), g.w2.view(), g.b2.view()};
-  compute_.experts_backward(*stream_, expert_weights(), shape, flow_.data, *expert_state_, grads, dx);
+  compute_.experts_backward(*stream_, expert_weights(), shape, flow_.data,
+                            *expert_states_.at(static_cast<std::size_t>(chunk_)), grads, dx);
   if (op.redundancy > 1) {  // B0 ran every token `redundancy` times: count each once, as the trainer must
     using Math = typename HostMath<T>::type;  // T itself for fp32/fp64, float for the 16-bit types
     const T scale = static_cast<T>(Math(1) / static_cast<Math>(op.redundancy));
     for (backend::View<T> v : {grads.w1, grads.b1, grads.w3, grads.b3, grads.w2, grads.b2})
       if (!v.empty()) compute_.scale(*stream_, v, scale);
+  }
+  if (chunk_ > 0) {
+    const DeviceTensors<T>& d = device_grads_;
+    const std::pair<backend::View<T>, backend::View<T>> sums[] = {
+        {d.w1.view(), grads.w1}, {d.b1.view(), grads.b1}, {d.w3.view(), grads.w3},
+        {d.b3.view(), grads.b3}, {d.w2.view(), grads.w2}, {d.b2.view(), grads.b2}};
+    for (const auto& [into, part] : sums)
+      if (!into.empty()) compute_.accumulate(*stream_, part, into);
   }
   flow_.data = dx;
 }

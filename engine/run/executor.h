@@ -111,6 +111,9 @@ class LayerExecutor {
   PassEnd enqueue_on(backend::View<T> input, Direction direction, backend::Event* after, Lane after_lane);
   void enqueue(const Op& op, std::size_t index);
   void run_pipeline(const Op& op, std::size_t index);
+  // Pipeline degree r (chunk_plan.h): the ChunkSplit at `split_index`, the chunked ops once per chunk in
+  // wavefront order, the ChunkMerge; returns the merge's index.
+  std::size_t run_chunked(const std::vector<Op>& ops, std::size_t split_index);
   // Orders `lane`'s stream after `after` (recorded on `after_lane`), opens the op's NVTX range (`message`)
   // and launch bracket, and, when tracing, takes its launch id and records its start into *start; returns
   // the stream.
@@ -178,8 +181,13 @@ class LayerExecutor {
   backend::Buffer<T> given_logits_;     // (S, E) with --gate-logits, else empty
   backend::Buffer<T> logits_identity_;  // (E, E) identity: the gate's GEMM passes given logits through
   std::unique_ptr<backend::RoutingState> routing_state_;
-  std::unique_ptr<backend::ExpertState> expert_state_;
-  backend::View<T> result_[2];  // the last pass's output / input gradient
+  // One per capacity chunk (pipeline degree r: chunk k's experts forward saves what its backward reads).
+  std::vector<std::unique_ptr<backend::ExpertState>> expert_states_;
+  int chunk_ = 0;                 // the chunk being enqueued (0 outside a chunked region)
+  int trace_chunk_ = -1;          // its trace chunk: -1 outside a chunked region
+  int forward_chunks_ = 1;        // how many chunks the last forward ran
+  DeviceTensors<T> chunk_grads_;  // chunk k > 0's expert gradients, added into device_grads_
+  backend::View<T> result_[2];    // the last pass's output / input gradient
 
   mutable std::vector<T> host_result_[2];
   mutable bool result_stale_[2] = {true, true};

@@ -22,6 +22,10 @@ void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
   const std::int64_t W = ep.size(), q = ep.rank(), N = comm_for(local_group, true).size();
   const std::size_t S = op.stages.size();
   FlowTensor<T>& f = flow_;
+  // A step's trace chunk: the step, or inside capacity chunk k of a pipelined region, k * W + step.
+  const auto trace_step = [&](std::int64_t i, std::int64_t steps) {
+    return trace_chunk_ < 0 ? i : trace_chunk_ * steps + i;
+  };
   const bool rs_first = op.stages.front().kind == OpKind::ReduceScatter;
   const bool ag_last = op.stages.back().kind == OpKind::AllGather;
   const Dim ag_dim = op.stages.back().dim;
@@ -95,7 +99,8 @@ void LayerExecutor<T>::run_pipeline(const Op& op, std::size_t index) {
     const std::int64_t step_bytes = (st.kind == OpKind::AlltoAll ? 1 : N) * blk * std::int64_t(sizeof(T));
     const std::int64_t seq = next_seq(st.group);
     done[static_cast<std::size_t>(i)][s] =
-        end(lane, ids_of(index, s), st.group, seq, static_cast<std::int32_t>(i), step_bytes, start);
+        end(lane, ids_of(index, s), st.group, seq, static_cast<std::int32_t>(trace_step(i, W)), step_bytes,
+            start);
   }
   tail_ = {done[static_cast<std::size_t>(W - 1)][S - 1], lane_of_stage(S - 1)};
   nvtx_.pop();

@@ -17,6 +17,7 @@
 #include "engine/run/rank_backend.h"
 #include "engine/run/tensor_init.h"
 #include "engine/run/verify.h"
+#include "engine/schedules/chunk_plan.h"
 
 namespace parm {
 namespace {
@@ -108,13 +109,12 @@ RankScheduleResult run_schedule(backend::Backend& backend, const Config& config,
 
 std::size_t expected_trace_events(const Config& config, const std::vector<ScheduleKind>& schedules) {
   std::size_t per_iteration = 0;
+  const DerivedSizes sizes = derive_sizes(config);
   for (ScheduleKind kind : schedules) {
     const Schedule s = build_schedule(kind, config.parallel);
-    for (const auto* list : {&s.forward, &s.backward})
-      for (const Op& op : *list)
-        per_iteration += op.kind == OpKind::Pipeline
-                             ? op.stages.size() * static_cast<std::size_t>(config.parallel.ep())
-                             : 1;
+    for (const Direction d : {Direction::Forward, Direction::Backward})
+      per_iteration += traced_ops_per_pass(d == Direction::Forward ? s.forward : s.backward,
+                                           planned_chunks(s, d, sizes), config.parallel.ep());
   }
   return per_iteration * static_cast<std::size_t>(config.run.iterations);
 }
@@ -140,11 +140,13 @@ RankRunResult run_worker_rank(const Config& config, const WorkerOptions& options
       options.gpu_activity->unavailable = capture->unavailable();
     } else if (capture) {
       std::size_t ranges = expected_trace_events(config, kinds);  // + one per pipeline and iteration
+      const DerivedSizes sizes = derive_sizes(config);
       for (ScheduleKind kind : kinds) {
         const Schedule s = build_schedule(kind, config.parallel);
-        for (const auto* list : {&s.forward, &s.backward})
-          for (const Op& op : *list)
-            if (op.kind == OpKind::Pipeline) ranges += static_cast<std::size_t>(config.run.iterations);
+        for (const Direction d : {Direction::Forward, Direction::Backward})
+          ranges += pipeline_ranges_per_pass(d == Direction::Forward ? s.forward : s.backward,
+                                             planned_chunks(s, d, sizes)) *
+                    static_cast<std::size_t>(config.run.iterations);
       }
       nvtx_log.emplace(ranges);
       gpu = {capture.get(), &*nvtx_log, options.gpu_activity};

@@ -148,6 +148,9 @@ std::vector<Op> derive_backward(const std::vector<Op>& forward, bool fused) {
         break;  // only ever emitted in backward lists
       case OpKind::CapacitySync:
         break;  // a host decision of the forward pass; backward reuses its routing
+      case OpKind::ChunkSplit:
+      case OpKind::ChunkMerge:
+        break;  // chunking is applied to both lists after the derivation (apply_pipeline_degree)
     }
   }
   return fused ? fuse_backward(std::move(bwd)) : bwd;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/schedules/chunk_plan.h"
 #include "engine/schedules/schedule_registry.h"
 
 namespace parm {
@@ -34,6 +35,10 @@ std::string_view to_string(OpKind k) {
       return "GradAllReduce";
     case OpKind::CapacitySync:
       return "capacity_sync";
+    case OpKind::ChunkSplit:
+      return "chunk_split";
+    case OpKind::ChunkMerge:
+      return "chunk_merge";
   }
   return "?";
 }
@@ -92,6 +97,8 @@ std::string Op::name() const {
     case OpKind::Combine:
       return std::string(to_string(kind)) + (bwd ? "_bwd" : "");
     case OpKind::CapacitySync:
+    case OpKind::ChunkSplit:
+    case OpKind::ChunkMerge:
       return std::string(to_string(kind));
     case OpKind::Pipeline: {
       if (stages.size() == 2 && stages[0].kind == OpKind::AlltoAll && stages[1].kind == OpKind::AllGather)
@@ -203,6 +210,8 @@ Schedule build_schedule(ScheduleKind kind, const ParallelConfig& parallel) {
   // one still decides what its backward is, before both are dropped).
   s.forward = without_groups_of_one(s.forward, parallel);
   s.backward = without_groups_of_one(s.backward, parallel);
+  // Last: the chunked region is what is left between the order and the combine.
+  apply_pipeline_degree(s, spec.pipeline_degree.forward, spec.pipeline_degree.backward);
   return s;
 }
 

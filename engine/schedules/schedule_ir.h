@@ -35,6 +35,10 @@ enum class OpKind {
                   // RS->A2A->AG)
   GradAllReduce,  // sum of a parameter gradient over a group (S1's router gradient)
   CapacitySync,   // host sync point after the gate: the no-drop capacity agreed over the world (max load)
+  // Pipeline degree r > 1 (chunk_plan.h): the dispatched tensor is cut into r capacity chunks before the
+  // chunked ops and put back together after them (local copies on the compute lane).
+  ChunkSplit,
+  ChunkMerge,
 };
 
 enum class Group { None, MP, ESP, EP };
@@ -68,6 +72,8 @@ struct Op {
   int redundancy = 1;
   // Gate only: the gate saw a 1/N token slice, so its parameter gradient is a partial sum over the MP group.
   bool token_slice = false;
+  // Runs once per capacity chunk, the chunks pipelined over the lanes (pipeline degree > 1, chunk_plan.h).
+  bool chunked = false;
 
   bool communicates() const;
   // "AlltoAll(EP)", "AllGather(ESP,peer)", "SAA", "RSA", "RS>A2A>AG", "experts", "gate_bwd", ...
@@ -79,6 +85,11 @@ struct Schedule {
   CapacityRule capacity = CapacityRule::C0;
   bool split_tokens = false;  // S1: each MP rank gates its own S/N tokens
   bool fused = false;         // fused pipelines are formed in the backward list too
+  // Pipeline degree r per direction (chunk_plan.h): how many capacity chunks the chunked ops run on; 1 =
+  // none.
+  int forward_degree = 1;
+  int backward_degree = 1;
+  int degree(Direction d) const { return d == Direction::Forward ? forward_degree : backward_degree; }
   std::vector<Op> forward;
   std::vector<Op> backward;
 };

@@ -48,6 +48,9 @@ std::string_view to_string(ScheduleKind s);
 std::optional<ScheduleKind> parse_schedule(std::string_view name);
 // Every registered schedule in registry order: the built-ins, then those registered at start-up.
 std::vector<ScheduleKind> all_schedules();
+// Every registered schedule including the pipelined variants (schedule_registry.h), in registration order:
+// for code that lists whatever a run holds.
+std::vector<ScheduleKind> every_schedule();
 // Their names, comma-separated ("B_DS, B_DS2, ..."), for messages that list the known schedules.
 std::string schedule_names();
 

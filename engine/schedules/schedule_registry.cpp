@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/schedules/chunk_plan.h"
 #include "engine/schedules/schedule_builders.h"
 
 namespace parm {
@@ -78,11 +79,35 @@ std::deque<ScheduleSpec> built_in_schedules() {
 }
 
 struct Registry {
-  std::deque<ScheduleSpec> specs;  // a deque: registering never moves a spec others hold
-  std::vector<const ScheduleSpec*> listed;
+  std::deque<ScheduleSpec> specs;           // a deque: registering never moves a spec others hold
+  std::vector<const ScheduleSpec*> listed;  // not the variants
+  std::vector<const ScheduleSpec*> by_kind;
+  std::deque<std::string> texts;  // the variants' names and reasons (specs hold views)
 
   Registry() {
     for (ScheduleSpec& s : built_in_schedules()) add(std::move(s));
+    const std::vector<const ScheduleSpec*> bases = listed;
+    for (const ScheduleSpec* b : bases)
+      for (int r : kPipelineDegrees)
+        if (r > 1) add(variant(*b, r));
+  }
+
+  std::string_view keep(std::string text) { return texts.emplace_back(std::move(text)); }
+
+  // The schedule at degree r in both directions: same op lists, chunked; same bytes; ties after every r = 1
+  // schedule and after lower degrees.
+  ScheduleSpec variant(const ScheduleSpec& b, int r) {
+    ScheduleSpec v = b;
+    const std::string suffix = "r" + std::to_string(r);
+    v.name = keep(std::string(b.name) + suffix);
+    v.base = b.name;
+    if (!b.unfused.empty()) v.unfused = keep(std::string(b.unfused) + suffix);
+    v.pipeline_degree = {r, r};
+    v.tie_rank = b.tie_rank + 100 * r;
+    const std::string why = ", in " + std::to_string(r) +
+                            " capacity chunks whose collectives overlap the experts of the chunk before";
+    v.reason = {keep(std::string(b.reason.sharded) + why), keep(std::string(b.reason.whole_experts) + why)};
+    return v;
   }
 
   ScheduleKind add(ScheduleSpec spec) {
@@ -94,7 +119,8 @@ struct Registry {
       throw std::invalid_argument("register_schedule: " + std::string(spec.name) + " is already registered");
     spec.kind = ScheduleKind(static_cast<int>(specs.size()));
     specs.push_back(std::move(spec));
-    listed.push_back(&specs.back());
+    by_kind.push_back(&specs.back());
+    if (specs.back().base.empty()) listed.push_back(&specs.back());
     return specs.back().kind;
   }
 
@@ -125,7 +151,7 @@ const std::vector<const ScheduleSpec*>& schedule_registry() {
 }
 
 const ScheduleSpec& spec_of(ScheduleKind kind) {
-  const auto& listed = registry().listed;
+  const auto& listed = registry().by_kind;
   if (kind.index() < 0 || static_cast<std::size_t>(kind.index()) >= listed.size())
     throw std::out_of_range("spec_of: no schedule with registry index " + std::to_string(kind.index()));
   return *listed[static_cast<std::size_t>(kind.index())];
@@ -136,11 +162,38 @@ const ScheduleSpec* find_schedule(std::string_view name) {
 }
 
 ScheduleKind register_schedule(ScheduleSpec spec) {
+  spec.base = {};  // variants are the registry's own
+  spec.pipeline_degree = {};
   return registry().add(std::move(spec));
 }
 
+const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree) {
+  const ScheduleSpec& b = spec_of(base);
+  if (!b.base.empty()) return nullptr;
+  if (degree == 1) return &b;
+  const ScheduleSpec* v = find_schedule(std::string(b.name) + "r" + std::to_string(degree));
+  return v && v->base == b.name ? v : nullptr;
+}
+
+std::vector<ScheduleKind> with_pipelined_variants(const std::vector<ScheduleKind>& kinds,
+                                                  const std::vector<int>& degrees) {
+  std::vector<ScheduleKind> out;
+  for (ScheduleKind k : kinds)
+    for (int r : degrees)
+      if (const ScheduleSpec* v = pipelined_variant(base_of(k), r))
+        if (std::find(out.begin(), out.end(), v->kind) == out.end()) out.push_back(v->kind);
+  return out;
+}
+
+ScheduleKind base_of(ScheduleKind kind) {
+  const ScheduleSpec& s = spec_of(kind);
+  if (s.base.empty()) return kind;
+  const ScheduleSpec* b = find_schedule(s.base);
+  return b ? b->kind : kind;
+}
+
 std::string_view to_string(ScheduleKind s) {
-  const auto& listed = registry().listed;
+  const auto& listed = registry().by_kind;
   if (s.index() < 0 || static_cast<std::size_t>(s.index()) >= listed.size()) return "?";
   return listed[static_cast<std::size_t>(s.index())]->name;
 }
@@ -153,6 +206,12 @@ std::optional<ScheduleKind> parse_schedule(std::string_view name) {
 std::vector<ScheduleKind> all_schedules() {
   std::vector<ScheduleKind> out;
   for (const ScheduleSpec* s : registry().listed) out.push_back(s->kind);
+  return out;
+}
+
+std::vector<ScheduleKind> every_schedule() {
+  std::vector<ScheduleKind> out;
+  for (const ScheduleSpec* s : registry().by_kind) out.push_back(s->kind);
   return out;
 }
 

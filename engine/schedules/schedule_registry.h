@@ -64,11 +64,28 @@ struct ScheduleSpec {
   int tie_rank = 0;
   // Why the recommendation picks it, after "<name>: " (spec section 4's trade-off, in words).
   PerLayout<std::string_view> reason{};
-  ScheduleKind kind{};  // assigned by the registry: its index
+  // A pipelined variant (chunk_plan.h): the schedule `base` with its chunked region run in this many
+  // capacity chunks per direction ("S1r4" = S1 at r = 4). Variants are registered with the built-ins but are
+  // not in schedule_registry() / all_schedules(): a run or a selection names them, or asks for them
+  // (pipelined_variants).
+  struct Degrees {
+    int forward = 1, backward = 1;
+  } pipeline_degree{};
+  std::string_view base{};  // empty: not a variant
+  ScheduleKind kind{};      // assigned by the registry: its index
 };
 
-// Every registered schedule, in registry order (built-ins first, in spec section 4's order).
+// Every registered schedule, in registry order (built-ins first, in spec section 4's order); not the
+// pipelined variants.
 const std::vector<const ScheduleSpec*>& schedule_registry();
+// The pipelined variants of a schedule at `degree` (2, 4 or 8: "<name>r<degree>"), nullptr when it has none
+// (a degree outside kPipelineDegrees, or a schedule registered after start-up).
+const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree);
+// `kinds` with every variant of each at the degrees listed (1 = the schedule itself), in that order.
+std::vector<ScheduleKind> with_pipelined_variants(const std::vector<ScheduleKind>& kinds,
+                                                  const std::vector<int>& degrees);
+// The schedule a variant pipelines (itself for one that is not a variant).
+ScheduleKind base_of(ScheduleKind kind);
 // The spec of a registered kind; throws std::out_of_range for an index the registry does not hold.
 const ScheduleSpec& spec_of(ScheduleKind kind);
 // By name; nullptr when no schedule has it.

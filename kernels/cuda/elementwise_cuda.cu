@@ -17,6 +17,12 @@ __global__ void scale_kernel(T* values, std::int64_t count, T factor) {
     values[i] = T(shared::scaled<S>(values[i], factor));
 }
 
+template <typename T, typename S>
+__global__ void accumulate_kernel(const T* part, T* into, std::int64_t count) {
+  for (std::int64_t i = global_thread(); i < count; i += grid_threads())
+    into[i] = T(shared::summed<S>(into[i], part[i]));
+}
+
 // Moves elements as unsigned words of the storage size: a copy needs no arithmetic, so one instantiation
 // per width serves every type.
 template <typename Word>
@@ -58,6 +64,14 @@ void scale(cudaStream_t stream, T* values, std::int64_t count, T factor) {
 }
 
 template <typename T>
+void accumulate(cudaStream_t stream, const T* part, T* into, std::int64_t count) {
+  if (count == 0) return;
+  accumulate_kernel<device_t<T>, math_t<T>>
+      <<<grid_for(count), kThreads, 0, stream>>>(device_ptr(part), device_ptr(into), count);
+  check_status(cudaGetLastError(), "accumulate kernel");
+}
+
+template <typename T>
 void copy(cudaStream_t stream, const T* src, T* dst, std::int64_t count) {
   if (count == 0) return;
   check_status(cudaMemcpyAsync(dst, src, sizeof(T) * static_cast<std::size_t>(count),
@@ -74,9 +88,10 @@ void copy_blocks(cudaStream_t stream, const T* src, T* dst, const layout::BlockC
   check_status(cudaGetLastError(), "copy_blocks kernel");
 }
 
-#define PARM_INSTANTIATE_ELEMENTWISE_CUDA(T)                       \
-  template void scale<T>(cudaStream_t, T*, std::int64_t, T);       \
-  template void copy<T>(cudaStream_t, const T*, T*, std::int64_t); \
+#define PARM_INSTANTIATE_ELEMENTWISE_CUDA(T)                             \
+  template void scale<T>(cudaStream_t, T*, std::int64_t, T);             \
+  template void accumulate<T>(cudaStream_t, const T*, T*, std::int64_t); \
+  template void copy<T>(cudaStream_t, const T*, T*, std::int64_t);       \
   template void copy_blocks<T>(cudaStream_t, const T*, T*, const layout::BlockCopy&);
 
 PARM_INSTANTIATE_ELEMENTWISE_CUDA(float)

@@ -67,4 +67,10 @@ PARM_HD S scaled(T value, T factor) {
   return static_cast<S>(value) * static_cast<S>(factor);
 }
 
+// Accumulate: into + part in the math type (a chunk's parameter gradient added into the layer's).
+template <typename S, typename T>
+PARM_HD S summed(T into, T part) {
+  return static_cast<S>(into) + static_cast<S>(part);
+}
+
 }  // namespace parm::kernels::shared

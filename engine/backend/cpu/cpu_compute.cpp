@@ -211,6 +211,13 @@ class CpuCompute final : public Compute<T> {
     });
   }
 
+  void accumulate(Stream& s, View<const T> part, View<T> into) override {
+    cpu_stream(s).enqueue([=] {
+      const std::size_t n = std::min(part.size(), into.size());
+      for (std::size_t i = 0; i < n; ++i) into.data()[i] += part.data()[i];
+    });
+  }
+
   void copy_blocks(Stream& s, View<const T> src, View<T> dst, const layout::BlockCopy& map) override {
     if (static_cast<std::size_t>(map.elements()) > dst.size())
       throw std::logic_error("copy_blocks: the map writes past its destination");

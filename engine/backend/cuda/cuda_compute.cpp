@@ -192,6 +192,11 @@ class CudaCompute final : public Compute<T> {
     kc::scale<T>(cuda_stream_of(s), values.data(), static_cast<std::int64_t>(values.size()), factor);
   }
 
+  void accumulate(Stream& s, View<const T> part, View<T> into) override {
+    kc::accumulate<T>(cuda_stream_of(s), part.data(), into.data(),
+                      static_cast<std::int64_t>(std::min(part.size(), into.size())));
+  }
+
   void copy_blocks(Stream& s, View<const T> src, View<T> dst, const layout::BlockCopy& map) override {
     if (static_cast<std::size_t>(map.elements()) > dst.size())
       throw std::logic_error("copy_blocks: the map writes past its destination");

@@ -55,6 +55,29 @@ class TestLayoutIndex : public QObject {
                           w[std::size_t((b * c + s) * m + x)] = (b * slot_count + j * c + s) * m + x;
                   },
                   "split_capacity");
+            // Slice slots (a capacity chunk): out (blocks, len, m) <- in (blocks, slot_count, m) slots
+            // [first, first+len); place slots is its inverse into a slot_count-wide output.
+            for (Index first = 0; first < slot_count; ++first)
+              for (Index len = 1; first + len <= slot_count; ++len) {
+                expect_same(
+                    layout::slice_slots(blocks, slot_count, first, len, m), blocks * len * m,
+                    [&](std::vector<Index>& w) {
+                      for (Index b = 0; b < blocks; ++b)
+                        for (Index s = 0; s < len; ++s)
+                          for (Index x = 0; x < m; ++x)
+                            w[std::size_t((b * len + s) * m + x)] = (b * slot_count + first + s) * m + x;
+                    },
+                    "slice_slots");
+                expect_same(
+                    layout::place_slots(blocks, slot_count, first, len, m), blocks * slot_count * m,
+                    [&](std::vector<Index>& w) {
+                      for (Index b = 0; b < blocks; ++b)
+                        for (Index s = 0; s < len; ++s)
+                          for (Index x = 0; x < m; ++x)
+                            w[std::size_t((b * slot_count + first + s) * m + x)] = (b * len + s) * m + x;
+                    },
+                    "place_slots");
+              }
             // Interleave: out (blocks, n*c, m) slot p*c + s <- in (n, blocks, c, m).
             expect_same(
                 layout::interleave_capacity(n, blocks, c, m), n * blocks * c * m,

@@ -108,6 +108,7 @@ class NullCompute final : public backend::Compute<T> {
                         const backend::ExpertState&, const backend::ExpertGrads<T>&, V) override {}
   void gemm(backend::Stream&, C, C, std::int64_t, std::int64_t, std::int64_t, V) override {}
   void scale(backend::Stream&, V, T) override {}
+  void accumulate(backend::Stream&, C, V) override {}
   void copy_blocks(backend::Stream&, C, V, const layout::BlockCopy&) override {}
   void copy(backend::Stream&, C, V) override {}
 };

@@ -63,8 +63,11 @@ class TestScheduleVariant : public QObject {
  private slots:
   void registeredAfterTheBuiltIns() {
     const ScheduleKind k = copy_kind();
-    QCOMPARE(k.index(), int(std::size(kAllSchedules)));
+    // After the built-ins and their pipelined variants (3 degrees each), and last in all_schedules().
+    QCOMPARE(k.index(), int(4 * std::size(kAllSchedules)));
+    QCOMPARE(all_schedules().size(), std::size(kAllSchedules) + 1);
     QCOMPARE(all_schedules().back(), k);
+    QVERIFY(pipelined_variant(k, 2) == nullptr);  // the registry pipelines only its own built-ins
     QCOMPARE(std::string(to_string(k)), std::string("B_DS_COPY"));
     QVERIFY(schedule_names().ends_with(", S2F, B_DS_COPY"));
   }

@@ -1,0 +1,172 @@
+// Pipeline degree r as schedule data (engine/schedules/chunk_plan.h, issue 19): the chunked region is exactly
+// what lies between the order and the combine in both passes, bracketed by ChunkSplit / ChunkMerge; r = 1
+// changes nothing; chunk slots cover the capacity in granules, differ by at most one granule and nest from r
+// to 2r; the registry's pipelined variants parse, name their base and stay out of all_schedules().
+#include <QtTest>
+#include <algorithm>
+#include <set>
+
+#include "engine/core/config_json.h"
+#include "engine/schedules/chunk_plan.h"
+#include "engine/schedules/schedule_registry.h"
+#include "resources/presets.h"
+
+using namespace parm;
+
+namespace {
+
+Config tc1() {
+  return *config_from_json_text(*resources::embedded_preset("tc1")).config;
+}
+
+std::vector<ParallelConfig> layouts() {
+  return {{8, 4, 2, 2}, {8, 4, 2, 1}, {8, 4, 1, 1}, {8, 8, 4, 4}, {16, 8, 4, 4}};
+}
+
+// The ops strictly between the first order/combine and the next one.
+std::vector<std::string> between_ends(const std::vector<Op>& list) {
+  std::vector<std::string> out;
+  bool inside = false;
+  for (const Op& op : list) {
+    const bool end = op.kind == OpKind::Order || op.kind == OpKind::Combine;
+    if (end) {
+      if (inside) break;
+      inside = true;
+      continue;
+    }
+    if (inside && op.kind != OpKind::ChunkSplit && op.kind != OpKind::ChunkMerge) out.push_back(op.name());
+  }
+  return out;
+}
+
+std::vector<std::string> names(const std::vector<Op>& list, bool chunked_only) {
+  std::vector<std::string> out;
+  for (const Op& op : list)
+    if (!chunked_only || op.chunked) out.push_back(op.name());
+  return out;
+}
+
+}  // namespace
+
+class TestChunkPlan : public QObject {
+  Q_OBJECT
+ private slots:
+  void regionIsBetweenOrderAndCombine() {
+    for (const ParallelConfig& p : layouts()) {
+      for (ScheduleKind base : kAllSchedules) {
+        const Schedule plain = build_schedule(base, p);
+        for (int r : {2, 4, 8}) {
+          const ScheduleKind kind = pipelined_variant(base, r)->kind;
+          const Schedule s = build_schedule(kind, p);
+          QCOMPARE(s.forward_degree, r);
+          QCOMPARE(s.backward_degree, r);
+          for (const auto* lists : {&s.forward, &s.backward}) {
+            const ChunkRegion region = chunk_region(*lists);
+            QVERIFY(!region.empty());
+            QCOMPARE((*lists)[region.first - 1].kind, OpKind::ChunkSplit);
+            QCOMPARE((*lists)[region.last].kind, OpKind::ChunkMerge);
+            QCOMPARE(names(*lists, true), between_ends(*lists));
+            // One region only, and the experts in it.
+            QCOMPARE(std::count_if(lists->begin(), lists->end(),
+                                   [](const Op& o) { return o.kind == OpKind::ChunkSplit; }),
+                     1);
+            QVERIFY(std::any_of(lists->begin() + region.first, lists->begin() + region.last,
+                                [](const Op& o) { return o.kind == OpKind::Experts; }));
+          }
+          // Without the brackets and flags, the same lists as r = 1.
+          for (int d = 0; d < 2; ++d) {
+            std::vector<std::string> got;
+            for (const Op& op : d == 0 ? s.forward : s.backward)
+              if (op.kind != OpKind::ChunkSplit && op.kind != OpKind::ChunkMerge) got.push_back(op.name());
+            QCOMPARE(got, names(d == 0 ? plain.forward : plain.backward, false));
+          }
+        }
+        QCOMPARE(chunk_region(plain.forward).empty(), true);
+        QCOMPARE(plain.forward_degree, 1);
+      }
+    }
+  }
+
+  void slotsCoverNestAndRespectTheGranule() {
+    for (std::int64_t g : {1, 2, 4}) {
+      for (std::int64_t c = g; c <= 40 * g; c += g) {
+        std::set<std::int64_t> coarser;
+        for (int r : {1, 2, 4, 8}) {
+          const int n = chunk_count(c, g, r);
+          QCOMPARE(n, static_cast<int>(std::min<std::int64_t>(r, c / g)));
+          std::set<std::int64_t> edges;
+          std::int64_t covered = 0, smallest = c, largest = 0;
+          for (int k = 0; k < n; ++k) {
+            const SlotRange s = chunk_slots(c, g, n, k);
+            QCOMPARE(s.begin, covered);
+            QVERIFY(s.count() > 0 && s.count() % g == 0);
+            covered = s.end;
+            smallest = std::min(smallest, s.count());
+            largest = std::max(largest, s.count());
+            edges.insert(s.begin);
+          }
+          QCOMPARE(covered, c);
+          QVERIFY(largest - smallest <= g);
+          // Where r and 2r both run their full count, r's boundaries are among 2r's.
+          if (n == r)
+            for (std::int64_t e : coarser)
+              QVERIFY2(edges.count(e) == 1, qPrintable(QString("c %1 g %2 r %3").arg(c).arg(g).arg(r)));
+          coarser = n == r ? edges : std::set<std::int64_t>{};
+        }
+      }
+    }
+    QVERIFY_THROWS_EXCEPTION(std::logic_error, chunk_slots(7, 2, 2, 0));
+  }
+
+  void degreeOneAndBadDegrees() {
+    Schedule s = build_schedule(ScheduleKind::S1, tc1().parallel);
+    const std::vector<std::string> before = names(s.forward, false);
+    apply_pipeline_degree(s, 1, 1);
+    QCOMPARE(names(s.forward, false), before);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, apply_pipeline_degree(s, 3, 3));
+    QVERIFY(!is_pipeline_degree(16));
+  }
+
+  void registryVariants() {
+    const std::vector<ScheduleKind> all = all_schedules();
+    QCOMPARE(all.size(), std::size(kAllSchedules));
+    for (ScheduleKind base : kAllSchedules) {
+      const ScheduleSpec& b = spec_of(base);
+      QVERIFY(pipelined_variant(base, 1) == &b);
+      QVERIFY(pipelined_variant(base, 3) == nullptr);
+      for (int r : {2, 4, 8}) {
+        const ScheduleSpec* v = pipelined_variant(base, r);
+        QVERIFY(v);
+        QCOMPARE(std::string(v->name), std::string(b.name) + "r" + std::to_string(r));
+        QCOMPARE(parse_schedule(v->name), std::optional<ScheduleKind>(v->kind));
+        QCOMPARE(base_of(v->kind), base);
+        QVERIFY(v->tie_rank > b.tie_rank);
+        QCOMPARE(v->family, b.family);
+        QVERIFY(std::find(all.begin(), all.end(), v->kind) == all.end());
+        QVERIFY(pipelined_variant(v->kind, 2) == nullptr);  // no variant of a variant
+      }
+    }
+    const std::vector<ScheduleKind> widened =
+        with_pipelined_variants({ScheduleKind::S1, ScheduleKind::B_DS}, {1, 4});
+    QStringList got;
+    for (ScheduleKind k : widened) got << QString::fromUtf8(to_string(k).data());
+    QCOMPARE(got, (QStringList{"S1", "S1r4", "B_DS", "B_DSr4"}));
+    QVERIFY(!parse_schedule("S1r3"));
+  }
+
+  // The traced-op count of a pass: each chunked op (and pipeline step) once per chunk.
+  void tracedOpsCountChunks() {
+    const Config c = tc1();
+    const DerivedSizes d = derive_sizes(c);
+    const Schedule plain = build_schedule(ScheduleKind::S1, c.parallel);
+    const Schedule s = build_schedule(pipelined_variant(ScheduleKind::S1, 4)->kind, c.parallel);
+    const ChunkRegion region = chunk_region(s.forward);
+    const int chunks = planned_chunks(s, Direction::Forward, d);
+    QCOMPARE(chunks, 4);
+    QCOMPARE(traced_ops_per_pass(s.forward, chunks, c.parallel.ep()),
+             traced_ops_per_pass(plain.forward, 1, c.parallel.ep()) + 2 + region.size() * 3);
+  }
+};
+
+QTEST_APPLESS_MAIN(TestChunkPlan)
+#include "test_engine_chunk_plan.moc"
