@@ -223,7 +223,8 @@ while ranks % mp:
     mp -= 1
 p.update({"ranks": ranks, "gpus_per_node": ranks, "mp": mp, "esp": mp if int(p.get("esp", 1)) > 1 else 1})
 c.setdefault("run", {}).update({"warmup": 1, "iterations": 3,
-                                "schedules": ["B_DS", "B_DS2", "B0", "S1", "S1F", "S2", "S2F"]})
+                                "schedules": ["B_DS", "B_DS2", "B0", "S1", "S1F", "S2", "S2F",
+                                              "B_DSr4", "S1r2", "S2Fr4"]})  # + pipelined (issue 19)
 json.dump(c, sys.stdout, indent=1)
 PY
   echo "$file"

@@ -6,8 +6,9 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
-#include "engine/calibrate/collectives.h"
 #include "engine/calibrate/blocks.h"
+#include "engine/calibrate/chunks.h"
+#include "engine/calibrate/collectives.h"
 #include "engine/calibrate/compute.h"
 #include "engine/calibrate/overheads.h"
 #include "engine/calibrate/pipeline.h"
@@ -42,6 +43,8 @@ CalibrationOutcome run_calibration(const Config& config, const RankLayout& layou
   }  // groups freed before the compute kernels run alone
   time_compute(config, *backend, harness, fits, table);
   time_blocks(config, *backend, harness, fits, table);  // a model's attention, LayerNorm, elementwise ops
+  // Last: the chunked layer's residual over the model built from every fit above.
+  time_chunks(config, layout, *backend, harness, options, interference, fits, table);
   Calibration calibration = make_calibration(config, options, interference, fits);
   apply_environment(where, calibration);
   return {std::move(calibration), table.str()};

@@ -30,7 +30,7 @@ std::vector<ModelPrediction> predict_model_or_exit(const Config& config, const C
 ScheduleKind model_choice(const std::vector<ModelPrediction>& predictions) {
   std::vector<std::pair<ScheduleKind, double>> times;
   for (const ModelPrediction& p : predictions) times.push_back({p.kind, p.iteration_ms});
-  return select_by_time(times);
+  return select_with_margin(times);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "engine/cli/spread_format.h"
+#include "engine/model/recommendation.h"
 #include "engine/model/repeated_runs.h"
 
 namespace parm::cli {
@@ -76,7 +77,7 @@ nlohmann::json validate_layer_json(const std::string& name, const std::vector<Ru
                          {"measured_speedup_vs_B_DS", m.measured_ms > 0 ? bds_ms / m.measured_ms : 0.0}});
   }
   const double count = static_cast<double>(predicted.size());
-  const ScheduleKind pred_best = select_by_time(predicted);
+  const ScheduleKind pred_best = select_with_margin(predicted);
   std::map<ScheduleKind, RepeatedSchedule> compared;  // the predicted schedules only
   for (const auto& [kind, p] : predicted) compared[kind] = measured.at(kind);
   const MeasuredBest best = measured_best_of(compared);

@@ -55,6 +55,22 @@ double Recommendation::separate_degrees_ms() const {
   return at(best_degree(Direction::Forward)).forward_ms + at(best_degree(Direction::Backward)).backward_ms;
 }
 
+// A pipelined variant has to beat the best r = 1 schedule by kPipelinedMargin: its prediction rests on one
+// layer's measured chunk residual and errs more (BENCHMARKS.md, issue 19), and a marginal gain on paper is
+// not worth trading a known schedule for.
+ScheduleKind select_with_margin(const std::vector<std::pair<ScheduleKind, double>>& times) {
+  std::vector<std::pair<ScheduleKind, double>> plain, pipelined;
+  for (const auto& t : times) (spec_of(t.first).base.empty() ? plain : pipelined).push_back(t);
+  if (plain.empty() || pipelined.empty()) return select_by_time(times);
+  const ScheduleKind unpipelined = select_by_time(plain), best = select_by_time(pipelined);
+  const auto ms = [&](ScheduleKind k) {
+    for (const auto& t : times)
+      if (t.first == k) return t.second;
+    return 0.0;
+  };
+  return ms(best) < (1.0 - kPipelinedMargin) * ms(unpipelined) ? best : unpipelined;
+}
+
 Recommendation recommend(const Config& config, const Calibration& calib, const SelectionSpace& space) {
   Recommendation p;
   p.config = config;
@@ -74,7 +90,7 @@ Recommendation recommend(const Config& config, const Calibration& calib, const S
         p.timelines.push_back(predict_timeline(config, p.sizes, calib, k));
         parm_times.emplace_back(k, p.timelines.back().layer_ms);
       }
-  p.chosen = select_by_time(times);
+  p.chosen = select_with_margin(times);
   p.parm_best = select_by_time(parm_times);
   return p;
 }

@@ -15,6 +15,9 @@
 
 namespace parm {
 
+// How much faster (relative) than the best r = 1 schedule a pipelined variant must be predicted to be chosen.
+inline constexpr double kPipelinedMargin = 0.05;
+
 // What a selection runs over (issue 19): every registered schedule at each pipeline degree listed
 // (chunk_plan.h; {1} = Parm's space: the schedules as the paper runs them).
 struct SelectionSpace {
@@ -37,6 +40,10 @@ struct Recommendation {
   int best_degree(Direction d) const;
   double separate_degrees_ms() const;
 };
+
+// select_by_time over (kind, ms), except that a pipelined variant is chosen only when it is predicted
+// kPipelinedMargin faster than the best schedule at r = 1 among `times`.
+ScheduleKind select_with_margin(const std::vector<std::pair<ScheduleKind, double>>& times);
 
 // Throws std::runtime_error naming a missing fit.
 Recommendation recommend(const Config& config, const Calibration& calib, const SelectionSpace& space = {});

@@ -193,7 +193,7 @@ RunComparison compare_run(const db::Database& db, std::int64_t run) {
     out.measured_best = std::string(to_string(best.best));
     for (ScheduleKind k : best.tied) out.measured_tied.emplace_back(to_string(k));
   }
-  if (!pred_times.empty()) out.predicted_best = std::string(to_string(select_by_time(pred_times)));
+  if (!pred_times.empty()) out.predicted_best = std::string(to_string(select_with_margin(pred_times)));
   return out;
 }
 

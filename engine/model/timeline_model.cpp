@@ -298,7 +298,8 @@ struct PassLayout {
   std::string suffix() const { return phase == 1 ? " bwd" : ""; }
 
   // A plain op (not a pipeline) on `fraction` of the capacity, starting at `start`; records its interval.
-  PredictedInterval plain_op(const Op& op, std::size_t i, double fraction, int chunk, double start) {
+  PredictedInterval plain_op(const Op& op, std::size_t i, double fraction, int chunk, double start,
+                             double extra = 0) {
     PredictedInterval iv;
     iv.phase = phase;
     iv.op = i;
@@ -332,6 +333,7 @@ struct PassLayout {
       compute += t;
       segment += t;
     }
+    t += extra;
     iv.end_ms = start + t;
     out.intervals.push_back(iv);
     if (t > 0)
@@ -350,6 +352,15 @@ struct PassLayout {
     const Direction direction = phase == 0 ? Direction::Forward : Direction::Backward;
     const int n = planned_chunks(m.schedule, direction, m.d);
     const double fraction = 1.0 / static_cast<double>(n);
+    // What the per-call prices miss when a layer runs in chunks (the "chunk" fit of `parm calibrate`: ms per
+    // chunked call r adds, against r): spread over the region's n calls per op, so r = 1 stays unchanged.
+    const CalibrationFit* chunk_fit = m.calib.find("chunk");
+    const double extra =
+        chunk_fit && n > 1
+            ? std::max(0.0, chunk_fit->samples.size() >= 2 ? interpolate_samples(chunk_fit->samples, n)
+                                                           : chunk_fit->fit.alpha + chunk_fit->fit.beta * n) *
+                  static_cast<double>(n - 1) / static_cast<double>(n)
+            : 0.0;
     const PredictedInterval cut = plain_op(list[split], split, 1.0, -1, cursor);
     Lanes lanes{cut.end_ms, cut.end_ms, cut.end_ms};
     std::vector<double> ended(static_cast<std::size_t>(n), cut.end_ms);
@@ -365,13 +376,13 @@ struct PassLayout {
         comm_raw += span.raw;
         interference += span.span - span.raw;
         out.terms.push_back({op.name() + " " + op.label + suffix(), span.span, true});
-        ready = start + span.span;
+        ready = start + span.span + extra;
         continue;
       }
       const Lane lane = lane_for(op);
       const bool link = m.shared_link && lane != Lane::Compute;
       const double free = link ? std::max(lanes[1], lanes[2]) : lanes[static_cast<std::size_t>(lane)];
-      const PredictedInterval iv = plain_op(op, index, fraction, chunk, std::max(ready, free));
+      const PredictedInterval iv = plain_op(op, index, fraction, chunk, std::max(ready, free), extra);
       lanes[static_cast<std::size_t>(iv.lane)] = iv.end_ms;
       if (link) lanes[1] = lanes[2] = iv.end_ms;
       ready = iv.end_ms;

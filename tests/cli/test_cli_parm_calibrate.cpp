@@ -84,6 +84,15 @@ class TestCliParmCalibrate : public QObject {
       QCOMPARE(f->samples.size(), std::size_t{3});
       QCOMPARE(f->group_size, 2);
     }
+    // The chunked layer's residual (issue 19): one sample per chunk count run, 2 and more, increasing.
+    QVERIFY2(r.out.contains("# chunk (S2 at pipeline degree r)"), r.out.constData());
+    const parm::CalibrationFit* chunk = c.find("chunk");
+    QVERIFY(chunk != nullptr);
+    QVERIFY(!chunk->samples.empty() && chunk->samples.size() <= 3);
+    for (std::size_t i = 0; i < chunk->samples.size(); ++i) {
+      QVERIFY(chunk->samples[i].n >= 2);
+      if (i > 0) QVERIFY(chunk->samples[i].n > chunk->samples[i - 1].n);
+    }
     QCOMPARE(c.find("alltoall")->communicator, std::string("EP"));
     QCOMPARE(c.find("allgather")->communicator, std::string("MP"));
     QCOMPARE(c.find("allgather")->group_size, 2);

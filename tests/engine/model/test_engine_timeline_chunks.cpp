@@ -132,6 +132,32 @@ class TestTimelineChunks : public QObject {
     QVERIFY(spec_of(r.parm_best).base.empty());
   }
 
+  // The "chunk" fit of `parm calibrate` (ms per chunked call r adds) makes every pipelined schedule slower
+  // and leaves r = 1 alone; a large one makes the widened selection choose what Parm's space chooses.
+  void chunkFitChargesChunkedCalls() {
+    const Config c = worked_cases::tc1();
+    const DerivedSizes d = derive_sizes(c);
+    const Calibration free = calibration(c, 0.0);
+    for (double extra : {0.5, 1000.0}) {
+      Calibration charged = free;
+      CalibrationFit fit = exact_fit("chunk", "EP", 8, extra, 0.0);
+      fit.samples = {{2, extra}, {4, extra}, {8, extra}};
+      charged.fits.push_back(fit);
+      for (ScheduleKind base : kAllSchedules) {
+        QCOMPARE(predict_timeline(c, d, charged, base).layer_ms, predict_timeline(c, d, free, base).layer_ms);
+        for (int r : {2, 4, 8}) {
+          const ScheduleKind k = pipelined_variant(base, r)->kind;
+          QVERIFY(predict_timeline(c, d, charged, k).layer_ms > predict_timeline(c, d, free, k).layer_ms);
+        }
+      }
+      if (extra > 100) {
+        const Recommendation wide = recommend(c, charged, {{1, 2, 4, 8}});
+        QVERIFY(spec_of(wide.chosen).base.empty());
+        QCOMPARE(wide.chosen, recommend(c, charged).chosen);
+      }
+    }
+  }
+
   // A latency far above the transfer times: r calls cost r alphas, so every degree above 1 is slower and the
   // widened selection chooses what Parm's space chooses.
   void latencyKeepsDegreeOne() {
