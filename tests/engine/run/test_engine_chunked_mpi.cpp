@@ -16,6 +16,7 @@
 #include "profiler/op_tracer.h"
 #include "tests/engine/mpi_test_main.h"
 #include "tests/engine/run/mp_group_tensor.h"
+#include "tests/engine/run/tiny_layer.h"
 
 using namespace parm;
 using parm::test::world_size;
@@ -27,32 +28,13 @@ namespace {
 constexpr std::chrono::milliseconds kTimeout{20'000};
 
 Config tiny_config(int mp, int esp) {
-  Config c;
-  c.name = "tiny";
-  c.layer.batch = 2;
-  c.layer.seq_len = 8;  // S = 16
-  c.layer.hidden = 8;
-  c.layer.ffn_hidden = 16;
-  c.layer.num_experts = 8;
-  c.layer.top_k = 2;
-  c.layer.min_capacity = 1;
-  c.parallel = {world_size(), world_size() >= 8 ? 4 : 2, mp, esp};
-  c.run.seed = 7;
+  Config c = parm::test::tiny_layer(mp, esp, 7);
   c.run.iterations = 1;
   return c;
 }
 
 std::vector<std::pair<int, int>> layouts() {
-  switch (world_size()) {
-    case 2:
-      return {{1, 1}, {2, 2}, {2, 1}};
-    case 4:
-      return {{1, 1}, {2, 2}, {2, 1}};
-    case 8:
-      return {{2, 2}, {4, 1}, {1, 1}};
-    default:
-      return {{1, 1}};
-  }
+  return parm::test::tiny_layouts();
 }
 
 // Every built-in schedule at each degree above 1.

@@ -14,6 +14,7 @@
 #include "engine/schedules/volumes.h"
 #include "tests/engine/mpi_test_main.h"
 #include "tests/engine/run/mp_group_tensor.h"
+#include "tests/engine/run/tiny_layer.h"
 
 using namespace parm;
 using parm::test::world_size;
@@ -24,34 +25,12 @@ namespace {
 
 constexpr std::chrono::milliseconds kTimeout{20'000};
 
-Config tiny_config(int mp, int esp, int gpus_per_node) {
-  Config c;
-  c.name = "tiny";
-  c.layer.batch = 2;
-  c.layer.seq_len = 8;  // S = 16: divisible by every N_MP used here
-  c.layer.hidden = 8;
-  c.layer.ffn_hidden = 16;
-  c.layer.num_experts = 8;
-  c.layer.top_k = 2;
-  c.layer.min_capacity = 1;
-  c.parallel = {world_size(), gpus_per_node, mp, esp};
-  c.run.seed = 99;
-  return c;
+Config tiny_config(int mp, int esp) {
+  return parm::test::tiny_layer(mp, esp, 99);
 }
 
-// (N_MP, N_ESP) layouts for this world size: N_EP = P / N_MP. The set is (1,1,4), (2,2,2), (2,1,2) on
-// 4 ranks and (4,4,2), (2,2,4), (4,1,2) on 8.
 std::vector<std::pair<int, int>> layouts() {
-  switch (world_size()) {
-    case 2:
-      return {{1, 1}, {2, 2}, {2, 1}};
-    case 4:
-      return {{1, 1}, {2, 2}, {2, 1}, {4, 4}};
-    case 8:
-      return {{4, 4}, {2, 2}, {4, 1}, {1, 1}};
-    default:
-      return {{1, 1}};
-  }
+  return parm::test::tiny_layouts();
 }
 
 template <typename T>
@@ -103,7 +82,7 @@ class TestExecutorMpi : public QObject {
     for (auto [mp, esp] : layouts()) {
       for (auto act : {Activation::Gelu, Activation::Swiglu}) {
         for (bool fp64 : {true, false}) {
-          Config c = tiny_config(mp, esp, world_size() >= 8 ? 4 : 2);
+          Config c = tiny_config(mp, esp);
           c.layer.activation = act;
           c.layer.dtype = fp64 ? DType::Fp64 : DType::Fp32;
           c.layer.drop_tokens = !fp64;  // fp64 rows: dynamic capacity; fp32 rows: a factor large enough
@@ -136,7 +115,7 @@ class TestExecutorMpi : public QObject {
   // reference) drop; S1 routes per token slice with C1, a different but valid routing.
   void dropRegime() {
     for (auto [mp, esp] : layouts()) {
-      Config c = tiny_config(mp, esp, world_size() >= 8 ? 4 : 2);
+      Config c = tiny_config(mp, esp);
       c.layer.dtype = DType::Fp64;
       c.layer.capacity_factor = 1.0;  // C0 = ceil(16/8 * 1 * 2) = 4, a multiple of N in {1, 2, 4}
       QCOMPARE(derive_sizes(c).C0 % mp, std::int64_t(0));
@@ -168,7 +147,7 @@ class TestExecutorMpi : public QObject {
   // included, and the one backward-only collective (S1's router gradient) too.
   void countersMatchVolumeFormulas() {
     for (auto [mp, esp] : layouts()) {
-      Config c = tiny_config(mp, esp, world_size() >= 8 ? 4 : 2);
+      Config c = tiny_config(mp, esp);
       c.layer.dtype = DType::Fp32;
       const DerivedSizes d = derive_sizes(c);
       for (ScheduleKind kind : kAllSchedules) {
@@ -213,7 +192,7 @@ class TestExecutorMpi : public QObject {
   }
   void fusedPipelinesEqualUnfused() {
     QFETCH(int, mp);
-    Config c = tiny_config(mp, mp, world_size() >= 8 ? 4 : 2);
+    Config c = tiny_config(mp, mp);
     c.layer.hidden = 3;  // rows of 12 bytes
     const RankLayout layout = make_rank_layout(c, parm::test::world_rank());
     comm::CommGroups groups = comm::make_mpi_groups(layout, kTimeout);

@@ -16,6 +16,7 @@
 #include "resources/presets.h"
 #include "tests/engine/mpi_test_main.h"
 #include "tests/engine/run/mp_group_tensor.h"
+#include "tests/engine/run/tiny_layer.h"
 
 using namespace parm;
 using parm::test::world_rank;
@@ -46,19 +47,8 @@ std::string counters_text(const std::vector<CommCounter>& counters) {
   return s.str();
 }
 
-Config tiny(int mp, int esp, int gpus_per_node) {
-  Config c;
-  c.name = "tiny";
-  c.layer.batch = 2;
-  c.layer.seq_len = 8;
-  c.layer.hidden = 8;
-  c.layer.ffn_hidden = 16;
-  c.layer.num_experts = 8;
-  c.layer.top_k = 2;
-  c.layer.min_capacity = 1;
-  c.parallel = {world_size(), gpus_per_node, mp, esp};
-  c.run.seed = 7;
-  return c;
+Config tiny(int mp, int esp) {
+  return parm::test::tiny_layer(mp, esp, 7);
 }
 
 // The configurations of this world size, each with a name for its golden rows.
@@ -72,14 +62,10 @@ std::vector<std::pair<std::string, Config>> configurations() {
     nodrop.layer.drop_tokens = false;
     out.emplace_back("default-nodrop", nodrop);
   }
-  const std::vector<std::pair<int, int>> shapes =
-      world_size() == 2   ? std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {2, 1}}
-      : world_size() == 4 ? std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {2, 1}, {4, 4}}
-                          : std::vector<std::pair<int, int>>{{4, 4}, {2, 2}, {4, 1}, {1, 1}};
-  for (auto [mp, esp] : shapes) {
+  for (auto [mp, esp] : parm::test::tiny_layouts()) {
     for (auto act : {Activation::Gelu, Activation::Swiglu}) {
       for (bool drop : {true, false}) {
-        Config c = tiny(mp, esp, world_size() >= 8 ? 4 : 2);
+        Config c = tiny(mp, esp);
         c.layer.activation = act;
         c.layer.drop_tokens = drop;
         std::ostringstream name;

@@ -15,6 +15,7 @@
 #include "profiler/op_tracer.h"
 #include "tests/engine/mpi_test_main.h"
 #include "tests/engine/run/mp_group_tensor.h"
+#include "tests/engine/run/tiny_layer.h"
 
 using namespace parm;
 using parm::test::world_size;
@@ -26,18 +27,8 @@ namespace {
 constexpr std::chrono::milliseconds kTimeout{20'000};
 
 Config tiny_config() {
-  Config c;
-  c.name = "tiny";
-  c.layer.batch = 2;
-  c.layer.seq_len = 8;
-  c.layer.hidden = 8;
-  c.layer.ffn_hidden = 16;
-  c.layer.num_experts = 8;
-  c.layer.top_k = 2;
-  c.layer.min_capacity = 1;
+  Config c = parm::test::tiny_layer(2, 2, 11);  // 4 ranks: 2 nodes x 2, N_MP = N_ESP = 2, N_EP = 2
   c.layer.dtype = DType::Fp32;
-  c.parallel = {4, 2, 2, 2};
-  c.run.seed = 11;
   return c;
 }
 
