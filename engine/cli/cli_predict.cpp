@@ -110,8 +110,9 @@ void write_out(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-std::string recommendation_reason(const Config& config, const Calibration& calib) {
-  return reason(predict_or_exit(config, calib, "parm validate"));
+std::string recommendation_reason(const Config& config, const Calibration& calib,
+                                  const SelectionSpace& space) {
+  return reason(predict_or_exit(config, calib, "parm validate", space));
 }
 
 void add_model_commands(CLI::App& app) {

@@ -267,7 +267,7 @@ void run_validate(const ValidateArgs& a) {
     max_error = std::max(max_error, layer["max_error_pct"].get<double>());
     run_ranges.push_back(layer["run_to_run"]["mean_relative_range"].get<double>());
     max_range = std::max(max_range, layer["run_to_run"]["max_relative_range"].get<double>());
-    if (!grid) layer["reason"] = recommendation_reason(c, calib);
+    if (!grid) layer["reason"] = recommendation_reason(c, calib, {a.degrees});
 
     if (!stored_runs[j].empty()) {
       layer["measured_run"] = stored_runs[j].front();

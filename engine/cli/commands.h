@@ -10,6 +10,7 @@
 #include "engine/core/config.h"
 #include "engine/core/run_result.h"
 #include "engine/model/calibration.h"
+#include "engine/model/recommendation.h"
 
 namespace parm::cli {
 
@@ -46,7 +47,8 @@ RunResult launch_distributed_run(const Config& config, const RunLaunch& launch);
 
 void add_validate_command(CLI::App& app);  // parm validate (cli_validate.cpp)
 
-// For `parm validate` (cli_predict.cpp): the recommendation's reason for a configuration.
-std::string recommendation_reason(const Config& config, const Calibration& calib);
+// For `parm validate` (cli_predict.cpp): the recommendation's reason for a configuration, over `space`.
+std::string recommendation_reason(const Config& config, const Calibration& calib,
+                                  const SelectionSpace& space);
 
 }  // namespace parm::cli

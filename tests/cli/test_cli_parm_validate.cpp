@@ -245,6 +245,32 @@ class TestCliParmValidate : public QObject {
     QVERIFY2(found, t.out.constData());
   }
 
+  // --degrees (issue 19): every schedule also at the degrees listed, each measured and predicted, and the
+  // reason is the reason of the predicted best over that space; a degree outside 1/2/4/8 is one line.
+  void degreesWidenTheValidatedSpace() {
+    const Result r = run_parm(
+        {"validate", config_, "--calibration", calib_, "--degrees", "1,2", "--max-error", "100000", "--json"},
+        dir_.path(), 120000);
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    const nlohmann::json j = nlohmann::json::parse(r.out.toStdString());
+    const auto& layer = j["layers"][0];
+    QCOMPARE(layer["schedules"].size(), std::size_t{14});
+    QStringList names;
+    for (const auto& s : layer["schedules"]) {
+      names << QString::fromStdString(s["schedule"].get<std::string>());
+      QVERIFY2(s["measured_ms"].get<double>() > 0 && s["predicted_ms"].get<double>() > 0, s.dump().c_str());
+    }
+    for (const char* n : {"B_DS", "B_DSr2", "S1r2", "S2Fr2"}) QVERIFY2(names.contains(n), n);
+    const std::string best = layer["predicted_best"].get<std::string>();
+    QVERIFY2(layer["reason"].get<std::string>().rfind(best + ": ", 0) == 0, layer["reason"].dump().c_str());
+
+    const Result bad =
+        run_parm({"validate", config_, "--calibration", calib_, "--degrees", "3"}, dir_.path());
+    QVERIFY2(bad.exit_code == 2, bad.err.constData());
+    QCOMPARE(bad.err.trimmed().count('\n'), 0);
+    QVERIFY2(bad.err.contains("--degrees"), bad.err.constData());
+  }
+
   void badRepeatIsOneLine() {
     for (const char* k : {"0", "-1", "two"}) {
       const Result r = run_parm({"validate", config_, "--calibration", calib_, "--repeat", k}, dir_.path());
