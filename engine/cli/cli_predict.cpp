@@ -21,6 +21,7 @@
 #include "engine/model/prediction_store.h"
 #include "engine/model/recommendation.h"
 #include "engine/model/timeline_model.h"
+#include "engine/schedules/schedule_registry.h"
 
 namespace parm::cli {
 namespace {
@@ -143,7 +144,12 @@ void add_model_commands(CLI::App& app) {
       const Calibration calib = load_calibration_or_exit(o->calibration, o->db, "parm predict");
       check_layout_or_exit(calib, config, o->force, "parm predict");
       if (o->model) {
-        const std::vector<ModelPrediction> predictions = predict_model_or_exit(config, calib, "parm predict");
+        // The whole model's step per schedule of run.schedules, each also at the --degrees listed.
+        Config widened = config;
+        if (SelectionSpace{o->degrees}.widened())
+          widened.run.schedules = with_pipelined_variants(config.run.schedules, o->degrees);
+        const std::vector<ModelPrediction> predictions =
+            predict_model_or_exit(widened, calib, "parm predict");
         if (o->json)
           std::cout << model_prediction_json(config, calib, predictions).dump(2) << '\n';
         else

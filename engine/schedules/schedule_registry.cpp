@@ -178,10 +178,14 @@ const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree) {
 std::vector<ScheduleKind> with_pipelined_variants(const std::vector<ScheduleKind>& kinds,
                                                   const std::vector<int>& degrees) {
   std::vector<ScheduleKind> out;
-  for (ScheduleKind k : kinds)
+  const auto add = [&](ScheduleKind k) {
+    if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+  };
+  for (ScheduleKind k : kinds) {
+    if (!spec_of(k).base.empty()) add(k);  // a variant named already stays, whatever the degrees
     for (int r : degrees)
-      if (const ScheduleSpec* v = pipelined_variant(base_of(k), r))
-        if (std::find(out.begin(), out.end(), v->kind) == out.end()) out.push_back(v->kind);
+      if (const ScheduleSpec* v = pipelined_variant(base_of(k), r)) add(v->kind);
+  }
   return out;
 }
 

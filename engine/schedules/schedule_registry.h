@@ -81,7 +81,8 @@ const std::vector<const ScheduleSpec*>& schedule_registry();
 // The pipelined variants of a schedule at `degree` (2, 4 or 8: "<name>r<degree>"), nullptr when it has none
 // (a degree outside kPipelineDegrees, or a schedule registered after start-up).
 const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree);
-// `kinds` with every variant of each at the degrees listed (1 = the schedule itself), in that order.
+// `kinds` with every variant of each at the degrees listed (1 = the schedule itself), in that order; a
+// variant in `kinds` stays, followed by its base's variants at those degrees.
 std::vector<ScheduleKind> with_pipelined_variants(const std::vector<ScheduleKind>& kinds,
                                                   const std::vector<int>& degrees);
 // The schedule a variant pipelines (itself for one that is not a variant).
