@@ -399,10 +399,18 @@ void ConfigPage::formEdited(const QString& field) {
       value = static_cast<QLineEdit*>(editor)->text().toStdString();
       break;
     case Kind::Schedules: {
+      // Names without a box (pipelined variants such as "S1r4", typed in the text) stay where they were.
+      Json kept = Json::array();
+      if (value.is_array())
+        for (const Json& item : value)
+          if (!item.is_string() ||
+              !editor->findChild<QCheckBox*>(QString::fromStdString(item.get<std::string>())))
+            kept.push_back(item);
       value = Json::array();
       for (ScheduleKind s : all_schedules())
         if (auto* box = editor->findChild<QCheckBox*>(qs(to_string(s))); box && box->isChecked())
           value.push_back(std::string(to_string(s)));
+      for (const Json& item : kept) value.push_back(item);
       break;
     }
   }

@@ -144,6 +144,18 @@ class TestConfigPage : public QObject {
     QCOMPARE(page.volumesModel()->totalBytes("S1F"), qint64(-1));
   }
 
+  // A pipelined variant typed in the text (issue 19) has no box: toggling a box keeps it in the list.
+  void scheduleBoxesKeepPipelinedVariants() {
+    ConfigPage page;
+    page.setConfigText(R"({"name": "x", "run": {"schedules": ["B_DS", "S1r4"]}})");
+    QVERIFY(page.isValid());
+    page.fieldEditor("run.schedules")->findChild<QCheckBox*>("S2")->setChecked(true);
+    page.revalidate();
+    const auto j = jsonOf(page);
+    QCOMPARE(j["run"]["schedules"], (nlohmann::json{"B_DS", "S2", "S1r4"}));
+    QVERIFY(page.isValid());
+  }
+
   // layer.capacity_rounding (issue 17): a choice in the form, and the derived capacity follows it.
   void capacityRoundingChoiceChangesTheCapacity() {
     ConfigPage page;
