@@ -12,6 +12,7 @@
 #include "engine/run/verify.h"
 #include "tests/engine/mpi_test_main.h"
 #include "tests/engine/run/mp_group_tensor.h"
+#include "tests/engine/run/tiny_layer.h"
 
 using namespace parm;
 using parm::test::world_rank;
@@ -24,19 +25,10 @@ constexpr std::chrono::milliseconds kTimeout{20'000};
 // S = 16, E = 8, k = 2, f = 0.75: C0 = 3 (24 slots for 32 choices: the reference drops), odd, so C2 = 4 on
 // N = 2 and 4; C1 = 2 on N = 2, 1 on N = 4.
 Config drop_config(int mp, int esp) {
-  Config c;
+  Config c = parm::test::tiny_layer(mp, esp, 7);
   c.name = "drop";
-  c.layer.batch = 2;
-  c.layer.seq_len = 8;
-  c.layer.hidden = 8;
-  c.layer.ffn_hidden = 16;
-  c.layer.num_experts = 8;
-  c.layer.top_k = 2;
   c.layer.capacity_factor = 0.75;
-  c.layer.min_capacity = 1;
   c.layer.dtype = DType::Fp64;
-  c.parallel = {world_size(), 2, mp, esp};
-  c.run.seed = 7;
   return c;
 }
 
