@@ -12,6 +12,7 @@
 #include "engine/core/validation.h"
 #include "engine/reference/reference_model.h"
 #include "engine/run/model_executor.h"
+#include "engine/schedules/schedule_registry.h"
 #include "tests/engine/mpi_test_main.h"
 #include "tests/support/model_step_check.h"
 
@@ -74,6 +75,15 @@ class TestEngineModelExactMpi : public QObject {
     for (auto [mp, esp] : layouts()) {
       const Config c = model_config(ModelStyle::Gpt, mp, esp, 2);
       for (ScheduleKind kind : all_schedules()) check_step<double>(c, {kind}, 1e-9);
+    }
+  }
+
+  // Pipelined MoE layers (issue 19) inside the model's step: the same loss and gradients as the reference.
+  void gptPipelinedSchedules() {
+    for (auto [mp, esp] : layouts()) {
+      const Config c = model_config(ModelStyle::Gpt, mp, esp, 2);
+      for (ScheduleKind base : {ScheduleKind::S1, ScheduleKind::S2F, ScheduleKind::B_DS2})
+        check_step<double>(c, {pipelined_variant(base, 2)->kind}, 1e-9);
     }
   }
 
