@@ -49,21 +49,10 @@ struct Model {
         p(cal.comm_params()),
         kind(k),
         schedule(build_schedule(k, c.parallel)) {
+    // C2 splits the capacity over the MP group before the AlltoAll: each rank sends its 1/N.
     const bool split_capacity = schedule.capacity == CapacityRule::C2 && d.N > 0;
-    switch (schedule.capacity) {
-      case CapacityRule::C0:
-        capacity_elements = d.D0;
-        a2a_elements = d.D0;
-        break;
-      case CapacityRule::C1:
-        capacity_elements = d.D1;
-        a2a_elements = d.D1;
-        break;
-      case CapacityRule::C2:
-        capacity_elements = d.D2;
-        a2a_elements = split_capacity ? d.D2 / d.N : d.D2;
-        break;
-    }
+    capacity_elements = rule_capacity(schedule.capacity, d.D0, d.D1, d.D2);
+    a2a_elements = split_capacity ? d.D2 / d.N : capacity_elements;
     // The experts consume the AlltoAll's output, times the peers an AllGather along the peer dimension
     // before them gathers (N for ESP/MP gathers; B_DS and whole experts gather nothing).
     expert_elements = a2a_elements;

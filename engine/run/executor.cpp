@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "engine/run/executor_support.h"
+#include "engine/schedules/chunk_plan.h"
 #include "engine/schedules/group_specs.h"
 #include "kernels/capacity.h"
 
@@ -282,17 +283,9 @@ void LayerExecutor<T>::enqueue(const Op& op, std::size_t index) {
 template <typename T>
 std::int64_t LayerExecutor<T>::rule_capacity() const {
   const LayerConfig& l = config_.layer;
-  const std::int64_t n = layout_.mp_size;
-  const auto cap = [&](std::int64_t tokens) { return l.capacity_of(tokens); };
-  switch (schedule_.capacity) {
-    case CapacityRule::C0:
-      return cap(l.tokens());
-    case CapacityRule::C1:
-      return cap(l.tokens() / n);
-    case CapacityRule::C2:
-      return kernels::round_up(cap(l.tokens()), n);
-  }
-  return 0;
+  const std::int64_t c0 = l.capacity_of(l.tokens());
+  return parm::rule_capacity(schedule_.capacity, c0, l.capacity_of(l.tokens() / layout_.mp_size),
+                             kernels::round_up(c0, layout_.mp_size));
 }
 
 template <typename T>

@@ -48,8 +48,9 @@ int chunk_count(std::int64_t capacity, std::int64_t granule, int degree);
 // the capacity is not a multiple of the granule.
 SlotRange chunk_slots(std::int64_t capacity, std::int64_t granule, int chunks, int k);
 
-// The capacity a schedule's rule gives for the sizes (C0, C1 or C2; with drop_tokens false, a planning
-// estimate: the real one is known after routing).
+// What a schedule's capacity rule picks of the three quantities (C0/C1/C2, or D0/D1/D2): the one selection
+// the executor, the timeline model and the chunk plan share. With drop_tokens false the capacities are a
+// planning estimate: the real one is known after routing.
 std::int64_t rule_capacity(CapacityRule rule, std::int64_t c0, std::int64_t c1, std::int64_t c2);
 
 // How many chunks a pass of `schedule` runs for these sizes (1 without a chunked region); with a dynamic
