@@ -22,6 +22,7 @@ enum class Transform {
   PlacePeerPieces,     // pipeline AllGather: n gathered pieces of chunk src -> peer-major slots p*W + src
   SliceSlots,          // pipeline degree r: slots [s0, s0+len) of each row block -> a chunk (blocks, len, M)
   PlaceSlots,          // the inverse: a chunk's (blocks, len, M) back into slots [s0, s0+len) of each row
+  TransposeBlocks,     // 2DH AlltoAll: a (rows, cols) matrix of blocks -> (cols, rows)
 };
 
 struct BlockCopy {
@@ -29,9 +30,9 @@ struct BlockCopy {
   std::int64_t blocks = 0;  // number of blocks copied
   std::int64_t length = 0;  // elements per block
   // Kind-specific: Contiguous (a = block index); SplitCapacity (a = slot_count/c, b = j);
-  // Interleave/GroupCapacity (a = n, b = row blocks); Pack/UnpackExpert (a = experts, b = e);
-  // Pack/PlacePeerPieces (a = W, b = dst or src chunk); Slice/PlaceSlots (a = the row stride slot_count*M,
-  // b = the first slot's offset s0*M).
+  // Interleave/GroupCapacity (a = n, b = row blocks); TransposeBlocks (a = rows, b = cols); Pack/UnpackExpert
+  // (a = experts, b = e); Pack/PlacePeerPieces (a = W, b = dst or src chunk); Slice/PlaceSlots (a = the row
+  // stride slot_count*M, b = the first slot's offset s0*M).
   std::int64_t a = 0, b = 0;
 
   PARM_HD std::int64_t src_offset(std::int64_t i) const {
@@ -41,6 +42,7 @@ struct BlockCopy {
       case Transform::SplitCapacity:  // slot_count = a * c: row block i, slot range b
         return (i * a + b) * length;
       case Transform::InterleaveCapacity:  // dst (blk*n + p) <- src (p*blocks + blk)
+      case Transform::TransposeBlocks:     // the same map: dst (c*rows + r) <- src (r*cols + c)
         return ((i % a) * b + i / a) * length;
       case Transform::GroupCapacity:  // dst (p*blocks + blk) <- src (blk*n + p)
         return ((i % b) * a + i / b) * length;
@@ -101,6 +103,10 @@ inline BlockCopy interleave_capacity(std::int64_t n, std::int64_t row_blocks, st
 inline BlockCopy group_capacity(std::int64_t n, std::int64_t row_blocks, std::int64_t slot_count,
                                 std::int64_t m) {
   return {Transform::GroupCapacity, n * row_blocks, slot_count / n * m, n, row_blocks};
+}
+// Block (r, c) of a rows x cols matrix of `length`-element blocks to (c, r).
+inline BlockCopy transpose_blocks(std::int64_t rows, std::int64_t cols, std::int64_t length) {
+  return {Transform::TransposeBlocks, rows * cols, length, rows, cols};
 }
 inline BlockCopy pack_expert(std::int64_t outer, std::int64_t experts, std::int64_t e, std::int64_t c,
                              std::int64_t m) {

@@ -11,6 +11,7 @@
 #include "engine/backend/buffer.h"
 #include "engine/calibrate/collective_check.h"
 #include "engine/model/bus_bandwidth.h"
+#include "engine/schedules/alltoall_algorithm.h"
 
 namespace parm::calibrate {
 namespace {
@@ -32,6 +33,9 @@ struct CommOp {
 constexpr CommOp kOps[] = {
     {"alltoall", CheckedCollective::AlltoAll, GroupKind::EP, "EP", Lane::Inter},
     {"alltoall", CheckedCollective::AlltoAll, GroupKind::EPFused, nullptr, Lane::Inter},
+    // The hierarchical (2DH) AlltoAll's two exchanges, which the cost model prices on their own fits.
+    {"alltoall", CheckedCollective::AlltoAll, GroupKind::EPIntra, "EP-intra", Lane::Inter},
+    {"alltoall", CheckedCollective::AlltoAll, GroupKind::EPInter, "EP-inter", Lane::Inter},
     {"allgather", CheckedCollective::AllGather, GroupKind::MP, "MP", Lane::Intra},
     {"allgather", CheckedCollective::AllGather, GroupKind::ESP, nullptr, Lane::Intra},
     {"allgather", CheckedCollective::AllGather, GroupKind::MPFused, nullptr, Lane::Intra},
@@ -133,8 +137,18 @@ double time_collectives(const Config& config, backend::Backend& backend, const b
     table << "#\n# quick: the communicators the cost model reads only (a full sweep adds EP#fused, ESP, "
              "MP#fused "
              "and ESP#fused)\n";
+  const bool two_dh = hierarchical_alltoall_applies(config.parallel);
   for (const CommOp& op : kOps) {
     if (harness.sweep().quick && !op.label) continue;
+    if (!two_dh && (op.group == GroupKind::EPIntra || op.group == GroupKind::EPInter)) {
+      std::snprintf(
+          line, sizeof line,
+          "#\n# %s on %s: not measured: the hierarchical AlltoAll is the flat one on this layout (it "
+          "needs 2+ EP ranks per node on 2+ nodes)\n",
+          op.op, op.label);
+      table << line;
+      continue;
+    }
     backend::StreamCommunicator& c = groups[op.group];
     const int n = c.size();
     const std::string name = op.op, communicator = op.label ? op.label : c.name();

@@ -1,4 +1,5 @@
-// The collective op families of a calibration on the layout's own communicators: AlltoAll (EP, EP#fused),
+// The collective op families of a calibration on the layout's own communicators: AlltoAll (EP, EP#fused, and
+// the hierarchical AlltoAll's EP-intra and EP-inter),
 // AllGather and ReduceScatter (MP, ESP, MP#fused, ESP#fused), AllReduce (MP, ESP), one pairwise p2p step
 // (EP#fused), swept over the message sizes with algbw, busbw and #wrong as nccl-tests prints them, and the
 // interference factor of an EP AlltoAll running beside an MP AllGather. Every collective is enqueued on the

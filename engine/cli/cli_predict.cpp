@@ -124,7 +124,7 @@ void add_model_commands(CLI::App& app) {
     struct Opts {
       std::string config, calibration, db;
       bool json = false, force = false, model = false;
-      std::vector<int> degrees{1};
+      SelectionSpace space;
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
@@ -134,7 +134,7 @@ void add_model_commands(CLI::App& app) {
     cmd->add_flag(
         "--model", o->model,
         "the whole model's training step (the config's model section) per schedule, and its choice");
-    add_degrees_option(cmd, o->degrees);
+    add_selection_options(cmd, o->space);
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "predict even when the calibration's layout differs");
     cmd->callback([o] {
@@ -144,10 +144,10 @@ void add_model_commands(CLI::App& app) {
       const Calibration calib = load_calibration_or_exit(o->calibration, o->db, "parm predict");
       check_layout_or_exit(calib, config, o->force, "parm predict");
       if (o->model) {
-        // The whole model's step per schedule of run.schedules, each also at the --degrees listed.
+        // The whole model's step per schedule of run.schedules, each also at the --degrees and --alltoall
+        // listed.
         Config widened = config;
-        if (SelectionSpace{o->degrees}.widened())
-          widened.run.schedules = with_pipelined_variants(config.run.schedules, o->degrees);
+        if (o->space.widened()) widened.run.schedules = o->space.widen(config.run.schedules, config.parallel);
         const std::vector<ModelPrediction> predictions =
             predict_model_or_exit(widened, calib, "parm predict");
         if (o->json)
@@ -156,7 +156,7 @@ void add_model_commands(CLI::App& app) {
           print_model_prediction(config, calib, predictions);
         return;
       }
-      const Prediction p = predict_or_exit(config, calib, "parm predict", {o->degrees});
+      const Prediction p = predict_or_exit(config, calib, "parm predict", o->space);
       nlohmann::json out{{"config", config.name},
                          {"calibration", calib.id},
                          {"interference", calib.interference},
@@ -188,7 +188,7 @@ void add_model_commands(CLI::App& app) {
     struct Opts {
       std::string config, calibration, out, db;
       bool json = false, force = false;
-      std::vector<int> degrees{1};
+      SelectionSpace space;
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("config", o->config, "configuration JSON file or embedded preset name");
@@ -199,13 +199,13 @@ void add_model_commands(CLI::App& app) {
         ->check(db_path_check("recommend"));
     cmd->add_flag("--json", o->json, "machine-readable output");
     cmd->add_flag("--force", o->force, "recommend even when the calibration's layout differs");
-    add_degrees_option(cmd, o->degrees);
+    add_selection_options(cmd, o->space);
     cmd->callback([o] {
       const Config config = load_config_or_exit(o->config);
       note_model_layer(config, "parm recommend");
       const Calibration calib = load_calibration_or_exit(o->calibration, o->db, "parm recommend");
       check_layout_or_exit(calib, config, o->force, "parm recommend");
-      const Prediction p = predict_or_exit(config, calib, "parm recommend", {o->degrees});
+      const Prediction p = predict_or_exit(config, calib, "parm recommend", o->space);
       const nlohmann::json out = recommendation_json(p, calib);
       std::string text;
       if (o->json) {
@@ -220,7 +220,7 @@ void add_model_commands(CLI::App& app) {
           os << buf;
         }
         os << "  reason: " << reason(p) << '\n';
-        if (SelectionSpace{o->degrees}.widened()) {
+        if (o->space.widened()) {
           std::snprintf(buf, sizeof buf,
                         "  vs Parm's best (%s): %.2fx; degrees forward/backward apart: %d/%d (%.3f ms)\n",
                         name_of(p.parm_best).c_str(), p.speedup_vs_parm(p.chosen),

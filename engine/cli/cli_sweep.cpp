@@ -67,7 +67,7 @@ struct SweepArgs {
   std::string grid, calibration, out, db;
   std::int64_t limit = 0;
   bool json = false, force = false, quiet = false;
-  std::vector<int> degrees{1};
+  SelectionSpace space;
 };
 
 class Progress {
@@ -114,8 +114,8 @@ void run_sweep(const SweepArgs& a) {
   const Calibration calib = load_calibration_or_exit(a.calibration, a.db, kWho);
   check_layout_or_exit(calib, grid.base, a.force, kWho);
 
-  const SelectionSpace space{a.degrees};
-  const std::vector<ScheduleKind> candidates = with_pipelined_variants(all_schedules(), a.degrees);
+  const SelectionSpace& space = a.space;
+  const std::vector<ScheduleKind> candidates = space.candidates(grid.base.parallel);
   std::ofstream out;
   if (!a.out.empty()) {
     out.open(a.out, std::ios::binary | std::ios::trunc);
@@ -132,6 +132,7 @@ void run_sweep(const SweepArgs& a) {
   std::map<std::string, std::uint64_t> chosen;
   for (ScheduleKind k : candidates) chosen[std::string(to_string(k))] = 0;
   std::uint64_t degrees_apart = 0;  // layers whose best forward and backward degrees differ
+  std::uint64_t hierarchical = 0;   // layers whose chosen option runs a 2DH AlltoAll
   std::uint64_t invalid = 0;
   std::string first_invalid;
   Progress progress(picks, a.quiet || a.json);
@@ -145,6 +146,7 @@ void run_sweep(const SweepArgs& a) {
       speedups.add(p.speedup(p.chosen));
       over_parm.add(p.speedup_vs_parm(p.chosen));
       if (p.best_degree(Direction::Forward) != p.best_degree(Direction::Backward)) ++degrees_apart;
+      if (spec_of(p.chosen).alltoall == AlltoAllAlgorithm::Hierarchical) ++hierarchical;
       ++chosen[std::string(to_string(p.chosen))];
       if (out.is_open()) write_row(out, index, c, p);
     }
@@ -189,7 +191,8 @@ void run_sweep(const SweepArgs& a) {
                                    {"median", over_parm.median()},
                                    {"median_estimated", over_parm.median_estimated()},
                                    {"max", over_parm.max()}}},
-                                 {"degrees", a.degrees},
+                                 {"degrees", space.degrees},
+                                 {"hierarchical_chosen", hierarchical},
                                  {"degrees_apart", degrees_apart},
                                  {"elapsed_s", elapsed}};
     std::cout << summary.dump(2) << '\n';
@@ -211,9 +214,11 @@ void run_sweep(const SweepArgs& a) {
   for (ScheduleKind k : candidates)
     if (const std::uint64_t n = chosen[std::string(to_string(k))]; n > 0 || spec_of(k).base.empty())
       std::printf(" %s %llu", std::string(to_string(k)).c_str(), (unsigned long long)n);
-  if (SelectionSpace{a.degrees}.widened())
-    std::printf("\nlayers whose best forward and backward degrees differ: %llu",
-                (unsigned long long)degrees_apart);
+  if (space.widened())
+    std::printf(
+        "\nlayers whose best forward and backward degrees differ: %llu; with a hierarchical (2DH) "
+        "AlltoAll: %llu",
+        (unsigned long long)degrees_apart, (unsigned long long)hierarchical);
   std::printf("\nelapsed %.3f s\n", elapsed);
 }
 
@@ -235,7 +240,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_flag("--json", a->json, "machine-readable summary (no progress lines)");
   cmd->add_flag("--quiet", a->quiet, "no progress lines on stderr");
   cmd->add_flag("--force", a->force, "sweep even when the calibration's layout differs");
-  add_degrees_option(cmd, a->degrees);
+  add_selection_options(cmd, a->space);
   cmd->callback([a] { run_sweep(*a); });
 }
 

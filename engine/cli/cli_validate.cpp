@@ -60,10 +60,10 @@ struct ValidateArgs {
   bool json = false;
   std::int64_t limit = 0;
   std::int64_t timeout_ms = 0;
-  std::string backend;          // --backend, empty: each configuration's run.backend
-  std::int64_t repeat = 1;      // measurements of each configuration, interleaved
-  std::vector<int> degrees{1};  // --degrees: every schedule also at these pipeline degrees
-  bool model = false;           // --model: the whole model's training step
+  std::string backend;      // --backend, empty: each configuration's run.backend
+  std::int64_t repeat = 1;  // measurements of each configuration, interleaved
+  SelectionSpace space;     // --degrees, --alltoall: every schedule also as these variants
+  bool model = false;       // --model: the whole model's training step
 };
 
 [[noreturn]] void refuse(const std::string& line, int code = 2) {
@@ -142,7 +142,7 @@ void run_validate(const ValidateArgs& a) {
     if (a.gpus_per_node > 0) c.parallel.gpus_per_node = a.gpus_per_node;
     if (cluster_g > 0) c.parallel.gpus_per_node = cluster_g;
     apply_backend_override(a.backend, c);
-    c.run.schedules = with_pipelined_variants(all_schedules(), a.degrees);
+    c.run.schedules = a.space.candidates(c.parallel);
     return c;
   };
   std::vector<Config> valid;             // the configurations to validate
@@ -267,7 +267,7 @@ void run_validate(const ValidateArgs& a) {
     max_error = std::max(max_error, layer["max_error_pct"].get<double>());
     run_ranges.push_back(layer["run_to_run"]["mean_relative_range"].get<double>());
     max_range = std::max(max_range, layer["run_to_run"]["max_relative_range"].get<double>());
-    if (!grid) layer["reason"] = recommendation_reason(c, calib, {a.degrees});
+    if (!grid) layer["reason"] = recommendation_reason(c, calib, a.space);
 
     if (!stored_runs[j].empty()) {
       layer["measured_run"] = stored_runs[j].front();
@@ -417,7 +417,7 @@ void add_validate_command(CLI::App& app) {
       "the whole model's training step per schedule (the config's model section) against its prediction");
   cmd->add_option("--limit", a->limit, "validate K evenly spaced configurations of a grid")
       ->check(integer_in(1));
-  add_degrees_option(cmd, a->degrees);
+  add_selection_options(cmd, a->space);
   cmd->add_option("--repeat", a->repeat,
                   "measure each configuration K times, interleaved (round 1 runs every configuration, then "
                   "round 2, ...), and report the run-to-run spread (default 1)")

@@ -42,12 +42,22 @@ Recommendation predict_or_exit(const Config& config, const Calibration& calib, c
   }
 }
 
-void add_degrees_option(CLI::App* cmd, std::vector<int>& degrees) {
-  cmd->add_option("--degrees", degrees,
+void add_selection_options(CLI::App* cmd, SelectionSpace& space) {
+  cmd->add_option("--degrees", space.degrees,
                   "pipeline degrees r to select over as well (1,2,4,8: each schedule also in r capacity "
                   "chunks, named <schedule>r<r>)")
       ->delimiter(',')
       ->check(CLI::IsMember({1, 2, 4, 8}));
+  cmd->add_option_function<std::vector<std::string>>(
+         "--alltoall",
+         [&space](const std::vector<std::string>& names) {
+           space.algorithms.clear();
+           for (const std::string& n : names) space.algorithms.push_back(*parse_alltoall_algorithm(n));
+         },
+         "AlltoAll algorithms to select over (flat,2dh: each unfused schedule also with a hierarchical "
+         "AlltoAll, named <schedule>[r<r>]h; offered where an EP group has 2+ ranks per node on 2+ nodes)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"flat", "2dh"}));
 }
 
 Grid load_grid_or_exit(const std::string& path) {

@@ -28,8 +28,8 @@ std::size_t size_of(DataType t) {
 }
 
 std::string_view to_string(GroupKind kind) {
-  static constexpr std::string_view kNames[kGroupKindCount] = {"world",    "MP",        "ESP",     "EP",
-                                                               "MP#fused", "ESP#fused", "EP#fused"};
+  static constexpr std::string_view kNames[kGroupKindCount] = {
+      "world", "MP", "ESP", "EP", "MP#fused", "ESP#fused", "EP#fused", "EP-intra", "EP-inter"};
   return kNames[static_cast<int>(kind)];
 }
 
@@ -439,6 +439,15 @@ CommGroups make_mpi_groups(const RankLayout& layout, std::chrono::milliseconds t
   g.ep = wrap_mpi_comm(split(layout.mp_index, layout.ep_index, "EP"), "EP", timeout, true, live);
   g.ep_fused =
       wrap_mpi_comm(split(layout.mp_index, layout.ep_index, "EP#fused"), "EP#fused", timeout, true, live);
+  // The 2DH sub-groups: colours unique per (node, MP index) and per (local EP index, MP index).
+  g.ep_intra =
+      wrap_mpi_comm(split(layout.node * layout.mp_size + layout.mp_index, layout.ep_local_index, "EP-intra"),
+                    "EP-intra", timeout, true, live);
+  g.ep_inter = wrap_mpi_comm(
+      split(layout.ep_local_index * layout.mp_size + layout.mp_index, layout.ep_node_index, "EP-inter"),
+      "EP-inter", timeout, true, live);
+  expect_members(*g.ep_intra, layout.ep_intra_ranks);
+  expect_members(*g.ep_inter, layout.ep_inter_ranks);
   expect_members(*g.mp, layout.mp_ranks);
   expect_members(*g.mp_fused, layout.mp_ranks);
   expect_members(*g.esp, layout.esp_ranks);

@@ -53,10 +53,12 @@ class Communicator {
 };
 
 // The kinds of group a rank belongs to. `*Fused` communicators carry the pairwise steps of fused pipelines,
-// so their messages never match an ordinary collective issued on the same group from another lane. New kinds
-// (intra-/inter-node sub-groups) are one enumerator here plus one row in CommGroups::kMembers.
-enum class GroupKind { World, MP, ESP, EP, MPFused, ESPFused, EPFused };
-inline constexpr int kGroupKindCount = 7;
+// so their messages never match an ordinary collective issued on the same group from another lane. EPIntra
+// and EPInter are the two sub-groups of the hierarchical (2DH) AlltoAll (rank_layout.h): the EP ranks on this
+// rank's node, and the EP ranks with this rank's local EP index on every node. A new kind is one enumerator
+// here plus one row in CommGroups::kMembers.
+enum class GroupKind { World, MP, ESP, EP, MPFused, ESPFused, EPFused, EPIntra, EPInter };
+inline constexpr int kGroupKindCount = 9;
 
 // The groups of one rank, one communicator per GroupKind. The ESP group holds the ranks that shard the same
 // experts along H: the MP group when N_ESP = N_MP, this rank alone when N_ESP = 1 (spec parm.md section 1).
@@ -68,11 +70,14 @@ struct CommGroups {
   std::unique_ptr<Communicator> mp_fused;
   std::unique_ptr<Communicator> esp_fused;
   std::unique_ptr<Communicator> ep_fused;
+  std::unique_ptr<Communicator> ep_intra;  // EP ranks of this node (2DH stage 1)
+  std::unique_ptr<Communicator> ep_inter;  // same local EP index, one per node (2DH stage 2)
 
   // Which member holds each kind, in GroupKind order: the lookup is data, not a chain of ifs.
   static constexpr std::unique_ptr<Communicator> CommGroups::*kMembers[kGroupKindCount] = {
-      &CommGroups::world,    &CommGroups::mp,        &CommGroups::esp,     &CommGroups::ep,
-      &CommGroups::mp_fused, &CommGroups::esp_fused, &CommGroups::ep_fused};
+      &CommGroups::world,    &CommGroups::mp,       &CommGroups::esp,
+      &CommGroups::ep,       &CommGroups::mp_fused, &CommGroups::esp_fused,
+      &CommGroups::ep_fused, &CommGroups::ep_intra, &CommGroups::ep_inter};
 
   // The communicator of `kind`; throws CommError when this rank's groups lack it.
   Communicator& of(GroupKind kind) const;

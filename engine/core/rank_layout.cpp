@@ -1,5 +1,7 @@
 #include "engine/core/rank_layout.h"
 
+#include <algorithm>
+
 namespace parm {
 
 RankLayout make_rank_layout(const Config& config, int rank) {
@@ -21,6 +23,13 @@ RankLayout make_rank_layout(const Config& config, int rank) {
   for (int j = 0; j < l.mp_size; ++j) l.mp_ranks.push_back(l.mp_group * l.mp_size + j);
   l.esp_ranks = l.esp_size == 1 ? std::vector<int>{rank} : l.mp_ranks;
   for (int q = 0; q < l.ep_size; ++q) l.ep_ranks.push_back(q * l.mp_size + l.mp_index);
+  l.ep_local_size = std::max(1, static_cast<int>(p.gpus_per_node) / l.mp_size);
+  l.ep_local_index = l.ep_index % l.ep_local_size;
+  l.ep_node_index = l.ep_index / l.ep_local_size;
+  for (int i = 0; i < l.ep_local_size; ++i)
+    l.ep_intra_ranks.push_back(l.ep_ranks[std::size_t(l.ep_node_index * l.ep_local_size + i)]);
+  for (int n = 0; n < l.ep_size / l.ep_local_size; ++n)
+    l.ep_inter_ranks.push_back(l.ep_ranks[std::size_t(n * l.ep_local_size + l.ep_local_index)]);
   return l;
 }
 

@@ -27,6 +27,13 @@ struct RankLayout {
   std::vector<int>
       esp_ranks;  // world ranks sharding the same experts: mp_ranks when N_ESP = N_MP, else {rank}
   std::vector<int> ep_ranks;  // world ranks of the EP group, in EP-index order
+  // The hierarchical (2DH) AlltoAll's view of the EP group: EP rank q = ep_node_index * ep_local_size +
+  // ep_local_index, where L = ep_local_size = G / N_MP EP ranks share a node (MP groups never cross nodes).
+  int ep_local_size = 1;
+  int ep_local_index = 0;           // q mod L
+  int ep_node_index = 0;            // q / L: which node of the EP group
+  std::vector<int> ep_intra_ranks;  // world ranks of the EP ranks on this node, by local index
+  std::vector<int> ep_inter_ranks;  // world ranks with this local EP index, one per node, by node
 
   // Whether two world ranks share a node (MP groups are meant to; EP groups usually span nodes).
   bool same_node(int a, int b, int gpus_per_node) const { return a / gpus_per_node == b / gpus_per_node; }

@@ -21,8 +21,9 @@ namespace parm {
 // group, n = bytes in the spec's convention of cost_model.h), "gemm" (n = m*n*k multiply-adds, fp of the
 // calibration), "experts" / "experts_bwd" (the expert op per expert call, n = rows*M*Hs*G), "gate", "order",
 // "combine" (n = elements touched). `communicator` names the group ("EP", "MP", "local"); a collective is
-// fitted once per communicator it was measured on ("EP", "EP#fused", "MP", "ESP", "MP#fused", "ESP#fused"),
-// the one the cost model reads first. Compute at another dtype than the calibration's carries it as a suffix
+// fitted once per communicator it was measured on ("EP", "EP#fused", "MP", "ESP", "MP#fused", "ESP#fused",
+// and "EP-intra" / "EP-inter", the hierarchical AlltoAll's sub-groups), the one the cost model reads first.
+// Compute at another dtype than the calibration's carries it as a suffix
 // ("gemm_bf16", "experts_fp16"); `shape` says what shape family a compute fit holds ("M 1024, Hs 2048, ...").
 struct CalibrationFit {
   std::string op;

@@ -13,7 +13,35 @@ std::string name_of(ScheduleKind k) {
   return std::string(to_string(k));
 }
 
+// The message counts of one AlltoAll per rank, flat against 2DH (what decides between them).
+std::string message_counts(const ParallelConfig& parallel) {
+  const AlltoAllMessages flat = alltoall_messages(parallel, AlltoAllAlgorithm::Flat);
+  const AlltoAllMessages hier = alltoall_messages(parallel, AlltoAllAlgorithm::Hierarchical);
+  char buf[256];
+  std::snprintf(
+      buf, sizeof buf,
+      "per AlltoAll a rank sends %lld inter-node message%s of %lld block%s (2DH) instead of %lld of "
+      "1 (flat), for %lld intra-node exchange%s more and two local transposes",
+      (long long)hier.inter_node, hier.inter_node == 1 ? "" : "s", (long long)hier.inter_node_blocks,
+      hier.inter_node_blocks == 1 ? "" : "s", (long long)flat.inter_node,
+      (long long)(hier.total - hier.inter_node), hier.total - hier.inter_node == 1 ? "" : "s");
+  return buf;
+}
+
 }  // namespace
+
+std::vector<ScheduleKind> SelectionSpace::candidates(const ParallelConfig& parallel) const {
+  return widen(all_schedules(), parallel);
+}
+
+std::vector<ScheduleKind> SelectionSpace::widen(const std::vector<ScheduleKind>& kinds,
+                                                const ParallelConfig& parallel) const {
+  std::vector<AlltoAllAlgorithm> offered;
+  for (AlltoAllAlgorithm a : algorithms)
+    if (a == AlltoAllAlgorithm::Flat || hierarchical_alltoall_applies(parallel)) offered.push_back(a);
+  if (offered.empty()) offered.push_back(AlltoAllAlgorithm::Flat);
+  return with_variants(kinds, degrees, offered);
+}
 
 const TimelinePrediction& Recommendation::of(ScheduleKind k) const {
   for (const auto& t : timelines)
@@ -33,10 +61,11 @@ double Recommendation::speedup_vs_parm(ScheduleKind k) const {
 
 int Recommendation::best_degree(Direction d) const {
   const ScheduleKind base = base_of(chosen);
+  const AlltoAllAlgorithm algorithm = spec_of(chosen).alltoall;
   int best = spec_of(chosen).pipeline_degree.forward;
   double best_ms = -1;
   for (const auto& t : timelines) {
-    if (base_of(t.kind) != base) continue;
+    if (base_of(t.kind) != base || spec_of(t.kind).alltoall != algorithm) continue;
     const double ms = d == Direction::Forward ? t.forward_ms : t.backward_ms;
     if (best_ms < 0 || ms < best_ms - 1e-9) {
       best_ms = ms;
@@ -49,7 +78,7 @@ int Recommendation::best_degree(Direction d) const {
 double Recommendation::separate_degrees_ms() const {
   const ScheduleKind base = base_of(chosen);
   const auto at = [&](int r) -> const TimelinePrediction& {
-    const ScheduleSpec* v = pipelined_variant(base, r);
+    const ScheduleSpec* v = schedule_variant(base, r, spec_of(chosen).alltoall);
     return of(v ? v->kind : chosen);
   };
   return at(best_degree(Direction::Forward)).forward_ms + at(best_degree(Direction::Backward)).backward_ms;
@@ -77,7 +106,7 @@ Recommendation recommend(const Config& config, const Calibration& calib, const S
   p.sizes = derive_sizes(config);
   std::vector<std::pair<ScheduleKind, double>> times;
   std::vector<std::pair<ScheduleKind, double>> parm_times;
-  for (ScheduleKind k : with_pipelined_variants(all_schedules(), space.degrees)) {
+  for (ScheduleKind k : space.candidates(config.parallel)) {
     p.timelines.push_back(predict_timeline(config, p.sizes, calib, k));
     times.emplace_back(k, p.timelines.back().layer_ms);
     const ScheduleSpec& spec = spec_of(k);
@@ -100,18 +129,42 @@ std::string recommendation_reason(const Recommendation& p) {
   const auto& t = p.of(k);
   const auto& base = p.of(kSpeedupBaseline);
   const bool whole = has_whole_experts(p.sizes);
-  char buf[256];
+  char buf[512];
   std::string why = name_of(k) + ": ";
   why += spec_of(k).reason.of(whole);
   const ScheduleKind base_kind = base_of(k);
   if (base_kind != k) {
-    // What the chunks change against the same schedule unpipelined: exposed communication they hide, compute
-    // (and latency) their smaller calls add.
+    // What the chunks (or 2DH) change against the same schedule unpipelined and flat: exposed communication
+    // they hide, compute (and latency) their smaller calls add.
     const TimelinePrediction& plain = p.of(base_kind);
     std::snprintf(buf, sizeof buf,
                   "; against %s at r = 1: exposed communication %.3f -> %.3f ms, compute %.3f -> %.3f ms",
                   name_of(base_kind).c_str(), plain.layer_ms - plain.compute_ms, t.layer_ms - t.compute_ms,
                   plain.compute_ms, t.compute_ms);
+    why += buf;
+  }
+  // Where the space held both AlltoAll algorithms of the chosen option: the message counts, and the time
+  // each gives.
+  const ScheduleSpec& spec = spec_of(k);
+  const AlltoAllAlgorithm other_algorithm =
+      spec.alltoall == AlltoAllAlgorithm::Flat ? AlltoAllAlgorithm::Hierarchical : AlltoAllAlgorithm::Flat;
+  const ScheduleSpec* twin = schedule_variant(base_kind, spec.pipeline_degree.forward, other_algorithm);
+  const auto in_space = [&](const ScheduleSpec* s) {
+    for (const auto& o : p.timelines)
+      if (s && o.kind == s->kind) return true;
+    return false;
+  };
+  if (!in_space(twin)) {  // a fused choice has no 2DH twin: the fastest 2DH option of the space instead
+    twin = nullptr;
+    for (const auto& o : p.timelines)
+      if (spec_of(o.kind).alltoall == other_algorithm && (!twin || o.layer_ms < p.of(twin->kind).layer_ms))
+        twin = &spec_of(o.kind);
+  }
+  if (twin) {
+    std::snprintf(buf, sizeof buf, "; %s: %s; %s %.3f ms against %s %.3f ms",
+                  spec.alltoall == AlltoAllAlgorithm::Hierarchical ? "2DH pays" : "2DH does not pay",
+                  message_counts(p.config.parallel).c_str(), name_of(k).c_str(), t.layer_ms,
+                  std::string(twin->name).c_str(), p.of(twin->kind).layer_ms);
     why += buf;
   }
   // The runner-up, and whether communication or compute separates them.
@@ -152,6 +205,7 @@ nlohmann::json recommendation_layer_json(const Recommendation& p) {
                      {"reason", recommendation_reason(p)}};
   const ScheduleSpec& chosen = spec_of(p.chosen);
   out["schedule"] = std::string(chosen.base.empty() ? chosen.name : chosen.base);
+  out["alltoall"] = std::string(to_string(chosen.alltoall));
   out["pipeline_degree"] = {{"forward", chosen.pipeline_degree.forward},
                             {"backward", chosen.pipeline_degree.backward}};
   out["parm_best"] = name_of(p.parm_best);

@@ -105,6 +105,21 @@ struct Model {
     return std::max(0.0, f->fit.alpha + f->fit.beta * n);
   }
 
+  // A hierarchical (2DH) AlltoAll of `bytes` per rank: the AlltoAll fits of its two sub-groups, each over
+  // the whole send buffer (what `parm calibrate` measures on EP-intra and EP-inter).
+  double hierarchical_alltoall_ms(std::int64_t bytes) const {
+    double t = 0;
+    for (const char* group : {"EP-intra", "EP-inter"}) {
+      const CalibrationFit* f = calib.find("alltoall", group);
+      if (!f)
+        throw std::runtime_error("calibration " + calib.id + " has no 'alltoall' fit on " + group +
+                                 ": a hierarchical (2DH) AlltoAll is priced on its sub-groups (run parm "
+                                 "calibrate on this layout)");
+      t += std::max(0.0, f->fit.alpha + f->fit.beta * static_cast<double>(bytes));
+    }
+    return t;
+  }
+
   // Local data movement (the "copy" fit: a fresh buffer and a copy, n = bytes); 0 without the fit.
   double copy_ms(double bytes) { return calib.find("copy") ? fit_ms("copy", bytes) : 0.0; }
 
@@ -119,8 +134,8 @@ struct Model {
         return copy_ms(b) * (capacity ? 2.0 : 1.0);
       case OpKind::ReduceScatter:  // bytes = input
         return copy_ms(b / static_cast<double>(n)) + (capacity ? copy_ms(b) : 0.0);
-      case OpKind::AlltoAll:
-        return copy_ms(b);
+      case OpKind::AlltoAll:  // 2DH: two exchanges' fresh outputs and the two block transposes
+        return copy_ms(b) * (op.algorithm == AlltoAllAlgorithm::Hierarchical ? 4.0 : 1.0);
       default:
         return 0.0;  // AllReduce in place
     }
@@ -303,7 +318,9 @@ struct PassLayout {
       iv.bytes =
           static_cast<std::int64_t>(static_cast<double>(m.bytes(op.kind, op.group, op.dim)) * fraction);
       const std::int64_t n = m.group_size(op.group);  // 2 or more: build_schedule drops groups of one
-      t = collective_ms(m.p, to_collective(op.kind), n, iv.bytes);
+      t = op.kind == OpKind::AlltoAll && op.algorithm == AlltoAllAlgorithm::Hierarchical
+              ? m.hierarchical_alltoall_ms(iv.bytes)
+              : collective_ms(m.p, to_collective(op.kind), n, iv.bytes);
       comm_raw += t;
       t += m.local_movement_ms(op, n, iv.bytes);
       t += sync_ms(op.group);

@@ -24,7 +24,10 @@
 // is reported as interference_ms, and forward_comm_ms stays the paper's (interference-free) quantity, equal
 // to predict_forward_comm. Synchronisation (the "sync" / "sync_mp" fits of `parm calibrate`, per EP / MP
 // group): each collective waits for the slowest peer in proportion to the compute done since the previous
-// collective (ranks drift apart while they compute); the fits' fixed part is stored but not charged.
+// collective (ranks drift apart while they compute); the fits' fixed part is stored but not charged. A
+// hierarchical (2DH) AlltoAll (alltoall_algorithm.h) is the "alltoall" fits of EP-intra and EP-inter over
+// the whole send buffer each, plus four passes of the copy fit (two fresh outputs, two block transposes); a
+// calibration without those fits is refused for it, naming the fit.
 #pragma once
 
 #include <string>

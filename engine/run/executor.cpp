@@ -545,9 +545,26 @@ void LayerExecutor<T>::all_to_all(const Op& op) {
   const std::int64_t w = comm.size();
   FlowTensor<T>& f = flow_;
   count(op, OpKind::AlltoAll, Group::EP, static_cast<std::int64_t>(f.data.size()));
-  backend::View<T> out = allocate(static_cast<std::int64_t>(f.data.size()));
-  comm.all_to_all(*stream_, f.data.data(), out.data(), f.data.size() / static_cast<std::size_t>(w),
-                  detail::data_type<T>());
+  const std::int64_t size = static_cast<std::int64_t>(f.data.size());
+  backend::View<T> out = allocate(size);
+  if (op.algorithm == AlltoAllAlgorithm::Hierarchical) {
+    // 2DH (alltoall_algorithm.h): send blocks [node][local] -> [local][node]; inside the node each local
+    // peer gets the blocks bound for its local index on every node; [local source][node] -> [node][local
+    // source]; between the nodes each gets its own; out is [node source][local source] = source EP order.
+    backend::StreamCommunicator& intra = groups_[comm::GroupKind::EPIntra];
+    backend::StreamCommunicator& inter = groups_[comm::GroupKind::EPInter];
+    const std::int64_t l = intra.size(), nodes = inter.size(), block = size / w;
+    if (l * nodes != w) throw std::logic_error("2DH AlltoAll: EP-intra x EP-inter is not the EP group");
+    backend::View<T> by_local = allocate(size), exchanged = allocate(size), by_node = allocate(size);
+    compute_.copy_blocks(*stream_, f.data, by_local, layout::transpose_blocks(nodes, l, block));
+    intra.all_to_all(*stream_, by_local.data(), exchanged.data(), std::size_t(nodes * block),
+                     detail::data_type<T>());
+    compute_.copy_blocks(*stream_, exchanged, by_node, layout::transpose_blocks(l, nodes, block));
+    inter.all_to_all(*stream_, by_node.data(), out.data(), std::size_t(l * block), detail::data_type<T>());
+  } else {
+    comm.all_to_all(*stream_, f.data.data(), out.data(), f.data.size() / static_cast<std::size_t>(w),
+                    detail::data_type<T>());
+  }
   f.data = out;
   detail::flip_sides(f, w);
 }

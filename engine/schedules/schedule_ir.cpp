@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/schedules/alltoall_algorithm.h"
 #include "engine/schedules/chunk_plan.h"
 #include "engine/schedules/schedule_registry.h"
 
@@ -121,6 +122,7 @@ std::string Op::name() const {
         n.push_back(',');
         n.append(to_string(dim));
       }
+      if (kind == OpKind::AlltoAll && algorithm == AlltoAllAlgorithm::Hierarchical) n.append(",2DH");
       n.push_back(')');
       return n;
     }
@@ -210,6 +212,7 @@ Schedule build_schedule(ScheduleKind kind, const ParallelConfig& parallel) {
   // one still decides what its backward is, before both are dropped).
   s.forward = without_groups_of_one(s.forward, parallel);
   s.backward = without_groups_of_one(s.backward, parallel);
+  apply_alltoall_algorithm(s, spec.alltoall, parallel);
   // Last: the chunked region is what is left between the order and the combine.
   apply_pipeline_degree(s, spec.pipeline_degree.forward, spec.pipeline_degree.backward);
   return s;

@@ -52,6 +52,9 @@ enum class CapacityRule {
   C2
 };  // capacity of S tokens / of S/N tokens / C0 rounded up to a multiple of N
 
+// How an EP AlltoAll op is carried out (alltoall_algorithm.h): one flat exchange, or hierarchically (2DH).
+enum class AlltoAllAlgorithm { Flat, Hierarchical };
+
 // One collective step inside a Pipeline op.
 struct Stage {
   OpKind kind = OpKind::AlltoAll;  // AlltoAll, AllGather or ReduceScatter
@@ -74,9 +77,12 @@ struct Op {
   bool token_slice = false;
   // Runs once per capacity chunk, the chunks pipelined over the lanes (pipeline degree > 1, chunk_plan.h).
   bool chunked = false;
+  // AlltoAll only: flat, or the two-stage hierarchical exchange over EP-intra and EP-inter.
+  AlltoAllAlgorithm algorithm = AlltoAllAlgorithm::Flat;
 
   bool communicates() const;
-  // "AlltoAll(EP)", "AllGather(ESP,peer)", "SAA", "RSA", "RS>A2A>AG", "experts", "gate_bwd", ...
+  // "AlltoAll(EP)", "AlltoAll(EP,2DH)", "AllGather(ESP,peer)", "SAA", "RSA", "RS>A2A>AG", "experts",
+  // "gate_bwd", ...
   std::string name() const;
 };
 
@@ -90,6 +96,8 @@ struct Schedule {
   int forward_degree = 1;
   int backward_degree = 1;
   int degree(Direction d) const { return d == Direction::Forward ? forward_degree : backward_degree; }
+  // What its AlltoAll ops use (Flat where the layout makes 2DH the flat exchange).
+  AlltoAllAlgorithm alltoall = AlltoAllAlgorithm::Flat;
   std::vector<Op> forward;
   std::vector<Op> backward;
 };

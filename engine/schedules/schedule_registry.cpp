@@ -90,6 +90,9 @@ struct Registry {
     for (const ScheduleSpec* b : bases)
       for (int r : kPipelineDegrees)
         if (r > 1) add(variant(*b, r));
+    for (const ScheduleSpec* b : bases)
+      if (!b->fused)
+        for (int r : kPipelineDegrees) add(hierarchical(*b, r));
   }
 
   std::string_view keep(std::string text) { return texts.emplace_back(std::move(text)); }
@@ -107,6 +110,18 @@ struct Registry {
     const std::string why = ", in " + std::to_string(r) +
                             " capacity chunks whose collectives overlap the experts of the chunk before";
     v.reason = {keep(std::string(b.reason.sharded) + why), keep(std::string(b.reason.whole_experts) + why)};
+    return v;
+  }
+
+  // The schedule at degree r with its AlltoAlls hierarchical: ties after every flat option.
+  ScheduleSpec hierarchical(const ScheduleSpec& b, int r) {
+    ScheduleSpec v = r > 1 ? variant(b, r) : b;
+    v.name = keep(std::string(v.name) + "h");
+    v.base = b.name;
+    v.alltoall = AlltoAllAlgorithm::Hierarchical;
+    v.tie_rank = b.tie_rank + 100 * r + 1000;
+    const std::string why = ", with a hierarchical (2DH) AlltoAll";
+    v.reason = {keep(std::string(v.reason.sharded) + why), keep(std::string(v.reason.whole_experts) + why)};
     return v;
   }
 
@@ -164,19 +179,28 @@ const ScheduleSpec* find_schedule(std::string_view name) {
 ScheduleKind register_schedule(ScheduleSpec spec) {
   spec.base = {};  // variants are the registry's own
   spec.pipeline_degree = {};
+  spec.alltoall = AlltoAllAlgorithm::Flat;
   return registry().add(std::move(spec));
 }
 
-const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree) {
+const ScheduleSpec* schedule_variant(ScheduleKind base, int degree, AlltoAllAlgorithm algorithm) {
   const ScheduleSpec& b = spec_of(base);
   if (!b.base.empty()) return nullptr;
-  if (degree == 1) return &b;
-  const ScheduleSpec* v = find_schedule(std::string(b.name) + "r" + std::to_string(degree));
-  return v && v->base == b.name ? v : nullptr;
+  const bool flat = algorithm == AlltoAllAlgorithm::Flat;
+  if (degree == 1 && flat) return &b;
+  const std::string name =
+      std::string(b.name) + (degree > 1 ? "r" + std::to_string(degree) : std::string()) + (flat ? "" : "h");
+  const ScheduleSpec* v = find_schedule(name);
+  return v && v->base == b.name && v->alltoall == algorithm ? v : nullptr;
 }
 
-std::vector<ScheduleKind> with_pipelined_variants(const std::vector<ScheduleKind>& kinds,
-                                                  const std::vector<int>& degrees) {
+const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree) {
+  return schedule_variant(base, degree, AlltoAllAlgorithm::Flat);
+}
+
+std::vector<ScheduleKind> with_variants(const std::vector<ScheduleKind>& kinds,
+                                        const std::vector<int>& degrees,
+                                        const std::vector<AlltoAllAlgorithm>& algorithms) {
   std::vector<ScheduleKind> out;
   const auto add = [&](ScheduleKind k) {
     if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
@@ -184,9 +208,15 @@ std::vector<ScheduleKind> with_pipelined_variants(const std::vector<ScheduleKind
   for (ScheduleKind k : kinds) {
     if (!spec_of(k).base.empty()) add(k);  // a variant named already stays, whatever the degrees
     for (int r : degrees)
-      if (const ScheduleSpec* v = pipelined_variant(base_of(k), r)) add(v->kind);
+      for (AlltoAllAlgorithm a : algorithms)
+        if (const ScheduleSpec* v = schedule_variant(base_of(k), r, a)) add(v->kind);
   }
   return out;
+}
+
+std::vector<ScheduleKind> with_pipelined_variants(const std::vector<ScheduleKind>& kinds,
+                                                  const std::vector<int>& degrees) {
+  return with_variants(kinds, degrees, {AlltoAllAlgorithm::Flat});
 }
 
 ScheduleKind base_of(ScheduleKind kind) {

@@ -71,6 +71,10 @@ struct ScheduleSpec {
   struct Degrees {
     int forward = 1, backward = 1;
   } pipeline_degree{};
+  // A hierarchical variant ("S1h", "S2r4h"): its EP AlltoAlls run as 2DH (alltoall_algorithm.h). Registered
+  // for the schedules with a plain AlltoAll op (not the fused ones, whose EP exchange is already W pairwise
+  // steps), at every pipeline degree.
+  AlltoAllAlgorithm alltoall = AlltoAllAlgorithm::Flat;
   std::string_view base{};  // empty: not a variant
   ScheduleKind kind{};      // assigned by the registry: its index
 };
@@ -78,11 +82,17 @@ struct ScheduleSpec {
 // Every registered schedule, in registry order (built-ins first, in spec section 4's order); not the
 // pipelined variants.
 const std::vector<const ScheduleSpec*>& schedule_registry();
-// The pipelined variants of a schedule at `degree` (2, 4 or 8: "<name>r<degree>"), nullptr when it has none
-// (a degree outside kPipelineDegrees, or a schedule registered after start-up).
+// The variant of a schedule at `degree` with `algorithm` ("<name>", "<name>r<degree>", "<name>h",
+// "<name>r<degree>h"), nullptr when it has none (a degree outside kPipelineDegrees, a fused schedule's 2DH,
+// a schedule registered after start-up).
+const ScheduleSpec* schedule_variant(ScheduleKind base, int degree, AlltoAllAlgorithm algorithm);
+// The flat variant at `degree` (schedule_variant with Flat).
 const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree);
-// `kinds` with every variant of each at the degrees listed (1 = the schedule itself), in that order; a
-// variant in `kinds` stays, followed by its base's variants at those degrees.
+// `kinds` with every variant of each at the degrees and algorithms listed (1 / flat = the schedule itself),
+// degree-major; a variant in `kinds` stays, followed by its base's variants.
+std::vector<ScheduleKind> with_variants(const std::vector<ScheduleKind>& kinds,
+                                        const std::vector<int>& degrees,
+                                        const std::vector<AlltoAllAlgorithm>& algorithms);
 std::vector<ScheduleKind> with_pipelined_variants(const std::vector<ScheduleKind>& kinds,
                                                   const std::vector<int>& degrees);
 // The schedule a variant pipelines (itself for one that is not a variant).

@@ -19,14 +19,16 @@ Result run_parm(const QStringList& args, const QString& cwd, int timeout_ms = 60
   return parm_test::run_parm(args, {.working_directory = cwd, .timeout_ms = timeout_ms});
 }
 
-QString write_tiny(const QTemporaryDir& dir) {
+QString write_tiny(const QTemporaryDir& dir, int mp = 2) {
   const QString path = dir.filePath("tiny.json");
   QFile f(path);
   if (!f.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
-  f.write(R"({"name": "tiny",
+  f.write(QString(R"({"name": "tiny",
     "layer": {"batch": 2, "seq_len": 8, "hidden": 8, "ffn_hidden": 16, "num_experts": 4, "top_k": 2},
-    "parallel": {"ranks": 2, "gpus_per_node": 2, "mp": 2, "esp": 2},
-    "run": {"warmup": 1, "iterations": 2}})");
+    "parallel": {"ranks": 2, "gpus_per_node": 2, "mp": %1, "esp": %1},
+    "run": {"warmup": 1, "iterations": 2}})")
+              .arg(mp)
+              .toUtf8());
   return path;
 }
 
@@ -94,6 +96,9 @@ class TestCliParmCalibrate : public QObject {
       if (i > 0) QVERIFY(chunk->samples[i].n > chunk->samples[i - 1].n);
     }
     QCOMPARE(c.find("alltoall")->communicator, std::string("EP"));
+    // N_MP = G: one EP rank per node, so 2DH is the flat AlltoAll and its sub-groups are not measured.
+    QVERIFY(!c.find("alltoall", "EP-intra") && !c.find("alltoall", "EP-inter"));
+    QVERIFY2(r.out.contains("not measured: the hierarchical AlltoAll is the flat one"), r.out.constData());
     QCOMPARE(c.find("allgather")->communicator, std::string("MP"));
     QCOMPARE(c.find("allgather")->group_size, 2);
     QCOMPARE(c.backend, std::string("cpu"));
@@ -112,6 +117,29 @@ class TestCliParmCalibrate : public QObject {
     const auto rows = database.calibrations(runs[0].id);
     QCOMPARE(rows.size(), c.fits.size());
     for (const auto& row : rows) QVERIFY2(row.samples >= 2, row.op.c_str());
+  }
+
+  // N_MP = 1 on 2 nodes x 2: the hierarchical AlltoAll's two sub-groups (2 ranks each) are measured and
+  // fitted under their own names, after the EP fit the cost model reads first.
+  void quickCalibrationMeasuresTheTwoDhSubGroups() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath("calib.json");
+    const Result r = run_parm(
+        {"calibrate", write_tiny(dir, 1), "--ranks", "4", "--gpus-per-node", "2", "--quick", "--out", out},
+        dir.path());
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    QVERIFY2(r.out.contains("# alltoall on EP-intra (2 ranks)"), r.out.constData());
+    QVERIFY2(r.out.contains("# alltoall on EP-inter (2 ranks)"), r.out.constData());
+    std::ifstream in(out.toStdString());
+    const parm::Calibration c = parm::calibration_from_json(nlohmann::json::parse(in));
+    QCOMPARE(c.find("alltoall")->communicator, std::string("EP"));
+    QCOMPARE(c.find("alltoall")->group_size, 4);
+    for (const char* group : {"EP-intra", "EP-inter"}) {
+      const parm::CalibrationFit* f = c.find("alltoall", group);
+      QVERIFY2(f != nullptr, group);
+      QCOMPARE(f->group_size, 2);
+      QVERIFY2(f->fit.beta > 0 && f->samples.size() >= 2, group);
+    }
   }
 
   void invalidLayoutIsRefusedBeforeStarting() {

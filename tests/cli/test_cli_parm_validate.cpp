@@ -271,6 +271,46 @@ class TestCliParmValidate : public QObject {
     QVERIFY2(bad.err.contains("--degrees"), bad.err.constData());
   }
 
+  // --alltoall (issue 19): on 2 nodes x 2 with N_MP = 1 each unfused schedule also runs with the hierarchical
+  // AlltoAll, measured beside its flat twin and predicted from the calibration's EP-intra / EP-inter fits;
+  // the recommendation's reason speaks of the message counts; a name outside flat/2dh is one line.
+  void alltoallWidensTheValidatedSpace() {
+    const QString config = dir_.filePath("tiny-ep4.json");
+    {
+      QFile f(config);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(R"({"name": "tiny-ep4",
+    "layer": {"batch": 2, "seq_len": 8, "hidden": 8, "ffn_hidden": 16, "num_experts": 4, "top_k": 2},
+    "parallel": {"ranks": 4, "gpus_per_node": 2, "mp": 1, "esp": 1},
+    "run": {"warmup": 1, "iterations": 3}})");
+    }
+    const QString calib = dir_.filePath("calib-ep4.json");
+    const Result c = run_parm({"calibrate", config, "--quick", "--out", calib}, dir_.path());
+    QVERIFY2(c.exit_code == 0, c.err.constData());
+    const Result r = run_parm({"validate", config, "--calibration", calib, "--alltoall", "flat,2dh",
+                               "--max-error", "100000", "--json"},
+                              dir_.path(), 120000);
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    const nlohmann::json j = nlohmann::json::parse(r.out.toStdString());
+    const auto& layer = j["layers"][0];
+    QCOMPARE(layer["schedules"].size(), std::size_t{12});  // 7 flat + 5 hierarchical (not S1F, S2F)
+    QStringList names;
+    for (const auto& s : layer["schedules"]) {
+      names << QString::fromStdString(s["schedule"].get<std::string>());
+      QVERIFY2(s["measured_ms"].get<double>() > 0 && s["predicted_ms"].get<double>() > 0, s.dump().c_str());
+    }
+    for (const char* n : {"B_DSh", "B_DS2h", "B0h", "S1h", "S2h", "S1F"}) QVERIFY2(names.contains(n), n);
+    QVERIFY(!names.contains("S1Fh"));
+    const std::string reason = layer["reason"].get<std::string>();
+    QVERIFY2(reason.find("inter-node message") != std::string::npos, reason.c_str());
+
+    const Result bad =
+        run_parm({"validate", config, "--calibration", calib, "--alltoall", "ring"}, dir_.path());
+    QVERIFY2(bad.exit_code == 2, bad.err.constData());
+    QCOMPARE(bad.err.trimmed().count('\n'), 0);
+    QVERIFY2(bad.err.contains("--alltoall"), bad.err.constData());
+  }
+
   void badRepeatIsOneLine() {
     for (const char* k : {"0", "-1", "two"}) {
       const Result r = run_parm({"validate", config_, "--calibration", calib_, "--repeat", k}, dir_.path());

@@ -12,7 +12,8 @@ std::vector<NcclSplit> nccl_split_plan(const comm::CommGroups& transport) {
   const int world_rank = transport.of(GroupKind::World).rank();
   const std::pair<GroupKind, bool> kinds[] = {{GroupKind::MP, false},      {GroupKind::ESP, false},
                                               {GroupKind::EP, false},      {GroupKind::MPFused, true},
-                                              {GroupKind::ESPFused, true}, {GroupKind::EPFused, true}};
+                                              {GroupKind::ESPFused, true}, {GroupKind::EPFused, true},
+                                              {GroupKind::EPIntra, false}, {GroupKind::EPInter, false}};
   std::vector<NcclSplit> plan;
   for (const auto& [kind, fused] : kinds)
     plan.push_back({kind, transport.of(kind).world_rank_of(0), world_rank, fused});

@@ -22,7 +22,8 @@ struct NcclSplit {
 };
 
 // The splits for every group but the world, in GroupKind order (MP, ESP, EP, then the *Fused twins with the
-// same colors). Throws comm::CommError when a group of the transport is missing.
+// same colors, then the 2DH sub-groups EP-intra and EP-inter). Throws comm::CommError when a group of the
+// transport is missing.
 std::vector<NcclSplit> nccl_split_plan(const comm::CommGroups& transport);
 
 // Where one rank computes, as exchanged over the transport world before NCCL starts.

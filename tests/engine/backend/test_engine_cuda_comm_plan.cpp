@@ -58,6 +58,8 @@ comm::CommGroups listed_groups(const RankLayout& l) {
   g.mp_fused = std::make_unique<ListedGroup>("MP#fused", l.mp_ranks, l.rank);
   g.esp_fused = std::make_unique<ListedGroup>("ESP#fused", l.esp_ranks, l.rank);
   g.ep_fused = std::make_unique<ListedGroup>("EP#fused", l.ep_ranks, l.rank);
+  g.ep_intra = std::make_unique<ListedGroup>("EP-intra", l.ep_intra_ranks, l.rank);
+  g.ep_inter = std::make_unique<ListedGroup>("EP-inter", l.ep_inter_ranks, l.rank);
   return g;
 }
 
@@ -69,6 +71,10 @@ const std::vector<int>& layout_members(const RankLayout& l, GroupKind kind) {
     case GroupKind::ESP:
     case GroupKind::ESPFused:
       return l.esp_ranks;
+    case GroupKind::EPIntra:
+      return l.ep_intra_ranks;
+    case GroupKind::EPInter:
+      return l.ep_inter_ranks;
     default:
       return l.ep_ranks;
   }
@@ -96,6 +102,8 @@ class TestCudaCommPlan : public QObject {
     QTest::newRow("P8 MP4 ESP4") << 8 << 4 << 4 << 4;
     QTest::newRow("P8 MP4 ESP1") << 8 << 4 << 4 << 1;
     QTest::newRow("P8 MP2 ESP1") << 8 << 2 << 2 << 1;
+    QTest::newRow("P8 G4 MP1 (2DH: 2 nodes of 4)") << 8 << 4 << 1 << 1;
+    QTest::newRow("P16 G4 MP2 (2DH: 4 nodes of 2)") << 16 << 4 << 2 << 2;
     QTest::newRow("P1") << 1 << 1 << 1 << 1;
   }
   // Ranks that give one split the same color are exactly the layout's group, ordered by key as the
@@ -113,13 +121,14 @@ class TestCudaCommPlan : public QObject {
       plans.push_back(nccl_split_plan(listed_groups(layouts.back())));
     }
     const GroupKind order[] = {GroupKind::MP,      GroupKind::ESP,      GroupKind::EP,
-                               GroupKind::MPFused, GroupKind::ESPFused, GroupKind::EPFused};
+                               GroupKind::MPFused, GroupKind::ESPFused, GroupKind::EPFused,
+                               GroupKind::EPIntra, GroupKind::EPInter};
     for (int r = 0; r < ranks; ++r) {
       const auto& plan = plans[static_cast<std::size_t>(r)];
-      QCOMPARE(plan.size(), std::size_t(6));
+      QCOMPARE(plan.size(), std::size_t(8));
       for (std::size_t i = 0; i < plan.size(); ++i) {
         QCOMPARE(plan[i].kind, order[i]);
-        QCOMPARE(plan[i].share_resources, i >= 3);
+        QCOMPARE(plan[i].share_resources, i >= 3 && i < 6);
         QCOMPARE(plan[i].key, r);
         std::vector<std::pair<int, int>> same_color;  // (key, world rank)
         for (int o = 0; o < ranks; ++o)

@@ -55,6 +55,27 @@ class TestLayoutIndex : public QObject {
                           w[std::size_t((b * c + s) * m + x)] = (b * slot_count + j * c + s) * m + x;
                   },
                   "split_capacity");
+            // Transpose blocks (2DH AlltoAll): out (cols, rows, len) <- in (rows, cols, len); twice is the
+            // identity.
+            for (Index rows : {1, 2, 3})
+              for (Index cols : {1, 2, 4}) {
+                const Index len = c * m;
+                expect_same(
+                    layout::transpose_blocks(rows, cols, len), rows * cols * len,
+                    [&](std::vector<Index>& w) {
+                      for (Index r = 0; r < rows; ++r)
+                        for (Index q = 0; q < cols; ++q)
+                          for (Index x = 0; x < len; ++x)
+                            w[std::size_t((q * rows + r) * len + x)] = (r * cols + q) * len + x;
+                    },
+                    "transpose_blocks");
+                const std::vector<Index> once =
+                    apply(layout::transpose_blocks(rows, cols, len), rows * cols * len);
+                const std::vector<Index> back =
+                    apply(layout::transpose_blocks(cols, rows, len), rows * cols * len);
+                for (Index k = 0; k < rows * cols * len; ++k)
+                  QCOMPARE(once[std::size_t(back[std::size_t(k)])], k);
+              }
             // Slice slots (a capacity chunk): out (blocks, len, m) <- in (blocks, slot_count, m) slots
             // [first, first+len); place slots is its inverse into a slot_count-wide output.
             for (Index first = 0; first < slot_count; ++first)

@@ -341,6 +341,32 @@ class TestCommMpi : public QObject {
     }
   }
 
+  void hierarchicalSubGroups() {
+    // N_MP = 1, G = 2: EP is the world; EP-intra the two ranks of a node, EP-inter one rank per node with the
+    // same local index (4 ranks: {0,1},{2,3} and {0,2},{1,3}; 2 ranks, one node: the pair and each alone).
+    const Config config = config_for_world(1);
+    const RankLayout layout = make_rank_layout(config, world_rank());
+    CommGroups g = make_mpi_groups(layout, kTimeout);
+    auto members = [](Communicator& c) {
+      const int me = world_rank();
+      std::vector<int> out(static_cast<std::size_t>(c.size()), -1);
+      c.all_gather(&me, out.data(), sizeof(int));
+      return out;
+    };
+    const int r = world_rank();
+    QCOMPARE(layout.ep_local_size, 2);
+    QCOMPARE(members(*g.ep_intra), (std::vector<int>{r / 2 * 2, r / 2 * 2 + 1}));
+    QCOMPARE(members(*g.ep_intra), layout.ep_intra_ranks);
+    QCOMPARE(members(*g.ep_inter), layout.ep_inter_ranks);
+    QCOMPARE(g.ep_intra->rank(), r % 2);
+    QCOMPARE(g.ep_inter->rank(), r / 2);
+    QCOMPARE(&g.of(GroupKind::EPInter), g.ep_inter.get());
+    QCOMPARE(g.ep_intra->name(), std::string("EP-intra"));
+    QCOMPARE(to_string(GroupKind::EPInter), std::string_view("EP-inter"));
+    if (world_size() == 4) QCOMPARE(members(*g.ep_inter), (std::vector<int>{r % 2, r % 2 + 2}));
+    if (world_size() == 2) QCOMPARE(members(*g.ep_inter), (std::vector<int>{r}));
+  }
+
   void espGroupOfOneWithWholeExperts() {
     // N_ESP = 1: experts are whole, so the ESP group is this rank alone while MP keeps its size.
     Config config = config_for_world(2);

@@ -134,10 +134,15 @@ class EnqueueOnlyBackend final : public backend::Backend {
     const struct {
       GroupKind kind;
       int size, rank;
-    } kinds[] = {{GroupKind::World, l.world, l.rank},         {GroupKind::MP, l.mp_size, l.mp_index},
-                 {GroupKind::ESP, l.esp_size, esp_rank},      {GroupKind::EP, l.ep_size, l.ep_index},
-                 {GroupKind::MPFused, l.mp_size, l.mp_index}, {GroupKind::ESPFused, l.esp_size, esp_rank},
-                 {GroupKind::EPFused, l.ep_size, l.ep_index}};
+    } kinds[] = {{GroupKind::World, l.world, l.rank},
+                 {GroupKind::MP, l.mp_size, l.mp_index},
+                 {GroupKind::ESP, l.esp_size, esp_rank},
+                 {GroupKind::EP, l.ep_size, l.ep_index},
+                 {GroupKind::MPFused, l.mp_size, l.mp_index},
+                 {GroupKind::ESPFused, l.esp_size, esp_rank},
+                 {GroupKind::EPFused, l.ep_size, l.ep_index},
+                 {GroupKind::EPIntra, l.ep_local_size, l.ep_local_index},
+                 {GroupKind::EPInter, l.ep_size / l.ep_local_size, l.ep_node_index}};
     backend::StreamGroups g;
     for (const auto& k : kinds)
       g.by_kind[static_cast<std::size_t>(k.kind)] = std::make_unique<NullCommunicator>(
