@@ -318,6 +318,25 @@ run_presets() {  # run_presets DTYPE
   done
 }
 run_presets fp32
+# The hierarchical (2DH) AlltoAll (issue 19) on the device: 4 ranks as 2 "nodes" of 2 with N_MP = 1, so the EP
+# group has 2 ranks per node on 2 nodes (EP-intra and EP-inter are real 2-rank communicators, staged MPI on one
+# GPU), each variant beside its flat twin, checked against the reference.
+TWO_DH=$WORK/default-fp32-np4-2dh.json
+if [ "$DRY" = 1 ] || python3 - "$ROOT/resources/presets/default.json" >"$TWO_DH" <<'PY'; then
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["layer"]["dtype"] = "fp32"
+c["parallel"] = {"ranks": 4, "gpus_per_node": 2, "mp": 1, "esp": 1}
+c.setdefault("run", {}).update({"warmup": 1, "iterations": 3,
+                                "schedules": ["B_DS", "B_DSh", "S1", "S1h", "S2r2h", "B_DS2r4h"]})
+json.dump(c, sys.stdout, indent=1)
+PY
+  step hierarchical_cuda_mpi_np4 75 "$PARM" run "$TWO_DH" --backend cuda+mpi --ranks 4 --verify --json \
+    --timeout-ms 30000
+else
+  say "== hierarchical_cuda_mpi_np4: could not write the configuration"
+  record hierarchical_cuda_mpi_np4 null 0 failed
+fi
 
 # --- benchmarks -------------------------------------------------------------------------------------------
 if [ "$DRY" = 1 ] || [ -x "$BUILD/bench/parm_bench_gpu_experts" ]; then

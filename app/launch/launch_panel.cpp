@@ -33,6 +33,10 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
       ranks_(new QLabel(this)),
       calibration_(new QLineEdit(this)),
       quick_(new QCheckBox(tr("Quick (3 sizes)"), this)),
+      degree2_(new QCheckBox(tr("r = 2"), this)),
+      degree4_(new QCheckBox(tr("r = 4"), this)),
+      degree8_(new QCheckBox(tr("r = 8"), this)),
+      hierarchical_(new QCheckBox(tr("2DH AlltoAll"), this)),
       store_(new QCheckBox(tr("Store in the project"), this)),
       start_(new QPushButton(tr("Start"), this)),
       cancel_(new QPushButton(tr("Cancel"), this)),
@@ -76,7 +80,11 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
                                                     {log_, "log"},
                                                     {status_, "status"},
                                                     {progress_, "progress"},
-                                                    {store_, "storeInProject"}};
+                                                    {store_, "storeInProject"},
+                                                    {degree2_, "degree2"},
+                                                    {degree4_, "degree4"},
+                                                    {degree8_, "degree8"},
+                                                    {hierarchical_, "hierarchical"}};
   for (const auto& [widget, name] : names) widget->setObjectName(name);
 
   auto* browseHostfile = new QPushButton(tr("Browse..."), this);
@@ -113,6 +121,14 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
   options->addWidget(store_);
   options->addStretch();
   form->addRow(QString(), options);
+  // Beyond Parm (issue 19): each schedule also in r capacity chunks, and with a hierarchical AlltoAll.
+  auto* space = new QHBoxLayout;
+  for (QCheckBox* box : {degree2_, degree4_, degree8_, hierarchical_}) {
+    space->addWidget(box);
+    box->setToolTip(tr("predict / validate also select over this (--degrees, --alltoall)"));
+  }
+  space->addStretch();
+  form->addRow(tr("Also select over"), space);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(start_);
   buttons->addWidget(cancel_);
@@ -141,6 +157,8 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
   connect(targetName_, &QLineEdit::textChanged, this, changed);
   connect(calibration_, &QLineEdit::textChanged, this, changed);
   connect(quick_, &QCheckBox::toggled, this, changed);
+  for (QCheckBox* box : {degree2_, degree4_, degree8_, hierarchical_})
+    connect(box, &QCheckBox::toggled, this, changed);
   connect(store_, &QCheckBox::toggled, this, changed);
   connect(start_, &QPushButton::clicked, this, &LaunchPanel::start);
   connect(cancel_, &QPushButton::clicked, this, &LaunchPanel::cancel);
@@ -189,6 +207,11 @@ ParmCommandSpec LaunchPanel::spec() const {
   s.ranks = configRanks_;  // the configuration's, so the command line says what the form validated
   s.calibration = calibration_->text().trimmed();
   s.quick = quick_->isChecked();
+  if (s.action == ParmAction::Predict || s.action == ParmAction::Validate) {
+    for (auto [box, r] : {std::pair{degree2_, 2}, std::pair{degree4_, 4}, std::pair{degree8_, 8}})
+      if (box->isChecked()) s.degrees << r;
+    s.hierarchical = hierarchical_->isChecked();
+  }
   if (project_ && project_->isOpen() && store_->isChecked()) s.dbPath = project_->path();
   return s;
 }
@@ -261,6 +284,8 @@ void LaunchPanel::updateTargetWidgets() {
   calibration_->setPlaceholderText(action == ParmAction::Calibrate ? tr("where to write the fits")
                                                                    : tr("fits written by calibrate"));
   quick_->setEnabled(action == ParmAction::Calibrate);
+  for (QCheckBox* box : {degree2_, degree4_, degree8_, hierarchical_})
+    box->setEnabled(action == ParmAction::Predict || action == ParmAction::Validate);
   if (auto* b = findChild<QPushButton*>("browseHostfile")) b->setEnabled(target == LaunchTarget::Hostfile);
   if (auto* b = findChild<QPushButton*>("browseCalibration")) b->setEnabled(calibration_->isEnabled());
   ranks_->setEnabled(action != ParmAction::Check && action != ParmAction::Predict);

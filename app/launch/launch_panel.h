@@ -82,6 +82,11 @@ class LaunchPanel : public QWidget {
   QLabel* ranks_;
   QLineEdit* calibration_;
   QCheckBox* quick_;
+  // predict / validate: the selection space beyond Parm's (pipeline degrees, 2DH AlltoAll)
+  QCheckBox* degree2_;
+  QCheckBox* degree4_;
+  QCheckBox* degree8_;
+  QCheckBox* hierarchical_;
   QCheckBox* store_;
   QPushButton* start_;
   QPushButton* cancel_;

@@ -69,12 +69,25 @@ ParmCommand buildParmCommand(const ParmCommandSpec& s) {
       if (s.quick) a << "--quick";
       break;
     case ParmAction::Predict:
-    case ParmAction::Validate:
+    case ParmAction::Validate: {
       if (s.calibration.isEmpty())
         return fail(QStringLiteral("--calibration: required (a file written by parm calibrate)"));
       a << "--calibration" << s.calibration;
+      QStringList degrees{QStringLiteral("1")};
+      for (int r : s.degrees) {
+        if (r != 2 && r != 4 && r != 8)
+          return fail(QStringLiteral("--degrees %1: a pipeline degree is 2, 4 or 8 beside 1").arg(r));
+        if (!degrees.contains(QString::number(r))) degrees << QString::number(r);
+      }
+      if (degrees.size() > 1) a << "--degrees" << degrees.join(u',');
+      if (s.hierarchical)
+        a << "--alltoall"
+          << "flat,2dh";
       break;
+    }
     default:
+      if (!s.degrees.isEmpty() || s.hierarchical)
+        return fail(QStringLiteral("--degrees/--alltoall: only predict and validate select over them"));
       break;
   }
   if (takesDb && !s.dbPath.isEmpty()) a << "--db" << s.dbPath;

@@ -3,6 +3,7 @@
 // the calibration file. Only flags the subcommand really has are emitted; a combination it lacks is an error.
 #pragma once
 
+#include <QList>
 #include <QString>
 #include <QStringList>
 
@@ -17,10 +18,14 @@ struct ParmCommandSpec {
   QString config;  // JSON file or embedded preset name; empty: the subcommand's default
   int ranks = 0;   // 0: parallel.ranks of the config
   LaunchTarget target = LaunchTarget::Local;
-  QString targetName;     // cluster name (Cluster) or hostfile path (Hostfile)
-  QString dbPath;         // store into this project file; empty: don't store
-  QString calibration;    // calibrate: where to write it (--out); predict/validate: the fits to use
-  bool quick = true;      // calibrate --quick
+  QString targetName;   // cluster name (Cluster) or hostfile path (Hostfile)
+  QString dbPath;       // store into this project file; empty: don't store
+  QString calibration;  // calibrate: where to write it (--out); predict/validate: the fits to use
+  bool quick = true;    // calibrate --quick
+  // predict / validate (issue 19): also select over these pipeline degrees (2, 4, 8: --degrees 1,...) and
+  // the hierarchical AlltoAll (--alltoall flat,2dh); other actions refuse them.
+  QList<int> degrees;
+  bool hierarchical = false;
   QString source;         // import-nsys: the Nsight Systems export (nsys export --type sqlite)
   QStringList extraArgs;  // appended verbatim (e.g. --max-error 10)
 };

@@ -2,6 +2,7 @@
 // list; failing launches end with one line in the panel; cancel stops a running parm; progress from "[i/n]"
 // lines.
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QGuiApplication>
 #include <QLineEdit>
@@ -134,6 +135,27 @@ class TestLaunch : public QObject {
     QVERIFY(!panel.findChild<QPushButton*>("start")->isEnabled());
     QVERIFY(!panel.start());
     QVERIFY(!panel.isRunning());
+  }
+
+  // "Also select over" (issue 19): the boxes widen predict's and validate's command line and are off (and
+  // not emitted) for the other actions.
+  void selectionSpaceBoxes() {
+    LaunchPanel panel(PARM_EXE);
+    panel.setConfigText(kSmallConfig);
+    panel.setAction(ParmAction::Predict);
+    panel.setCalibrationFile("cal.json");
+    auto* r4 = panel.findChild<QCheckBox*>("degree4");
+    auto* two_dh = panel.findChild<QCheckBox*>("hierarchical");
+    QVERIFY(r4 && two_dh && r4->isEnabled());
+    r4->setChecked(true);
+    two_dh->setChecked(true);
+    QVERIFY2(panel.commandLine().contains("--degrees 1,4 --alltoall flat,2dh"),
+             qPrintable(panel.commandLine()));
+    panel.setAction(ParmAction::Run);
+    QVERIFY(!r4->isEnabled());
+    QVERIFY(!panel.commandLine().contains("--degrees"));
+    QVERIFY(!panel.commandLine().contains("--alltoall"));
+    QVERIFY(!panel.commandLine().isEmpty());
   }
 
   void missingExecutable() {

@@ -79,6 +79,25 @@ class TestParmCommand : public QObject {
     QVERIFY(!buildParmCommand(s).ok());
   }
 
+  // The selection space beyond Parm's (issue 19): degrees after 1 and 2DH, on predict and validate only.
+  void selectionSpaceOnPredictAndValidate() {
+    ParmCommandSpec s;
+    s.action = ParmAction::Predict;
+    s.config = "tc1";
+    s.calibration = "cal.json";
+    s.degrees = {4, 2, 4};
+    s.hierarchical = true;
+    QCOMPARE(buildParmCommand(s).args, (QStringList{"predict", "tc1", "--calibration", "cal.json",
+                                                    "--degrees", "1,4,2", "--alltoall", "flat,2dh"}));
+    s.degrees = {3};
+    QVERIFY(buildParmCommand(s).error.startsWith("parm predict: --degrees 3"));
+    s.degrees = {8};
+    s.action = ParmAction::Run;
+    const ParmCommand run = buildParmCommand(s);
+    QVERIFY(!run.ok());
+    QVERIFY2(run.error.contains("only predict and validate"), qPrintable(run.error));
+  }
+
   void checkTakesNoDb() {
     ParmCommandSpec s;
     s.action = ParmAction::Check;

@@ -61,7 +61,7 @@ class TestScriptsDeviceCheck : public QObject {
         "deps",           "machine",           "configure",          "build",
         "gpu_tests",      "bench_experts",     "trace_cuda_np1",     "trace_cuda_mpi_np4",
         "trace_report",   "bench_tracing",     "calibrate_cuda_np1", "calibrate_cuda_mpi_np4",
-        "model_cuda_np1", "model_cuda_mpi_np2"};
+        "model_cuda_np1", "model_cuda_mpi_np2", "hierarchical_cuda_mpi_np4"};
     for (const char* preset : {"default", "tc1", "bert-base-moe", "gpt2-moe"})
       for (const char* dtype : {"fp32", "bf16"}) {
         expected << QString("run_cuda_np1_%1_%2").arg(preset, dtype);

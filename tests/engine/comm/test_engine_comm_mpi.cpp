@@ -182,6 +182,14 @@ void check_all(Communicator& c, Mismatches& m) {
   m.expect(v[0] == n * (n - 1) / 2 && v[1] == n << 40 && v[2] == -n * (n - 1) / 2, c.name() + " I64 sum");
 }
 
+// A group's world ranks gathered through the group itself.
+std::vector<int> members(Communicator& c) {
+  const int me = world_rank();
+  std::vector<int> out(static_cast<std::size_t>(c.size()), -1);
+  c.all_gather(&me, out.data(), sizeof(int));
+  return out;
+}
+
 Config config_for_world(std::int64_t mp) {
   Config c;
   c.parallel.ranks = world_size();
@@ -301,12 +309,6 @@ class TestCommMpi : public QObject {
     const RankLayout layout = make_rank_layout(config, world_rank());
     CommGroups g = make_mpi_groups(layout, kTimeout);
     // Gather each group's world ranks through the group itself: proves the split, not just the bookkeeping.
-    auto members = [](Communicator& c) {
-      const int me = world_rank();
-      std::vector<int> out(static_cast<std::size_t>(c.size()), -1);
-      c.all_gather(&me, out.data(), sizeof(int));
-      return out;
-    };
     const std::vector<int> mp = members(*g.mp), mpf = members(*g.mp_fused);
     const std::vector<int> ep = members(*g.ep), epf = members(*g.ep_fused);
     const std::vector<int> world = members(*g.world);
@@ -347,12 +349,6 @@ class TestCommMpi : public QObject {
     const Config config = config_for_world(1);
     const RankLayout layout = make_rank_layout(config, world_rank());
     CommGroups g = make_mpi_groups(layout, kTimeout);
-    auto members = [](Communicator& c) {
-      const int me = world_rank();
-      std::vector<int> out(static_cast<std::size_t>(c.size()), -1);
-      c.all_gather(&me, out.data(), sizeof(int));
-      return out;
-    };
     const int r = world_rank();
     QCOMPARE(layout.ep_local_size, 2);
     QCOMPARE(members(*g.ep_intra), (std::vector<int>{r / 2 * 2, r / 2 * 2 + 1}));

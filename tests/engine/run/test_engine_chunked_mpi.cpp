@@ -121,15 +121,10 @@ class TestChunkedMpi : public QObject {
     QTest::addColumn<Config>("config");
     QTest::addColumn<double>("tolerance");
     for (auto [mp, esp] : layouts()) {
-      for (int regime = 0; regime < 3; ++regime) {
-        Config c = tiny_config(mp, esp);
-        c.layer.dtype = regime == 1 ? DType::Fp32 : DType::Fp64;
-        c.layer.drop_tokens = regime != 0;                  // 0: no drop, dynamic capacity
-        c.layer.capacity_factor = regime == 1 ? 8.0 : 1.0;  // 1: nothing dropped; 2: drops
-        c.layer.activation = regime == 1 ? Activation::Swiglu : Activation::Gelu;
-        const char* names[] = {"fp64 no-drop", "fp32 f=8 swiglu", "fp64 drop"};
-        QTest::newRow(qPrintable(QString("MP%1 ESP%2 %3").arg(mp).arg(esp).arg(names[regime])))
-            << c << (regime == 1 ? 1e-5 : 1e-12);
+      for (int regime = 0; regime < parm::test::kRegimes; ++regime) {
+        const parm::test::Regime r = parm::test::tiny_regime(tiny_config(mp, esp), regime);
+        QTest::newRow(qPrintable(QString("MP%1 ESP%2 %3").arg(mp).arg(esp).arg(r.name)))
+            << r.config << r.tolerance;
       }
     }
   }

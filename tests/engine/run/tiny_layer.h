@@ -40,4 +40,21 @@ inline std::vector<std::pair<int, int>> tiny_layouts() {
   }
 }
 
+// The three regimes the MPI exactness suites run a layer in: 0 fp64 with no drop (dynamic capacity), 1 fp32
+// with capacity factor 8 and SwiGLU (nothing dropped), 2 fp64 with drops; with their row name and tolerance.
+struct Regime {
+  Config config;
+  const char* name;
+  double tolerance;
+};
+inline Regime tiny_regime(Config c, int regime) {
+  c.layer.dtype = regime == 1 ? DType::Fp32 : DType::Fp64;
+  c.layer.drop_tokens = regime != 0;
+  c.layer.capacity_factor = regime == 1 ? 8.0 : 1.0;
+  c.layer.activation = regime == 1 ? Activation::Swiglu : Activation::Gelu;
+  const char* names[] = {"fp64 no-drop", "fp32 f=8 swiglu", "fp64 drop"};
+  return {c, names[regime], regime == 1 ? 1e-5 : 1e-12};
+}
+inline constexpr int kRegimes = 3;
+
 }  // namespace parm::test
