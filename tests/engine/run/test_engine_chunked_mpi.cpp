@@ -17,6 +17,7 @@
 #include "tests/engine/mpi_test_main.h"
 #include "tests/engine/run/mp_group_tensor.h"
 #include "tests/engine/run/tiny_layer.h"
+#include "tests/engine/run/traced_layer_run.h"
 
 using namespace parm;
 using parm::test::world_size;
@@ -45,32 +46,9 @@ std::vector<ScheduleKind> pipelined() {
   return out;
 }
 
-struct Outcome {
-  VerifyReport report;
-  std::vector<CommCounter> counters;
-  std::size_t traced = 0;
-};
-
 template <typename T>
-Outcome run(const Config& c, ScheduleKind kind) {
-  const RankLayout layout = make_rank_layout(c, parm::test::world_rank());
-  comm::CommGroups groups = comm::make_mpi_groups(layout, kTimeout);
-  LayerExecutor<T> exec(c, layout, groups, build_schedule(kind, c.parallel));
-  profiler::OpTracer tracer(4096);
-  exec.set_trace(&tracer, 0);
-  try {
-    exec.forward(parm::test::mp_group_tensor<T>(c, layout, TensorId::Input));
-    exec.backward(parm::test::mp_group_tensor<T>(c, layout, TensorId::OutputGrad));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "rank %d, %s: %s\n", layout.rank, to_string(kind).data(), e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  exec.set_trace(nullptr, 0);
-  Outcome o;
-  o.counters = exec.counters();
-  o.traced = tracer.events().size();
-  o.report = verify_against_reference(c, layout, groups, exec);
-  return o;
+parm::test::LayerOutcome<T> run(const Config& c, ScheduleKind kind) {
+  return parm::test::traced_layer_run<T>(c, kind, kTimeout);
 }
 
 QString describe(const VerifyReport& v) {
@@ -134,11 +112,11 @@ class TestChunkedMpi : public QObject {
     QFETCH(Config, config);
     QFETCH(double, tolerance);
     for (ScheduleKind kind : pipelined()) {
-      const Outcome o =
-          config.layer.dtype == DType::Fp64 ? run<double>(config, kind) : run<float>(config, kind);
-      QVERIFY2(o.report.passed && o.report.worst() < tolerance,
-               qPrintable(QString(to_string(kind).data()) + ": " + describe(o.report) + " " +
-                          o.report.failure().c_str()));
+      const VerifyReport report = config.layer.dtype == DType::Fp64 ? run<double>(config, kind).report
+                                                                    : run<float>(config, kind).report;
+      QVERIFY2(report.passed && report.worst() < tolerance,
+               qPrintable(QString(to_string(kind).data()) + ": " + describe(report) + " " +
+                          report.failure().c_str()));
     }
   }
 
@@ -154,7 +132,7 @@ class TestChunkedMpi : public QObject {
         const auto plain = by_collective(run<float>(c, base).counters);
         for (int r : {2, 4}) {
           const ScheduleKind kind = pipelined_variant(base, r)->kind;
-          const Outcome o = run<float>(c, kind);
+          const auto o = run<float>(c, kind);
           const Schedule s = build_schedule(kind, c.parallel);
           const int chunks = planned_chunks(s, Direction::Forward, d);
           QVERIFY(chunks >= 2);

@@ -15,6 +15,7 @@
 #include "tests/engine/mpi_test_main.h"
 #include "tests/engine/run/mp_group_tensor.h"
 #include "tests/engine/run/tiny_layer.h"
+#include "tests/engine/run/traced_layer_run.h"
 
 using namespace parm;
 using parm::test::world_size;
@@ -43,42 +44,13 @@ std::vector<std::pair<ScheduleKind, ScheduleKind>> pairs() {
   return out;
 }
 
-template <typename T>
-struct Outcome {
-  VerifyReport report;
-  std::vector<CommCounter> counters;
-  std::size_t traced = 0;
-  std::vector<T> output, input_grad;
-  LocalGradients<T> grads;
-  int hierarchical_ops = 0;
-};
-
-template <typename T>
-Outcome<T> run(const Config& c, ScheduleKind kind) {
-  const RankLayout layout = make_rank_layout(c, parm::test::world_rank());
-  comm::CommGroups groups = comm::make_mpi_groups(layout, kTimeout);
+// How many AlltoAll ops of the built lists run 2DH.
+int hierarchical_ops(const Config& c, ScheduleKind kind) {
   const Schedule schedule = build_schedule(kind, c.parallel);
-  Outcome<T> o;
+  int n = 0;
   for (const auto* list : {&schedule.forward, &schedule.backward})
-    for (const Op& op : *list) o.hierarchical_ops += op.algorithm == AlltoAllAlgorithm::Hierarchical;
-  LayerExecutor<T> exec(c, layout, groups, schedule);
-  profiler::OpTracer tracer(4096);
-  exec.set_trace(&tracer, 0);
-  try {
-    exec.forward(parm::test::mp_group_tensor<T>(c, layout, TensorId::Input));
-    exec.backward(parm::test::mp_group_tensor<T>(c, layout, TensorId::OutputGrad));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "rank %d, %s: %s\n", layout.rank, to_string(kind).data(), e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  exec.set_trace(nullptr, 0);
-  o.counters = exec.counters();
-  o.traced = tracer.events().size();
-  o.output = exec.output();
-  o.input_grad = exec.input_grad();
-  o.grads = exec.gradients();
-  o.report = verify_against_reference(c, layout, groups, exec);
-  return o;
+    for (const Op& op : *list) n += op.algorithm == AlltoAllAlgorithm::Hierarchical;
+  return n;
 }
 
 template <typename T>
@@ -98,10 +70,11 @@ bool same_counters(const std::vector<CommCounter>& a, const std::vector<CommCoun
 
 template <typename T>
 void check_pair(const Config& config, double tolerance, ScheduleKind flat, ScheduleKind hier) {
-  const Outcome<T> f = run<T>(config, flat), h = run<T>(config, hier);
+  const auto f = parm::test::traced_layer_run<T>(config, flat, kTimeout);
+  const auto h = parm::test::traced_layer_run<T>(config, hier, kTimeout);
   const QString name(to_string(hier).data());
-  QVERIFY2(h.hierarchical_ops >= 2, qPrintable(name + ": no 2DH AlltoAll in the lists"));
-  QCOMPARE(f.hierarchical_ops, 0);
+  QVERIFY2(hierarchical_ops(config, hier) >= 2, qPrintable(name + ": no 2DH AlltoAll in the lists"));
+  QCOMPARE(hierarchical_ops(config, flat), 0);
   QVERIFY2(h.report.passed && h.report.worst() < tolerance,
            qPrintable(name + ": " + h.report.failure().c_str()));
   QVERIFY2(h.output == f.output, qPrintable(name + ": output differs from the flat AlltoAll's"));
