@@ -214,11 +214,6 @@ std::vector<ScheduleKind> with_variants(const std::vector<ScheduleKind>& kinds,
   return out;
 }
 
-std::vector<ScheduleKind> with_pipelined_variants(const std::vector<ScheduleKind>& kinds,
-                                                  const std::vector<int>& degrees) {
-  return with_variants(kinds, degrees, {AlltoAllAlgorithm::Flat});
-}
-
 ScheduleKind base_of(ScheduleKind kind) {
   const ScheduleSpec& s = spec_of(kind);
   if (s.base.empty()) return kind;

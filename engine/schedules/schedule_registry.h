@@ -93,8 +93,6 @@ const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree);
 std::vector<ScheduleKind> with_variants(const std::vector<ScheduleKind>& kinds,
                                         const std::vector<int>& degrees,
                                         const std::vector<AlltoAllAlgorithm>& algorithms);
-std::vector<ScheduleKind> with_pipelined_variants(const std::vector<ScheduleKind>& kinds,
-                                                  const std::vector<int>& degrees);
 // The schedule a variant pipelines (itself for one that is not a variant).
 ScheduleKind base_of(ScheduleKind kind);
 // The spec of a registered kind; throws std::out_of_range for an index the registry does not hold.

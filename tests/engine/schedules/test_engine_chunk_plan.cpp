@@ -147,14 +147,15 @@ class TestChunkPlan : public QObject {
       }
     }
     const std::vector<ScheduleKind> widened =
-        with_pipelined_variants({ScheduleKind::S1, ScheduleKind::B_DS}, {1, 4});
+        with_variants({ScheduleKind::S1, ScheduleKind::B_DS}, {1, 4}, {AlltoAllAlgorithm::Flat});
     QStringList got;
     for (ScheduleKind k : widened) got << QString::fromUtf8(to_string(k).data());
     QCOMPARE(got, (QStringList{"S1", "S1r4", "B_DS", "B_DSr4"}));
     QVERIFY(!parse_schedule("S1r3"));
     // A variant already named is never replaced by the degrees asked for.
     const ScheduleKind s1r4 = pipelined_variant(ScheduleKind::S1, 4)->kind;
-    QCOMPARE(with_pipelined_variants({s1r4}, {1}), (std::vector<ScheduleKind>{s1r4, ScheduleKind::S1}));
+    QCOMPARE(with_variants({s1r4}, {1}, {AlltoAllAlgorithm::Flat}),
+             (std::vector<ScheduleKind>{s1r4, ScheduleKind::S1}));
   }
 
   // The traced-op count of a pass: each chunked op (and pipeline step) once per chunk.
