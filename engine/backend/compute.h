@@ -57,6 +57,21 @@ struct DispatchShape {
   std::int64_t outer = 1, experts = 1, slot_count = 1, width = 0;
 };
 
+// Part of one saved expert state copied into another (a backward that cuts the capacity into another number
+// of chunks than its forward did: engine/schedules/chunk_plan.h). Both states hold the same experts' rows as
+// `row_blocks` blocks of slots per expert (from_slots in `from`, to_slots in `to`); `count` slots move from
+// slot from_first of each block of `from` to slot to_first of the same block of `to`, in every saved tensor.
+// Either `to` is a slice of `from` (to_first 0, count = to_slots) or `from` is placed into `to` (from_first
+// 0, count = from_slots). `to` takes the shape to_shape (its rows, as experts_backward will be called).
+struct ExpertStateSlots {
+  DispatchShape to_shape;
+  std::int64_t row_blocks = 0, from_slots = 0, to_slots = 0, from_first = 0, to_first = 0, count = 0;
+};
+
+// The copy of one saved tensor of `width` elements per slot, over `blocks` blocks (row_blocks times the
+// experts where a backend packs them together); throws std::logic_error for a copy of neither form.
+layout::BlockCopy expert_state_copy(const ExpertStateSlots& s, std::int64_t blocks, std::int64_t width);
+
 template <typename T>
 class Compute {
  public:
@@ -99,6 +114,9 @@ class Compute {
   // Parameter gradients OVERWRITE, dx (outer, E_loc, c, M) OVERWRITE.
   virtual void experts_backward(Stream& s, const ExpertWeights<T>& w, DispatchShape shape, View<const T> dy,
                                 const ExpertState& saved, const ExpertGrads<T>& grads, View<T> dx) = 0;
+  // Slots of a saved state into another (ExpertStateSlots), on the stream the experts run on.
+  virtual void copy_expert_state(Stream& s, const ExpertState& from, ExpertState& to,
+                                 const ExpertStateSlots& slots) = 0;
 
   // c (m,n) = a (m,k) * b (k,n), row-major: the experts' inner kernel on its own, which calibration times
   // as the "gemm" fit (the executor runs it inside experts_forward/backward).

@@ -45,9 +45,14 @@ Recommendation predict_or_exit(const Config& config, const Calibration& calib, c
 void add_selection_options(CLI::App* cmd, SelectionSpace& space) {
   cmd->add_option("--degrees", space.degrees,
                   "pipeline degrees r to select over as well (1,2,4,8: each schedule also in r capacity "
-                  "chunks, named <schedule>r<r>)")
+                  "chunks, named <schedule>r<r>, and at every pair of them, forward F and backward B, "
+                  "named <schedule>f<F>b<B>)")
       ->delimiter(',')
       ->check(CLI::IsMember({1, 2, 4, 8}));
+  cmd->add_flag_callback(
+      "--same-degrees", [&space] { space.separate_degrees = false; },
+      "with --degrees: each option at one degree both ways (no f<F>b<B> pairs: a quarter of the options "
+      "at 4 degrees)");
   cmd->add_option_function<std::vector<std::string>>(
          "--alltoall",
          [&space](const std::vector<std::string>& names) {

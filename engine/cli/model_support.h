@@ -23,8 +23,8 @@ void check_layout_or_exit(const Calibration& calib, const Config& config, bool f
 Recommendation predict_or_exit(const Config& config, const Calibration& calib, const std::string& who,
                                const SelectionSpace& space = {});
 
-// `--degrees 1,2,4,8` and `--alltoall flat,2dh` of predict, recommend, sweep and validate: the pipeline
-// degrees and AlltoAll algorithms the selection runs over.
+// `--degrees 1,2,4,8` (with `--same-degrees`) and `--alltoall flat,2dh` of predict, recommend, sweep and
+// validate: the pipeline degrees and AlltoAll algorithms the selection runs over.
 void add_selection_options(CLI::App* cmd, SelectionSpace& space);
 
 Grid load_grid_or_exit(const std::string& path);

@@ -40,7 +40,7 @@ std::vector<ScheduleKind> SelectionSpace::widen(const std::vector<ScheduleKind>&
   for (AlltoAllAlgorithm a : algorithms)
     if (a == AlltoAllAlgorithm::Flat || hierarchical_alltoall_applies(parallel)) offered.push_back(a);
   if (offered.empty()) offered.push_back(AlltoAllAlgorithm::Flat);
-  return with_variants(kinds, degrees, offered);
+  return with_variants(kinds, degrees, offered, separate_degrees);
 }
 
 const TimelinePrediction& Recommendation::of(ScheduleKind k) const {
@@ -62,14 +62,18 @@ double Recommendation::speedup_vs_parm(ScheduleKind k) const {
 int Recommendation::best_degree(Direction d) const {
   const ScheduleKind base = base_of(chosen);
   const AlltoAllAlgorithm algorithm = spec_of(chosen).alltoall;
-  int best = spec_of(chosen).pipeline_degree.forward;
+  const auto degree_of = [&](ScheduleKind k) {
+    const ScheduleSpec::Degrees g = spec_of(k).pipeline_degree;
+    return d == Direction::Forward ? g.forward : g.backward;
+  };
+  int best = degree_of(chosen);
   double best_ms = -1;
   for (const auto& t : timelines) {
     if (base_of(t.kind) != base || spec_of(t.kind).alltoall != algorithm) continue;
     const double ms = d == Direction::Forward ? t.forward_ms : t.backward_ms;
     if (best_ms < 0 || ms < best_ms - 1e-9) {
       best_ms = ms;
-      best = spec_of(t.kind).pipeline_degree.forward;
+      best = degree_of(t.kind);
     }
   }
   return best;
@@ -77,11 +81,21 @@ int Recommendation::best_degree(Direction d) const {
 
 double Recommendation::separate_degrees_ms() const {
   const ScheduleKind base = base_of(chosen);
-  const auto at = [&](int r) -> const TimelinePrediction& {
-    const ScheduleSpec* v = schedule_variant(base, r, spec_of(chosen).alltoall);
-    return of(v ? v->kind : chosen);
+  const AlltoAllAlgorithm algorithm = spec_of(chosen).alltoall;
+  const int f = best_degree(Direction::Forward), b = best_degree(Direction::Backward);
+  const auto in_space = [&](const ScheduleSpec* v) {
+    for (const auto& t : timelines)
+      if (v && t.kind == v->kind) return true;
+    return false;
   };
-  return at(best_degree(Direction::Forward)).forward_ms + at(best_degree(Direction::Backward)).backward_ms;
+  if (const ScheduleSpec* both = schedule_variant(base, {f, b}, algorithm); in_space(both))
+    return of(both->kind).layer_ms;
+  // A space without that pair (a run's schedules): the two passes of the same-degree options.
+  const auto at = [&](int r) -> const TimelinePrediction& {
+    const ScheduleSpec* v = schedule_variant(base, r, algorithm);
+    return of(in_space(v) ? v->kind : chosen);
+  };
+  return at(f).forward_ms + at(b).backward_ms;
 }
 
 // A pipelined variant has to beat the best r = 1 schedule by kPipelinedMargin: its prediction rests on one
@@ -148,12 +162,26 @@ std::string recommendation_reason(const Recommendation& p) {
   const ScheduleSpec& spec = spec_of(k);
   const AlltoAllAlgorithm other_algorithm =
       spec.alltoall == AlltoAllAlgorithm::Flat ? AlltoAllAlgorithm::Hierarchical : AlltoAllAlgorithm::Flat;
-  const ScheduleSpec* twin = schedule_variant(base_kind, spec.pipeline_degree.forward, other_algorithm);
+  const ScheduleSpec* twin = schedule_variant(base_kind, spec.pipeline_degree, other_algorithm);
   const auto in_space = [&](const ScheduleSpec* s) {
     for (const auto& o : p.timelines)
       if (s && o.kind == s->kind) return true;
     return false;
   };
+  // Degrees picked apart: each pass against itself at the other pass's degree, where the space has them.
+  const ScheduleSpec::Degrees g = spec.pipeline_degree;
+  if (g.forward != g.backward) {
+    const ScheduleSpec* fwd_both = schedule_variant(base_kind, g.forward, spec.alltoall);
+    const ScheduleSpec* bwd_both = schedule_variant(base_kind, g.backward, spec.alltoall);
+    if (in_space(fwd_both) && in_space(bwd_both)) {
+      std::snprintf(buf, sizeof buf,
+                    "; the passes want different degrees: forward %.3f ms at r = %d (%.3f ms at r = %d), "
+                    "backward %.3f ms at r = %d (%.3f ms at r = %d)",
+                    t.forward_ms, g.forward, p.of(bwd_both->kind).forward_ms, g.backward, t.backward_ms,
+                    g.backward, p.of(fwd_both->kind).backward_ms, g.forward);
+      why += buf;
+    }
+  }
   if (!in_space(twin)) {  // a fused choice has no 2DH twin: the fastest 2DH option of the space instead
     twin = nullptr;
     for (const auto& o : p.timelines)

@@ -19,12 +19,13 @@ namespace parm {
 // How much faster (relative) than the best r = 1 schedule a pipelined variant must be predicted to be chosen.
 inline constexpr double kPipelinedMargin = 0.05;
 
-// What a selection runs over (issue 19): every registered schedule at each pipeline degree listed
-// (chunk_plan.h) with each AlltoAll algorithm listed (alltoall_algorithm.h); {1} x {flat} = Parm's space:
-// the schedules as the paper runs them.
+// What a selection runs over (issue 19): every registered schedule at each pair of pipeline degrees listed,
+// forward x backward (chunk_plan.h; only equal pairs without separate_degrees), with each AlltoAll algorithm
+// listed (alltoall_algorithm.h); {1} x {flat} = Parm's space: the schedules as the paper runs them.
 struct SelectionSpace {
   std::vector<int> degrees{1};
   std::vector<AlltoAllAlgorithm> algorithms{AlltoAllAlgorithm::Flat};
+  bool separate_degrees = true;
   bool widened() const {
     return degrees.size() != 1 || degrees.front() != 1 || algorithms.size() != 1 ||
            algorithms.front() != AlltoAllAlgorithm::Flat;

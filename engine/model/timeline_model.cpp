@@ -141,6 +141,19 @@ struct Model {
     }
   }
 
+  // A backward at another chunk count than its forward first regroups the experts' saved activations (the
+  // packed input and the 2 or 3 projections of every row: LayerExecutor::regroup_expert_states): one copy
+  // pass over them.
+  double regroup_ms() {
+    if (planned_chunks(schedule, Direction::Forward, d) == planned_chunks(schedule, Direction::Backward, d))
+      return 0.0;
+    const double M = static_cast<double>(config.layer.hidden);
+    const double rows = static_cast<double>(expert_elements) / M;
+    const double saved = config.layer.activation == Activation::Swiglu ? 3.0 : 2.0;
+    return copy_ms(rows * (M + saved * static_cast<double>(d.h_shard)) *
+                   static_cast<double>(d.bytes_per_element));
+  }
+
   double gate_tokens() const {
     return static_cast<double>(schedule.split_tokens && d.N > 0 ? d.S / d.N : d.S);
   }
@@ -332,10 +345,12 @@ struct PassLayout {
     } else if (op.kind == OpKind::ChunkSplit || op.kind == OpKind::ChunkMerge) {
       // One pass over the dispatched tensor (this rank's side: E x C x M).
       t = m.copy_ms(static_cast<double>(m.capacity_elements * m.d.bytes_per_element));
+      if (op.kind == OpKind::ChunkSplit && phase == 1) t += m.regroup_ms();
       compute += t;
       segment += t;
     } else if (op.kind != OpKind::Copy) {
       t = m.compute_ms(op, fraction);
+      if (op.kind == OpKind::Experts && phase == 1 && chunk < 0) t += m.regroup_ms();
       compute += t;
       segment += t;
     }

@@ -168,6 +168,10 @@ template <typename T>
 void LayerExecutor<T>::enqueue_pass(const std::vector<Op>& ops, Direction direction, Tail start) {
   close_open_brackets();
   direction_ = direction;
+  if (direction == Direction::Forward) {
+    forward_ranges_.clear();  // run_chunked sets them when the forward runs in chunks
+    use_regrouped_ = false;
+  }
   seq_mp_ = seq_ep_ = 0;
   next_buffer_ = next_event_ = 0;
   tail_ = start;
@@ -395,6 +399,9 @@ template <typename T>
 void LayerExecutor<T>::experts_forward() {
   const backend::DispatchShape shape{flow_.outer, flow_.experts, flow_.slot_count, flow_.width};
   backend::View<T> out = allocate(flow_.elements());
+  if (forward_shapes_.size() <= static_cast<std::size_t>(chunk_))
+    forward_shapes_.resize(static_cast<std::size_t>(chunk_) + 1);
+  forward_shapes_[static_cast<std::size_t>(chunk_)] = shape;
   compute_.experts_forward(*stream_, expert_weights(), shape, flow_.data,
                            *expert_states_.at(static_cast<std::size_t>(chunk_)), out);
   flow_.data = out;
@@ -411,8 +418,10 @@ void LayerExecutor<T>::experts_backward(const Op& op) {
   const DeviceTensors<T>& g = chunk_ > 0 ? chunk_grads_ : device_grads_;
   const backend::ExpertGrads<T> grads{g.w1.view(), g.b1.view(), g.w3.view(),
                                       g.b3.view(), g.w2.view(), g.b2.view()};
+  if (trace_chunk_ < 0) regroup_expert_states({});  // an unchunked backward after a chunked forward
+  const auto& states = use_regrouped_ ? regrouped_states_ : expert_states_;
   compute_.experts_backward(*stream_, expert_weights(), shape, flow_.data,
-                            *expert_states_.at(static_cast<std::size_t>(chunk_)), grads, dx);
+                            *states.at(static_cast<std::size_t>(chunk_)), grads, dx);
   if (op.redundancy > 1) {  // B0 ran every token `redundancy` times: count each once, as the trainer must
     using Math = typename HostMath<T>::type;  // T itself for fp32/fp64, float for the 16-bit types
     const T scale = static_cast<T>(Math(1) / static_cast<Math>(op.redundancy));

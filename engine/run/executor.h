@@ -18,6 +18,7 @@
 #include "engine/core/run_result.h"
 #include "engine/run/flow_tensor.h"
 #include "engine/run/local_weights.h"
+#include "engine/schedules/chunk_plan.h"
 #include "engine/schedules/schedule_ir.h"
 #include "profiler/nvtx_ranges.h"
 #include "profiler/op_tracer.h"
@@ -114,6 +115,9 @@ class LayerExecutor {
   // Pipeline degree r (chunk_plan.h): the ChunkSplit at `split_index`, the chunked ops once per chunk in
   // wavefront order, the ChunkMerge; returns the merge's index.
   std::size_t run_chunked(const std::vector<Op>& ops, std::size_t split_index);
+  // Before the backward's experts: the forward's saved states cut as the backward's chunks `to` (empty: one
+  // unchunked pass), on the compute stream; a no-op when both passes cut the same slots.
+  void regroup_expert_states(std::vector<SlotRange> to);
   // Orders `lane`'s stream after `after` (recorded on `after_lane`), opens the op's NVTX range (`message`)
   // and launch bracket, and, when tracing, takes its launch id and records its start into *start; returns
   // the stream.
@@ -183,9 +187,13 @@ class LayerExecutor {
   std::unique_ptr<backend::RoutingState> routing_state_;
   // One per capacity chunk (pipeline degree r: chunk k's experts forward saves what its backward reads).
   std::vector<std::unique_ptr<backend::ExpertState>> expert_states_;
+  std::vector<backend::DispatchShape> forward_shapes_;  // the experts' input shape per forward chunk
+  std::vector<SlotRange> forward_ranges_;               // the last forward's chunks (empty: not chunked)
+  // The forward's states cut as the backward's chunks, when the two degrees differ (regroup_expert_states).
+  std::vector<std::unique_ptr<backend::ExpertState>> regrouped_states_;
+  bool use_regrouped_ = false;
   int chunk_ = 0;                 // the chunk being enqueued (0 outside a chunked region)
   int trace_chunk_ = -1;          // its trace chunk: -1 outside a chunked region
-  int forward_chunks_ = 1;        // how many chunks the last forward ran
   DeviceTensors<T> chunk_grads_;  // chunk k > 0's expert gradients, added into device_grads_
   backend::View<T> result_[2];    // the last pass's output / input gradient
 

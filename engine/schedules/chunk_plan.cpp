@@ -63,6 +63,10 @@ std::int64_t chunk_granule(const std::vector<Op>& list, std::int64_t n_mp) {
   return 1;
 }
 
+std::int64_t chunk_granule(const Schedule& schedule, std::int64_t n_mp) {
+  return std::max(chunk_granule(schedule.forward, n_mp), chunk_granule(schedule.backward, n_mp));
+}
+
 int chunk_count(std::int64_t capacity, std::int64_t granule, int degree) {
   const std::int64_t units = granule > 0 ? capacity / granule : 0;
   return static_cast<int>(std::clamp<std::int64_t>(units, 1, std::max(1, degree)));
@@ -73,8 +77,19 @@ SlotRange chunk_slots(std::int64_t capacity, std::int64_t granule, int chunks, i
     throw std::logic_error("chunk_slots: capacity " + std::to_string(capacity) + " is not a multiple of " +
                            std::to_string(granule));
   const std::int64_t units = capacity / granule;
-  const auto edge = [&](std::int64_t i) { return granule * (i * units / std::max(1, chunks)); };
+  const auto edge = [&](std::int64_t i) { return i * units / std::max(1, chunks); };
   return {edge(k), edge(k + 1)};
+}
+
+// (row_blocks, capacity, m) is (row_blocks * G, capacity / G, m): a chunk is a slot range of every piece.
+layout::BlockCopy chunk_slice(std::int64_t row_blocks, std::int64_t capacity, std::int64_t granule,
+                              SlotRange slots, std::int64_t m) {
+  return layout::slice_slots(row_blocks * granule, capacity / granule, slots.begin, slots.count(), m);
+}
+
+layout::BlockCopy chunk_place(std::int64_t row_blocks, std::int64_t capacity, std::int64_t granule,
+                              SlotRange slots, std::int64_t m) {
+  return layout::place_slots(row_blocks * granule, capacity / granule, slots.begin, slots.count(), m);
 }
 
 std::int64_t rule_capacity(CapacityRule rule, std::int64_t c0, std::int64_t c1, std::int64_t c2) {
@@ -94,7 +109,7 @@ int planned_chunks(const Schedule& schedule, Direction direction, const DerivedS
   if (chunk_region(list).empty()) return 1;
   if (sizes.dynamic_capacity) return schedule.degree(direction);
   const std::int64_t capacity = rule_capacity(schedule.capacity, sizes.C0, sizes.C1, sizes.C2);
-  return chunk_count(capacity, chunk_granule(list, sizes.N), schedule.degree(direction));
+  return chunk_count(capacity, chunk_granule(schedule, sizes.N), schedule.degree(direction));
 }
 
 std::size_t traced_ops_per_pass(const std::vector<Op>& list, int chunks, std::int64_t w) {

@@ -13,6 +13,7 @@
 
 #include "engine/core/sizes.h"
 #include "engine/schedules/schedule_ir.h"
+#include "kernels/layout_index.h"
 
 namespace parm {
 
@@ -33,20 +34,37 @@ struct ChunkRegion {
 };
 ChunkRegion chunk_region(const std::vector<Op>& list);
 
-// Slots a chunk must hold a multiple of: the region splits, gathers or regroups the capacity over an MP/ESP
-// group of n_mp (Dim::Capacity), so each chunk must divide into n_mp equal pieces as the whole capacity does.
+// The granule G of the capacity chunks: the region splits, gathers or regroups the capacity over an MP/ESP
+// group of n_mp (Dim::Capacity) in either pass, so the capacity is cut as G equal pieces (an MP peer's each)
+// and a chunk takes the same slot range of every piece; 1 when no chunked op touches the capacity. One
+// value for both passes (the larger of the two lists'), so a backward at another degree than its forward
+// cuts the same pieces.
 std::int64_t chunk_granule(const std::vector<Op>& list, std::int64_t n_mp);
+std::int64_t chunk_granule(const Schedule& schedule, std::int64_t n_mp);
 
 struct SlotRange {
   std::int64_t begin = 0, end = 0;
   std::int64_t count() const { return end - begin; }
+  bool contains(const SlotRange& o) const { return begin <= o.begin && o.end <= end; }
+  bool operator==(const SlotRange&) const = default;
 };
-// How many chunks run: the degree, or fewer when the capacity has fewer granules (never an empty chunk).
+// How many chunks run: the degree, or fewer when a piece has fewer slots (never an empty chunk).
 int chunk_count(std::int64_t capacity, std::int64_t granule, int degree);
-// Chunk k of `chunks`: slots [g*floor(k*u/chunks), g*floor((k+1)*u/chunks)) with u = capacity/g granules,
-// so chunks differ by at most one granule and the boundaries of r and 2r nest. Throws std::logic_error when
-// the capacity is not a multiple of the granule.
+// Chunk k of `chunks`, as the slot range it takes of each of the G pieces of u = capacity/G slots:
+// [floor(k*u/chunks), floor((k+1)*u/chunks)), so chunks differ by at most one slot per piece and the
+// boundaries of every degree nest in those of a multiple of it. Cutting each piece alike (rather than the
+// capacity in contiguous ranges) keeps the capacity collectives' piece structure inside a chunk: after a
+// Split / AllGather / ReduceScatter over the MP group a chunk holds the same range of each piece the whole
+// tensor holds, so the experts' rows of chunk k are a slot range of the whole pass's rows, whatever the
+// degree (what lets the backward run another degree than the forward). Throws std::logic_error when the
+// capacity is not a multiple of the granule.
 SlotRange chunk_slots(std::int64_t capacity, std::int64_t granule, int chunks, int k);
+// The copies that cut chunk `slots` out of a tensor of `row_blocks` rows of `capacity` slots of width m
+// (G pieces each), and that put it back.
+layout::BlockCopy chunk_slice(std::int64_t row_blocks, std::int64_t capacity, std::int64_t granule,
+                              SlotRange slots, std::int64_t m);
+layout::BlockCopy chunk_place(std::int64_t row_blocks, std::int64_t capacity, std::int64_t granule,
+                              SlotRange slots, std::int64_t m);
 
 // What a schedule's capacity rule picks of the three quantities (C0/C1/C2, or D0/D1/D2): the one selection
 // the executor, the timeline model and the chunk plan share. With drop_tokens false the capacities are a

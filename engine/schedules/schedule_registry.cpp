@@ -88,38 +88,44 @@ struct Registry {
     for (ScheduleSpec& s : built_in_schedules()) add(std::move(s));
     const std::vector<const ScheduleSpec*> bases = listed;
     for (const ScheduleSpec* b : bases)
-      for (int r : kPipelineDegrees)
-        if (r > 1) add(variant(*b, r));
+      for (int f : kPipelineDegrees)
+        for (int r : kPipelineDegrees)
+          if (f > 1 || r > 1) add(variant(*b, {f, r}));
     for (const ScheduleSpec* b : bases)
       if (!b->fused)
-        for (int r : kPipelineDegrees) add(hierarchical(*b, r));
+        for (int f : kPipelineDegrees)
+          for (int r : kPipelineDegrees) add(hierarchical(*b, {f, r}));
   }
 
   std::string_view keep(std::string text) { return texts.emplace_back(std::move(text)); }
 
-  // The schedule at degree r in both directions: same op lists, chunked; same bytes; ties after every r = 1
-  // schedule and after lower degrees.
-  ScheduleSpec variant(const ScheduleSpec& b, int r) {
+  // The schedule at degree f forward and r backward: same op lists, chunked; same bytes; ties after every
+  // r = 1 schedule and after lower degrees (forward first).
+  ScheduleSpec variant(const ScheduleSpec& b, ScheduleSpec::Degrees d) {
     ScheduleSpec v = b;
-    const std::string suffix = "r" + std::to_string(r);
+    const std::string suffix = degree_suffix(d);
     v.name = keep(std::string(b.name) + suffix);
     v.base = b.name;
     if (!b.unfused.empty()) v.unfused = keep(std::string(b.unfused) + suffix);
-    v.pipeline_degree = {r, r};
-    v.tie_rank = b.tie_rank + 100 * r;
-    const std::string why = ", in " + std::to_string(r) +
-                            " capacity chunks whose collectives overlap the experts of the chunk before";
+    v.pipeline_degree = d;
+    v.tie_rank = b.tie_rank + 100 * d.forward + 10 * d.backward;
+    const std::string why =
+        d.forward == d.backward
+            ? ", in " + std::to_string(d.forward) +
+                  " capacity chunks whose collectives overlap the experts of the chunk before"
+            : ", in capacity chunks whose collectives overlap the experts of the chunk before (" +
+                  std::to_string(d.forward) + " forward, " + std::to_string(d.backward) + " backward)";
     v.reason = {keep(std::string(b.reason.sharded) + why), keep(std::string(b.reason.whole_experts) + why)};
     return v;
   }
 
-  // The schedule at degree r with its AlltoAlls hierarchical: ties after every flat option.
-  ScheduleSpec hierarchical(const ScheduleSpec& b, int r) {
-    ScheduleSpec v = r > 1 ? variant(b, r) : b;
+  // The schedule at degrees d with its AlltoAlls hierarchical: ties after every flat option.
+  ScheduleSpec hierarchical(const ScheduleSpec& b, ScheduleSpec::Degrees d) {
+    ScheduleSpec v = d.forward > 1 || d.backward > 1 ? variant(b, d) : b;
     v.name = keep(std::string(v.name) + "h");
     v.base = b.name;
     v.alltoall = AlltoAllAlgorithm::Hierarchical;
-    v.tie_rank = b.tie_rank + 100 * r + 1000;
+    v.tie_rank = b.tie_rank + 100 * d.forward + 10 * d.backward + 1000;
     const std::string why = ", with a hierarchical (2DH) AlltoAll";
     v.reason = {keep(std::string(v.reason.sharded) + why), keep(std::string(v.reason.whole_experts) + why)};
     return v;
@@ -183,15 +189,28 @@ ScheduleKind register_schedule(ScheduleSpec spec) {
   return registry().add(std::move(spec));
 }
 
-const ScheduleSpec* schedule_variant(ScheduleKind base, int degree, AlltoAllAlgorithm algorithm) {
+std::string degree_suffix(ScheduleSpec::Degrees d) {
+  if (d.forward == d.backward) return d.forward > 1 ? "r" + std::to_string(d.forward) : std::string();
+  return "f" + std::to_string(d.forward) + "b" + std::to_string(d.backward);
+}
+
+const ScheduleSpec* schedule_variant(ScheduleKind base, ScheduleSpec::Degrees degrees,
+                                     AlltoAllAlgorithm algorithm) {
   const ScheduleSpec& b = spec_of(base);
   if (!b.base.empty()) return nullptr;
   const bool flat = algorithm == AlltoAllAlgorithm::Flat;
-  if (degree == 1 && flat) return &b;
-  const std::string name =
-      std::string(b.name) + (degree > 1 ? "r" + std::to_string(degree) : std::string()) + (flat ? "" : "h");
-  const ScheduleSpec* v = find_schedule(name);
-  return v && v->base == b.name && v->alltoall == algorithm ? v : nullptr;
+  const std::string suffix = degree_suffix(degrees);
+  if (suffix.empty() && flat) return &b;
+  const ScheduleSpec* v = find_schedule(std::string(b.name) + suffix + (flat ? "" : "h"));
+  return v && v->base == b.name && v->alltoall == algorithm &&
+                 v->pipeline_degree.forward == degrees.forward &&
+                 v->pipeline_degree.backward == degrees.backward
+             ? v
+             : nullptr;
+}
+
+const ScheduleSpec* schedule_variant(ScheduleKind base, int degree, AlltoAllAlgorithm algorithm) {
+  return schedule_variant(base, {degree, degree}, algorithm);
 }
 
 const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree) {
@@ -200,16 +219,20 @@ const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree) {
 
 std::vector<ScheduleKind> with_variants(const std::vector<ScheduleKind>& kinds,
                                         const std::vector<int>& degrees,
-                                        const std::vector<AlltoAllAlgorithm>& algorithms) {
+                                        const std::vector<AlltoAllAlgorithm>& algorithms,
+                                        bool separate_degrees) {
   std::vector<ScheduleKind> out;
   const auto add = [&](ScheduleKind k) {
     if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
   };
   for (ScheduleKind k : kinds) {
     if (!spec_of(k).base.empty()) add(k);  // a variant named already stays, whatever the degrees
-    for (int r : degrees)
-      for (AlltoAllAlgorithm a : algorithms)
-        if (const ScheduleSpec* v = schedule_variant(base_of(k), r, a)) add(v->kind);
+    for (int f : degrees)
+      for (int r : degrees) {
+        if (f != r && !separate_degrees) continue;
+        for (AlltoAllAlgorithm a : algorithms)
+          if (const ScheduleSpec* v = schedule_variant(base_of(k), {f, r}, a)) add(v->kind);
+      }
   }
   return out;
 }

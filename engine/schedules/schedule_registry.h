@@ -65,9 +65,9 @@ struct ScheduleSpec {
   // Why the recommendation picks it, after "<name>: " (spec section 4's trade-off, in words).
   PerLayout<std::string_view> reason{};
   // A pipelined variant (chunk_plan.h): the schedule `base` with its chunked region run in this many
-  // capacity chunks per direction ("S1r4" = S1 at r = 4). Variants are registered with the built-ins but are
-  // not in schedule_registry() / all_schedules(): a run or a selection names them, or asks for them
-  // (pipelined_variants).
+  // capacity chunks per direction ("S1r4" = S1 at r = 4 both ways, "S1f4b2" = 4 forward, 2 backward, as
+  // FSMoE picks them apart). Variants are registered with the built-ins but are not in schedule_registry() /
+  // all_schedules(): a run or a selection names them, or asks for them (with_variants).
   struct Degrees {
     int forward = 1, backward = 1;
   } pipeline_degree{};
@@ -82,17 +82,24 @@ struct ScheduleSpec {
 // Every registered schedule, in registry order (built-ins first, in spec section 4's order); not the
 // pipelined variants.
 const std::vector<const ScheduleSpec*>& schedule_registry();
-// The variant of a schedule at `degree` with `algorithm` ("<name>", "<name>r<degree>", "<name>h",
-// "<name>r<degree>h"), nullptr when it has none (a degree outside kPipelineDegrees, a fused schedule's 2DH,
-// a schedule registered after start-up).
+// The name suffix of pipeline degrees: "" at 1 / 1, "r4" at 4 / 4, "f4b2" at 4 forward and 2 backward.
+std::string degree_suffix(ScheduleSpec::Degrees degrees);
+// The variant of a schedule at `degrees` with `algorithm` ("<name>", "<name>r4", "<name>f4b2", "<name>h",
+// "<name>r4h", "<name>f1b8h"), nullptr when it has none (a degree outside kPipelineDegrees, a fused
+// schedule's 2DH, a schedule registered after start-up).
+const ScheduleSpec* schedule_variant(ScheduleKind base, ScheduleSpec::Degrees degrees,
+                                     AlltoAllAlgorithm algorithm);
+// The same degree both ways.
 const ScheduleSpec* schedule_variant(ScheduleKind base, int degree, AlltoAllAlgorithm algorithm);
 // The flat variant at `degree` (schedule_variant with Flat).
 const ScheduleSpec* pipelined_variant(ScheduleKind base, int degree);
-// `kinds` with every variant of each at the degrees and algorithms listed (1 / flat = the schedule itself),
-// degree-major; a variant in `kinds` stays, followed by its base's variants.
+// `kinds` with every variant of each at the degrees (forward x backward, or the same both ways without
+// separate_degrees) and algorithms listed (1 / flat = the schedule itself), forward-degree-major; a variant
+// in `kinds` stays, followed by its base's variants.
 std::vector<ScheduleKind> with_variants(const std::vector<ScheduleKind>& kinds,
                                         const std::vector<int>& degrees,
-                                        const std::vector<AlltoAllAlgorithm>& algorithms);
+                                        const std::vector<AlltoAllAlgorithm>& algorithms,
+                                        bool separate_degrees = true);
 // The schedule a variant pipelines (itself for one that is not a variant).
 ScheduleKind base_of(ScheduleKind kind);
 // The spec of a registered kind; throws std::out_of_range for an index the registry does not hold.

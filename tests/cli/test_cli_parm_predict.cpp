@@ -255,6 +255,32 @@ class TestCliParmPredict : public QObject {
     QVERIFY2(r.err.contains("alltoall"), r.err.constData());
   }
 
+  // --degrees 1,4 selects over every forward x backward pair: S1f4b1 is S1r4's forward and S1's backward
+  // after the regroup of the saved activations; --same-degrees keeps equal pairs only.
+  void degreePairs() {
+    QTemporaryDir dir;
+    const QString calib = write_calibration(dir, "tc1", 32, 4);
+    const auto schedules = [&](const QStringList& extra) {
+      const Result r = run_parm(QStringList{"predict", "resources/presets/tc1.json", "--calibration", calib,
+                                            "--json", "--degrees", "1,4"} +
+                                extra);
+      if (r.exit_code != 0) qFatal("parm predict failed: %s", r.err.constData());
+      QMap<QString, QJsonObject> out;
+      for (const auto& v : parm_test::json_object_of(r.out)["schedules"].toArray())
+        out[v.toObject()["schedule"].toString()] = v.toObject();
+      return out;
+    };
+    const auto pairs = schedules({});
+    QCOMPARE(pairs.size(), 28);
+    const QJsonObject mixed = pairs["S1f4b1"], r4 = pairs["S1r4"], r1 = pairs["S1"];
+    QCOMPARE(mixed["forward_ms"].toDouble(), r4["forward_ms"].toDouble());
+    QVERIFY(mixed["backward_ms"].toDouble() >= r1["backward_ms"].toDouble());
+    QVERIFY(pairs.contains("S2Ff1b4"));
+    const auto same = schedules({"--same-degrees"});
+    QCOMPARE(same.size(), 14);
+    QVERIFY(!same.contains("S1f4b1") && same.contains("S1r4"));
+  }
+
   void recommendJson() {
     QTemporaryDir dir;
     const QString calib = write_calibration(dir, "tc1", 32, 4);

@@ -254,13 +254,14 @@ class TestCliParmValidate : public QObject {
     QVERIFY2(r.exit_code == 0, r.err.constData());
     const nlohmann::json j = nlohmann::json::parse(r.out.toStdString());
     const auto& layer = j["layers"][0];
-    QCOMPARE(layer["schedules"].size(), std::size_t{14});
+    QCOMPARE(layer["schedules"].size(), std::size_t{28});  // 7 schedules x (1,1) (1,2) (2,1) (2,2)
     QStringList names;
     for (const auto& s : layer["schedules"]) {
       names << QString::fromStdString(s["schedule"].get<std::string>());
       QVERIFY2(s["measured_ms"].get<double>() > 0 && s["predicted_ms"].get<double>() > 0, s.dump().c_str());
     }
-    for (const char* n : {"B_DS", "B_DSr2", "S1r2", "S2Fr2"}) QVERIFY2(names.contains(n), n);
+    for (const char* n : {"B_DS", "B_DSr2", "S1r2", "S2Fr2", "S1f1b2", "S2Ff2b1"})
+      QVERIFY2(names.contains(n), n);
     const std::string best = layer["predicted_best"].get<std::string>();
     QVERIFY2(layer["reason"].get<std::string>().rfind(best + ": ", 0) == 0, layer["reason"].dump().c_str());
 

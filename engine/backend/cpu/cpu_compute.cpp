@@ -197,6 +197,39 @@ class CpuCompute final : public Compute<T> {
     });
   }
 
+  // Per expert: the packed input (rows, M) and h, v, z (rows, Hs), rows = row_blocks x slots.
+  void copy_expert_state(Stream& s, const ExpertState& from, ExpertState& to,
+                         const ExpertStateSlots& slots) override {
+    const auto& src = dynamic_cast<const CpuExpertState<T>&>(from);
+    auto& dst = dynamic_cast<CpuExpertState<T>&>(to);
+    cpu_stream(s).enqueue([&src, &dst, slots] {
+      const std::int64_t rows = slots.row_blocks * slots.to_slots, m = slots.to_shape.width;
+      dst.experts.resize(src.experts.size());
+      const auto move = [&](const std::vector<T>& a, std::vector<T>& b, std::int64_t from_rows) {
+        if (a.empty() || from_rows == 0) {
+          b.clear();
+          return;
+        }
+        const std::int64_t width = static_cast<std::int64_t>(a.size()) / from_rows;
+        b.resize(static_cast<std::size_t>(rows * width));
+        copy_blocks_now(a.data(), b.data(), expert_state_copy(slots, slots.row_blocks, width));
+      };
+      for (std::size_t e = 0; e < src.experts.size(); ++e) {
+        const auto& a = src.experts[e];
+        auto& b = dst.experts[e];
+        const std::int64_t from_rows = a.saved.rows;
+        if (from_rows != slots.row_blocks * slots.from_slots ||
+            static_cast<std::int64_t>(a.input.size()) != from_rows * m)
+          throw std::logic_error("copy_expert_state: the saved state is from another shape");
+        move(a.input, b.input, from_rows);
+        move(a.saved.h, b.saved.h, from_rows);
+        move(a.saved.v, b.saved.v, from_rows);
+        move(a.saved.z, b.saved.z, from_rows);
+        b.saved.rows = rows;
+      }
+    });
+  }
+
   void gemm(Stream& s, View<const T> a, View<const T> b, std::int64_t m, std::int64_t n, std::int64_t k,
             View<T> c) override {
     cpu_stream(s).enqueue([=] {

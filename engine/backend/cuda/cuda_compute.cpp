@@ -183,6 +183,11 @@ class CudaCompute final : public Compute<T> {
     experts_->backward(cuda_stream_of(s), w, shape, dy, saved, grads, dx);
   }
 
+  void copy_expert_state(Stream& s, const ExpertState& from, ExpertState& to,
+                         const ExpertStateSlots& slots) override {
+    experts_->copy_state(cuda_stream_of(s), from, to, slots);
+  }
+
   void gemm(Stream& s, View<const T> a, View<const T> b, std::int64_t m, std::int64_t n, std::int64_t k,
             View<T> c) override {
     experts_->gemm(cuda_stream_of(s), a, b, m, n, k, c);

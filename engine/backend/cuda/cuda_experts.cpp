@@ -228,6 +228,35 @@ class CudaExpertsImpl final : public CudaExperts<T> {
              c.data());
   }
 
+  // x is (E, rows, M), h / v / z (E, rows, Hs): E x row_blocks blocks of slots in each.
+  void copy_state(cudaStream_t stream, const ExpertState& from, ExpertState& to,
+                  const ExpertStateSlots& slots) override {
+    const auto& src = dynamic_cast<const CudaExpertState<T>&>(from);
+    auto& dst = dynamic_cast<CudaExpertState<T>&>(to);
+    const DispatchShape& f = src.shape;
+    require(src.filled && f.width == slots.to_shape.width && f.experts == slots.to_shape.experts &&
+                f.outer * f.slot_count == slots.row_blocks * slots.from_slots,
+            "copy_expert_state: the saved state is from another shape (or no forward ran)");
+    const std::int64_t el = f.experts, m = f.width, hs = src.shard;
+    const std::int64_t rows = slots.to_shape.outer * slots.to_shape.slot_count;
+    require(rows == slots.row_blocks * slots.to_slots, "copy_expert_state: to_shape does not hold its slots");
+    Allocator& a = *context_.allocator;
+    const std::int64_t blocks = el * slots.row_blocks;
+    const auto move = [&](const GrowingBuffer<T>& x, GrowingBuffer<T>& y, std::int64_t width) {
+      T* out = y.ensure(a, stream, el * rows * width);
+      if (blocks > 0 && slots.count > 0)
+        kc::copy_blocks<T>(stream, x.data(), out, expert_state_copy(slots, blocks, width));
+    };
+    move(src.x, dst.x, m);
+    move(src.h, dst.h, hs);
+    if (src.swiglu) move(src.v, dst.v, hs);
+    move(src.z, dst.z, hs);
+    dst.shape = slots.to_shape;
+    dst.shard = hs;
+    dst.swiglu = src.swiglu;
+    dst.filled = true;
+  }
+
  private:
   static constexpr kc::ElementType kType = kc::element_type_of<T>();
 

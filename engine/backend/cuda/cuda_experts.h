@@ -2,7 +2,7 @@
 // calibration times), kept apart from the rest of Compute<T> because it is where the time goes: grouped
 // cuBLAS GEMMs (cublasGemmGroupedBatchedEx) or a per-expert loop, whichever measures faster for the shape,
 // and the fused bias + activation kernels of kernels/cuda. cuda_compute.cpp forwards Compute<T>'s
-// experts_forward / experts_backward / gemm / make_expert_state here.
+// experts_forward / experts_backward / gemm / make_expert_state / copy_expert_state here.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -27,6 +27,8 @@ class CudaExperts {
                         const ExpertState& saved, const ExpertGrads<T>& grads, View<T> dx) = 0;
   virtual void gemm(cudaStream_t stream, View<const T> a, View<const T> b, std::int64_t m, std::int64_t n,
                     std::int64_t k, View<T> c) = 0;
+  virtual void copy_state(cudaStream_t stream, const ExpertState& from, ExpertState& to,
+                          const ExpertStateSlots& slots) = 0;
 };
 
 // For T in float, double, Bf16, F16.

@@ -172,7 +172,7 @@ class TestTimelineChunks : public QObject {
     QCOMPARE(wide.chosen, parm.chosen);
     QCOMPARE(wide.speedup_vs_parm(wide.chosen), parm.speedup_vs_parm(parm.chosen));
     QCOMPARE(parm.timelines.size(), std::size(kAllSchedules));
-    QCOMPARE(wide.timelines.size(), 4 * std::size(kAllSchedules));
+    QCOMPARE(wide.timelines.size(), 16 * std::size(kAllSchedules));  // every forward x backward degree
   }
 };
 

@@ -106,6 +106,8 @@ class NullCompute final : public backend::Compute<T> {
                        backend::ExpertState&, V) override {}
   void experts_backward(backend::Stream&, const backend::ExpertWeights<T>&, backend::DispatchShape, C,
                         const backend::ExpertState&, const backend::ExpertGrads<T>&, V) override {}
+  void copy_expert_state(backend::Stream&, const backend::ExpertState&, backend::ExpertState&,
+                         const backend::ExpertStateSlots&) override {}
   void gemm(backend::Stream&, C, C, std::int64_t, std::int64_t, std::int64_t, V) override {}
   void scale(backend::Stream&, V, T) override {}
   void accumulate(backend::Stream&, C, V) override {}

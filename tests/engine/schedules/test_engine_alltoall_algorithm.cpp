@@ -13,7 +13,7 @@ using namespace parm;
 
 namespace {
 
-ParallelConfig layout(std::int64_t ranks, std::int64_t g, std::int64_t mp, std::int64_t esp) {
+ParallelConfig cluster_layout(std::int64_t ranks, std::int64_t g, std::int64_t mp, std::int64_t esp) {
   return {ranks, g, mp, esp};
 }
 
@@ -41,29 +41,32 @@ class TestAlltoAllAlgorithm : public QObject {
   Q_OBJECT
  private slots:
   void whereItApplies() {
-    QVERIFY(hierarchical_alltoall_applies(layout(8, 4, 2, 2)));   // L = 2, 2 nodes
-    QVERIFY(hierarchical_alltoall_applies(layout(8, 2, 1, 1)));   // L = 2, 4 nodes
-    QVERIFY(!hierarchical_alltoall_applies(layout(8, 4, 4, 4)));  // L = 1: EP has one rank per node
-    QVERIFY(!hierarchical_alltoall_applies(layout(4, 4, 1, 1)));  // one node
-    const HierarchicalShape s = hierarchical_shape(layout(32, 8, 4, 4));
+    QVERIFY(hierarchical_alltoall_applies(cluster_layout(8, 4, 2, 2)));   // L = 2, 2 nodes
+    QVERIFY(hierarchical_alltoall_applies(cluster_layout(8, 2, 1, 1)));   // L = 2, 4 nodes
+    QVERIFY(!hierarchical_alltoall_applies(cluster_layout(8, 4, 4, 4)));  // L = 1: EP has one rank per node
+    QVERIFY(!hierarchical_alltoall_applies(cluster_layout(4, 4, 1, 1)));  // one node
+    const HierarchicalShape s = hierarchical_shape(cluster_layout(32, 8, 4, 4));
     QCOMPARE(s.local, std::int64_t(2));
     QCOMPARE(s.nodes, std::int64_t(4));
-    QCOMPARE(s.ep(), layout(32, 8, 4, 4).ep());
+    QCOMPARE(s.ep(), cluster_layout(32, 8, 4, 4).ep());
   }
 
   void messageCounts() {
     // W = 8 EP ranks, L = 2 per node, 4 nodes.
-    const AlltoAllMessages flat = alltoall_messages(layout(32, 8, 4, 4), AlltoAllAlgorithm::Flat);
+    const AlltoAllMessages flat = alltoall_messages(cluster_layout(32, 8, 4, 4), AlltoAllAlgorithm::Flat);
     QCOMPARE(flat.total, std::int64_t(7));
     QCOMPARE(flat.inter_node, std::int64_t(6));
     QCOMPARE(flat.inter_node_blocks, std::int64_t(1));
-    const AlltoAllMessages h = alltoall_messages(layout(32, 8, 4, 4), AlltoAllAlgorithm::Hierarchical);
+    const AlltoAllMessages h =
+        alltoall_messages(cluster_layout(32, 8, 4, 4), AlltoAllAlgorithm::Hierarchical);
     QCOMPARE(h.total, std::int64_t(1 + 3));
     QCOMPARE(h.inter_node, std::int64_t(3));
     QCOMPARE(h.inter_node_blocks, std::int64_t(2));
     // Where it does not apply, 2DH is the flat exchange.
-    const AlltoAllMessages same = alltoall_messages(layout(8, 4, 4, 4), AlltoAllAlgorithm::Hierarchical);
-    QCOMPARE(same.inter_node, alltoall_messages(layout(8, 4, 4, 4), AlltoAllAlgorithm::Flat).inter_node);
+    const AlltoAllMessages same =
+        alltoall_messages(cluster_layout(8, 4, 4, 4), AlltoAllAlgorithm::Hierarchical);
+    QCOMPARE(same.inter_node,
+             alltoall_messages(cluster_layout(8, 4, 4, 4), AlltoAllAlgorithm::Flat).inter_node);
     QCOMPARE(parse_alltoall_algorithm("2dh"), std::optional(AlltoAllAlgorithm::Hierarchical));
     QCOMPARE(parse_alltoall_algorithm("flat"), std::optional(AlltoAllAlgorithm::Flat));
     QVERIFY(!parse_alltoall_algorithm("ring"));
@@ -71,7 +74,8 @@ class TestAlltoAllAlgorithm : public QObject {
 
   // Every AlltoAll of both passes becomes 2DH and nothing else changes; at r = 4 inside the chunks too.
   void buildMarksEveryAlltoAll() {
-    for (const ParallelConfig& p : {layout(8, 4, 2, 2), layout(8, 4, 2, 1), layout(8, 4, 1, 1)})
+    for (const ParallelConfig& p :
+         {cluster_layout(8, 4, 2, 2), cluster_layout(8, 4, 2, 1), cluster_layout(8, 4, 1, 1)})
       for (ScheduleKind base : kAllSchedules) {
         if (spec_of(base).fused) continue;
         for (int r : {1, 4}) {
@@ -102,7 +106,7 @@ class TestAlltoAllAlgorithm : public QObject {
   }
 
   void flatWhereItDoesNotApply() {
-    for (const ParallelConfig& p : {layout(8, 4, 4, 4), layout(4, 4, 1, 1)})
+    for (const ParallelConfig& p : {cluster_layout(8, 4, 4, 4), cluster_layout(4, 4, 1, 1)})
       for (ScheduleKind base : {ScheduleKind::B_DS, ScheduleKind::S1, ScheduleKind::S2}) {
         const Schedule flat = build_schedule(base, p), h = build_schedule(hier(base, 1).kind, p);
         QCOMPARE(h.alltoall, AlltoAllAlgorithm::Flat);
@@ -140,7 +144,8 @@ class TestAlltoAllAlgorithm : public QObject {
     for (ScheduleKind k : with_variants({ScheduleKind::S1, ScheduleKind::S1F}, {1, 2},
                                         {AlltoAllAlgorithm::Flat, AlltoAllAlgorithm::Hierarchical}))
       got << QString::fromUtf8(to_string(k).data());
-    QCOMPARE(got, (QStringList{"S1", "S1h", "S1r2", "S1r2h", "S1F", "S1Fr2"}));
+    QCOMPARE(got, (QStringList{"S1", "S1h", "S1f1b2", "S1f1b2h", "S1f2b1", "S1f2b1h", "S1r2", "S1r2h", "S1F",
+                               "S1Ff1b2", "S1Ff2b1", "S1Fr2"}));
   }
 };
 

@@ -63,9 +63,9 @@ class TestScheduleVariant : public QObject {
  private slots:
   void registeredAfterTheBuiltIns() {
     const ScheduleKind k = copy_kind();
-    // After the built-ins, their pipelined variants (3 degrees each) and the hierarchical variants of the 5
-    // unfused ones (4 degrees each), and last in all_schedules().
-    QCOMPARE(k.index(), int(4 * std::size(kAllSchedules) + 5 * 4));
+    // After the built-ins, their pipelined variants (15 pairs of forward and backward degrees each) and the
+    // hierarchical variants of the 5 unfused ones (16 pairs each), and last in all_schedules().
+    QCOMPARE(k.index(), int(16 * std::size(kAllSchedules) + 5 * 16));
     QCOMPARE(every_schedule().back(), k);
     QCOMPARE(all_schedules().size(), std::size(kAllSchedules) + 1);
     QCOMPARE(all_schedules().back(), k);
