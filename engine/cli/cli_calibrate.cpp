@@ -23,6 +23,7 @@
 #include "engine/calibrate/storage.h"
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/backend_option.h"
+#include "engine/cli/launcher_option.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/config_loading.h"
@@ -123,6 +124,7 @@ struct CalibrateArgs {
   std::int64_t ranks = 0;
   std::int64_t gpus_per_node = 0;
   std::string cluster;
+  std::string launcher;
   std::string db_path;
   std::string out = "calibration.json";
   bool quick = false;
@@ -183,7 +185,6 @@ void run_calibrate(const CalibrateArgs& a) {
 
   LaunchOptions o;
   o.ranks = static_cast<int>(c.parallel.ranks);
-  o.mpiexec = find_mpiexec(env);
   o.parm_exe = self_executable();
   o.config_path = config_path;
   o.result_path = out_path;
@@ -205,7 +206,7 @@ void run_calibrate(const CalibrateArgs& a) {
       refuse(std::string("parm calibrate: --cluster: ") + err.what());
     }
   }
-  if (o.mpiexec.empty()) refuse("parm calibrate: mpirun not found: set MPIEXEC or put mpirun on PATH");
+  apply_launcher(a.launcher, env, o, "parm calibrate", cl.has_value());
   const LaunchCommand command = build_launch_command(o, env, ::geteuid() == 0);
   std::cerr << "parm calibrate: starting " << c.parallel.ranks << " ranks (" << c.parallel.nodes() << " x "
             << c.parallel.gpus_per_node << ") with " << o.mpiexec
@@ -241,6 +242,7 @@ void add_calibrate_command(CLI::App& app) {
   cmd->add_option("config", a->path, "configuration JSON file or embedded preset name (default: 'default')");
   cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")->check(integer_in(1));
   add_backend_option(cmd, a->backend);
+  add_launcher_option(cmd, a->launcher);
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
       ->check(integer_in(1));
   cmd->add_option("--cluster", a->cluster, "calibrate on the emulated cluster NAME (parm cluster up)");

@@ -20,6 +20,8 @@
 #include "engine/backend/backend_availability.h"
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/backend_option.h"
+#include "engine/cli/launcher_option.h"
+#include "engine/launch/launcher_choice.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
@@ -183,7 +185,8 @@ struct RunArgs {
   std::int64_t gpus_per_node = 0;  // 0: config.parallel.gpus_per_node
   std::vector<std::string> schedules;
   std::string hostfile;
-  std::string cluster;  // emulated cluster name (parm cluster up)
+  std::string cluster;   // emulated cluster name (parm cluster up)
+  std::string launcher;  // --launcher auto|mpirun|srun
   bool dry_run = false;
   bool json = false;
   bool verify = false;
@@ -199,7 +202,7 @@ struct RunArgs {
   bool layout_given() const {
     return gpus_per_node > 0 || !schedules.empty() || !hostfile.empty() || dry_run || verify ||
            die_on_rank >= 0 || timeout_ms > 0 || !db_path.empty() || !cluster.empty() ||
-           !gate_logits.empty() || !dump_routing.empty() || model;
+           !gate_logits.empty() || !dump_routing.empty() || model || !launcher.empty();
   }
 };
 
@@ -353,11 +356,11 @@ std::chrono::milliseconds overall_deadline(const Config& c, std::int64_t timeout
 }
 
 LaunchOptions launch_options(const Config& c, const RunLaunch& l, const EnvLookup& env,
-                             const std::string& config_path, const std::string& result_path) {
+                             const std::string& config_path, const std::string& result_path,
+                             bool dry_run = false) {
   LaunchOptions o;
   o.ranks = static_cast<int>(c.parallel.ranks);
   o.hostfile = l.hostfile.empty() ? "" : std::filesystem::absolute(l.hostfile).string();
-  o.mpiexec = find_mpiexec(env);
   o.parm_exe = self_executable();
   o.config_path = config_path;
   o.result_path = result_path;
@@ -381,13 +384,26 @@ LaunchOptions launch_options(const Config& c, const RunLaunch& l, const EnvLooku
       refuse(l.who + ": --cluster: " + e.what());
     }
   }
+  apply_launcher(l.launcher, env, o, l.who, !l.cluster.empty(), dry_run);
   return o;
+}
+
+// Multi-node runs (a hostfile, or srun on an allocation's nodes) need the files on a shared filesystem: the
+// working directory usually is, /tmp is not.
+std::filesystem::path run_parent(const RunLaunch& l, const EnvLookup& env) {
+  const bool remote =
+      !l.hostfile.empty() ||
+      choose_launcher(parse_launcher(l.launcher.empty() ? "auto" : l.launcher).value_or(LauncherRequest::Auto),
+                      env, false, !l.cluster.empty())
+              .launcher == Launcher::Srun;
+  return remote ? std::filesystem::current_path() : std::filesystem::temp_directory_path();
 }
 
 RunLaunch launch_of(const RunArgs& a) {
   RunLaunch l;
   l.hostfile = a.hostfile;
   l.cluster = a.cluster;
+  l.launcher = a.launcher;
   l.db_path = a.db_path;
   l.timeout_ms = a.timeout_ms;
   l.verify = a.verify;
@@ -421,9 +437,7 @@ void run_distributed(const RunArgs& a) {
   }
   const EnvLookup env = process_env();
   // Multi-node runs need the files on a shared filesystem: the working directory usually is, /tmp is not.
-  const auto dir = run_folder(
-      a.hostfile.empty() ? std::filesystem::temp_directory_path() : std::filesystem::current_path(),
-      "parm run");
+  const auto dir = run_folder(run_parent(launch_of(a), env), "parm run");
   std::string config_path = (dir->path() / "config.json").string();
   // A dry run's line is run later by hand: its result goes to the working directory, not our temp dir.
   const std::string result_path = (std::filesystem::current_path() / (c.name + ".result.json")).string();
@@ -433,7 +447,7 @@ void run_distributed(const RunArgs& a) {
     config_path = std::filesystem::absolute(a.path).string();
   else
     save_config_file(c, config_path);
-  const LaunchOptions o = launch_options(c, launch_of(a), env, config_path, result_path);
+  const LaunchOptions o = launch_options(c, launch_of(a), env, config_path, result_path, true);
   const LaunchCommand command = build_launch_command(o, env, ::geteuid() == 0);
   std::cout << shell_line(command) << '\n';
   if (!reuse_file) {
@@ -475,19 +489,18 @@ RunResult launch_distributed_run(const Config& c, const RunLaunch& l) {
   // A run that could not be stored is refused before any rank starts (exit 2, as in every subcommand).
   require_storable_db(l.who.substr(l.who.find(' ') + 1), l.db_path);
   const EnvLookup env = process_env();
-  // Multi-node runs need the files on a shared filesystem: the working directory usually is, /tmp is not.
-  const auto dir = run_folder(
-      l.hostfile.empty() ? std::filesystem::temp_directory_path() : std::filesystem::current_path(), l.who);
+  const auto dir = run_folder(run_parent(l, env), l.who);
   const std::string config_path = (dir->path() / "config.json").string();
   const std::string result_path = (dir->path() / "result.json").string();
   save_config_file(c, config_path);
   const LaunchOptions o = launch_options(c, l, env, config_path, result_path);
   const LaunchCommand command = build_launch_command(o, env, ::geteuid() == 0);
-  if (o.mpiexec.empty()) refuse(l.who + ": mpirun not found: set MPIEXEC or put mpirun on PATH");
 
   std::cerr << l.who << ": starting " << c.parallel.ranks << " ranks (" << c.parallel.nodes() << " x "
             << c.parallel.gpus_per_node << ") with " << o.mpiexec
-            << (l.cluster.empty() ? std::string() : " on emulated cluster " + l.cluster) << '\n';
+            << (l.cluster.empty() ? std::string() : " on emulated cluster " + l.cluster)
+            << (o.launcher == Launcher::Srun ? " in Slurm job " + env("SLURM_JOB_ID").value_or("(new)") : "")
+            << '\n';
   const LaunchOutcome outcome = run_launch(command, overall_deadline(c, l.timeout_ms), dir->path().string());
   if (outcome.exit_code != 0 || outcome.timed_out || outcome.signal != 0)
     refuse(failure_line(outcome, l.who), failure_exit_code(outcome));
@@ -521,9 +534,8 @@ void add_run_command(CLI::App& app) {
          "--cluster", a->cluster,
          "run on the emulated cluster NAME (parm cluster up): mpirun in its first node, TCP between nodes")
       ->excludes("--hostfile");
-  cmd->add_flag("--dry-run", a->dry_run,
-                "print the mpirun command line and exit (for clusters; or use srun "
-                "-n P parm worker --config FILE --result FILE)");
+  add_launcher_option(cmd, a->launcher);
+  cmd->add_flag("--dry-run", a->dry_run, "print the mpirun (or srun) command line and exit");
   cmd->add_flag("--json", a->json, "machine-readable output");
   cmd->add_flag("--verify", a->verify, "check every schedule against the single-process reference");
   cmd->add_flag("--model", a->model,

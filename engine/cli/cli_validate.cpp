@@ -26,6 +26,7 @@
 #include "engine/backend/backend_availability.h"
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/backend_option.h"
+#include "engine/cli/launcher_option.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
 #include "engine/cli/model_support.h"
@@ -54,6 +55,7 @@ struct ValidateArgs {
   std::int64_t ranks = 0;
   std::int64_t gpus_per_node = 0;
   std::string cluster;
+  std::string launcher;
   std::string calibration;
   std::string db_path;
   std::optional<double> max_error;
@@ -202,6 +204,7 @@ void run_validate(const ValidateArgs& a) {
   if (auto why = calibration_mismatch(calib, valid.front())) refuse(*why);
   RunLaunch launch;
   launch.cluster = a.cluster;
+  launch.launcher = a.launcher;
   launch.db_path = a.db_path;
   launch.timeout_ms = a.timeout_ms;
   launch.pass_schedules = true;
@@ -400,6 +403,7 @@ void add_validate_command(CLI::App& app) {
       "the embedded default preset");
   cmd->add_option("--ranks", a->ranks, "number of ranks P (overrides parallel.ranks)")->check(integer_in(1));
   add_backend_option(cmd, a->backend);
+  add_launcher_option(cmd, a->launcher);
   cmd->add_option("--gpus-per-node", a->gpus_per_node, "ranks per node G (overrides parallel.gpus_per_node)")
       ->check(integer_in(1));
   cmd->add_option("--cluster", a->cluster, "run on the emulated cluster NAME (parm cluster up)");

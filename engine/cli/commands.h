@@ -30,6 +30,7 @@ void add_steps_command(CLI::App& app);      // steps: a run's fused-pipeline ste
 struct RunLaunch {
   std::string hostfile;         // empty: every rank on this machine
   std::string cluster;          // emulated cluster name (parm cluster up), or empty
+  std::string launcher;         // --launcher: auto (empty), mpirun or srun
   std::string db_path;          // the worker stores the traced run there when set
   std::int64_t timeout_ms = 0;  // 0: the worker's default
   bool verify = false;

@@ -122,6 +122,9 @@ std::string self_executable() {
   return p.string();
 }
 
+static void append_worker(const LaunchOptions& o, std::vector<std::string>& argv);
+static LaunchCommand build_srun_command(const LaunchOptions& o, LaunchCommand cmd);
+
 LaunchCommand build_launch_command(const LaunchOptions& o, const EnvLookup& env, bool running_as_root) {
   LaunchCommand cmd;
   // The user's own settings win: only unset variables get our defaults.
@@ -134,6 +137,7 @@ LaunchCommand build_launch_command(const LaunchOptions& o, const EnvLookup& env,
     set_default("OMPI_ALLOW_RUN_AS_ROOT", "1");
     set_default("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
   }
+  if (o.launcher == Launcher::Srun) return build_srun_command(o, std::move(cmd));
   const bool local = o.hostfile.empty();
   if (local) {
     // More ranks than cores is normal for CPU runs; shared memory is the transport between local ranks.
@@ -148,6 +152,11 @@ LaunchCommand build_launch_command(const LaunchOptions& o, const EnvLookup& env,
   if (!local) a.insert(a.end(), {"--hostfile", o.hostfile});
   a.insert(a.end(), o.launcher_args.begin(), o.launcher_args.end());
   a.insert(a.end(), {"-x", "OPENBLAS_NUM_THREADS"});  // local and remote ranks alike
+  append_worker(o, a);
+  return cmd;
+}
+
+static void append_worker(const LaunchOptions& o, std::vector<std::string>& a) {
   a.insert(a.end(), {o.parm_exe, o.subcommand, "--config", o.config_path, "--result", o.result_path});
   if (!o.schedules.empty()) a.insert(a.end(), {"--schedules", join_schedules(o.schedules)});
   if (o.timeout_ms > 0) a.insert(a.end(), {"--timeout-ms", std::to_string(o.timeout_ms)});
@@ -155,6 +164,22 @@ LaunchCommand build_launch_command(const LaunchOptions& o, const EnvLookup& env,
   if (o.die_on_rank >= 0) a.insert(a.end(), {"--die-on-rank", std::to_string(o.die_on_rank)});
   if (!o.db_path.empty()) a.insert(a.end(), {"--db", o.db_path});
   a.insert(a.end(), o.extra_args.begin(), o.extra_args.end());
+}
+
+// srun inside the allocation: PMIx wires Open MPI up (with pmi2 Open MPI 4.1 aborts on a NULL communicator),
+// more ranks than the allocation's CPUs are allowed (CPU ranks share cores as under mpirun), and one rank's
+// failure ends the step at once, as mpirun ends the job.
+static LaunchCommand build_srun_command(const LaunchOptions& o, LaunchCommand cmd) {
+  auto& a = cmd.argv;
+  a = {o.mpiexec.empty() ? std::string("srun") : o.mpiexec,
+       "--mpi=pmix",
+       "--ntasks",
+       std::to_string(o.ranks),
+       "--overcommit",
+       "--kill-on-bad-exit=1",
+       "--export=ALL"};
+  a.insert(a.end(), o.launcher_args.begin(), o.launcher_args.end());
+  append_worker(o, a);
   return cmd;
 }
 
@@ -183,6 +208,8 @@ std::string shell_line(const LaunchCommand& command) {
 std::optional<FailedRank> blame_failed_rank(const std::vector<std::string>& lines) {
   // A rank killed by a signal is the cause; a rank that did not answer comes next; the others only noticed.
   static const std::regex signal_death(R"(process rank (\d+) with PID \S+ on node \S+ exited on signal)");
+  // srun names one task per line: "srun: error: node1: task 2: Killed" (the others follow as "tasks ...").
+  static const std::regex srun_task(R"(srun: error: \S+: task (\d+): (Killed|Terminated|Aborted|Segmentation fault|Bus error|Exited with exit code [1-9]\d*))");
   static const std::regex no_answer(
       R"(parm worker: rank (\d+): (.*?)(?: did not complete)?[: ]*\b(rank (\d+) did not answer.*))");
   static const std::regex worker_line(R"(parm worker: rank (\d+): (.*))");
@@ -190,7 +217,7 @@ std::optional<FailedRank> blame_failed_rank(const std::vector<std::string>& line
   static const std::regex process_rank(R"(process rank (\d+))");
   static const std::regex process_name(R"(Process name: \[\[\d+,\d+\],(\d+)\])");
   for (const std::regex* re :
-       {&signal_death, &no_answer, &worker_line, &mpi_abort, &process_rank, &process_name}) {
+       {&signal_death, &srun_task, &no_answer, &worker_line, &mpi_abort, &process_rank, &process_name}) {
     for (const std::string& line : lines) {
       std::smatch m;
       if (!std::regex_search(line, m, *re)) continue;

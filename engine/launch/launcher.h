@@ -1,6 +1,6 @@
-// How `parm run` starts the MPI worker: the mpirun command line (a pure function, so `--dry-run` prints
-// exactly what would run and tests check it), and a supervisor that runs it under a deadline and names a dead
-// rank.
+// How `parm run` starts the MPI worker: the mpirun (or, inside a Slurm allocation, srun) command line (a
+// pure function, so `--dry-run` prints exactly what would run and tests check it), and a supervisor that runs
+// it under a deadline and names a dead rank.
 #pragma once
 
 #include <chrono>
@@ -16,10 +16,14 @@
 
 namespace parm {
 
+// The program that starts the ranks (launcher_choice.h picks it).
+enum class Launcher { Mpirun, Srun };
+
 struct LaunchOptions {
+  Launcher launcher = Launcher::Mpirun;
   int ranks = 1;
   std::string hostfile;                 // empty: every rank on this machine
-  std::string mpiexec;                  // the launcher binary (see find_mpiexec)
+  std::string mpiexec;                  // the launcher binary (find_mpiexec, or find_srun for srun)
   std::string parm_exe;                 // absolute path of `parm` (see self_executable)
   std::string config_path;              // the worker's --config
   std::string result_path;              // the worker's --result
