@@ -10,6 +10,7 @@ packages=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite qt6-svg-dev libxkbcommon-dev
   xvfb xauth fonts-dejavu-core
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer and the sanitizers' runtimes
+  slurm-wlm munge  # tests/slurm: a real single-host Slurm the tests start and stop themselves
 )
 [[ "${1:-}" == "--no-gui" ]] && packages=("${packages[@]:0:11}")
 

@@ -20,12 +20,12 @@
 #include "engine/backend/backend_availability.h"
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/backend_option.h"
-#include "engine/cli/launcher_option.h"
-#include "engine/launch/launcher_choice.h"
 #include "engine/cli/cli_support.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
+#include "engine/cli/launcher_option.h"
 #include "engine/cli/run_model.h"
+#include "engine/cli/slurm_submit.h"
 #include "engine/cli/summary_table.h"
 #include "engine/cli/verify_table.h"
 #include "engine/core/config_json.h"
@@ -34,6 +34,7 @@
 #include "engine/core/validation.h"
 #include "engine/launch/cluster_launch.h"
 #include "engine/launch/launcher.h"
+#include "engine/launch/launcher_choice.h"
 #include "engine/launch/run_folder.h"
 #include "engine/reference/reference_layer.h"
 #include "engine/run/gate_logits.h"
@@ -187,6 +188,7 @@ struct RunArgs {
   std::string hostfile;
   std::string cluster;   // emulated cluster name (parm cluster up)
   std::string launcher;  // --launcher auto|mpirun|srun
+  SlurmOptions slurm;    // --slurm and its options: submit as a batch job (slurm_submit.h)
   bool dry_run = false;
   bool json = false;
   bool verify = false;
@@ -202,7 +204,7 @@ struct RunArgs {
   bool layout_given() const {
     return gpus_per_node > 0 || !schedules.empty() || !hostfile.empty() || dry_run || verify ||
            die_on_rank >= 0 || timeout_ms > 0 || !db_path.empty() || !cluster.empty() ||
-           !gate_logits.empty() || !dump_routing.empty() || model || !launcher.empty();
+           !gate_logits.empty() || !dump_routing.empty() || model || !launcher.empty() || slurm.requested();
   }
 };
 
@@ -269,7 +271,8 @@ Config effective_config(const RunArgs& a) {
     }
   }
   MachineLimits machine = MachineLimits::this_machine();
-  if (!a.hostfile.empty()) machine.ranks_per_host = c.parallel.gpus_per_node;  // G ranks on each host
+  if (!a.hostfile.empty() || a.slurm.requested())
+    machine.ranks_per_host = c.parallel.gpus_per_node;  // G ranks on each host
   // Never a CPU run under a cuda label: refused before mpirun starts, and before a dry run prints its line;
   // first, in one line, since no layout can make a missing backend run.
   if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
@@ -393,8 +396,9 @@ LaunchOptions launch_options(const Config& c, const RunLaunch& l, const EnvLooku
 std::filesystem::path run_parent(const RunLaunch& l, const EnvLookup& env) {
   const bool remote =
       !l.hostfile.empty() ||
-      choose_launcher(parse_launcher(l.launcher.empty() ? "auto" : l.launcher).value_or(LauncherRequest::Auto),
-                      env, false, !l.cluster.empty())
+      choose_launcher(
+          parse_launcher(l.launcher.empty() ? "auto" : l.launcher).value_or(LauncherRequest::Auto), env,
+          false, !l.cluster.empty())
               .launcher == Launcher::Srun;
   return remote ? std::filesystem::current_path() : std::filesystem::temp_directory_path();
 }
@@ -416,7 +420,17 @@ RunLaunch launch_of(const RunArgs& a) {
 }
 
 void run_distributed(const RunArgs& a) {
+  if (a.slurm.requested() && (!a.cluster.empty() || !a.hostfile.empty() || !a.launcher.empty()))
+    refuse(
+        "parm run: --slurm places the ranks with srun inside its job: --cluster, --hostfile and --launcher "
+        "do not apply");
   const Config c = effective_config(a);
+  if (a.slurm.requested()) {
+    const JobRunFlags f{a.db_path, a.gate_logits, a.dump_routing, a.verify,
+                        a.json,    a.model,       a.timeout_ms,   a.die_on_rank};
+    if (const int code = submit_slurm_run(c, a.slurm, f, a.dry_run); code != 0) throw CLI::RuntimeError(code);
+    return;
+  }
   if (!a.dry_run) {
     const RunResult result = launch_distributed_run(c, launch_of(a));
     const std::vector<ScheduleSummary> rows = summarize(result);
@@ -535,6 +549,7 @@ void add_run_command(CLI::App& app) {
          "run on the emulated cluster NAME (parm cluster up): mpirun in its first node, TCP between nodes")
       ->excludes("--hostfile");
   add_launcher_option(cmd, a->launcher);
+  add_slurm_options(cmd, a->slurm);
   cmd->add_flag("--dry-run", a->dry_run, "print the mpirun (or srun) command line and exit");
   cmd->add_flag("--json", a->json, "machine-readable output");
   cmd->add_flag("--verify", a->verify, "check every schedule against the single-process reference");

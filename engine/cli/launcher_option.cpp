@@ -16,7 +16,8 @@ CLI::Option* add_launcher_option(CLI::App* cmd, std::string& value) {
 
 void apply_launcher(const std::string& value, const EnvLookup& env, LaunchOptions& o, const std::string& who,
                     bool cluster, bool dry_run) {
-  const LauncherRequest request = parse_launcher(value.empty() ? "auto" : value).value_or(LauncherRequest::Auto);
+  const LauncherRequest request =
+      parse_launcher(value.empty() ? "auto" : value).value_or(LauncherRequest::Auto);
   const LauncherChoice choice = choose_launcher(request, env, !o.hostfile.empty(), cluster);
   if (!choice.error.empty() && !(dry_run && choice.missing)) {
     std::cerr << who << ": " << choice.error << '\n';

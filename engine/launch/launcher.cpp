@@ -101,18 +101,23 @@ EnvLookup process_env() {
   };
 }
 
-std::string find_mpiexec(const EnvLookup& env) {
-  if (auto explicit_path = env("MPIEXEC"); explicit_path && !explicit_path->empty()) return *explicit_path;
+std::string find_program(const EnvLookup& env, const std::string& override_name, const std::string& program) {
+  if (auto explicit_path = env(override_name); explicit_path && !explicit_path->empty())
+    return *explicit_path;
   const auto path = env("PATH");
   if (!path) return {};
   std::stringstream dirs(*path);
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
     if (dir.empty()) continue;
-    const std::filesystem::path candidate = std::filesystem::path(dir) / "mpirun";
+    const std::filesystem::path candidate = std::filesystem::path(dir) / program;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
   }
   return {};
+}
+
+std::string find_mpiexec(const EnvLookup& env) {
+  return find_program(env, "MPIEXEC", "mpirun");
 }
 
 std::string self_executable() {
@@ -209,7 +214,8 @@ std::optional<FailedRank> blame_failed_rank(const std::vector<std::string>& line
   // A rank killed by a signal is the cause; a rank that did not answer comes next; the others only noticed.
   static const std::regex signal_death(R"(process rank (\d+) with PID \S+ on node \S+ exited on signal)");
   // srun names one task per line: "srun: error: node1: task 2: Killed" (the others follow as "tasks ...").
-  static const std::regex srun_task(R"(srun: error: \S+: task (\d+): (Killed|Terminated|Aborted|Segmentation fault|Bus error|Exited with exit code [1-9]\d*))");
+  static const std::regex srun_task(
+      R"(srun: error: \S+: task (\d+): (Killed|Terminated|Aborted|Segmentation fault|Bus error|Exited with exit code [1-9]\d*))");
   static const std::regex no_answer(
       R"(parm worker: rank (\d+): (.*?)(?: did not complete)?[: ]*\b(rank (\d+) did not answer.*))");
   static const std::regex worker_line(R"(parm worker: rank (\d+): (.*))");

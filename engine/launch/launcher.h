@@ -51,6 +51,8 @@ struct LaunchCommand {
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 EnvLookup process_env();
 
+// The environment variable `override_name` when set, else `program` found on PATH (empty when neither).
+std::string find_program(const EnvLookup& env, const std::string& override_name, const std::string& program);
 // `MPIEXEC` when set, else `mpirun` found on PATH (empty when neither exists).
 std::string find_mpiexec(const EnvLookup& env);
 // The running executable (/proc/self/exe), so ranks run the same build as `parm run`.

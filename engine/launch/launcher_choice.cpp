@@ -1,10 +1,5 @@
 #include "engine/launch/launcher_choice.h"
 
-#include <unistd.h>
-
-#include <filesystem>
-#include <sstream>
-
 namespace parm {
 
 std::optional<LauncherRequest> parse_launcher(std::string_view name) {
@@ -15,17 +10,7 @@ std::optional<LauncherRequest> parse_launcher(std::string_view name) {
 }
 
 std::string find_srun(const EnvLookup& env) {
-  if (auto explicit_path = env("SRUN"); explicit_path && !explicit_path->empty()) return *explicit_path;
-  const auto path = env("PATH");
-  if (!path) return {};
-  std::stringstream dirs(*path);
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (dir.empty()) continue;
-    const std::filesystem::path candidate = std::filesystem::path(dir) / "srun";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-  }
-  return {};
+  return find_program(env, "SRUN", "srun");
 }
 
 LauncherChoice choose_launcher(LauncherRequest request, const EnvLookup& env, bool hostfile, bool cluster) {
@@ -34,7 +19,7 @@ LauncherChoice choose_launcher(LauncherRequest request, const EnvLookup& env, bo
   const std::string srun = find_srun(env);
   if (request == LauncherRequest::Auto)
     request = allocation && !srun.empty() && !hostfile && !cluster ? LauncherRequest::Srun
-                                                                    : LauncherRequest::Mpirun;
+                                                                   : LauncherRequest::Mpirun;
   if (request == LauncherRequest::Mpirun) {
     c.binary = find_mpiexec(env);
     c.missing = c.binary.empty();

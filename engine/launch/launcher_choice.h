@@ -21,8 +21,8 @@ std::string find_srun(const EnvLookup& env);
 
 struct LauncherChoice {
   Launcher launcher = Launcher::Mpirun;
-  std::string binary;  // the mpirun or srun to run (empty: not found)
-  std::string error;   // why the request cannot be met (one line, without the command prefix)
+  std::string binary;    // the mpirun or srun to run (empty: not found)
+  std::string error;     // why the request cannot be met (one line, without the command prefix)
   bool missing = false;  // the error is only that the binary was not found (a dry run prints the line anyway)
 };
 

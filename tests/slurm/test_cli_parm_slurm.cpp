@@ -1,0 +1,206 @@
+// `parm run` on a real Slurm (issue 20): a single-host slurmctld + slurmd + munged started for this suite by
+// tests/slurm/single_host_slurm.sh (a CTest fixture, torn down even when a case fails). Inside an allocation
+// the ranks start with srun; --slurm writes, submits and follows a batch job and stores its run; a cancelled,
+// timed-out or failed job (and an interrupted follow, a missing sbatch) each end with one line naming the job
+// and its state, the documented exit code, and nothing stored as complete.
+#include <signal.h>
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "tests/support/parm_process.h"
+
+using parm_test::ProcessOptions;
+using parm_test::ProcessResult;
+
+namespace {
+
+// A layer whose run lasts minutes: what a job is cancelled in, or runs past its time limit in.
+constexpr const char* kLongConfig = R"({"name": "long",
+  "layer": {"batch": 2, "seq_len": 8, "hidden": 8, "ffn_hidden": 16, "num_experts": 4, "top_k": 2},
+  "parallel": {"ranks": 4, "gpus_per_node": 2, "mp": 2, "esp": 2},
+  "run": {"warmup": 1, "iterations": 1000000, "schedules": ["S1"]}})";
+
+QByteArray last_line(const QByteArray& text) {
+  const QList<QByteArray> lines = text.trimmed().split('\n');
+  return lines.isEmpty() ? QByteArray() : lines.back();
+}
+
+}  // namespace
+
+class TestCliParmSlurm : public QObject {
+  Q_OBJECT
+
+  QString slurm_dir_, skip_;
+  QTemporaryDir project_;
+
+  ProcessOptions options(int timeout_ms = 120000) const {
+    ProcessOptions o;
+    o.working_directory = project_.path();
+    o.timeout_ms = timeout_ms;
+    o.environment = {{"SLURM_CONF", slurm_dir_ + "/slurm.conf"}};
+    return o;
+  }
+  QString db() const { return project_.filePath("project.parm"); }
+  QString long_config() const { return project_.filePath("long.json"); }
+
+  // `parm runs --db`: "name status" of every stored run.
+  QStringList stored_runs() const {
+    const ProcessResult r = parm_test::run_parm({"runs", "--db", db()}, options());
+    QStringList out;
+    const QRegularExpression row(R"(^\s*\d+\s+(\S+)\s+\S+\s+\d+\s+(\S+))");
+    for (const QByteArray& line : r.out.split('\n')) {
+      const auto m = row.match(QString::fromUtf8(line));
+      if (m.hasMatch()) out << m.captured(1) + " " + m.captured(2);
+    }
+    return out;
+  }
+
+  // Starts `parm run ... --slurm` and returns once the job is RUNNING, with its id.
+  QString start_long_job(QProcess& p, const QStringList& extra) {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("SLURM_CONF", slurm_dir_ + "/slurm.conf");
+    p.setProcessEnvironment(env);
+    p.setWorkingDirectory(project_.path());
+    p.start(parm_test::parm_executable(), QStringList{"run", long_config(), "--slurm", "--db", db()} + extra);
+    QString id;
+    QByteArray err;
+    for (int i = 0; i < 600 && p.state() != QProcess::NotRunning; ++i) {
+      p.waitForReadyRead(100);
+      err += p.readAllStandardError();
+      const auto m = QRegularExpression(R"(submitted Slurm job (\d+))").match(QString::fromUtf8(err));
+      if (m.hasMatch()) id = m.captured(1);
+      if (!id.isEmpty() && err.contains("Slurm job " + id.toUtf8() + " RUNNING") &&
+          err.contains("starting 4 ranks"))
+        return id;
+    }
+    qWarning("%s", err.constData());
+    return {};
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(project_.isValid());
+    slurm_dir_ = qEnvironmentVariable("PARM_TEST_SLURM_DIR");
+    QVERIFY2(!slurm_dir_.isEmpty(), "PARM_TEST_SLURM_DIR is set by CTest (the slurm_host fixture)");
+    QFile why(slurm_dir_ + "/unavailable");
+    if (why.open(QIODevice::ReadOnly))
+      QSKIP(qPrintable("no Slurm here: " + QString::fromUtf8(why.readAll()).trimmed()));
+    QVERIFY2(QFile::exists(slurm_dir_ + "/slurm.conf"), "the slurm_host fixture did not come up");
+    QFile f(long_config());
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(kLongConfig);
+  }
+
+  // Under salloc (SLURM_JOB_ID set) `parm run` starts its ranks with srun, unasked, and stores the run.
+  void insideAnAllocationRanksStartWithSrun() {
+    const ProcessResult r = parm_test::run_program(
+        "salloc",
+        {"--ntasks", "4", "--overcommit", parm_test::parm_executable(), "run", "default", "--db", db()},
+        options());
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    QVERIFY2(QRegularExpression(R"(starting 4 ranks \(2 x 2\) with \S*srun in Slurm job \d+)")
+                 .match(QString::fromUtf8(r.err))
+                 .hasMatch(),
+             r.err.constData());
+    QVERIFY2(r.out.contains("S2F"), r.out.constData());  // the summary table, every schedule
+    QVERIFY(stored_runs().contains("default complete"));
+  }
+
+  // --slurm: the script beside the project, submitted, followed to COMPLETED, the run stored.
+  void submittedRunIsStored() {
+    const int before = stored_runs().size();
+    const ProcessResult r = parm_test::run_parm(
+        {"run", "default", "--slurm", "--time", "5", "--db", db(), "--schedules", "S1,S2"}, options());
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    QVERIFY2(r.err.contains("PENDING") || r.err.contains("RUNNING"), r.err.constData());
+    QVERIFY2(QRegularExpression(R"(^parm run: Slurm job \d+ COMPLETED on \S+; the run is stored in )")
+                 .match(QString::fromUtf8(last_line(r.err)))
+                 .hasMatch(),
+             r.err.constData());
+    QVERIFY2(r.out.contains("S1") && r.out.contains("S2"), r.out.constData());  // the job's summary, streamed
+    QCOMPARE(stored_runs().size(), before + 1);
+    const QStringList scripts = QDir(project_.filePath("slurm")).entryList({"*.sbatch"});
+    QVERIFY(!scripts.isEmpty());
+    QFile script(project_.filePath("slurm/" + scripts.back()));
+    QVERIFY(script.open(QIODevice::ReadOnly));
+    const QByteArray text = script.readAll();
+    for (const char* want :
+         {"#SBATCH --ntasks=4", "#SBATCH --time=5", "#SBATCH --overcommit", "--launcher srun"})
+      QVERIFY2(text.contains(want), text.constData());
+  }
+
+  // A rank killed inside the job: the job FAILED, its own verdict (which rank) on the last line.
+  void rankKilledInsideTheJob() {
+    const ProcessResult r =
+        parm_test::run_parm({"run", "default", "--slurm", "--die-on-rank", "1", "--db", db()}, options());
+    QCOMPARE(r.exit_code, 1);
+    QVERIFY2(QRegularExpression(R"(^parm run: Slurm job \d+ FAILED \(exit code 1\): rank 1 died)")
+                 .match(QString::fromUtf8(last_line(r.err)))
+                 .hasMatch(),
+             r.err.constData());
+  }
+
+  // scancel mid-run: CANCELLED, exit 1, the run left incomplete.
+  void cancelledJob() {
+    QProcess p;
+    const QString id = start_long_job(p, {});
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(parm_test::run_program("scancel", {id}, options()).exit_code, 0);
+    QVERIFY(p.waitForFinished(60000));
+    const QByteArray err = p.readAllStandardError();
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY2(last_line(err).startsWith("parm run: Slurm job " + id.toUtf8() + " CANCELLED"), err.constData());
+    QVERIFY(!stored_runs().contains("long complete"));
+  }
+
+  // Ctrl-C while following: the job is cancelled, not left running unseen; exit 130.
+  void interruptCancelsTheJob() {
+    QProcess p;
+    const QString id = start_long_job(p, {});
+    QVERIFY(!id.isEmpty());
+    ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+    QVERIFY(p.waitForFinished(60000));
+    const QByteArray err = p.readAllStandardError();
+    QCOMPARE(p.exitCode(), 130);
+    QVERIFY2(last_line(err).startsWith("parm run: Slurm job " + id.toUtf8() + " cancelled"), err.constData());
+    const ProcessResult q = parm_test::run_program("scontrol", {"show", "job", "-o", id}, options());
+    QVERIFY2(q.out.contains("JobState=CANCELLED"), q.out.constData());
+  }
+
+  // --time 1: Slurm ends the job after a minute (its granularity), TIMEOUT, exit 1, nothing complete.
+  void jobPastItsTimeLimit() {
+    const ProcessResult r =
+        parm_test::run_parm({"run", long_config(), "--slurm", "--time", "1", "--db", db()}, options(170000));
+    QCOMPARE(r.exit_code, 1);
+    QVERIFY2(QRegularExpression(R"(^parm run: Slurm job \d+ TIMEOUT: it ran past its time limit 00:01:00)")
+                 .match(QString::fromUtf8(last_line(r.err)))
+                 .hasMatch(),
+             r.err.constData());
+    QVERIFY(!stored_runs().contains("long complete"));
+  }
+
+  // No sbatch on PATH, bad options: one line, exit 2, nothing written.
+  void missingSbatchAndBadOptions() {
+    ProcessOptions o = options();
+    o.environment.append(std::pair<QString, QString>("PATH", "/nonexistent"));
+    const ProcessResult r = parm_test::run_parm({"run", "default", "--slurm"}, o);
+    QCOMPARE(r.exit_code, 2);
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+    QVERIFY2(r.err.contains("sbatch not found"), r.err.constData());
+    for (const QStringList& bad :
+         {QStringList{"--time", "1:2:3:4"}, QStringList{"--partition", "a;b"}, QStringList{"--nodes", "3"}}) {
+      const ProcessResult b = parm_test::run_parm(QStringList{"run", "default", "--slurm"} + bad, options());
+      QCOMPARE(b.exit_code, 2);
+      QCOMPARE(b.err.trimmed().count('\n'), 0);
+      QVERIFY2(b.err.contains(bad.front().toUtf8()), b.err.constData());
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliParmSlurm)
+#include "test_cli_parm_slurm.moc"
