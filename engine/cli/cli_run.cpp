@@ -275,7 +275,12 @@ Config effective_config(const RunArgs& a) {
     machine.ranks_per_host = c.parallel.gpus_per_node;  // G ranks on each host
   // Never a CPU run under a cuda label: refused before mpirun starts, and before a dry run prints its line;
   // first, in one line, since no layout can make a missing backend run.
-  if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
+  // A submitted job checks its devices where it runs (the login host may have none): here only the build.
+  if (c.run.backend != Backend::Cpu) {
+    CudaAvailability cuda = probe_cuda();
+    if (a.slurm.requested() && cuda.built && cuda.engine_built) cuda.devices = std::max(cuda.devices, 1);
+    if (const auto why = backend_unavailable(c.run.backend, cuda)) refuse("parm run: " + *why);
+  }
   validate_or_exit(c, source, machine);
   if (a.model)
     check_model_run(c, a.verify, !a.gate_logits.empty() || !a.dump_routing.empty());
