@@ -31,8 +31,25 @@ void check_open(int rc, sqlite3* db, const std::string& path) {
     throw DbError(one_line(path + ": cannot open (" + (db ? sqlite3_errmsg(db) : "out of memory") + ")"));
 }
 
-// Quick check of what SQLite can read; empty when the file is sound, else SQLite's first finding.
-std::string integrity_problem(sqlite3* db) {
+// How long a connection waits for another process's lock (a writer's commit, the last connection's checkpoint
+// as it closes) before giving up.
+constexpr int kBusyTimeoutMs = 10'000;
+
+// A lock held past the timeout is another process at work, never damage: said as such.
+[[noreturn]] void refuse_locked(const std::string& path) {
+  throw DbError(path + ": locked by another process for over " + std::to_string(kBusyTimeoutMs / 1000) +
+                " s (database is locked); try again when it is done");
+}
+
+bool locked(sqlite3* db) {
+  const int code = sqlite3_extended_errcode(db) & 0xff;
+  return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+}
+
+// Quick check of what SQLite can read; empty when the file is sound, else SQLite's first finding. Called with
+// the busy timeout set: a connection opened while another process checkpoints waits for it instead of
+// reading "database is locked" as a damaged file.
+std::string integrity_problem(sqlite3* db, const std::string& path) {
   sqlite3_stmt* s = nullptr;
   std::string problem;
   if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &s, nullptr) != SQLITE_OK) {
@@ -43,7 +60,9 @@ std::string integrity_problem(sqlite3* db) {
   } else {
     problem = sqlite3_errmsg(db);
   }
+  const bool busy = !problem.empty() && locked(db);
   sqlite3_finalize(s);
+  if (busy) refuse_locked(path);
   return problem;
 }
 
@@ -66,7 +85,9 @@ sqlite3* connect_read_only(const std::string& path, std::string& problem) {
     const int rc = sqlite3_open_v2(file_uri(path, query).c_str(), &guard.db,
                                    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
     check_open(rc, guard.db, path);
-    problem = integrity_problem(guard.db);
+    sqlite3_extended_result_codes(guard.db, 1);
+    sqlite3_busy_timeout(guard.db, kBusyTimeoutMs);
+    problem = integrity_problem(guard.db, path);
     if (problem.empty()) return guard.release();
   }
   return nullptr;
@@ -134,6 +155,7 @@ void list_schema(sqlite3* db, const std::string& path, const FileProbe& probe,
     Stmt s(db, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name");
     while (s.step()) (s.text(0) == "view" ? views : tables).push_back(s.text(1));
   } catch (const DbError&) {
+    if (locked(db)) refuse_locked(path);
     refuse_damaged(path, probe, sqlite3_errmsg(db));
   }
 }
@@ -179,16 +201,16 @@ Database Database::open(const std::string& path, bool create) {
   if (writable) {
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     check_open(sqlite3_open_v2(path.c_str(), &guard.db, flags, nullptr), guard.db, path);
+    sqlite3_extended_result_codes(guard.db, 1);
+    sqlite3_busy_timeout(guard.db, kBusyTimeoutMs);
     if (probe.size > 0)
-      if (const std::string problem = integrity_problem(guard.db); !problem.empty())
+      if (const std::string problem = integrity_problem(guard.db, path); !problem.empty())
         refuse_damaged(path, probe, problem);
   } else {
     std::string problem;
     guard.db = connect_read_only(path, problem);
     if (!guard.db) refuse_damaged(path, probe, problem);
   }
-  sqlite3_extended_result_codes(guard.db, 1);
-  sqlite3_busy_timeout(guard.db, 10'000);
 
   std::vector<std::string> tables, views;
   list_schema(guard.db, path, probe, tables, views);

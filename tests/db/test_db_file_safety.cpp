@@ -13,6 +13,7 @@
 #include <QtTest>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "db/database.h"
 #include "db/exporters.h"
@@ -105,6 +106,31 @@ class TestDbFileSafety : public QObject {
       QCOMPARE(viewer.runs().size(), k);
     }
     QCOMPARE(Database::open(path, false).runs().size(), std::size_t{3});
+  }
+
+  // The CI flake of test_app_live_project: a project opened while another connection held its lock (the last
+  // connection of a finished `parm run` checkpointing as it closes) read "database is locked" in the integrity
+  // check, before the busy timeout was set, and was refused as a corrupt database. A short lock is waited for.
+  void aLockHeldForAMomentIsWaitedForNotCalledCorrupt() {
+    const std::string path = project_with_one_run("busy.sqlite");
+    sqlite3* holder = nullptr;
+    QCOMPARE(sqlite3_open(path.c_str(), &holder), SQLITE_OK);
+    // An exclusive lock that readers cannot pass, even in WAL mode, until it is released.
+    QCOMPARE(sqlite3_exec(holder, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;", nullptr, nullptr, nullptr),
+             SQLITE_OK);
+    std::thread release([holder] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      sqlite3_exec(holder, "COMMIT; PRAGMA locking_mode = NORMAL; SELECT count(*) FROM runs;", nullptr, nullptr,
+                   nullptr);
+      sqlite3_close(holder);
+    });
+    try {
+      QCOMPARE(Database::open(path, false).runs().size(), std::size_t{1});
+    } catch (const DbError& e) {
+      release.join();
+      QFAIL(e.what());
+    }
+    release.join();
   }
 
   // Not root: permissions; root: a read-only bind mount or an immutable file (ReadOnlyPlace). The path holds
