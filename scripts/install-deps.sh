@@ -11,6 +11,7 @@ packages=(
   xvfb xauth fonts-dejavu-core
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer and the sanitizers' runtimes
   slurm-wlm munge  # tests/slurm: a real single-host Slurm the tests start and stop themselves
+  openssh-server openssh-client  # tests/slurm: the login host (sshd in a network namespace)
 )
 [[ "${1:-}" == "--no-gui" ]] && packages=("${packages[@]:0:11}")
 

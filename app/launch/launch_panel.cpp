@@ -15,14 +15,35 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSettings>
 #include <QVBoxLayout>
 #include <utility>
 
 #include "app/launch/parm_process.h"
 #include "app/launch/project.h"
+#include "app/launch/slurm_job_line.h"
 #include "engine/core/config_json.h"
 
 namespace parm::app {
+namespace {
+
+// The Slurm row is remembered between sessions (the login host and account rarely change).
+constexpr const char* kSlurmKeys[] = {"launch/slurm/host", "launch/slurm/partition", "launch/slurm/account",
+                                      "launch/slurm/time", "launch/slurm/remoteParm"};
+
+SlurmTarget storedSlurmTarget() {
+  QSettings settings;
+  const auto value = [&](int i) { return settings.value(kSlurmKeys[i]).toString(); };
+  return {value(0), value(1), value(2), value(3), value(4)};
+}
+
+void storeSlurmTarget(const SlurmTarget& t) {
+  QSettings settings;
+  const QString values[] = {t.host, t.partition, t.account, t.timeLimit, t.remoteParm};
+  for (int i = 0; i < 5; ++i) settings.setValue(kSlurmKeys[i], values[i].trimmed());
+}
+
+}  // namespace
 
 LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
     : QWidget(parent),
@@ -30,6 +51,13 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
       action_(new QComboBox(this)),
       target_(new QComboBox(this)),
       targetName_(new QLineEdit(this)),
+      slurmRow_(new QWidget(this)),
+      slurmHost_(new QLineEdit(slurmRow_)),
+      slurmRemoteParm_(new QLineEdit(slurmRow_)),
+      slurmPartition_(new QLineEdit(slurmRow_)),
+      slurmAccount_(new QLineEdit(slurmRow_)),
+      slurmTime_(new QLineEdit(slurmRow_)),
+      slurmJob_(new QLabel(this)),
       ranks_(new QLabel(this)),
       calibration_(new QLineEdit(this)),
       quick_(new QCheckBox(tr("Quick (3 sizes)"), this)),
@@ -52,6 +80,18 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
   target_->addItem(tr("Local"), static_cast<int>(LaunchTarget::Local));
   target_->addItem(tr("Emulated cluster"), static_cast<int>(LaunchTarget::Cluster));
   target_->addItem(tr("Hostfile"), static_cast<int>(LaunchTarget::Hostfile));
+  target_->addItem(tr("Slurm cluster"), static_cast<int>(LaunchTarget::Slurm));
+  slurmHost_->setPlaceholderText(tr("login host (ssh); empty: sbatch here"));
+  slurmHost_->setToolTip(
+      tr("Submits over ssh with your own keys and ~/.ssh/config (parm run --remote); the "
+         "project must be on a folder the login host shares"));
+  slurmRemoteParm_->setPlaceholderText(tr("parm there (default: on its PATH)"));
+  slurmPartition_->setPlaceholderText(tr("partition"));
+  slurmAccount_->setPlaceholderText(tr("account"));
+  slurmTime_->setPlaceholderText(tr("time limit (minutes or [D-]HH:MM:SS)"));
+  slurmJob_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  slurmJob_->setVisible(false);
+  setSlurmTarget(storedSlurmTarget());
   ranks_->setToolTip(tr("parallel.ranks of the configuration: change it in the form"));
   quick_->setChecked(true);
   store_->setChecked(true);
@@ -71,6 +111,13 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
   const std::pair<QWidget*, const char*> names[] = {{action_, "action"},
                                                     {target_, "target"},
                                                     {targetName_, "targetName"},
+                                                    {slurmRow_, "slurmRow"},
+                                                    {slurmHost_, "slurmHost"},
+                                                    {slurmRemoteParm_, "slurmRemoteParm"},
+                                                    {slurmPartition_, "slurmPartition"},
+                                                    {slurmAccount_, "slurmAccount"},
+                                                    {slurmTime_, "slurmTime"},
+                                                    {slurmJob_, "slurmJob"},
                                                     {ranks_, "ranks"},
                                                     {calibration_, "calibration"},
                                                     {start_, "start"},
@@ -114,6 +161,14 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
   auto* form = new QFormLayout;
   form->addRow(tr("Action"), action_);
   form->addRow(tr("Where"), where);
+  auto* slurmFields = new QHBoxLayout(slurmRow_);
+  slurmFields->setContentsMargins(0, 0, 0, 0);
+  slurmFields->addWidget(slurmHost_, 2);
+  slurmFields->addWidget(slurmRemoteParm_, 2);
+  slurmFields->addWidget(slurmPartition_, 1);
+  slurmFields->addWidget(slurmAccount_, 1);
+  slurmFields->addWidget(slurmTime_, 1);
+  form->addRow(QString(), slurmRow_);
   form->addRow(tr("Ranks"), ranks_);
   form->addRow(tr("Calibration file"), calibrationRow);
   auto* options = new QHBoxLayout;
@@ -142,6 +197,7 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
   layout->addLayout(buttons);
   layout->addWidget(new QLabel(tr("Command line:"), this));
   layout->addLayout(commandRow);
+  layout->addWidget(slurmJob_);
   layout->addWidget(status_);
   layout->addWidget(log_, 1);
 
@@ -155,6 +211,11 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
     updateCommand();
   });
   connect(targetName_, &QLineEdit::textChanged, this, changed);
+  for (QLineEdit* field : {slurmHost_, slurmRemoteParm_, slurmPartition_, slurmAccount_, slurmTime_})
+    connect(field, &QLineEdit::textChanged, this, changed);
+  const auto followHost = [this] { slurmRemoteParm_->setEnabled(!slurmHost_->text().trimmed().isEmpty()); };
+  connect(slurmHost_, &QLineEdit::textChanged, this, followHost);
+  followHost();
   connect(calibration_, &QLineEdit::textChanged, this, changed);
   connect(quick_, &QCheckBox::toggled, this, changed);
   for (QCheckBox* box : {degree2_, degree4_, degree8_, hierarchical_})
@@ -164,8 +225,7 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
   connect(cancel_, &QPushButton::clicked, this, &LaunchPanel::cancel);
   connect(copy_, &QPushButton::clicked, this, &LaunchPanel::copyCommandLine);
 
-  connect(process_, &ParmProcess::outputLine, this,
-          [this](const QString& line, bool) { log_->appendPlainText(line); });
+  connect(process_, &ParmProcess::outputLine, this, &LaunchPanel::onOutputLine);
   connect(process_, &ParmProcess::progress, this, [this](int done, int total) {
     progress_->setRange(0, total);
     progress_->setValue(done);
@@ -204,6 +264,8 @@ ParmCommandSpec LaunchPanel::spec() const {
   s.action = static_cast<ParmAction>(action_->currentData().toInt());
   s.target = static_cast<LaunchTarget>(target_->currentData().toInt());
   s.targetName = targetName_->text();
+  s.slurm = {slurmHost_->text(), slurmPartition_->text(), slurmAccount_->text(), slurmTime_->text(),
+             slurmRemoteParm_->text()};
   s.ranks = configRanks_;  // the configuration's, so the command line says what the form validated
   s.calibration = calibration_->text().trimmed();
   s.quick = quick_->isChecked();
@@ -223,6 +285,18 @@ void LaunchPanel::setAction(ParmAction action) {
 void LaunchPanel::setTarget(LaunchTarget target, const QString& nameOrFile) {
   target_->setCurrentIndex(target_->findData(static_cast<int>(target)));
   targetName_->setText(nameOrFile);
+}
+
+void LaunchPanel::setSlurmTarget(const SlurmTarget& slurm) {
+  slurmHost_->setText(slurm.host);
+  slurmPartition_->setText(slurm.partition);
+  slurmAccount_->setText(slurm.account);
+  slurmTime_->setText(slurm.timeLimit);
+  slurmRemoteParm_->setText(slurm.remoteParm);
+}
+
+QString LaunchPanel::slurmJobText() const {
+  return slurmJob_->text();
 }
 
 void LaunchPanel::setCalibrationFile(const QString& path) {
@@ -274,7 +348,9 @@ bool LaunchPanel::canStart() const {
 void LaunchPanel::updateTargetWidgets() {
   const auto target = static_cast<LaunchTarget>(target_->currentData().toInt());
   const auto action = static_cast<ParmAction>(action_->currentData().toInt());
+  targetName_->setVisible(target != LaunchTarget::Slurm);  // the Slurm row holds its own fields
   targetName_->setEnabled(target != LaunchTarget::Local);
+  slurmRow_->setVisible(target == LaunchTarget::Slurm);
   targetName_->setPlaceholderText(target == LaunchTarget::Cluster
                                       ? tr("cluster name (parm cluster up --name)")
                                   : target == LaunchTarget::Hostfile ? tr("hostfile path")
@@ -322,6 +398,11 @@ bool LaunchPanel::start() {
   // The UI shows "running" first: a launch that fails at once ends in onFinished, which undoes it.
   log_->clear();
   log_->appendPlainText(QStringLiteral("$ ") + commandLine());
+  slurmJob_->clear();
+  slurmJob_->setVisible(false);
+  if (s.target == LaunchTarget::Slurm) storeSlurmTarget(s.slurm);
+  // A Slurm job is cancelled by parm itself on SIGTERM (scancel, over ssh from a desktop): give it time.
+  process_->setCancelGraceMs(s.target == LaunchTarget::Slurm ? 20000 : 2000);
   progress_->setRange(0, 0);  // busy until parm reports "[i/n]"
   start_->setEnabled(false);
   cancel_->setEnabled(true);
@@ -339,6 +420,16 @@ void LaunchPanel::cancel() {
 
 void LaunchPanel::copyCommandLine() {
   if (auto* clipboard = QGuiApplication::clipboard()) clipboard->setText(commandLine());
+}
+
+void LaunchPanel::onOutputLine(const QString& line, bool isStderr) {
+  log_->appendPlainText(line);
+  if (!isStderr) return;
+  const std::optional<SlurmJobLine> job = parseSlurmJobLine(line);
+  if (!job) return;
+  slurmJob_->setText(job->text());
+  slurmJob_->setVisible(true);
+  emit slurmJobChanged(job->text());
 }
 
 void LaunchPanel::onFinished(bool ok, const QString& message) {

@@ -1,8 +1,8 @@
 // The launch area: which `parm` action (check, calibrate, predict, run, validate), where (locally, on an
-// emulated cluster, with a hostfile), into which project; start and cancel; the exact command line, copyable
-// for cluster use; the live log, progress and a one-line status. The configuration (the form's JSON) is the
-// one source of truth: the rank count is shown from its parallel.ranks, not held here, and Start is disabled
-// (the reason in its tooltip) while it has errors.
+// emulated cluster, with a hostfile, as a Slurm job from here or from a login host), into which project;
+// start and cancel; the exact command line, copyable for cluster use; the live log, progress and a one-line
+// status. The configuration (the form's JSON) is the one source of truth: the rank count is shown from its
+// parallel.ranks, not held here, and Start is disabled (the reason in its tooltip) while it has errors.
 #pragma once
 
 #include <QWidget>
@@ -38,6 +38,7 @@ class LaunchPanel : public QWidget {
   ParmCommandSpec spec() const;
   void setAction(ParmAction action);
   void setTarget(LaunchTarget target, const QString& nameOrFile = {});
+  void setSlurmTarget(const SlurmTarget& slurm);  // the Slurm row's fields (host, partition, account, time)
   void setCalibrationFile(const QString& path);
   void setStoreInProject(bool store);
 
@@ -45,6 +46,8 @@ class LaunchPanel : public QWidget {
   QString statusText() const;
   QString logText() const;
   bool isRunning() const;
+  // The submitted job's last state as parm reported it ("Slurm job 12: RUNNING on node7"); empty before one.
+  QString slurmJobText() const;
   // parallel.ranks of the configuration (0 while it does not parse), and its first error (empty: none).
   int configRanks() const { return configRanks_; }
   QString configError() const { return configError_; }
@@ -64,12 +67,14 @@ class LaunchPanel : public QWidget {
   void started(const QString& commandLine);
   void finished(bool ok, const QString& message);
   void runAppeared(qint64 runId);
+  void slurmJobChanged(const QString& text);
 
  private:
   void updateCommand();
   void updateTargetWidgets();
   void setStatus(const QString& text, bool error);
   void onFinished(bool ok, const QString& message);
+  void onOutputLine(const QString& line, bool isStderr);
 
   ParmProcess* process_;
   Project* project_ = nullptr;
@@ -79,6 +84,13 @@ class LaunchPanel : public QWidget {
   QComboBox* action_;
   QComboBox* target_;
   QLineEdit* targetName_;
+  QWidget* slurmRow_;  // shown for the Slurm target only
+  QLineEdit* slurmHost_;
+  QLineEdit* slurmRemoteParm_;
+  QLineEdit* slurmPartition_;
+  QLineEdit* slurmAccount_;
+  QLineEdit* slurmTime_;
+  QLabel* slurmJob_;
   QLabel* ranks_;
   QLineEdit* calibration_;
   QCheckBox* quick_;

@@ -1,6 +1,7 @@
 #include "app/launch/parm_command.h"
 
 #include <QRegularExpression>
+#include <utility>
 
 namespace parm::app {
 
@@ -62,6 +63,33 @@ ParmCommand buildParmCommand(const ParmCommandSpec& s) {
       if (s.targetName.trimmed().isEmpty()) return fail(QStringLiteral("--hostfile: needs a file"));
       a << "--hostfile" << s.targetName.trimmed();
       break;
+    case LaunchTarget::Slurm: {
+      if (s.action != ParmAction::Run)
+        return fail(
+            QStringLiteral("--slurm: only `parm run` submits a Slurm job (calibrate and validate run "
+                           "inside an allocation: salloc)"));
+      a << "--slurm";
+      if (s.slurm.host.trimmed().isEmpty() && !s.slurm.remoteParm.trimmed().isEmpty())
+        return fail(QStringLiteral("--remote-parm: needs a login host (--remote)"));
+      const std::pair<const char*, QString> fields[] = {{"--remote", s.slurm.host},
+                                                        {"--remote-parm", s.slurm.remoteParm},
+                                                        {"--partition", s.slurm.partition},
+                                                        {"--account", s.slurm.account},
+                                                        {"--time", s.slurm.timeLimit}};
+      for (const auto& [flag, value] : fields) {
+        const QString word = value.trimmed();
+        if (word.isEmpty()) continue;
+        if (word.contains(QRegularExpression(QStringLiteral("\\s"))))
+          return fail(QStringLiteral("%1 '%2': one word, no spaces").arg(QLatin1String(flag), word));
+        a << QLatin1String(flag) << word;
+      }
+      // The job stores its run in the project; from a desktop that file must be on a folder both see.
+      if (!s.slurm.host.trimmed().isEmpty() && s.dbPath.isEmpty())
+        return fail(
+            QStringLiteral("--remote: needs \"Store in the project\" (the run comes back through the "
+                           "project, on a folder the login host shares)"));
+      break;
+    }
   }
   switch (s.action) {
     case ParmAction::Calibrate:

@@ -1,6 +1,7 @@
 // The `parm` command line of one launch, as a pure function of what the user chose: the action, the config
-// file, the ranks, where it runs (locally, on an emulated cluster, with a hostfile), the project database and
-// the calibration file. Only flags the subcommand really has are emitted; a combination it lacks is an error.
+// file, the ranks, where it runs (locally, on an emulated cluster, with a hostfile, as a Slurm job), the
+// project database and the calibration file. Only flags the subcommand really has are emitted; a combination
+// it lacks is an error.
 #pragma once
 
 #include <QList>
@@ -11,7 +12,16 @@ namespace parm::app {
 
 // ImportNsys: `parm import-nsys FILE --db PROJECT` (File > Import Nsight Systems export, not in the panel).
 enum class ParmAction { Check, Calibrate, Predict, Run, Validate, ImportNsys };
-enum class LaunchTarget { Local, Cluster, Hostfile };
+// Slurm (issue 20): `parm run --slurm`, submitted from this machine or over ssh from a login host.
+enum class LaunchTarget { Local, Cluster, Hostfile, Slurm };
+
+struct SlurmTarget {
+  QString host;  // the login host for --remote (OpenSSH, the user's keys and config); empty: this machine
+  QString partition;  // --partition, --account, --time: empty leaves them to the cluster's defaults
+  QString account;
+  QString timeLimit;
+  QString remoteParm;  // --remote-parm: parm's path on the login host; empty: the parm on its PATH
+};
 
 struct ParmCommandSpec {
   ParmAction action = ParmAction::Run;
@@ -19,6 +29,7 @@ struct ParmCommandSpec {
   int ranks = 0;   // 0: parallel.ranks of the config
   LaunchTarget target = LaunchTarget::Local;
   QString targetName;   // cluster name (Cluster) or hostfile path (Hostfile)
+  SlurmTarget slurm;    // Slurm
   QString dbPath;       // store into this project file; empty: don't store
   QString calibration;  // calibrate: where to write it (--out); predict/validate: the fits to use
   bool quick = true;    // calibrate --quick

@@ -433,7 +433,9 @@ void run_distributed(const RunArgs& a) {
   if (a.slurm.requested()) {
     const JobRunFlags f{a.db_path, a.gate_logits, a.dump_routing, a.verify,
                         a.json,    a.model,       a.timeout_ms,   a.die_on_rank};
-    if (const int code = submit_slurm_run(c, a.slurm, f, a.dry_run); code != 0) throw CLI::RuntimeError(code);
+    const int code = a.slurm.remote.empty() ? submit_slurm_run(c, a.slurm, f, a.dry_run)
+                                            : submit_remote_slurm_run(c, a.slurm, f, a.dry_run);
+    if (code != 0) throw CLI::RuntimeError(code);
     return;
   }
   if (!a.dry_run) {

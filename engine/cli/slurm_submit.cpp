@@ -32,7 +32,27 @@ std::string stamp() {
   return buf;
 }
 
-void check_options(const Config& c, const SlurmOptions& s) {
+}  // namespace
+
+std::vector<std::string> job_run_flag_words(const JobRunFlags& f) {
+  std::vector<std::string> a;
+  const auto abs = [](const std::string& p) { return fs::absolute(p).string(); };
+  if (!f.db_path.empty()) a.insert(a.end(), {"--db", abs(f.db_path)});
+  if (f.verify) a.push_back("--verify");
+  if (f.json) a.push_back("--json");
+  if (f.model) a.push_back("--model");
+  if (f.timeout_ms > 0) a.insert(a.end(), {"--timeout-ms", std::to_string(f.timeout_ms)});
+  if (f.die_on_rank >= 0) a.insert(a.end(), {"--die-on-rank", std::to_string(f.die_on_rank)});
+  if (!f.gate_logits.empty()) a.insert(a.end(), {"--gate-logits", abs(f.gate_logits)});
+  if (!f.dump_routing.empty()) a.insert(a.end(), {"--dump-routing", abs(f.dump_routing)});
+  return a;
+}
+
+std::string job_stem(const Config& c) {
+  return c.name + "-" + stamp();
+}
+
+void check_slurm_options(const Config& c, const SlurmOptions& s) {
   if (!s.partition.empty() && !slurm::valid_slurm_name(s.partition))
     refuse("parm run: --partition must be a Slurm name (letters, digits, _.-+@,:), got '" + s.partition +
            "'");
@@ -47,18 +67,13 @@ void check_options(const Config& c, const SlurmOptions& s) {
            " / --gpus-per-node " + std::to_string(c.parallel.gpus_per_node) + ")");
 }
 
+namespace {
+
 std::vector<std::string> job_command(const std::string& parm, const std::string& config,
                                      const JobRunFlags& f) {
   std::vector<std::string> a = {parm, "run", config, "--launcher", "srun"};
-  const auto abs = [](const std::string& p) { return fs::absolute(p).string(); };
-  if (!f.db_path.empty()) a.insert(a.end(), {"--db", abs(f.db_path)});
-  if (f.verify) a.push_back("--verify");
-  if (f.json) a.push_back("--json");
-  if (f.model) a.push_back("--model");
-  if (f.timeout_ms > 0) a.insert(a.end(), {"--timeout-ms", std::to_string(f.timeout_ms)});
-  if (f.die_on_rank >= 0) a.insert(a.end(), {"--die-on-rank", std::to_string(f.die_on_rank)});
-  if (!f.gate_logits.empty()) a.insert(a.end(), {"--gate-logits", abs(f.gate_logits)});
-  if (!f.dump_routing.empty()) a.insert(a.end(), {"--dump-routing", abs(f.dump_routing)});
+  const std::vector<std::string> flags = job_run_flag_words(f);
+  a.insert(a.end(), flags.begin(), flags.end());
   return a;
 }
 
@@ -114,10 +129,16 @@ void add_slurm_options(CLI::App* cmd, SlurmOptions& o) {
   needs(
       cmd->add_option("--nodes", o.nodes, "with --slurm: nodes to ask for (must be ranks / --gpus-per-node)")
           ->check(CLI::PositiveNumber));
+  needs(cmd->add_option("--remote", o.remote,
+                        "with --slurm: submit from this login host over ssh (your keys and ~/.ssh/config); "
+                        "the project (--db) must be on a folder it shares at the same path"));
+  cmd->add_option("--remote-parm", o.remote_parm,
+                  "with --remote: the parm to run there (default: parm on its PATH)")
+      ->needs("--remote");
 }
 
 int submit_slurm_run(const Config& c, const SlurmOptions& s, const JobRunFlags& f, bool dry_run) {
-  check_options(c, s);
+  check_slurm_options(c, s);
   const EnvLookup env = process_env();
   const std::string sbatch = slurm::find_tool(env, "sbatch");
   if (sbatch.empty() && !dry_run)
@@ -130,7 +151,7 @@ int submit_slurm_run(const Config& c, const SlurmOptions& s, const JobRunFlags& 
   // (shared) filesystem, never in /tmp.
   const fs::path folder =
       (f.db_path.empty() ? fs::current_path() : fs::absolute(f.db_path).parent_path()) / "slurm";
-  const std::string stem = c.name + "-" + stamp();
+  const std::string stem = job_stem(c);
   std::error_code ec;
   fs::create_directories(folder, ec);
   if (ec) refuse("parm run: --slurm: cannot make " + folder.string() + ": " + ec.message(), 1);

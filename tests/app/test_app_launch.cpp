@@ -158,6 +158,50 @@ class TestLaunch : public QObject {
     QVERIFY(!panel.commandLine().isEmpty());
   }
 
+  // The "Slurm cluster" target (issue 20): its row of fields, the command line, the job's state from parm's
+  // lines while it waits and runs, and the fields remembered for the next session.
+  void slurmTargetShowsTheJobState() {
+    QTemporaryDir dir;
+    const QString fake =
+        fakeParm(dir,
+                 "echo 'parm run: submitted Slurm job 41 (/p/slurm/x.sbatch)' >&2\n"
+                 "echo 'parm run: Slurm job 41 PENDING (Priority)' >&2\n"
+                 "sleep 0.3\n"
+                 "echo 'parm run: Slurm job 41 RUNNING on node3' >&2\n"
+                 "echo 'S1  12.5 ms'\n"
+                 "echo 'parm run: Slurm job 41 TIMEOUT: it ran past its time limit 00:01:00' >&2\n"
+                 "exit 1\n");
+    LaunchPanel panel(fake);
+    panel.setConfigText(kSmallConfig);
+    panel.show();
+    auto* row = panel.findChild<QWidget*>("slurmRow");
+    QVERIFY(row && row->isHidden());
+    panel.setTarget(LaunchTarget::Slurm);
+    QVERIFY(!row->isHidden());
+    QVERIFY(panel.findChild<QLineEdit*>("targetName")->isHidden());
+    panel.setSlurmTarget({QString(), "debug", "proj42", "1", QString()});
+    QVERIFY2(panel.commandLine().endsWith("--slurm --partition debug --account proj42 --time 1"),
+             qPrintable(panel.commandLine()));
+    panel.setAction(ParmAction::Validate);  // only run submits: refused before starting, with the reason
+    QVERIFY(!panel.canStart());
+    QVERIFY2(panel.statusText().contains("--slurm"), qPrintable(panel.statusText()));
+    panel.setAction(ParmAction::Run);
+    QSignalSpy states(&panel, &LaunchPanel::slurmJobChanged);
+    QSignalSpy finished(&panel, &LaunchPanel::finished);
+    QVERIFY(panel.start());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QCOMPARE(states.count(), 4);
+    QCOMPARE(states.at(1).at(0).toString(), QString("Slurm job 41: PENDING (Priority)"));
+    QCOMPARE(states.at(2).at(0).toString(), QString("Slurm job 41: RUNNING on node3"));
+    QCOMPARE(panel.slurmJobText(), QString("Slurm job 41: TIMEOUT: it ran past its time limit 00:01:00"));
+    QCOMPARE(finished.first().at(0).toBool(), false);
+    QVERIFY2(panel.statusText().contains("TIMEOUT"), qPrintable(panel.statusText()));
+    LaunchPanel next(fake);  // the row is remembered
+    next.setTarget(LaunchTarget::Slurm);
+    QCOMPARE(next.findChild<QLineEdit*>("slurmPartition")->text(), QString("debug"));
+    QCOMPARE(next.findChild<QLineEdit*>("slurmTime")->text(), QString("1"));
+  }
+
   void missingExecutable() {
     LaunchPanel panel("/nonexistent/parm");
     QSignalSpy finished(&panel, &LaunchPanel::finished);

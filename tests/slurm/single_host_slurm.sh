@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # A real single-host Slurm for the tests (issue 20): munged, slurmctld and slurmd of Debian's slurm-wlm,
 # each with its own key, socket, ports, state and logs under DIR, so nothing of the machine's own Slurm (if
-# any) is used or touched. CTest runs `up` as a fixture setup and `down` as its cleanup, which runs even when
-# a test fails. Clients reach it with SLURM_CONF=DIR/slurm.conf.
+# any) is used or touched; and a login host: OpenSSH's sshd in a network namespace of its own (a veth link to
+# this one, where slurmctld listens), with a key made here, reached as `parm-login` through DIR/login/bin/ssh
+# (ssh -F DIR/login/ssh_config). CTest runs `up` as a fixture setup and `down` as its cleanup, which runs even
+# when a test fails. Clients reach Slurm with SLURM_CONF=DIR/slurm.conf.
 # Usage: tests/slurm/single_host_slurm.sh up|down DIR
 # `up` writes DIR/unavailable (one line: why) and exits 0 when this machine cannot run it (not root, Slurm or
-# munge not installed): the suites then skip with that line.
+# munge not installed): the suites then skip with that line; DIR/login/unavailable the same for the login host.
 set -uo pipefail
 action=${1:?up or down}
 dir=${2:?folder}
 
 stop() {
   [[ -f "$dir/slurm.conf" ]] && SLURM_CONF="$dir/slurm.conf" scancel --full --quiet --user "$(id -un)" 2>/dev/null
-  for name in slurmd slurmctld munged; do
+  for name in login/sshd slurmd slurmctld munged; do
     local pid_file="$dir/$name.pid"
     [[ -f "$pid_file" ]] || continue
     local pid
@@ -22,10 +24,81 @@ stop() {
     kill -KILL "$pid" 2>/dev/null
     rm -f "$pid_file"
   done
+  if [[ -f "$dir/login/names" ]]; then
+    local ns veth
+    read -r ns veth <"$dir/login/names"
+    ip netns del "$ns" 2>/dev/null
+    ip link del "$veth" 2>/dev/null
+  fi
+}
+
+# The login host's namespace and link; prints the address slurmctld is reached at from both sides.
+login_network() {
+  local n=$(($$ % 200 + 20))
+  local ns="parm-login-$$" veth="plg$n-a"
+  mkdir -p "$dir/login"
+  command -v sshd >/dev/null || { echo "sshd not found (scripts/install-deps.sh installs openssh-server)" >"$dir/login/unavailable"; return 1; }
+  ip netns add "$ns" 2>/dev/null || { echo "cannot make a network namespace (ip netns add)" >"$dir/login/unavailable"; return 1; }
+  echo "$ns $veth" >"$dir/login/names"
+  ip link add "$veth" type veth peer name "plg$n-b" && ip link set "plg$n-b" netns "$ns" &&
+    ip addr add "10.79.$n.1/24" dev "$veth" && ip link set "$veth" up &&
+    ip netns exec "$ns" ip addr add "10.79.$n.2/24" dev "plg$n-b" && ip netns exec "$ns" ip link set "plg$n-b" up &&
+    ip netns exec "$ns" ip link set lo up ||
+    { echo "cannot link the login namespace" >"$dir/login/unavailable"; return 1; }
+  echo "$n"
+}
+
+# sshd in the namespace, root's key made here; the client config names it parm-login (and parm-nowhere: a
+# closed port there, for the unreachable case).
+login_host() {
+  local n=$1 ns
+  read -r ns _ <"$dir/login/names"
+  local l="$dir/login"
+  mkdir -p "$l/bin" /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -f "$l/host_key" && ssh-keygen -q -t ed25519 -N '' -f "$l/id" || return 1
+  cp "$l/id.pub" "$l/authorized_keys"
+  cat >"$l/sshd_config" <<SSHD
+Port 2222
+ListenAddress 10.79.$n.2
+HostKey $l/host_key
+AuthorizedKeysFile $l/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile $l/sshd.pid
+SetEnv SLURM_CONF=$dir/slurm.conf
+SSHD
+  cat >"$l/ssh_config" <<SSH
+Host parm-login parm-nowhere
+  HostName 10.79.$n.2
+  User root
+  IdentityFile $l/id
+  IdentitiesOnly yes
+  StrictHostKeyChecking no
+  UserKnownHostsFile /dev/null
+  LogLevel ERROR
+Host parm-login
+  Port 2222
+Host parm-nowhere
+  Port 1
+SSH
+  printf '#!/bin/sh\nexec %s -F %s "$@"\n' "$(command -v ssh)" "$l/ssh_config" >"$l/bin/ssh"
+  chmod +x "$l/bin/ssh"
+  ip netns exec "$ns" "$(command -v sshd)" -f "$l/sshd_config" -E "$l/sshd.log" || return 1
+  for _ in $(seq 50); do
+    "$l/bin/ssh" -o BatchMode=yes parm-login true 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
 }
 
 if [[ $action == down ]]; then
   stop
+  # The daemons' logs outlive the fixture (a failed case is read against them), the rest goes.
+  rm -rf "$dir.logs"
+  [[ -d "$dir/log" ]] && cp -r "$dir/log" "$dir.logs"
   rm -rf "$dir"
   exit 0
 fi
@@ -47,6 +120,8 @@ free_port() {
 port=$(free_port $((20000 + ($$ % 20000) * 2)))
 host=$(hostname -s)
 cpus=$(nproc)
+ctl_addr=127.0.0.1
+if login_n=$(login_network); then ctl_addr="10.79.$login_n.1"; fi
 
 head -c 1024 /dev/urandom >"$dir/munge.key"
 chmod 600 "$dir/munge.key"
@@ -55,7 +130,7 @@ munged --force --key-file="$dir/munge.key" --socket="$dir/munge.sock" --pid-file
 
 cat >"$dir/slurm.conf" <<CONF
 ClusterName=parmtest
-SlurmctldHost=$host(127.0.0.1)
+SlurmctldHost=$host($ctl_addr)
 SlurmctldPort=$port
 SlurmdPort=$((port + 1))
 SlurmUser=root
@@ -83,6 +158,11 @@ InactiveLimit=0
 MinJobAge=300
 KillWait=2
 Waittime=0
+# Two cores run the controller, the node daemon and the jobs' ranks: the default 10 s lost a batch launch once
+# (the job was requeued), so give the daemons' messages time.
+MessageTimeout=30
+SlurmctldDebug=debug2
+SlurmdDebug=debug
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
@@ -90,7 +170,13 @@ export SLURM_CONF="$dir/slurm.conf"
 slurmctld -c || { tail -5 "$dir/log/slurmctld.log" >&2; stop; exit 1; }
 slurmd || { tail -5 "$dir/log/slurmd.log" >&2; stop; exit 1; }
 for _ in $(seq 100); do
-  [[ $(sinfo -h -o %T 2>/dev/null) == idle ]] && { echo "single_host_slurm: up in $dir (port $port)"; exit 0; }
+  if [[ $(sinfo -h -o %T 2>/dev/null) == idle ]]; then
+    if [[ -n ${login_n:-} ]] && ! login_host "$login_n"; then
+      echo "sshd did not come up in the login namespace: $(tail -1 "$dir/login/sshd.log" 2>/dev/null)" >"$dir/login/unavailable"
+    fi
+    echo "single_host_slurm: up in $dir (port $port, slurmctld at $ctl_addr)"
+    exit 0
+  fi
   sleep 0.2
 done
 echo "single_host_slurm: the node did not come up idle: $(sinfo -h -o '%T %E' 2>&1)" >&2

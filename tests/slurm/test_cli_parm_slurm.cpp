@@ -37,6 +37,7 @@ class TestCliParmSlurm : public QObject {
 
   QString slurm_dir_, skip_;
   QTemporaryDir project_;
+  QProcess past_time_limit_;  // started first, checked last: Slurm's time limits count in whole minutes
 
   ProcessOptions options(int timeout_ms = 120000) const {
     ProcessOptions o;
@@ -61,12 +62,31 @@ class TestCliParmSlurm : public QObject {
   }
 
   // Starts `parm run ... --slurm` and returns once the job is RUNNING, with its id.
-  QString start_long_job(QProcess& p, const QStringList& extra) {
+  // The job's state once Slurm has finished ending it (a cancelled job is COMPLETING for a moment first).
+  QString settled_state(const QString& id) const {
+    const QRegularExpression state(R"(JobState=(\S+))");
+    QString last;
+    for (int i = 0; i < 100; ++i) {
+      const ProcessResult q = parm_test::run_program("scontrol", {"show", "job", "-o", id}, options());
+      last = state.match(QString::fromUtf8(q.out)).captured(1);
+      if (last != "COMPLETING" && last != "RUNNING") break;
+      QTest::qWait(200);
+    }
+    return last;
+  }
+
+  // With `remote`, through the login host (`--remote parm-login`).
+  QString start_long_job(QProcess& p, const QStringList& extra, bool remote = false) {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("SLURM_CONF", slurm_dir_ + "/slurm.conf");
+    if (remote) env.insert("PATH", slurm_dir_ + "/login/bin:" + env.value("PATH"));
     p.setProcessEnvironment(env);
     p.setWorkingDirectory(project_.path());
-    p.start(parm_test::parm_executable(), QStringList{"run", long_config(), "--slurm", "--db", db()} + extra);
+    const QStringList via =
+        remote ? QStringList{"--remote", "parm-login", "--remote-parm", parm_test::parm_executable()}
+               : QStringList{};
+    p.start(parm_test::parm_executable(),
+            QStringList{"run", long_config(), "--slurm", "--db", db()} + via + extra);
     QString id;
     QByteArray err;
     for (int i = 0; i < 600 && p.state() != QProcess::NotRunning; ++i) {
@@ -94,6 +114,13 @@ class TestCliParmSlurm : public QObject {
     QFile f(long_config());
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(kLongConfig);
+    f.close();
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("SLURM_CONF", slurm_dir_ + "/slurm.conf");
+    past_time_limit_.setProcessEnvironment(env);
+    past_time_limit_.setWorkingDirectory(project_.path());
+    past_time_limit_.start(parm_test::parm_executable(), {"run", long_config(), "--slurm", "--time", "1",
+                                                          "--db", project_.filePath("timeout.parm")});
   }
 
   // Under salloc (SLURM_JOB_ID set) `parm run` starts its ranks with srun, unasked, and stores the run.
@@ -124,7 +151,10 @@ class TestCliParmSlurm : public QObject {
              r.err.constData());
     QVERIFY2(r.out.contains("S1") && r.out.contains("S2"), r.out.constData());  // the job's summary, streamed
     QCOMPARE(stored_runs().size(), before + 1);
-    const QStringList scripts = QDir(project_.filePath("slurm")).entryList({"*.sbatch"});
+    // This job's script: the time-limit job of initTestCase writes its own (another configuration's) beside
+    // it.
+    const QStringList scripts =
+        QDir(project_.filePath("slurm")).entryList({"default-*.sbatch"}, QDir::Files, QDir::Name);
     QVERIFY(!scripts.isEmpty());
     QFile script(project_.filePath("slurm/" + scripts.back()));
     QVERIFY(script.open(QIODevice::ReadOnly));
@@ -168,20 +198,81 @@ class TestCliParmSlurm : public QObject {
     const QByteArray err = p.readAllStandardError();
     QCOMPARE(p.exitCode(), 130);
     QVERIFY2(last_line(err).startsWith("parm run: Slurm job " + id.toUtf8() + " cancelled"), err.constData());
-    const ProcessResult q = parm_test::run_program("scontrol", {"show", "job", "-o", id}, options());
-    QVERIFY2(q.out.contains("JobState=CANCELLED"), q.out.constData());
+    QCOMPARE(settled_state(id), QString("CANCELLED"));
   }
 
-  // --time 1: Slurm ends the job after a minute (its granularity), TIMEOUT, exit 1, nothing complete.
-  void jobPastItsTimeLimit() {
+  // The login host (sshd in its own network namespace, this suite's key): the options that reach it.
+  ProcessOptions remote_options() const {
+    ProcessOptions o = options();
+    o.environment = {
+        {"PATH", slurm_dir_ + "/login/bin:" + qEnvironmentVariable("PATH")}};  // ssh -F its config
+    return o;
+  }
+  bool login_host_missing(QString* why) const {
+    QFile f(slurm_dir_ + "/login/unavailable");
+    if (!f.open(QIODevice::ReadOnly)) return false;
+    *why = QString::fromUtf8(f.readAll()).trimmed();
+    return true;
+  }
+
+  // --remote: over ssh the login host submits and follows; the run lands in the shared project.
+  void remoteSubmissionIsStored() {
+    QString why;
+    if (login_host_missing(&why)) QSKIP(qPrintable("no login host: " + why));
+    const int before = stored_runs().size();
     const ProcessResult r =
-        parm_test::run_parm({"run", long_config(), "--slurm", "--time", "1", "--db", db()}, options(170000));
-    QCOMPARE(r.exit_code, 1);
-    QVERIFY2(QRegularExpression(R"(^parm run: Slurm job \d+ TIMEOUT: it ran past its time limit 00:01:00)")
-                 .match(QString::fromUtf8(last_line(r.err)))
-                 .hasMatch(),
-             r.err.constData());
+        parm_test::run_parm({"run", "default", "--slurm", "--remote", "parm-login", "--remote-parm",
+                             parm_test::parm_executable(), "--db", db(), "--schedules", "S1"},
+                            remote_options());
+    QVERIFY2(r.exit_code == 0, r.err.constData());
+    QVERIFY2(r.err.contains("submitting on parm-login over ssh"), r.err.constData());
+    QVERIFY2(last_line(r.err).contains(" COMPLETED on "), r.err.constData());
+    QVERIFY2(r.out.contains("S1 "), r.out.constData());  // the job's summary on our stdout
+    QCOMPARE(stored_runs().size(), before + 1);
+  }
+
+  // Ctrl-C while following from the desktop: the job is cancelled over ssh on the login host; exit 130.
+  void remoteInterruptCancelsTheJob() {
+    QString why;
+    if (login_host_missing(&why)) QSKIP(qPrintable("no login host: " + why));
+    QProcess p;
+    const QString id = start_long_job(p, {}, true);
+    QVERIFY(!id.isEmpty());
+    ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+    QVERIFY(p.waitForFinished(60000));
+    const QByteArray err = p.readAllStandardError();
+    QCOMPARE(p.exitCode(), 130);
+    QVERIFY2(last_line(err).startsWith("parm run: Slurm job " + id.toUtf8() + " on parm-login cancelled"),
+             err.constData());
+    QCOMPARE(settled_state(id), QString("CANCELLED"));
     QVERIFY(!stored_runs().contains("long complete"));
+  }
+
+  // A login host that does not answer: one line naming it and ssh's reason, exit 1, nothing submitted.
+  void unreachableLoginHost() {
+    QString why;
+    if (login_host_missing(&why)) QSKIP(qPrintable("no login host: " + why));
+    const ProcessResult r = parm_test::run_parm(
+        {"run", "default", "--slurm", "--remote", "parm-nowhere", "--db", db()}, remote_options());
+    QCOMPARE(r.exit_code, 1);
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+    QVERIFY2(r.err.startsWith("parm run: --remote parm-nowhere: ssh could not connect: "), r.err.constData());
+  }
+
+  // --time 1 (started in initTestCase): Slurm ends the job after its minute, TIMEOUT, exit 1, the run left
+  // incomplete.
+  void jobPastItsTimeLimit() {
+    // (Cases that ran the event loop may have seen it end already: waitForFinished is false then.)
+    if (past_time_limit_.state() != QProcess::NotRunning) QVERIFY(past_time_limit_.waitForFinished(150000));
+    const QByteArray err = past_time_limit_.readAllStandardError();
+    QCOMPARE(past_time_limit_.exitCode(), 1);
+    QVERIFY2(QRegularExpression(R"(^parm run: Slurm job \d+ TIMEOUT: it ran past its time limit 00:01:00)")
+                 .match(QString::fromUtf8(last_line(err)))
+                 .hasMatch(),
+             err.constData());
+    const ProcessResult r =
+        parm_test::run_parm({"runs", "--db", project_.filePath("timeout.parm")}, options());
+    QVERIFY2(r.out.contains("long") && r.out.contains("incomplete"), r.out.constData());
   }
 
   // No sbatch on PATH, bad options: one line, exit 2, nothing written.
