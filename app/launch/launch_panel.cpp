@@ -17,6 +17,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QVBoxLayout>
+#include <tuple>
 #include <utility>
 
 #include "app/launch/parm_process.h"
@@ -81,14 +82,16 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
   target_->addItem(tr("Emulated cluster"), static_cast<int>(LaunchTarget::Cluster));
   target_->addItem(tr("Hostfile"), static_cast<int>(LaunchTarget::Hostfile));
   target_->addItem(tr("Slurm cluster"), static_cast<int>(LaunchTarget::Slurm));
-  slurmHost_->setPlaceholderText(tr("login host (ssh); empty: sbatch here"));
+  slurmHost_->setPlaceholderText(tr("empty: sbatch here"));
   slurmHost_->setToolTip(
       tr("Submits over ssh with your own keys and ~/.ssh/config (parm run --remote); the "
          "project must be on a folder the login host shares"));
-  slurmRemoteParm_->setPlaceholderText(tr("parm there (default: on its PATH)"));
-  slurmPartition_->setPlaceholderText(tr("partition"));
-  slurmAccount_->setPlaceholderText(tr("account"));
-  slurmTime_->setPlaceholderText(tr("time limit (minutes or [D-]HH:MM:SS)"));
+  slurmRemoteParm_->setPlaceholderText(tr("on its PATH"));
+  slurmPartition_->setPlaceholderText(tr("default"));
+  slurmAccount_->setPlaceholderText(tr("default"));
+  slurmTime_->setPlaceholderText(tr("minutes"));
+  slurmTime_->setToolTip(
+      tr("The job's time limit: minutes, or [D-]HH:MM:SS (empty: the partition's default)"));
   slurmJob_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   slurmJob_->setVisible(false);
   setSlurmTarget(storedSlurmTarget());
@@ -163,11 +166,18 @@ LaunchPanel::LaunchPanel(const QString& parmExecutable, QWidget* parent)
   form->addRow(tr("Where"), where);
   auto* slurmFields = new QHBoxLayout(slurmRow_);
   slurmFields->setContentsMargins(0, 0, 0, 0);
-  slurmFields->addWidget(slurmHost_, 2);
-  slurmFields->addWidget(slurmRemoteParm_, 2);
-  slurmFields->addWidget(slurmPartition_, 1);
-  slurmFields->addWidget(slurmAccount_, 1);
-  slurmFields->addWidget(slurmTime_, 1);
+  // Each field named beside it: a filled field's placeholder is gone, and five bare values say nothing.
+  const std::tuple<QString, QLineEdit*, int> slurmParts[] = {{tr("Login host"), slurmHost_, 3},
+                                                             {tr("parm there"), slurmRemoteParm_, 3},
+                                                             {tr("Partition"), slurmPartition_, 2},
+                                                             {tr("Account"), slurmAccount_, 2},
+                                                             {tr("Time"), slurmTime_, 1}};
+  for (const auto& [label, field, stretch] : slurmParts) {
+    auto* name = new QLabel(label, slurmRow_);
+    name->setBuddy(field);
+    slurmFields->addWidget(name);
+    slurmFields->addWidget(field, stretch);
+  }
   form->addRow(QString(), slurmRow_);
   form->addRow(tr("Ranks"), ranks_);
   form->addRow(tr("Calibration file"), calibrationRow);

@@ -98,6 +98,11 @@ int report(const std::string& id, const slurm::FollowOutcome& o, const JobRunFla
               << "); see its log" << '\n';
     return 1;
   }
+  if (o.stuck_completing) {
+    std::cerr << job << "COMPLETING for over a minute: Slurm has not ended its processes yet (exit code "
+              << j.exit_code << " so far; see scontrol show job " << id << ")" << nothing << '\n';
+    return 1;
+  }
   if (j.state == "COMPLETED" && j.exit_code == 0) {
     std::cerr << job << "COMPLETED on " << j.nodes
               << (f.db_path.empty() ? std::string() : "; the run is stored in " + f.db_path) << '\n';

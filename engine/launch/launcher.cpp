@@ -243,6 +243,14 @@ std::optional<FailedRank> blame_failed_rank(const std::vector<std::string>& line
   return std::nullopt;
 }
 
+std::string launcher_error_line(const std::vector<std::string>& lines) {
+  // "srun: error: task 0 launch failed: Unspecified error" (srun may still exit 0), mpirun's own errors.
+  static const std::regex error(R"(^(srun|mpirun|mpiexec|prterun): error: .*)");
+  for (const std::string& line : lines)
+    if (std::smatch m; std::regex_search(line, m, error)) return trim(m[0].str());
+  return {};
+}
+
 std::optional<int> find_failed_rank(const std::vector<std::string>& lines, std::string* reason) {
   const auto f = blame_failed_rank(lines);
   if (!f) return std::nullopt;

@@ -78,6 +78,8 @@ struct FailedRank {
 std::optional<FailedRank> blame_failed_rank(const std::vector<std::string>& lines);
 // The rank alone; `reason` gets that line.
 std::optional<int> find_failed_rank(const std::vector<std::string>& lines, std::string* reason = nullptr);
+// The launcher's own first error line in its output ("srun: error: task 0 launch failed: ..."); empty: none.
+std::string launcher_error_line(const std::vector<std::string>& lines);
 
 struct LaunchOutcome {
   int exit_code = 0;  // the launcher's exit status; 128 + signal when killed

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "engine/launch/command_capture.h"
@@ -84,6 +85,9 @@ std::string describe(const JobInfo& j) {
 
 }  // namespace
 
+constexpr std::chrono::seconds kAfterCancel{10};
+constexpr std::chrono::seconds kCompletingLimit{60};
+
 FollowOutcome follow_job(const std::string& id, const FollowTools& tools, const std::string& out_path,
                          const std::string& err_path, const std::function<void(const std::string&)>& note,
                          int poll_ms) {
@@ -93,11 +97,21 @@ FollowOutcome follow_job(const std::string& id, const FollowTools& tools, const 
   std::string shown;
   bool seen = false, cancelled = false;
   int unknown = 0;
+  // A job ending stays COMPLETING until its processes are gone; that can hang on a node (a step daemon
+  // stuck in its teardown). After our own cancel we wait a little, otherwise longer, then say so.
+  using Clock = std::chrono::steady_clock;
+  std::optional<Clock::time_point> cancelled_at, completing_since;
   while (true) {
     if (g_signal != 0 && !cancelled) {
       o.signal = g_signal;
       run_command({tools.scancel, id});
       cancelled = true;
+      cancelled_at = Clock::now();
+    }
+    if (cancelled_at && Clock::now() - *cancelled_at > kAfterCancel) break;  // the caller says we cancelled
+    if (completing_since && Clock::now() - *completing_since > kCompletingLimit) {
+      o.stuck_completing = true;
+      break;
     }
     const CommandResult r = run_command({tools.scontrol, "show", "job", "-o", id});
     const auto info = r.exit_code == 0 ? parse_scontrol_job(r.output) : std::nullopt;
@@ -109,6 +123,10 @@ FollowOutcome follow_job(const std::string& id, const FollowTools& tools, const 
       o.last = *info;
       const std::string now = describe(*info);
       if (is_finished(info->state)) break;  // the caller's last line says how it ended
+      if (info->state != "COMPLETING")
+        completing_since.reset();
+      else if (!completing_since)
+        completing_since = Clock::now();
       if (now != shown) {
         note(now);
         shown = now;

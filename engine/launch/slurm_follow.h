@@ -15,10 +15,11 @@ struct FollowTools {
 };
 
 struct FollowOutcome {
-  JobInfo last;               // the final (or, when lost, the last seen) state
-  bool lost = false;          // scontrol stopped knowing the job before it was seen to finish
-  int signal = 0;             // SIGINT / SIGTERM that made us cancel it; 0 when none
-  std::string last_run_line;  // the job's last "parm run: " line on stderr (its own verdict)
+  JobInfo last;                   // the final (or, when lost, the last seen) state
+  bool lost = false;              // scontrol stopped knowing the job before it was seen to finish
+  int signal = 0;                 // SIGINT / SIGTERM that made us cancel it; 0 when none
+  bool stuck_completing = false;  // still COMPLETING a minute on: Slurm could not end its processes yet
+  std::string last_run_line;      // the job's last "parm run: " line on stderr (its own verdict)
 };
 
 // Polls `scontrol show job -o ID` every poll_ms until the job finishes; `note` gets one line per state

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real single-host Slurm for the tests (issue 20): munged, slurmctld and slurmd of Debian's slurm-wlm,
-# each with its own key, socket, ports, state and logs under DIR, so nothing of the machine's own Slurm (if
+# each with its own key, socket, ports and logs under DIR (the job state on tmpfs), so nothing of the machine's own Slurm (if
 # any) is used or touched; and a login host: OpenSSH's sshd in a network namespace of its own (a veth link to
 # this one, where slurmctld listens), with a key made here, reached as `parm-login` through DIR/login/bin/ssh
 # (ssh -F DIR/login/ssh_config). CTest runs `up` as a fixture setup and `down` as its cleanup, which runs even
@@ -24,6 +24,13 @@ stop() {
     kill -KILL "$pid" 2>/dev/null
     rm -f "$pid_file"
   done
+  # A job step's daemon can outlive its slurmd (a cancelled step stuck in PMIx's teardown): ours are the ones
+  # whose environment names this instance's slurm.conf.
+  local stepd
+  for stepd in $(pgrep -x slurmstepd); do
+    tr '\0' '\n' <"/proc/$stepd/environ" 2>/dev/null | grep -qx "SLURM_CONF=$dir/slurm.conf" && kill -KILL "$stepd"
+  done
+  [[ -f "$dir/state_dir" ]] && rm -rf "$(cat "$dir/state_dir")"
   if [[ -f "$dir/login/names" ]]; then
     local ns veth
     read -r ns veth <"$dir/login/names"
@@ -68,7 +75,8 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 PidFile $l/sshd.pid
-SetEnv SLURM_CONF=$dir/slurm.conf
+# The login session sees this Slurm, and its jobs' waiting ranks yield (two cores for everything).
+SetEnv SLURM_CONF=$dir/slurm.conf OMPI_MCA_mpi_yield_when_idle=1
 SSHD
   cat >"$l/ssh_config" <<SSH
 Host parm-login parm-nowhere
@@ -104,7 +112,12 @@ if [[ $action == down ]]; then
 fi
 
 rm -rf "$dir"
-mkdir -p "$dir"/{state,spool,log}
+mkdir -p "$dir"/log
+# slurmctld saves its job state while holding the job lock (seconds on a busy disk, during which even
+# `scontrol show job` waits): state and spool go on tmpfs where there is one.
+state=$(mktemp -d /dev/shm/parm-slurm.XXXXXX 2>/dev/null) || state="$dir/run"
+echo "$state" >"$dir/state_dir"
+mkdir -p "$state"/{state,spool}
 unavailable() { echo "$1" >"$dir/unavailable"; echo "single_host_slurm: $1" >&2; exit 0; }
 [[ $(id -u) -eq 0 ]] || unavailable "needs root (slurmd runs the jobs as their user)"
 for tool in munged slurmctld slurmd sbatch srun scontrol; do
@@ -119,7 +132,9 @@ free_port() {
 }
 port=$(free_port $((20000 + ($$ % 20000) * 2)))
 host=$(hostname -s)
-cpus=$(nproc)
+# Eight job slots whatever the cores (config_overrides: slurmd takes the configured count): a case's job never
+# waits for resources behind the job running past its time limit or one still completing.
+cpus=$(( $(nproc) > 8 ? $(nproc) : 8 ))
 ctl_addr=127.0.0.1
 if login_n=$(login_network); then ctl_addr="10.79.$login_n.1"; fi
 
@@ -138,8 +153,8 @@ SlurmdUser=root
 AuthType=auth/munge
 AuthInfo=socket=$dir/munge.sock
 CredType=cred/munge
-StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
+StateSaveLocation=$state/state
+SlurmdSpoolDir=$state/spool
 SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
@@ -158,14 +173,20 @@ InactiveLimit=0
 MinJobAge=300
 KillWait=2
 Waittime=0
-# Two cores run the controller, the node daemon and the jobs' ranks: the default 10 s lost a batch launch once
-# (the job was requeued), so give the daemons' messages time.
-MessageTimeout=30
-SlurmctldDebug=debug2
-SlurmdDebug=debug
+# MessageTimeout stays at its 10 s: a cancelled step's daemon can wait out several of them on a message to its
+# srun, and the controller waits with it.
+# Job ids of their own: a step's PMIx folder left behind by an earlier instance (Slurm cannot always remove
+# it) failed the launch of the job that reused its id.
+FirstJobId=$((1000 + RANDOM * 100))
+SlurmdParameters=config_overrides
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
+# The PMIx plugin's per-step folders inside ours (default /tmp/spmix_appdir_*), removed with it.
+mkdir -p "$state/pmix"
+# A cancelled step's slurmstepd sometimes waited out PMIx's 300 s default in its teardown (the job stayed
+# COMPLETING): bound it.
+printf 'PMIxCliTmpDirBase=%s\nPMIxTimeout=10\n' "$state/pmix" >"$dir/mpi.conf"
 export SLURM_CONF="$dir/slurm.conf"
 slurmctld -c || { tail -5 "$dir/log/slurmctld.log" >&2; stop; exit 1; }
 slurmd || { tail -5 "$dir/log/slurmd.log" >&2; stop; exit 1; }

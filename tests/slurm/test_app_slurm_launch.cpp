@@ -61,6 +61,7 @@ class TestAppSlurmLaunch : public QObject {
     // see theirs through their environment and ~/.ssh/config.
     qputenv("SLURM_CONF", (slurm_dir_ + "/slurm.conf").toUtf8());
     qputenv("PATH", (slurm_dir_ + "/login/bin:" + qEnvironmentVariable("PATH")).toUtf8());
+    qputenv("OMPI_MCA_mpi_yield_when_idle", "1");  // the job's ranks share two cores with the daemons
   }
 
   void fromTheLoginHostTheRunOpens() {

@@ -123,6 +123,18 @@ class TestLauncherChoice : public QObject {
     for (const QString& l : output.split('\n')) lines.push_back(l.toStdString());
     QCOMPARE(find_failed_rank(lines).value_or(-1), rank);
   }
+
+  // A step whose tasks never launched (seen on the test Slurm: a PMIx folder left behind): srun said why and
+  // exited 0; the line is what `parm run` names instead of only "no result".
+  void launcherErrorLineIsFound() {
+    const std::vector<std::string> lines = {
+        "srun: launch/slurm: launch_p_step_launch: StepId=5.0 aborted before step completely launched.",
+        "srun: Job step aborted: Waiting up to 4 seconds for job step to finish.",
+        "srun: error: task 0 launch failed: Unspecified error",
+        "srun: error: task 1 launch failed: Unspecified error"};
+    QCOMPARE(launcher_error_line(lines), std::string("srun: error: task 0 launch failed: Unspecified error"));
+    QCOMPARE(launcher_error_line({"parm worker: rank 0: S1 done", "[2/5] B_DS"}), std::string());
+  }
 };
 
 QTEST_APPLESS_MAIN(TestLauncherChoice)
