@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 #include <sstream>
 #include <vector>
 
@@ -160,6 +161,11 @@ std::string argument_error_line(const CLI::ParseError& e, CLI::App& app, int arg
   }
   if (dynamic_cast<const CLI::ConversionError*>(&e)) return what + help;
   return what + help;
+}
+
+void refuse_line(const std::string& line, int code) {
+  std::cerr << line << '\n';
+  throw CLI::RuntimeError(code);
 }
 
 }  // namespace parm::cli

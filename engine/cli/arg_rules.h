@@ -25,6 +25,10 @@ inline constexpr std::uint64_t kMaxGridWithoutLimit = 100000;
 // Every argument error exits with this code (README: 2 invalid input of any kind).
 inline constexpr int kArgumentErrorExit = 2;
 
+// Prints `line` (one line naming the field and the rule) and ends the subcommand with `code` (README's exit
+// codes: 2 bad input, 1 a failed run).
+[[noreturn]] void refuse_line(const std::string& line, int code = kArgumentErrorExit);
+
 // The subcommand chain the arguments name ("run", "cluster up"), empty for none: message prefixes.
 std::string subcommand_path(CLI::App& app, int argc, const char* const* argv);
 

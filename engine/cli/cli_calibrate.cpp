@@ -43,11 +43,6 @@ namespace {
 constexpr std::int64_t kMaxBytes = std::int64_t(1)
                                    << 40;  // calibrate-worker sizes: 1 TiB is beyond any sweep
 
-[[noreturn]] void refuse(const std::string& line, int code = 2) {
-  std::cerr << line << '\n';
-  throw CLI::RuntimeError(code);
-}
-
 // "64K", "16M", "1G" (powers of 1024, as nccl-tests) or a plain byte count.
 std::optional<std::int64_t> parse_size(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -140,10 +135,10 @@ struct CalibrateArgs {
 void run_calibrate(const CalibrateArgs& a) {
   require_storable_db("calibrate", a.db_path);
   const auto b = parse_size(a.begin), e = parse_size(a.end);
-  if (!b) refuse("parm calibrate: -b " + a.begin + ": not a size (e.g. 64K, 16M)");
-  if (!e) refuse("parm calibrate: -e " + a.end + ": not a size (e.g. 64K, 16M)");
-  if (*e < *b) refuse("parm calibrate: -e must not be below -b");
-  if (!(a.factor > 1)) refuse("parm calibrate: -f must be above 1");
+  if (!b) refuse_line("parm calibrate: -b " + a.begin + ": not a size (e.g. 64K, 16M)");
+  if (!e) refuse_line("parm calibrate: -e " + a.end + ": not a size (e.g. 64K, 16M)");
+  if (*e < *b) refuse_line("parm calibrate: -e must not be below -b");
+  if (!(a.factor > 1)) refuse_line("parm calibrate: -f must be above 1");
   std::string source;
   Config c = load_unvalidated_or_exit(a.path, source);
   if (a.ranks > 0) c.parallel.ranks = a.ranks;
@@ -155,19 +150,19 @@ void run_calibrate(const CalibrateArgs& a) {
       cluster::check_name(a.cluster);
       cl = cluster::require_cluster(a.cluster);
     } catch (const cluster::ClusterError& err) {
-      refuse(std::string("parm calibrate: --cluster: ") + err.what(), 1);
+      refuse_line(std::string("parm calibrate: --cluster: ") + err.what(), 1);
     }
     const std::int64_t g = cl->spec.ranks_per_node;
     if (a.gpus_per_node > 0 && a.gpus_per_node != g)
-      refuse("parm calibrate: --gpus-per-node " + std::to_string(a.gpus_per_node) +
-             " does not match cluster '" + a.cluster + "' (" + std::to_string(g) + " ranks per node)");
+      refuse_line("parm calibrate: --gpus-per-node " + std::to_string(a.gpus_per_node) +
+                  " does not match cluster '" + a.cluster + "' (" + std::to_string(g) + " ranks per node)");
     c.parallel.gpus_per_node = g;
   }
   validate_or_exit(c, source, MachineLimits::this_machine());
   // Every family times the backend's own ops (NCCL and cuBLAS on cuda): a backend this build lacks is refused
   // before any rank starts.
-  if (const auto why = backend_unavailable(c.run.backend)) refuse("parm calibrate: " + *why);
-  if (c.parallel.ranks < 2) refuse("parm calibrate: needs at least 2 ranks (--ranks N)");
+  if (const auto why = backend_unavailable(c.run.backend)) refuse_line("parm calibrate: " + *why);
+  if (c.parallel.ranks < 2) refuse_line("parm calibrate: needs at least 2 ranks (--ranks N)");
 
   const int iters = a.iters > 0 ? a.iters : (a.quick ? 10 : 20);
   const int warmup = a.warmup >= 0 ? a.warmup : (a.quick ? 2 : 5);
@@ -176,7 +171,7 @@ void run_calibrate(const CalibrateArgs& a) {
   try {
     dir = std::make_unique<RunFolder>(std::filesystem::temp_directory_path(), "parm-calibrate");
   } catch (const std::exception& err) {
-    refuse(std::string("parm calibrate: ") + err.what(), 1);
+    refuse_line(std::string("parm calibrate: ") + err.what(), 1);
   }
   const std::string config_path = (dir->path() / "config.json").string();
   const std::string table_path = (dir->path() / "table.txt").string();
@@ -203,7 +198,7 @@ void run_calibrate(const CalibrateArgs& a) {
     try {
       cluster::apply_cluster(*cl, o);
     } catch (const cluster::ClusterError& err) {
-      refuse(std::string("parm calibrate: --cluster: ") + err.what());
+      refuse_line(std::string("parm calibrate: --cluster: ") + err.what());
     }
   }
   apply_launcher(a.launcher, env, o, "parm calibrate", cl.has_value());
@@ -214,13 +209,13 @@ void run_calibrate(const CalibrateArgs& a) {
   const LaunchOutcome outcome =
       run_launch(command, std::chrono::minutes(a.quick ? 5 : 30), dir->path().string());
   if (outcome.exit_code != 0 || outcome.timed_out || outcome.signal != 0)
-    refuse(failure_line(outcome, "parm calibrate"), failure_exit_code(outcome));
+    refuse_line(failure_line(outcome, "parm calibrate"), failure_exit_code(outcome));
 
   Calibration cal;
   try {
     cal = load_calibration_file(out_path);
   } catch (const std::exception& err) {
-    refuse(std::string("parm calibrate: ") + err.what(), 1);
+    refuse_line(std::string("parm calibrate: ") + err.what(), 1);
   }
   if (a.json) {
     std::cout << to_json(cal).dump(2) << '\n';

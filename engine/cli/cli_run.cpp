@@ -209,11 +209,6 @@ struct RunArgs {
   }
 };
 
-[[noreturn]] void refuse(const std::string& line, int code = 2) {
-  std::cerr << line << '\n';
-  throw CLI::RuntimeError(code);
-}
-
 // The emulated cluster named by --cluster (nullopt without it); refuses when it is not up.
 std::optional<cluster::ClusterState> cluster_of(const RunArgs& a) {
   if (a.cluster.empty()) return std::nullopt;
@@ -221,7 +216,7 @@ std::optional<cluster::ClusterState> cluster_of(const RunArgs& a) {
     cluster::check_name(a.cluster);
     return cluster::require_cluster(a.cluster);
   } catch (const cluster::ClusterError& e) {
-    refuse(std::string("parm run: --cluster: ") + e.what(), 1);
+    refuse_line(std::string("parm run: --cluster: ") + e.what(), 1);
   }
 }
 
@@ -230,21 +225,21 @@ std::optional<cluster::ClusterState> cluster_of(const RunArgs& a) {
 void check_routing_options(const RunArgs& a, const Config& c) {
   if (!a.gate_logits.empty()) {
     if (a.verify)
-      refuse(
+      refuse_line(
           "parm run: --verify with --gate-logits: the reference layer computes its own logits (x*Wg); "
           "run them apart");
     try {
       read_gate_logits(a.gate_logits, c.parallel.mp_groups(), c.layer.tokens(), c.layer.num_experts);
     } catch (const GateLogitsError& e) {
-      refuse(std::string("parm run: --gate-logits ") + e.what());
+      refuse_line(std::string("parm run: --gate-logits ") + e.what());
     }
   }
   if (!a.dump_routing.empty()) {
     const std::filesystem::path folder = std::filesystem::absolute(a.dump_routing).parent_path();
     if (!std::filesystem::is_directory(folder))
-      refuse("parm run: --dump-routing " + a.dump_routing + ": no folder " + folder.string());
+      refuse_line("parm run: --dump-routing " + a.dump_routing + ": no folder " + folder.string());
     if (std::filesystem::is_directory(a.dump_routing))
-      refuse("parm run: --dump-routing " + a.dump_routing + ": is a directory, not a file");
+      refuse_line("parm run: --dump-routing " + a.dump_routing + ": is a directory, not a file");
   }
 }
 
@@ -258,8 +253,8 @@ Config effective_config(const RunArgs& a) {
   if (const auto cl = cluster_of(a)) {  // the cluster's nodes are the layout's nodes
     const std::int64_t g = cl->spec.ranks_per_node;
     if (a.gpus_per_node > 0 && a.gpus_per_node != g)
-      refuse("parm run: --gpus-per-node " + std::to_string(a.gpus_per_node) + " does not match cluster '" +
-             a.cluster + "' (" + std::to_string(g) + " ranks per node)");
+      refuse_line("parm run: --gpus-per-node " + std::to_string(a.gpus_per_node) +
+                  " does not match cluster '" + a.cluster + "' (" + std::to_string(g) + " ranks per node)");
     c.parallel.gpus_per_node = g;
   }
   if (!a.schedules.empty()) {
@@ -267,7 +262,8 @@ Config effective_config(const RunArgs& a) {
     for (const std::string& name : a.schedules) {
       const auto kind = parse_schedule(name);
       if (!kind)
-        refuse("parm run: --schedules: unknown schedule '" + name + "' (one of B_DS,B_DS2,B0,S1,S1F,S2,S2F)");
+        refuse_line("parm run: --schedules: unknown schedule '" + name +
+                    "' (one of B_DS,B_DS2,B0,S1,S1F,S2,S2F)");
       c.run.schedules.push_back(*kind);
     }
   }
@@ -280,7 +276,7 @@ Config effective_config(const RunArgs& a) {
   if (c.run.backend != Backend::Cpu) {
     CudaAvailability cuda = probe_cuda();
     if (a.slurm.requested() && cuda.built && cuda.engine_built) cuda.devices = std::max(cuda.devices, 1);
-    if (const auto why = backend_unavailable(c.run.backend, cuda)) refuse("parm run: " + *why);
+    if (const auto why = backend_unavailable(c.run.backend, cuda)) refuse_line("parm run: " + *why);
   }
   validate_or_exit(c, source, machine);
   if (a.model)
@@ -288,10 +284,10 @@ Config effective_config(const RunArgs& a) {
   else
     note_model_layer(c, "parm run");
   if (a.die_on_rank >= c.parallel.ranks)
-    refuse("parm run: --die-on-rank " + std::to_string(a.die_on_rank) + ": must be below ranks (" +
-           std::to_string(c.parallel.ranks) + ")");
+    refuse_line("parm run: --die-on-rank " + std::to_string(a.die_on_rank) + ": must be below ranks (" +
+                std::to_string(c.parallel.ranks) + ")");
   if (!a.hostfile.empty() && !std::filesystem::exists(a.hostfile))
-    refuse("parm run: --hostfile " + a.hostfile + ": no such file");
+    refuse_line("parm run: --hostfile " + a.hostfile + ": no such file");
   check_routing_options(a, c);
   return c;
 }
@@ -307,7 +303,7 @@ std::unique_ptr<RunFolder> run_folder(const std::filesystem::path& parent, const
   try {
     return std::make_unique<RunFolder>(parent, "parm-run");
   } catch (const std::exception& e) {
-    refuse(who + ": " + e.what(), 1);
+    refuse_line(who + ": " + e.what(), 1);
   }
 }
 
@@ -346,7 +342,7 @@ LaunchOptions launch_options(const Config& c, const RunLaunch& l, const EnvLooku
       cluster::check_name(l.cluster);
       cluster::apply_cluster(cluster::require_cluster(l.cluster), o);
     } catch (const cluster::ClusterError& e) {
-      refuse(l.who + ": --cluster: " + e.what());
+      refuse_line(l.who + ": --cluster: " + e.what());
     }
   }
   apply_launcher(l.launcher, env, o, l.who, !l.cluster.empty(), dry_run);
@@ -383,7 +379,7 @@ RunLaunch launch_of(const RunArgs& a) {
 
 void run_distributed(const RunArgs& a) {
   if (a.slurm.requested() && (!a.cluster.empty() || !a.hostfile.empty() || !a.launcher.empty()))
-    refuse(
+    refuse_line(
         "parm run: --slurm places the ranks with srun inside its job: --cluster, --hostfile and --launcher "
         "do not apply");
   const Config c = effective_config(a);
@@ -409,7 +405,7 @@ void run_distributed(const RunArgs& a) {
       std::fflush(stdout);
       for (std::size_t i = 0; i + 1 < failures.size(); ++i)
         std::cerr << "parm run: --verify: " << failures[i] << '\n';
-      refuse("parm run: --verify: " + failures.back(), 1);
+      refuse_line("parm run: --verify: " + failures.back(), 1);
     }
     return;
   }
@@ -439,7 +435,7 @@ void run_reference(const RunArgs& a) {
   Config c = load_unvalidated_or_exit(a.path, source);
   apply_backend_override(a.backend, c);
   validate_or_exit(c, source, MachineLimits::this_machine());
-  if (const auto why = backend_unavailable(c.run.backend)) refuse("parm run: " + *why);
+  if (const auto why = backend_unavailable(c.run.backend)) refuse_line("parm run: " + *why);
   // One rank holds one MP group's S tokens.
   RunReport report;
   switch (c.layer.dtype) {
@@ -463,7 +459,7 @@ void run_reference(const RunArgs& a) {
 }  // namespace
 
 RunResult launch_distributed_run(const Config& c, const RunLaunch& l) {
-  if (const auto why = backend_unavailable(c.run.backend)) refuse(l.who + ": " + *why);
+  if (const auto why = backend_unavailable(c.run.backend)) refuse_line(l.who + ": " + *why);
   // A run that could not be stored is refused before any rank starts (exit 2, as in every subcommand).
   require_storable_db(l.who.substr(l.who.find(' ') + 1), l.db_path);
   const EnvLookup env = process_env();
@@ -481,17 +477,17 @@ RunResult launch_distributed_run(const Config& c, const RunLaunch& l) {
             << '\n';
   const LaunchOutcome outcome = run_launch(command, overall_deadline(c, l.timeout_ms), dir->path().string());
   if (outcome.exit_code != 0 || outcome.timed_out || outcome.signal != 0)
-    refuse(failure_line(outcome, l.who), failure_exit_code(outcome));
+    refuse_line(failure_line(outcome, l.who), failure_exit_code(outcome));
 
   std::ifstream in(result_path);
   if (const std::string why = launcher_error_line(outcome.tail); !in)
-    refuse(l.who + ": the ranks exited 0 but wrote no result at " + result_path +
-               (why.empty() ? "" : " (" + why + ")"),
-           1);
+    refuse_line(l.who + ": the ranks exited 0 but wrote no result at " + result_path +
+                    (why.empty() ? "" : " (" + why + ")"),
+                1);
   try {
     return run_result_from_json(nlohmann::json::parse(in));
   } catch (const std::exception& e) {
-    refuse(l.who + ": " + e.what(), 1);
+    refuse_line(l.who + ": " + e.what(), 1);
   }
 }
 

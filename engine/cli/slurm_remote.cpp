@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "engine/cli/arg_rules.h"
 #include "engine/cli/slurm_submit.h"
 #include "engine/core/config_json.h"
 #include "engine/launch/command_capture.h"
@@ -13,11 +14,6 @@ namespace parm::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-[[noreturn]] void refuse(const std::string& line, int code = 2) {
-  std::cerr << line << '\n';
-  throw CLI::RuntimeError(code);
-}
 
 std::string last_line(const std::string& text) {
   std::string out, line;
@@ -39,15 +35,15 @@ int submit_remote_slurm_run(const Config& c, const SlurmOptions& s, const JobRun
   const std::string& host = s.remote;
   const std::string who = "parm run: --remote " + host;
   if (f.db_path.empty())
-    refuse(who + ": needs --db (the run is stored in the project, on a folder the login host shares)");
+    refuse_line(who + ": needs --db (the run is stored in the project, on a folder the login host shares)");
   const std::string ssh = find_program(process_env(), "SSH", "ssh");
-  if (ssh.empty()) refuse(who + ": ssh not found: put OpenSSH's ssh on PATH (or set SSH)");
+  if (ssh.empty()) refuse_line(who + ": ssh not found: put OpenSSH's ssh on PATH (or set SSH)");
 
   const fs::path project = fs::absolute(f.db_path);
   const fs::path folder = project.parent_path() / "slurm";
   std::error_code ec;
   fs::create_directories(folder, ec);
-  if (ec) refuse(who + ": cannot make " + folder.string() + ": " + ec.message(), 1);
+  if (ec) refuse_line(who + ": cannot make " + folder.string() + ": " + ec.message(), 1);
   const std::string config_path = (folder / (job_stem(c) + ".json")).string();
   save_config_file(c, config_path);
 
@@ -56,9 +52,9 @@ int submit_remote_slurm_run(const Config& c, const SlurmOptions& s, const JobRun
       ssh, host, remote::remote_line({"test", "-f", config_path}) + " && echo parm-remote-sees-the-project"));
   if (probe.output.find("parm-remote-sees-the-project") == std::string::npos) {
     fs::remove(config_path, ec);
-    if (probe.exit_code == 255) refuse(who + ": ssh could not connect: " + last_line(probe.output), 1);
-    refuse(who + ": " + folder.string() +
-           " is not there at the same path: --remote needs the project on a folder both machines share");
+    if (probe.exit_code == 255) refuse_line(who + ": ssh could not connect: " + last_line(probe.output), 1);
+    refuse_line(who + ": " + folder.string() +
+                " is not there at the same path: --remote needs the project on a folder both machines share");
   }
 
   std::vector<std::string> words = {s.remote_parm, "run", config_path, "--slurm"};

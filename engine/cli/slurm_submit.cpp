@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "engine/cli/arg_rules.h"
 #include "engine/core/config_json.h"
 #include "engine/launch/command_capture.h"
 #include "engine/launch/slurm_follow.h"
@@ -17,11 +18,6 @@ namespace parm::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-[[noreturn]] void refuse(const std::string& line, int code = 2) {
-  std::cerr << line << '\n';
-  throw CLI::RuntimeError(code);
-}
 
 std::string stamp() {
   const std::time_t t = std::time(nullptr);
@@ -54,17 +50,18 @@ std::string job_stem(const Config& c) {
 
 void check_slurm_options(const Config& c, const SlurmOptions& s) {
   if (!s.partition.empty() && !slurm::valid_slurm_name(s.partition))
-    refuse("parm run: --partition must be a Slurm name (letters, digits, _.-+@,:), got '" + s.partition +
-           "'");
+    refuse_line("parm run: --partition must be a Slurm name (letters, digits, _.-+@,:), got '" + s.partition +
+                "'");
   if (!s.account.empty() && !slurm::valid_slurm_name(s.account))
-    refuse("parm run: --account must be a Slurm name (letters, digits, _.-+@,:), got '" + s.account + "'");
+    refuse_line("parm run: --account must be a Slurm name (letters, digits, _.-+@,:), got '" + s.account +
+                "'");
   if (!s.time_limit.empty() && !slurm::valid_time_limit(s.time_limit))
-    refuse("parm run: --time must be Slurm's time format (M, M:S, H:M:S, D-H, D-H:M, D-H:M:S), got '" +
-           s.time_limit + "'");
+    refuse_line("parm run: --time must be Slurm's time format (M, M:S, H:M:S, D-H, D-H:M, D-H:M:S), got '" +
+                s.time_limit + "'");
   if (s.nodes > 0 && s.nodes != c.parallel.nodes())
-    refuse("parm run: --nodes " + std::to_string(s.nodes) + " does not match the layout's " +
-           std::to_string(c.parallel.nodes()) + " nodes (ranks " + std::to_string(c.parallel.ranks) +
-           " / --gpus-per-node " + std::to_string(c.parallel.gpus_per_node) + ")");
+    refuse_line("parm run: --nodes " + std::to_string(s.nodes) + " does not match the layout's " +
+                std::to_string(c.parallel.nodes()) + " nodes (ranks " + std::to_string(c.parallel.ranks) +
+                " / --gpus-per-node " + std::to_string(c.parallel.gpus_per_node) + ")");
 }
 
 namespace {
@@ -147,10 +144,10 @@ int submit_slurm_run(const Config& c, const SlurmOptions& s, const JobRunFlags& 
   const EnvLookup env = process_env();
   const std::string sbatch = slurm::find_tool(env, "sbatch");
   if (sbatch.empty() && !dry_run)
-    refuse("parm run: --slurm: sbatch not found: set SBATCH or put Slurm's commands on PATH");
+    refuse_line("parm run: --slurm: sbatch not found: set SBATCH or put Slurm's commands on PATH");
   const std::string scontrol = slurm::find_tool(env, "scontrol"), scancel = slurm::find_tool(env, "scancel");
   if ((scontrol.empty() || scancel.empty()) && !dry_run)
-    refuse("parm run: --slurm: scontrol or scancel not found: put Slurm's commands on PATH");
+    refuse_line("parm run: --slurm: scontrol or scancel not found: put Slurm's commands on PATH");
 
   // Beside the project: the job's files are read on the compute nodes, so they sit on the user's own
   // (shared) filesystem, never in /tmp.
@@ -159,7 +156,7 @@ int submit_slurm_run(const Config& c, const SlurmOptions& s, const JobRunFlags& 
   const std::string stem = job_stem(c);
   std::error_code ec;
   fs::create_directories(folder, ec);
-  if (ec) refuse("parm run: --slurm: cannot make " + folder.string() + ": " + ec.message(), 1);
+  if (ec) refuse_line("parm run: --slurm: cannot make " + folder.string() + ": " + ec.message(), 1);
   const std::string config_path = (folder / (stem + ".json")).string();
   const std::string script_path = (folder / (stem + ".sbatch")).string();
   save_config_file(c, config_path);
@@ -185,7 +182,7 @@ int submit_slurm_run(const Config& c, const SlurmOptions& s, const JobRunFlags& 
   {
     std::ofstream out(script_path);
     out << slurm::sbatch_script(r, "Written by parm run --slurm for config " + c.name + ".");
-    if (!out) refuse("parm run: --slurm: cannot write " + script_path, 1);
+    if (!out) refuse_line("parm run: --slurm: cannot write " + script_path, 1);
   }
   if (dry_run) {
     std::ifstream in(script_path);
@@ -198,7 +195,7 @@ int submit_slurm_run(const Config& c, const SlurmOptions& s, const JobRunFlags& 
   const auto id = sub.exit_code == 0 ? slurm::parse_job_id(sub.output) : std::nullopt;
   if (!id) {
     std::string why = sub.output.substr(0, sub.output.find('\n'));
-    refuse("parm run: sbatch refused " + script_path + ": " + (why.empty() ? "no job id printed" : why));
+    refuse_line("parm run: sbatch refused " + script_path + ": " + (why.empty() ? "no job id printed" : why));
   }
   std::cerr << "parm run: submitted Slurm job " << *id << " (" << script_path << ")" << '\n';
   const slurm::FollowOutcome o = slurm::follow_job(
