@@ -41,7 +41,7 @@ class TestCliParmSlurm : public QObject {
 
   // Jobs export this environment to their ranks (--export=ALL). Waiting ranks yield: two cores run the
   // daemons, a job past its time limit and the case's own job, and eight spinning ranks starved slurmd.
-  ProcessOptions options(int timeout_ms = 120000) const {
+  ProcessOptions options(int timeout_ms = 240000) const {
     ProcessOptions o;
     o.working_directory = project_.path();
     o.timeout_ms = timeout_ms;
@@ -67,7 +67,6 @@ class TestCliParmSlurm : public QObject {
     return out;
   }
 
-  // Starts `parm run ... --slurm` and returns once the job is RUNNING, with its id.
   // The job's state once Slurm has finished ending it (a cancelled job is COMPLETING for a moment first).
   QString settled_state(const QString& id) const {
     const QRegularExpression state(R"(JobState=(\S+))");
@@ -81,7 +80,8 @@ class TestCliParmSlurm : public QObject {
     return last;
   }
 
-  // With `remote`, through the login host (`--remote parm-login`).
+  // Starts `parm run ... --slurm` and returns once the job is RUNNING, with its id; with `remote`, through
+  // the login host (`--remote parm-login`). Waits up to 3 minutes: a controller held by an earlier cancel.
   QString start_long_job(QProcess& p, const QStringList& extra, bool remote = false) {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("SLURM_CONF", slurm_dir_ + "/slurm.conf");
@@ -96,7 +96,7 @@ class TestCliParmSlurm : public QObject {
             QStringList{"run", long_config(), "--slurm", "--db", db()} + via + extra);
     QString id;
     QByteArray err;
-    for (int i = 0; i < 600 && p.state() != QProcess::NotRunning; ++i) {
+    for (int i = 0; i < 1800 && p.state() != QProcess::NotRunning; ++i) {
       p.waitForReadyRead(100);
       err += p.readAllStandardError();
       const auto m = QRegularExpression(R"(submitted Slurm job (\d+))").match(QString::fromUtf8(err));
@@ -183,33 +183,6 @@ class TestCliParmSlurm : public QObject {
              r.err.constData());
   }
 
-  // scancel mid-run: CANCELLED, exit 1, the run left incomplete.
-  void cancelledJob() {
-    QProcess p;
-    const QString id = start_long_job(p, {});
-    QVERIFY(!id.isEmpty());
-    QCOMPARE(parm_test::run_program("scancel", {id}, options()).exit_code, 0);
-    QVERIFY(p.waitForFinished(60000));
-    const QByteArray err = p.readAllStandardError();
-    QCOMPARE(p.exitCode(), 1);
-    QVERIFY2(last_line(err).startsWith("parm run: Slurm job " + id.toUtf8() + " CANCELLED"), err.constData());
-    const QStringList runs = stored_runs();
-    QVERIFY(!runs.contains("parm runs failed") && !runs.contains("long complete"));
-  }
-
-  // Ctrl-C while following: the job is cancelled, not left running unseen; exit 130.
-  void interruptCancelsTheJob() {
-    QProcess p;
-    const QString id = start_long_job(p, {});
-    QVERIFY(!id.isEmpty());
-    ::kill(static_cast<pid_t>(p.processId()), SIGINT);
-    QVERIFY(p.waitForFinished(60000));
-    const QByteArray err = p.readAllStandardError();
-    QCOMPARE(p.exitCode(), 130);
-    QVERIFY2(last_line(err).startsWith("parm run: Slurm job " + id.toUtf8() + " cancelled"), err.constData());
-    QCOMPARE(settled_state(id), QString("CANCELLED"));
-  }
-
   // The login host (sshd in its own network namespace, this suite's key): the options that reach it.
   ProcessOptions remote_options() const {
     ProcessOptions o = options();
@@ -240,24 +213,6 @@ class TestCliParmSlurm : public QObject {
     QCOMPARE(stored_runs().size(), before + 1);
   }
 
-  // Ctrl-C while following from the desktop: the job is cancelled over ssh on the login host; exit 130.
-  void remoteInterruptCancelsTheJob() {
-    QString why;
-    if (login_host_missing(&why)) QSKIP(qPrintable("no login host: " + why));
-    QProcess p;
-    const QString id = start_long_job(p, {}, true);
-    QVERIFY(!id.isEmpty());
-    ::kill(static_cast<pid_t>(p.processId()), SIGINT);
-    QVERIFY(p.waitForFinished(60000));
-    const QByteArray err = p.readAllStandardError();
-    QCOMPARE(p.exitCode(), 130);
-    QVERIFY2(last_line(err).startsWith("parm run: Slurm job " + id.toUtf8() + " on parm-login cancelled"),
-             err.constData());
-    QCOMPARE(settled_state(id), QString("CANCELLED"));
-    const QStringList runs = stored_runs();
-    QVERIFY(!runs.contains("parm runs failed") && !runs.contains("long complete"));
-  }
-
   // A login host that does not answer: one line naming it and ssh's reason, exit 1, nothing submitted.
   void unreachableLoginHost() {
     QString why;
@@ -267,22 +222,6 @@ class TestCliParmSlurm : public QObject {
     QCOMPARE(r.exit_code, 1);
     QCOMPARE(r.err.trimmed().count('\n'), 0);
     QVERIFY2(r.err.startsWith("parm run: --remote parm-nowhere: ssh could not connect: "), r.err.constData());
-  }
-
-  // --time 1 (started in initTestCase): Slurm ends the job after its minute, TIMEOUT, exit 1, the run left
-  // incomplete.
-  void jobPastItsTimeLimit() {
-    // (Cases that ran the event loop may have seen it end already: waitForFinished is false then.)
-    if (past_time_limit_.state() != QProcess::NotRunning) QVERIFY(past_time_limit_.waitForFinished(150000));
-    const QByteArray err = past_time_limit_.readAllStandardError();
-    QCOMPARE(past_time_limit_.exitCode(), 1);
-    QVERIFY2(QRegularExpression(R"(^parm run: Slurm job \d+ TIMEOUT: it ran past its time limit 00:01:00)")
-                 .match(QString::fromUtf8(last_line(err)))
-                 .hasMatch(),
-             err.constData());
-    const ProcessResult r =
-        parm_test::run_parm({"runs", "--db", project_.filePath("timeout.parm")}, options());
-    QVERIFY2(r.out.contains("long") && r.out.contains("incomplete"), r.out.constData());
   }
 
   // No sbatch on PATH, bad options: one line, exit 2, nothing written.
@@ -300,6 +239,69 @@ class TestCliParmSlurm : public QObject {
       QCOMPARE(b.err.trimmed().count('\n'), 0);
       QVERIFY2(b.err.contains(bad.front().toUtf8()), b.err.constData());
     }
+  }
+
+  // The cases that cancel a job come last: in the 2-core sandbox a cancelled step's daemon now and then holds
+  // the controller for a minute or two, and what follows it has to wait that out.
+  // scancel mid-run: CANCELLED, exit 1, the run left incomplete.
+  void cancelledJob() {
+    QProcess p;
+    const QString id = start_long_job(p, {});
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(parm_test::run_program("scancel", {id}, options()).exit_code, 0);
+    QVERIFY(p.waitForFinished(180000));
+    const QByteArray err = p.readAllStandardError();
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY2(last_line(err).startsWith("parm run: Slurm job " + id.toUtf8() + " CANCELLED"), err.constData());
+    const QStringList runs = stored_runs();
+    QVERIFY(!runs.contains("parm runs failed") && !runs.contains("long complete"));
+  }
+
+  // Ctrl-C while following: the job is cancelled, not left running unseen; exit 130.
+  void interruptCancelsTheJob() {
+    QProcess p;
+    const QString id = start_long_job(p, {});
+    QVERIFY(!id.isEmpty());
+    ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+    QVERIFY(p.waitForFinished(180000));
+    const QByteArray err = p.readAllStandardError();
+    QCOMPARE(p.exitCode(), 130);
+    QVERIFY2(last_line(err).startsWith("parm run: Slurm job " + id.toUtf8() + " cancelled"), err.constData());
+    QCOMPARE(settled_state(id), QString("CANCELLED"));
+  }
+
+  // Ctrl-C while following from the desktop: the job is cancelled over ssh on the login host; exit 130.
+  void remoteInterruptCancelsTheJob() {
+    QString why;
+    if (login_host_missing(&why)) QSKIP(qPrintable("no login host: " + why));
+    QProcess p;
+    const QString id = start_long_job(p, {}, true);
+    QVERIFY(!id.isEmpty());
+    ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+    QVERIFY(p.waitForFinished(180000));
+    const QByteArray err = p.readAllStandardError();
+    QCOMPARE(p.exitCode(), 130);
+    QVERIFY2(last_line(err).startsWith("parm run: Slurm job " + id.toUtf8() + " on parm-login cancelled"),
+             err.constData());
+    QCOMPARE(settled_state(id), QString("CANCELLED"));
+    const QStringList runs = stored_runs();
+    QVERIFY(!runs.contains("parm runs failed") && !runs.contains("long complete"));
+  }
+
+  // --time 1 (started in initTestCase): Slurm ends the job after its minute, TIMEOUT, exit 1, the run left
+  // incomplete.
+  void jobPastItsTimeLimit() {
+    // (Cases that ran the event loop may have seen it end already: waitForFinished is false then.)
+    if (past_time_limit_.state() != QProcess::NotRunning) QVERIFY(past_time_limit_.waitForFinished(150000));
+    const QByteArray err = past_time_limit_.readAllStandardError();
+    QCOMPARE(past_time_limit_.exitCode(), 1);
+    QVERIFY2(QRegularExpression(R"(^parm run: Slurm job \d+ TIMEOUT: it ran past its time limit 00:01:00)")
+                 .match(QString::fromUtf8(last_line(err)))
+                 .hasMatch(),
+             err.constData());
+    const ProcessResult r =
+        parm_test::run_parm({"runs", "--db", project_.filePath("timeout.parm")}, options());
+    QVERIFY2(r.out.contains("long") && r.out.contains("incomplete"), r.out.constData());
   }
 };
 
