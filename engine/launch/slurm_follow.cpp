@@ -95,17 +95,16 @@ FollowOutcome follow_job(const std::string& id, const FollowTools& tools, const 
   FollowOutcome o;
   Tail out(out_path, stdout), err(err_path, stderr, &o.last_run_line);
   std::string shown;
-  bool seen = false, cancelled = false;
+  bool seen = false;
   int unknown = 0;
   // A job ending stays COMPLETING until its processes are gone; that can hang on a node (a step daemon
   // stuck in its teardown). After our own cancel we wait a little, otherwise longer, then say so.
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> cancelled_at, completing_since;
   while (true) {
-    if (g_signal != 0 && !cancelled) {
+    if (g_signal != 0 && !cancelled_at) {
       o.signal = g_signal;
       run_command({tools.scancel, id});
-      cancelled = true;
       cancelled_at = Clock::now();
     }
     if (cancelled_at && Clock::now() - *cancelled_at > kAfterCancel) break;  // the caller says we cancelled
