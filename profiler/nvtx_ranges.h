@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "profiler/gpu_activity.h"
+#include "profiler/trace_budget.h"
 
 namespace parm::profiler {
 
@@ -31,7 +32,8 @@ struct NvtxMessage {
 // The host record of the ranges pushed while it is attached; never allocates after construction.
 class NvtxRangeLog {
  public:
-  explicit NvtxRangeLog(std::size_t capacity) : records_(capacity) {}
+  // Room for `capacity` ranges, at most kTraceBufferBytes of them (trace_budget.h).
+  explicit NvtxRangeLog(std::size_t capacity) : records_(bounded_records<NvtxRangeRecord>(capacity)) {}
 
   void open(std::int32_t message_id, std::uint32_t category, std::uint64_t payload,
             std::int64_t launch_id) noexcept;

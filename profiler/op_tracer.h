@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "profiler/trace_budget.h"
+
 namespace parm::profiler {
 
 inline std::int64_t now_ns() {
@@ -40,7 +42,9 @@ struct TraceEvent {
 
 class OpTracer {
  public:
-  explicit OpTracer(std::size_t capacity) : events_(capacity) {}
+  // Room for `capacity` events, at most kTraceBufferBytes of them (trace_budget.h).
+  explicit OpTracer(std::size_t capacity) : events_(bounded_records<TraceEvent>(capacity)) {}
+  std::size_t capacity() const { return events_.size(); }
 
   // Safe from any lane thread. Events past the capacity are counted, not stored.
   void record(const TraceEvent& e) noexcept {

@@ -32,6 +32,7 @@
 #include "engine/run/model_worker.h"
 #include "engine/run/trace_collection.h"
 #include "engine/run/worker.h"
+#include "profiler/trace_budget.h"
 
 namespace parm::cli {
 namespace {
@@ -214,7 +215,9 @@ void run_worker(const WorkerArgs& args) {
         for (const auto& t : traces)
           if (t.overflow > 0)
             std::cerr << "parm worker: rank " << t.rank << ": " << t.overflow
-                      << " trace events did not fit the buffer\n";
+                      << " trace events did not fit its " << (profiler::kTraceBufferBytes >> 20)
+                      << " MiB trace buffer: the stored timeline holds the first " << t.events.size()
+                      << " (fewer run.iterations store every one)\n";
       }
     }
   } catch (const std::exception& e) {

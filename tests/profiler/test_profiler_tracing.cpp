@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "profiler/clock_alignment.h"
+#include "profiler/nvtx_ranges.h"
 #include "profiler/op_tracer.h"
 
 using namespace parm::profiler;
@@ -38,6 +39,19 @@ class TestProfilerTracing : public QObject {
     QCOMPARE(tracer.overflow(), std::size_t(3));
     tracer.clear();
     QCOMPARE(tracer.events().size(), std::size_t(0));
+  }
+
+  // However long the run, a rank's buffers stay within the budget (a million-iteration layer asked for
+  // gigabytes per rank); below it they hold exactly what was asked.
+  void buffersAreBoundedByBytes() {
+    const std::size_t most = kTraceBufferBytes / sizeof(TraceEvent);
+    QCOMPARE(OpTracer(1000).capacity(), std::size_t(1000));
+    const OpTracer huge(std::size_t{40} << 30);
+    QCOMPARE(huge.capacity(), most);
+    QVERIFY(huge.capacity() * sizeof(TraceEvent) <= kTraceBufferBytes);
+    QCOMPARE(bounded_records<NvtxRangeRecord>(std::size_t{1} << 40),
+             kTraceBufferBytes / sizeof(NvtxRangeRecord));
+    QCOMPARE(bounded_records<NvtxRangeRecord>(7), std::size_t(7));
   }
 
   void internGivesStableIds() {

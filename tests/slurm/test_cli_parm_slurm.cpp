@@ -6,11 +6,13 @@
 #include <signal.h>
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 
 #include "tests/support/parm_process.h"
 
@@ -80,9 +82,13 @@ class TestCliParmSlurm : public QObject {
     return last;
   }
 
-  // Starts `parm run ... --slurm` and returns once the job is RUNNING, with its id; with `remote`, through
-  // the login host (`--remote parm-login`). Waits up to 3 minutes: a controller held by an earlier cancel.
+  // Starts `parm run ... --slurm` and returns the job's id once its ranks run (the run's incomplete row is in
+  // the project: rank 0 is past MPI_Init); with `remote`, through the login host (`--remote parm-login`).
+  // A step cancelled while slurmstepd was still launching its tasks wedged for one to three minutes in this
+  // 2-core gVisor sandbox (its IO connection back to an srun already gone) and held the controller with it:
+  // the cases cancel a running layer. Waits up to 3 minutes: a controller held by an earlier step's end.
   QString start_long_job(QProcess& p, const QStringList& extra, bool remote = false) {
+    const qsizetype running_before = stored_runs().count("long incomplete");
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("SLURM_CONF", slurm_dir_ + "/slurm.conf");
     env.insert("OMPI_MCA_mpi_yield_when_idle", "1");
@@ -96,13 +102,15 @@ class TestCliParmSlurm : public QObject {
             QStringList{"run", long_config(), "--slurm", "--db", db()} + via + extra);
     QString id;
     QByteArray err;
-    for (int i = 0; i < 1800 && p.state() != QProcess::NotRunning; ++i) {
-      p.waitForReadyRead(100);
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < 180000 && p.state() != QProcess::NotRunning) {
+      p.waitForReadyRead(500);
       err += p.readAllStandardError();
       const auto m = QRegularExpression(R"(submitted Slurm job (\d+))").match(QString::fromUtf8(err));
       if (m.hasMatch()) id = m.captured(1);
       if (!id.isEmpty() && err.contains("Slurm job " + id.toUtf8() + " RUNNING") &&
-          err.contains("starting 4 ranks"))
+          err.contains("starting 4 ranks") && stored_runs().count("long incomplete") > running_before)
         return id;
     }
     qWarning("%s", err.constData());
@@ -129,6 +137,22 @@ class TestCliParmSlurm : public QObject {
     past_time_limit_.setWorkingDirectory(project_.path());
     past_time_limit_.start(parm_test::parm_executable(), {"run", long_config(), "--slurm", "--time", "1",
                                                           "--db", project_.filePath("timeout.parm")});
+  }
+
+  // After a failed case: Slurm's view of the jobs and steps and the daemons' last lines, in the test's own
+  // output (CI keeps nothing else of this suite's folder).
+  void cleanup() {
+    if (!QTest::currentTestFailed()) return;
+    QByteArray context = parm_test::run_program("squeue", {"--all", "--steps"}, options(20000)).out;
+    for (const char* log : {"slurmctld.log", "slurmd.log"}) {
+      QFile f(slurm_dir_ + "/log/" + log);
+      if (!f.open(QIODevice::ReadOnly)) continue;
+      const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
+      context += QByteArray("--- ") + log + '\n';
+      for (qsizetype i = std::max<qsizetype>(0, lines.size() - 15); i < lines.size(); ++i)
+        context += lines[i] + '\n';
+    }
+    qWarning("Slurm after the failure:\n%s", context.constData());
   }
 
   // Under salloc (SLURM_JOB_ID set) `parm run` starts its ranks with srun, unasked, and stores the run.
@@ -170,17 +194,6 @@ class TestCliParmSlurm : public QObject {
     for (const char* want :
          {"#SBATCH --ntasks=4", "#SBATCH --time=5", "#SBATCH --overcommit", "--launcher srun"})
       QVERIFY2(text.contains(want), text.constData());
-  }
-
-  // A rank killed inside the job: the job FAILED, its own verdict (which rank) on the last line.
-  void rankKilledInsideTheJob() {
-    const ProcessResult r =
-        parm_test::run_parm({"run", "default", "--slurm", "--die-on-rank", "1", "--db", db()}, options());
-    QCOMPARE(r.exit_code, 1);
-    QVERIFY2(QRegularExpression(R"(^parm run: Slurm job \d+ FAILED \(exit code 1\): rank 1 died)")
-                 .match(QString::fromUtf8(last_line(r.err)))
-                 .hasMatch(),
-             r.err.constData());
   }
 
   // The login host (sshd in its own network namespace, this suite's key): the options that reach it.
@@ -241,9 +254,20 @@ class TestCliParmSlurm : public QObject {
     }
   }
 
-  // The cases that cancel a job come last: in the 2-core sandbox a cancelled step's daemon now and then holds
-  // the controller for a minute or two, and what follows it has to wait that out.
-  // scancel mid-run: CANCELLED, exit 1, the run left incomplete.
+  // A rank killed inside the job: the job FAILED, its own verdict (which rank) on the last line.
+  void rankKilledInsideTheJob() {
+    const ProcessResult r =
+        parm_test::run_parm({"run", "default", "--slurm", "--die-on-rank", "1", "--db", db()}, options());
+    QCOMPARE(r.exit_code, 1);
+    QVERIFY2(QRegularExpression(R"(^parm run: Slurm job \d+ FAILED \(exit code 1\): rank 1 died)")
+                 .match(QString::fromUtf8(last_line(r.err)))
+                 .hasMatch(),
+             r.err.constData());
+  }
+
+  // The cases that end a step early come last (the killed rank above, the cancels below): in the 2-core
+  // sandbox such a step's daemon now and then holds the controller for a minute or two, and what follows
+  // waits it out. scancel mid-run: CANCELLED, exit 1, the run left incomplete.
   void cancelledJob() {
     QProcess p;
     const QString id = start_long_job(p, {});

@@ -1,12 +1,41 @@
 #include "parm_process.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QtGlobal>
 
 namespace parm_test {
+
+namespace {
+
+// What a process that outlived its timeout was doing: its threads' stacks (gdb, when the machine has it, 20 s
+// at most) and the kernel's view, so a hang seen once in CI can be read afterwards instead of guessed at.
+QByteArray hang_report(qint64 pid) {
+  QByteArray report = "\n--- hang report for pid " + QByteArray::number(pid) + " ---\n";
+  QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+  if (status.open(QIODevice::ReadOnly))
+    for (const QByteArray& line : status.readAll().split('\n'))
+      if (line.startsWith("State:") || line.startsWith("Threads:")) report += line + '\n';
+  QFile wchan(QStringLiteral("/proc/%1/wchan").arg(pid));
+  if (wchan.open(QIODevice::ReadOnly)) report += "wchan: " + wchan.readAll() + '\n';
+  QProcess gdb;
+  gdb.start(QStringLiteral("gdb"),
+            {"-batch", "-nx", "-p", QString::number(pid), "-ex", "thread apply all bt 12"});
+  if (gdb.waitForStarted(2000) && gdb.waitForFinished(20000)) {
+    for (const QByteArray& line : gdb.readAllStandardOutput().split('\n'))
+      if (line.startsWith('#') || line.startsWith("Thread ")) report += line.left(200) + '\n';
+  } else {
+    gdb.kill();
+    gdb.waitForFinished(2000);
+    report += "(no gdb backtrace)\n";
+  }
+  return report;
+}
+
+}  // namespace
 
 ProcessResult run_program(const QString& program, const QStringList& args, const ProcessOptions& options) {
   ProcessResult result;
@@ -24,19 +53,22 @@ ProcessResult run_program(const QString& program, const QStringList& args, const
   if (!options.stdin_data.isEmpty()) p.write(options.stdin_data);
   p.closeWriteChannel();  // a program that reads stdin sees end of file, never waits on the test
   if (!p.waitForFinished(options.timeout_ms)) {
+    const QByteArray hang = p.state() == QProcess::Running ? hang_report(p.processId()) : QByteArray();
     p.kill();
     p.waitForFinished(5000);
     result.elapsed_ms = clock.elapsed();
     result.out = p.readAllStandardOutput();
-    result.err = p.readAllStandardError();
+    result.err = p.readAllStandardError() + hang;
     if (p.error() == QProcess::FailedToStart) {
       result.crashed = true;
       result.err += "failed to start: " + p.errorString().toUtf8();
       return result;
     }
     if (options.fatal_on_timeout)
-      qFatal("%s did not finish within %d ms", qPrintable(result.command), options.timeout_ms);
-    qWarning("%s did not finish within %d ms", qPrintable(result.command), options.timeout_ms);
+      qFatal("%s did not finish within %d ms%s", qPrintable(result.command), options.timeout_ms,
+             hang.constData());
+    qWarning("%s did not finish within %d ms%s", qPrintable(result.command), options.timeout_ms,
+             hang.constData());
     result.exit_code = -2;
     result.timed_out = true;
     return result;
