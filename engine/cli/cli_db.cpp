@@ -1,6 +1,6 @@
-// `parm runs`, `parm show`, `parm export` (perfetto, csv, nsys) and `parm import-nsys`: read and convert the
-// runs stored in a project database (db/). Bad input (missing file or run, corrupt or foreign file, bad
-// format) exits 2 with one line.
+// `parm runs`, `parm show`, `parm export` (perfetto, csv, nsys), `parm import-nsys` and `parm merge`: read
+// and convert the runs stored in a project database (db/). Bad input (missing file or run, corrupt or foreign
+// file, bad format) exits 2 with one line.
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +15,7 @@
 #include "db/exporters.h"
 #include "db/file_probe.h"
 #include "db/gpu_activity.h"
+#include "db/run_copy.h"
 #include "engine/cli/arg_rules.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/db_option.h"
@@ -276,6 +277,34 @@ void add_import_nsys(CLI::App& app) {
   });
 }
 
+// Another project's runs into this one: what a cluster's project file brings back to the desktop's.
+void add_merge(CLI::App& app) {
+  auto* cmd = app.add_subcommand("merge",
+                                 "Copy every run of another project file (events, GPU activity, predictions, "
+                                 "counters) into this project, with new run ids");
+  auto file = std::make_shared<std::string>();
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("file", *file, "the project file whose runs are copied (read only)")->required();
+  cmd->add_option("--db", *path, "project database file (created when missing)")
+      ->required()
+      ->check(db_path_check("merge"));
+  cmd->callback([file, path] {
+    try {  // the source first: a refused merge creates no project
+      db::Database::open(*file, false);
+    } catch (const db::DbError& e) {
+      refuse("merge", e.what());
+    }
+    db::Database d = open_or_refuse("merge", *path, true);
+    try {
+      for (const db::CopiedRun& r : db::copy_runs(d, *file))
+        std::cout << "run " << r.source_id << " " << r.name << " ("
+                  << (r.complete ? "complete" : "incomplete") << ") is run " << r.id << '\n';
+    } catch (const db::DbError& e) {
+      refuse("merge", e.what());
+    }
+  });
+}
+
 }  // namespace
 
 void add_db_commands(CLI::App& app) {
@@ -283,6 +312,7 @@ void add_db_commands(CLI::App& app) {
   add_show(app);
   add_export(app);
   add_import_nsys(app);
+  add_merge(app);
 }
 
 }  // namespace parm::cli

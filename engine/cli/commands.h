@@ -19,7 +19,7 @@ void add_run_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_worker_command(CLI::App& app);     // one rank of `parm run`, under mpirun or srun
 void add_cluster_command(CLI::App& app);    // emulated cluster of network namespaces
-void add_db_commands(CLI::App& app);        // runs, show, export, import-nsys (cli_db.cpp)
+void add_db_commands(CLI::App& app);        // runs, show, export, import-nsys, merge (cli_db.cpp)
 void add_calibrate_command(CLI::App& app);  // calibrate and calibrate-worker (cli_calibrate.cpp)
 void add_model_commands(CLI::App& app);     // predict, recommend (cli_predict.cpp), sweep
 void add_sweep_command(CLI::App& app);      // sweep (cli_sweep.cpp)

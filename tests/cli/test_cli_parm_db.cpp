@@ -1,4 +1,5 @@
-// `parm runs`, `parm show`, `parm export` and `parm import-nsys` as users call them, on files built here.
+// `parm runs`, `parm show`, `parm export`, `parm import-nsys` and `parm merge` as users call them, on files
+// built here.
 #include <sqlite3.h>
 
 #include <QJsonArray>
@@ -225,6 +226,48 @@ class TestCliParmDb : public QObject {
     const QList<QByteArray> lines = r.out.trimmed().split('\n');
     QCOMPARE(lines.size(), 7);
     QVERIFY(lines[0].startsWith("run,rank,lane,"));
+  }
+
+  // `merge`: the project's runs copied into another that has one of its own; the copy shows and exports as
+  // the original; a foreign source is one line, exit 2, and creates no project.
+  void mergeCopiesEveryRun() {
+    const QString other = dir_.filePath("merged.parm");
+    {
+      parm::db::Database db = parm::db::Database::open(other.toStdString(), true);
+      parm::db::RunInfo info;
+      info.name = "theirs";
+      info.kind = "measured";
+      info.backend = "cpu";
+      info.ranks = 1;
+      db.finish_run(db.begin_run(info));
+    }
+    const Result r = run_parm({"merge", project_, "--db", other});
+    QCOMPARE(r.exit_code, 0);
+    QCOMPARE(r.out, QByteArray("run 1 sample (complete) is run 2\nrun 2 killed (incomplete) is run 3\n"));
+    const Result listed = run_parm({"runs", "--db", other, "--json"});
+    const QJsonArray runs = parm_test::json_object_of(listed.out)["runs"].toArray();
+    QCOMPARE(runs.size(), 3);
+    QCOMPARE(runs[1].toObject()["events"].toInteger(), 6);
+    QCOMPARE(runs[2].toObject()["complete"].toBool(), false);
+    const Result shown = run_parm({"show", "--db", other, "--run", "2"});
+    const Result original = run_parm({"show", "--db", project_, "--run", "1"});
+    QCOMPARE(shown.exit_code, 0);
+    QCOMPARE(QByteArray(shown.out).replace("run 2: ", "run 1: "), original.out);  // all but the run's id
+    const Result exported = run_parm({"export", "--db", other, "--run", "2", "--format", "csv"});
+    const Result exported_original = run_parm({"export", "--db", project_, "--run", "1", "--format", "csv"});
+    QCOMPARE(exported.out.mid(exported.out.indexOf('\n')).replace("\n2,", "\n1,"),
+             exported_original.out.mid(exported_original.out.indexOf('\n')));  // the run column aside
+
+    const QString text = dir_.filePath("notes.txt");
+    QFile f(text);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("not a project\n");
+    f.close();
+    const QString fresh = dir_.filePath("never-made.parm");
+    const Result bad = run_parm({"merge", text, "--db", fresh});
+    QCOMPARE(bad.exit_code, 2);
+    QVERIFY2(one_line_naming(bad, "notes.txt"), bad.err.constData());
+    QVERIFY(!QFile::exists(fresh));
   }
 
   // A run with GPU activity: `show` prints its gpu line, `export --format nsys` writes the nsys file (once:
