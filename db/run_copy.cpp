@@ -118,11 +118,15 @@ void copy_table(sqlite3* db, const std::string& table, std::int64_t event_shift)
 
 }  // namespace
 
-std::vector<CopiedRun> copy_runs(Database& destination, const std::string& source) {
+void check_copy_source(const std::string& source, const std::string& destination_path) {
   std::error_code ec;
-  if (fs::equivalent(source, destination.path(), ec))
+  if (fs::equivalent(source, destination_path, ec))
     throw DbError(source + ": is the project itself: nothing to copy");
   Database::open(source, false);  // refuses what is not a project, a damaged one or a newer parm's
+}
+
+std::vector<CopiedRun> copy_runs(Database& destination, const std::string& source) {
+  check_copy_source(source, destination.path());
   sqlite3* db = destination.handle();
   Attached attached(db, source);
   Transaction tx(db);

@@ -23,4 +23,8 @@ struct CopiedRun {
 // on any error (thrown as DbError), none. `source` must not be the destination's own file.
 std::vector<CopiedRun> copy_runs(Database& destination, const std::string& source);
 
+// What copy_runs refuses about the source (not a project, damaged, newer, the destination itself), checked
+// before the destination is opened or created (as check_nsys_source does for import_nsys).
+void check_copy_source(const std::string& source, const std::string& destination_path);
+
 }  // namespace parm::db

@@ -290,7 +290,7 @@ void add_merge(CLI::App& app) {
       ->check(db_path_check("merge"));
   cmd->callback([file, path] {
     try {  // the source first: a refused merge creates no project
-      db::Database::open(*file, false);
+      db::check_copy_source(*file, *path);
     } catch (const db::DbError& e) {
       refuse("merge", e.what());
     }

@@ -87,7 +87,7 @@ class TestCliParmSlurm : public QObject {
   // Starts `parm run ... --slurm` and returns the job's id once its ranks run (the run's incomplete row is in
   // the project: rank 0 is past MPI_Init); with `remote`, through the login host (`--remote parm-login`).
   // A step cancelled while slurmstepd was still launching its tasks wedged for one to three minutes in this
-  // 2-core gVisor sandbox (its IO connection back to an srun already gone) and held the controller with it:
+  // 2-core sandbox (its IO connection back to an srun already gone) and held the controller with it:
   // the cases cancel a running layer. Waits up to 3 minutes: a controller held by an earlier step's end.
   QString start_long_job(QProcess& p, const QStringList& extra, bool remote = false) {
     const qsizetype running_before = stored_runs().count("long incomplete");
